@@ -1,0 +1,230 @@
+"""Test support: a real server on a free loopback port, and real clients for it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+
+from webinar.domain.agenda import Agenda
+from webinar.services import prepare_database
+from webinar.services.agenda_files import SEED_AGENDA, load_agenda
+from webinar.web.app import Settings, create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def seed_agenda() -> Agenda:
+    return load_agenda(SEED_AGENDA)
+
+
+@dataclass
+class LiveServer:
+    """The real app under uvicorn in this event loop, on a free loopback port."""
+
+    db_path: str
+    agenda: Agenda = field(default_factory=seed_agenda)
+    port: int = field(default_factory=free_port)
+    secrets: dict[str, str] = field(default_factory=dict)
+    _server: uvicorn.Server | None = None
+    _task: asyncio.Task[None] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    async def start(self) -> None:
+        self.secrets = prepare_database(self.db_path)
+        settings = Settings(
+            agenda=self.agenda, db_path=self.db_path, secrets=self.secrets, base_url=self.base
+        )
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ws_max_size=64 * 1024,
+            lifespan="on",
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+        self._server = self._task = None
+
+    @property
+    def services(self) -> Any:
+        assert self._server is not None
+        app = self._server.config.loaded_app
+        while hasattr(app, "app"):
+            app = app.app
+        return app.state.services
+
+
+class ServerProcess:
+    """``python -m webinar serve`` in a subprocess, for restarts and kills."""
+
+    def __init__(self, db_path: str, agenda: Path = SEED_AGENDA, port: int | None = None) -> None:
+        self.db_path = db_path
+        self.agenda = agenda
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[str] | None = None
+        self.output = ""
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self, timeout: float = 20.0) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "webinar", "serve", str(self.agenda), "--db", self.db_path,
+             "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stdout.read() if self.proc.stdout else ''}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=0.5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise TimeoutError("server did not start")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None:
+            return
+        self.proc.send_signal(sig)
+        try:
+            out, _ = self.proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        self.output += out or ""
+        self.proc = None
+
+
+class Person:
+    """A browser-less user: an HTTP client with a session cookie, plus live sockets."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = httpx.AsyncClient(base_url=base, timeout=10.0)
+        self.csrf = ""
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def join(self, code: str, name: str, organisation: str = "") -> dict[str, Any]:
+        response = await self.http.post(
+            "/api/join", json={"code": code, "name": name, "organisation": organisation}
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        self.csrf = body["csrf_token"]
+        return body
+
+    async def enter(self, role: str, token: str) -> None:
+        response = await self.http.get(f"/enter/{role}/{token}")
+        assert response.status_code == 303, response.text
+        info = (await self.http.get("/api/session")).json()
+        assert info["participant"]["role"] == role
+        self.csrf = info["csrf_token"]
+
+    async def act(self, name: str, **params: Any) -> httpx.Response:
+        area, command = name.split(".", 1)
+        return await self.http.post(
+            f"/api/{area}/{command}", json=params, headers={"X-CSRF-Token": self.csrf}
+        )
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+
+    async def socket(self, last_seq: int | None = None, fmt: str = "json",
+                     origin: str | None = None, resume: bool = True) -> "Socket":
+        url = self.base.replace("http://", "ws://") + f"/ws?format={fmt}"
+        conn = await connect(
+            url,
+            additional_headers={"Cookie": self.cookie_header()},
+            origin=origin or self.base,  # type: ignore[arg-type]
+            compression=None,
+        )
+        sock = Socket(conn)
+        if resume:
+            await conn.send(json.dumps({"type": "resume", "last_seq": last_seq}))
+        return sock
+
+
+class Socket:
+    """A live connection that records events by sequence number."""
+
+    def __init__(self, conn: ClientConnection) -> None:
+        self.conn = conn
+        self.events: list[dict[str, Any]] = []
+        self.replies: list[dict[str, Any]] = []
+
+    @property
+    def last_seq(self) -> int:
+        return max((e["seq"] for e in self.events), default=0)
+
+    async def next_message(self, timeout: float = 5.0) -> dict[str, Any]:
+        raw = await asyncio.wait_for(self.conn.recv(), timeout)
+        message: dict[str, Any] = json.loads(raw)
+        if "seq" in message and message.get("type") not in ("pong",):
+            self.events.append(message)
+        else:
+            self.replies.append(message)
+        return message
+
+    async def wait_for(self, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError("no matching message")
+            message = await self.next_message(remaining)
+            if predicate(message):
+                return message
+
+    async def close(self) -> None:
+        await self.conn.close()

@@ -1,0 +1,281 @@
+"""The live spine against the real server: uvicorn on loopback, real WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from helpers import LiveServer, Person
+
+pytestmark = pytest.mark.integration
+
+
+async def host_of(server: LiveServer) -> Person:
+    host = Person(server.base)
+    await host.enter("host", server.secrets["host_token"])
+    return host
+
+
+async def attendee_of(server: LiveServer, name: str, org: str = "") -> Person:
+    person = Person(server.base)
+    await person.join(server.secrets["join_code"], name, org)
+    return person
+
+
+def is_state(current: str | None) -> Any:
+    return lambda m: m.get("type") == "agenda.state" and m["data"]["current"] == current
+
+
+async def test_next_reaches_two_attendees_within_a_second(server: LiveServer) -> None:
+    host = await host_of(server)
+    ann, bob = await attendee_of(server, "Ann"), await attendee_of(server, "Bob")
+    ann_ws, bob_ws = await ann.socket(), await bob.socket()
+    await ann_ws.wait_for(lambda m: m["type"] == "snapshot")
+    await bob_ws.wait_for(lambda m: m["type"] == "snapshot")
+    assert (await host.act("agenda.start")).status_code == 200
+
+    loop = asyncio.get_running_loop()
+    sent = loop.time()
+    response = await host.act("agenda.next")
+    assert response.status_code == 200
+    first = await ann_ws.wait_for(is_state("national-review-updates"), timeout=1.0)
+    second = await bob_ws.wait_for(is_state("national-review-updates"), timeout=1.0)
+
+    assert loop.time() - sent < 1.0
+    assert first["seq"] == second["seq"]
+    assert first["data"]["schedule"][0]["state"] == "done"
+    for person in (host, ann, bob):
+        await person.close()
+
+
+async def test_resume_delivers_exactly_the_missed_events(server: LiveServer) -> None:
+    host = await host_of(server)
+    ann = await attendee_of(server, "Ann")
+    ws = await ann.socket()
+    snapshot = await ws.wait_for(lambda m: m["type"] == "snapshot")
+    await host.act("agenda.start")
+    seen = await ws.wait_for(is_state("welcome"))
+    await ws.close()
+
+    for command in ("agenda.next", "agenda.next", "agenda.extend"):
+        params = {"minutes": 2} if command == "agenda.extend" else {}
+        assert (await host.act(command, **params)).status_code == 200
+
+    again = await ann.socket(last_seq=seen["seq"])
+    replayed = [await again.next_message() for _ in range(3)]
+    with pytest.raises(TimeoutError):
+        await again.next_message(timeout=0.3)
+
+    seqs = [m["seq"] for m in replayed]
+    assert seqs == sorted(set(seqs))
+    assert seqs[0] > seen["seq"] > snapshot["seq"]
+    assert [m["data"]["current"] for m in replayed] == [
+        "national-review-updates",
+        "review-qa",
+        "review-qa",
+    ]
+    assert [m["type"] for m in replayed] == ["agenda.state"] * 3
+    await again.close()
+    await host.close()
+    await ann.close()
+
+
+async def test_resume_with_unknown_sequence_gets_a_snapshot(server: LiveServer) -> None:
+    ann = await attendee_of(server, "Ann")
+    ws = await ann.socket(last_seq=10_000)
+
+    message = await ws.next_message()
+
+    assert message["type"] == "snapshot"
+    assert message["seq"] == server.services.hub.last_seq
+    assert message["data"]["agenda"]["phase"] == "before"
+    await ws.close()
+    await ann.close()
+
+
+async def test_attendee_is_refused_every_host_action(server: LiveServer) -> None:
+    from webinar.web.actions import REGISTRY
+
+    ann = await attendee_of(server, "Ann")
+    ws = await ann.socket()
+    await ws.wait_for(lambda m: m["type"] == "snapshot")
+    refused_http, refused_ws = [], []
+    for name, action in sorted(REGISTRY.items()):
+        if "attendee" in action.roles:
+            continue
+        response = await ann.act(name)
+        refused_http.append((name, response.status_code))
+        await ws.conn.send(f'{{"type":"action","id":"{name}","name":"{name}","params":{{}}}}')
+        reply = await ws.wait_for(lambda m: m.get("type") == "result")
+        refused_ws.append((name, reply["status"]))
+
+    assert refused_http == [(name, 403) for name, _ in refused_http]
+    assert refused_ws == [(name, 403) for name, _ in refused_ws]
+    assert len(refused_http) == len([a for a in REGISTRY.values() if "attendee" not in a.roles])
+    assert server.services.clock_service.state.started_at is None
+    for page in ("/host", "/organiser", "/projector"):
+        assert (await ann.http.get(page)).status_code == 403
+    await ws.close()
+    await ann.close()
+
+
+async def test_visitor_without_session_is_refused(server: LiveServer) -> None:
+    visitor = Person(server.base)
+
+    api = await visitor.act("agenda.start")
+    agenda = await visitor.http.get("/api/agenda")
+    live = await visitor.http.get("/live")
+
+    assert api.status_code == 401
+    assert agenda.status_code == 401
+    assert (live.status_code, live.headers["location"]) == (303, "/join")
+    with pytest.raises(InvalidStatus) as refused:
+        await visitor.socket()
+    assert refused.value.response.status_code == 403
+    await visitor.close()
+
+
+async def test_socket_from_a_foreign_origin_is_refused(server: LiveServer) -> None:
+    ann = await attendee_of(server, "Ann")
+
+    with pytest.raises(InvalidStatus) as refused:
+        await ann.socket(origin="https://evil.example")
+
+    assert refused.value.response.status_code == 403
+    ok = await ann.socket()
+    assert (await ok.next_message())["type"] == "snapshot"
+    await ok.close()
+    await ann.close()
+
+
+async def test_post_without_csrf_token_is_refused(server: LiveServer) -> None:
+    host = await host_of(server)
+
+    response = await host.http.post("/api/agenda/start", json={})
+
+    assert response.status_code == 403
+    assert response.json()["error"]["message"].startswith("Your session token")
+    assert server.services.clock_service.state.started_at is None
+    await host.close()
+
+
+async def test_post_from_a_foreign_origin_is_refused(server: LiveServer) -> None:
+    host = await host_of(server)
+
+    response = await host.http.post(
+        "/api/agenda/start",
+        json={},
+        headers={"X-CSRF-Token": host.csrf, "Origin": "https://evil.example"},
+    )
+
+    assert response.status_code == 403
+    assert server.services.clock_service.state.started_at is None
+    await host.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "message"),
+    [
+        (b"{not json", "application/json", 400, "The request body is not valid JSON."),
+        (b"[1, 2]", "application/json", 400, "The request body must be a JSON object."),
+        (b'{"minutes": "lots"}', "application/json", 400, "'minutes' must be a whole number."),
+        (b'{"minutes": 0}', "application/json", 400, None),
+        (b'{"minutes": 3, "x": 1}', "application/json", 400, "'x' is not something this action takes."),
+        (b"{}", "application/json", 400, "Please give 'minutes'."),
+        (b"minutes=3", "text/plain", 415, "Send JSON or form data."),
+        (b'{"minutes": 3}', "application/json", 409, None),
+    ],
+)
+async def test_bad_api_input_gets_a_clear_message_and_changes_nothing(
+    server: LiveServer, body: bytes, content_type: str, status: int, message: str | None
+) -> None:
+    host = await host_of(server)
+    before = server.services.hub.last_seq
+
+    response = await host.http.post(
+        "/api/agenda/extend",
+        content=body,
+        headers={"X-CSRF-Token": host.csrf, "Content-Type": content_type},
+    )
+
+    assert response.status_code == status
+    text = response.json()["error"]["message"]
+    assert text == message if message else text.endswith(".")
+    assert server.services.hub.last_seq == before
+    await host.close()
+
+
+async def test_oversized_body_is_refused(server: LiveServer) -> None:
+    host = await host_of(server)
+
+    response = await host.http.post(
+        "/api/agenda/start",
+        content=b'{"a": "' + b"x" * 70_000 + b'"}',
+        headers={"X-CSRF-Token": host.csrf, "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    await host.close()
+
+
+async def test_malformed_socket_messages_get_errors_and_keep_the_connection(
+    server: LiveServer,
+) -> None:
+    ann = await attendee_of(server, "Ann")
+    ws = await ann.socket()
+    await ws.wait_for(lambda m: m["type"] == "snapshot")
+    replies = []
+    for raw in ("not json", "[1]", '{"no": "type"}', '{"type": "dance"}', b"\x00\x01"):
+        await ws.conn.send(raw)
+        replies.append((await ws.wait_for(lambda m: m.get("type") == "error"))["message"])
+    await ws.conn.send('{"type": "ping"}')
+    pong = await ws.wait_for(lambda m: m.get("type") == "pong")
+
+    assert replies == [
+        "That message is not valid JSON.",
+        "A message must be a JSON object.",
+        "A message needs a 'type'.",
+        "Unknown message type 'dance'.",
+        "Messages must be JSON text.",
+    ]
+    assert datetime.fromisoformat(pong["now"]).tzinfo is not None
+    await ws.close()
+    await ann.close()
+
+
+async def test_join_refuses_bad_input_and_stores_nothing(server: LiveServer) -> None:
+    visitor = Person(server.base)
+    code = server.secrets["join_code"]
+    cases = [
+        ({"code": code, "name": "   "}, "name", "Please enter your name."),
+        ({"code": code, "name": "x" * 81}, "name", "Name can be at most 80 characters long."),
+        ({"code": "WRONG", "name": "Ann"}, "code", None),
+        ({"code": code, "name": "Ann\x07"}, "name", "Name cannot contain control characters."),
+        ({"code": code, "name": "Ann", "organisation": "o" * 121}, "organisation", None),
+        ({"code": code, "name": 5}, "name", "'name' must be text."),
+        ({"code": code, "name": "Ann", "role": "host"}, "role", None),
+    ]
+    for body, field, message in cases:
+        response = await visitor.http.post("/api/join", json=body)
+        assert response.status_code == 400, body
+        error = response.json()["error"]
+        assert error["field"] == field
+        if message:
+            assert error["message"] == message
+    assert await server.services.access.attendee_count() == 0
+    await visitor.close()
+
+
+async def test_join_keeps_unicode_names_intact(server: LiveServer) -> None:
+    visitor = Person(server.base)
+
+    body = await visitor.join(server.secrets["join_code"], "Zoë <b>Ünal</b> نور", "Trust")
+
+    assert body["participant"]["name"] == "Zoë <b>Ünal</b> نور"
+    page = (await visitor.http.get("/live")).text
+    assert "Zoë &lt;b&gt;Ünal&lt;/b&gt; نور" in page
+    await visitor.close()

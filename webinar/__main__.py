@@ -1,0 +1,3 @@
+from webinar.cli.main import main
+
+main()

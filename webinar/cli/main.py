@@ -1,0 +1,122 @@
+"""The ``webinar`` command line: ``serve`` (the default) and ``check``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from webinar.domain.agenda_file import AgendaFileError
+from webinar.services import prepare_database
+from webinar.services.agenda_files import SEED_AGENDA, load_agenda
+
+#: WebSocket messages from clients are small JSON; refuse anything larger.
+WS_MAX_SIZE = 64 * 1024
+
+
+class DefaultServe(click.Group):
+    """``webinar`` alone (or with an agenda path) means ``webinar serve``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["serve", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultServe)
+@click.version_option(package_name="webinar")
+def cli() -> None:
+    """Run a live webinar: timed agenda, Q&A, breakout groups, feedback and survey."""
+
+
+@cli.command()
+@click.argument("agenda", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db", "db_path", default="webinar.db", show_default=True, help="SQLite file.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--public-url",
+    default=None,
+    help="The address people use to reach this server (behind a reverse proxy).",
+)
+@click.option("--https", "https_only", is_flag=True, help="Mark cookies Secure (served over TLS).")
+@click.option(
+    "--allow-origin", "allowed_origins", multiple=True, help="Another allowed Origin (repeatable)."
+)
+def serve(
+    agenda: Path | None,
+    db_path: str,
+    host: str,
+    port: int,
+    public_url: str | None,
+    https_only: bool,
+    allowed_origins: tuple[str, ...],
+) -> None:
+    """Serve AGENDA (default: the seed webinar) and print the host and organiser links."""
+    import uvicorn
+
+    from webinar.web.app import Settings, create_app, links
+
+    path = agenda or SEED_AGENDA
+    try:
+        parsed = load_agenda(path)
+    except AgendaFileError as exc:
+        raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
+    try:
+        secrets = prepare_database(db_path)
+    except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
+        raise click.ClickException(f"The database {db_path} cannot be opened: {exc}") from None
+    base_url = public_url or f"http://{host}:{port}"
+    settings = Settings(
+        agenda=parsed,
+        db_path=db_path,
+        secrets=secrets,
+        base_url=base_url,
+        allowed_origins=allowed_origins,
+        https_only=https_only,
+    )
+    app = create_app(settings)
+    shown = links(settings)
+    click.echo(f"{parsed.title}")
+    click.echo(f"  agenda:    {path}")
+    click.echo(f"  database:  {db_path}")
+    click.echo(f"  attendees: {shown['attendee']}  (event code {shown['code']})")
+    click.echo(f"  host:      {shown['host']}")
+    click.echo(f"  organiser: {shown['organiser']}")
+    click.echo("  Keep the host and organiser links secret: they grant control.")
+    sys.stdout.flush()
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        ws_max_size=WS_MAX_SIZE,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def check(files: tuple[Path, ...]) -> None:
+    """Check agenda FILES and say, in plain words, what is wrong and where."""
+    failed = False
+    for path in files:
+        try:
+            agenda = load_agenda(path)
+        except AgendaFileError as exc:
+            failed = True
+            click.echo(str(exc), err=True)
+            continue
+        click.echo(f"{path}: OK, {len(agenda.items)} items, \"{agenda.title}\".")
+    if failed:
+        sys.exit(1)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

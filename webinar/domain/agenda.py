@@ -1,0 +1,141 @@
+"""The agenda of one webinar: what runs when, as the organiser planned it.
+
+Pure data. Parsing and validating agenda files lives in
+:mod:`webinar.domain.agenda_file`; running the agenda live lives in
+:mod:`webinar.domain.clock`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Literal
+
+#: Kinds of agenda item. ``break`` is a pause in the programme (coffee, lunch).
+ITEM_KINDS: tuple[str, ...] = (
+    "welcome",
+    "talk",
+    "qa",
+    "breakout",
+    "feedback",
+    "closing",
+    "break",
+)
+
+QuestionKind = Literal["rating", "single", "multiple", "text", "question_answered"]
+QUESTION_KINDS: tuple[str, ...] = ("rating", "single", "multiple", "text", "question_answered")
+
+
+@dataclass(frozen=True, slots=True)
+class Slide:
+    """One slide: a title and markdown body."""
+
+    title: str
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BreakoutSettings:
+    """How a breakout item splits the audience and what the groups discuss."""
+
+    topics: tuple[str, ...]
+    group_size: int = 6
+    min_topics: int = 2
+    instructions: str = ""
+    #: Seconds after the breakout ends during which facilitators may still save.
+    grace_seconds: int = 60
+    #: Seconds before the end at which every group is warned.
+    warning_seconds: int = 120
+    #: Seconds to wait for a volunteer facilitator before one is picked.
+    volunteer_seconds: int = 60
+    #: Optional per-group video link, ``{group}`` is replaced by the group number.
+    video_url_template: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One timed agenda item, as planned."""
+
+    id: str
+    title: str
+    kind: str
+    start: datetime
+    end: datetime
+    presenters: tuple[str, ...] = ()
+    summary: str = ""
+    slides: tuple[Slide, ...] = ()
+    #: For ``qa`` items: ids of the talks whose questions this slot answers.
+    serves: tuple[str, ...] = ()
+    breakout: BreakoutSettings | None = None
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyQuestion:
+    """One question of the post-event survey."""
+
+    code: str
+    text: str
+    kind: str
+    required: bool = False
+    options: tuple[str, ...] = ()
+    scale_min: int = 1
+    scale_max: int = 5
+    scale_min_label: str = ""
+    scale_max_label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """The post-event survey: when it opens, how long it stays open, its questions."""
+
+    questions: tuple[SurveyQuestion, ...]
+    title: str = "Post-event survey"
+    #: Item id at whose start the survey opens; default: the first ``closing`` item.
+    opens_at_item: str = ""
+    #: Days the survey stays open after the event ends.
+    open_days: int = 14
+    anonymous: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Agenda:
+    """A whole webinar as planned: title, date, time zone and items in order."""
+
+    title: str
+    timezone: tzinfo
+    timezone_name: str
+    items: tuple[Item, ...]
+    organiser: str = ""
+    description: str = ""
+    survey: Survey | None = None
+    #: Whether attendee questions wait for host approval before they are shown.
+    moderation: bool = False
+    source_name: str = ""
+    _by_id: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.clear()
+        self._by_id.update({item.id: index for index, item in enumerate(self.items)})
+
+    @property
+    def planned_start(self) -> datetime:
+        return self.items[0].start
+
+    @property
+    def planned_end(self) -> datetime:
+        return self.items[-1].end
+
+    def index_of(self, item_id: str) -> int:
+        """Position of the item with ``item_id``; ``KeyError`` if there is none."""
+        return self._by_id[item_id]
+
+    def item(self, item_id: str) -> Item:
+        """The item with ``item_id``; ``KeyError`` if there is none."""
+        return self.items[self._by_id[item_id]]
+
+    def has_item(self, item_id: str) -> bool:
+        return item_id in self._by_id

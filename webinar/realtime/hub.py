@@ -1,0 +1,161 @@
+"""The live hub: fans committed events out to connected clients.
+
+Every event has a sequence number given by the database when it was committed; the hub
+only ever sees committed events, in sequence order. Each client owns a bounded queue,
+drained by its own sender task (see the broadcast guide of the websockets docs): a client
+that cannot keep up overflows its queue and is dropped, to reconnect and resume, and never
+stalls anyone else. An event is encoded at most once per wire format, not once per client.
+
+The hub keeps the newest events in a ring so that a client reconnecting with the last
+sequence number it saw gets exactly what it missed; older than the ring, it gets a fresh
+snapshot instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The audience every connected client belongs to.
+EVERYONE = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One committed state change."""
+
+    seq: int
+    type: str
+    audience: str
+    data: dict[str, Any]
+    at: str
+
+
+#: Turns an event into the text sent on the wire in one format ("json", "html").
+#: Returns None when the format has nothing to show for that event.
+Encoder = Callable[[Event, str], str | None]
+
+
+@dataclass(slots=True)
+class _Entry:
+    event: Event
+    wires: dict[str, str | None] = field(default_factory=dict)
+
+
+class Client:
+    """One connected screen: the audiences it may see, its format and its queue."""
+
+    def __init__(self, audiences: frozenset[str], fmt: str, queue_size: int) -> None:
+        self.audiences = audiences | {EVERYONE}
+        self.fmt = fmt
+        self.queue: asyncio.Queue[tuple[int, str] | None] = asyncio.Queue(queue_size)
+        self.dropped = False
+
+    def offer(self, seq: int, wire: str) -> bool:
+        """Queue a message without waiting; False (and the client is dropped) when full."""
+        if self.dropped:
+            return False
+        try:
+            self.queue.put_nowait((seq, wire))
+        except asyncio.QueueFull:
+            self.drop()
+            return False
+        return True
+
+    def drop(self) -> None:
+        """Mark the client as too slow; its sender sees ``None`` and closes the socket."""
+        if self.dropped:
+            return
+        self.dropped = True
+        # Make room for the sentinel so the sender wakes up even on a full queue.
+        while True:
+            try:
+                self.queue.put_nowait(None)
+                return
+            except asyncio.QueueFull:
+                self.queue.get_nowait()
+
+
+class Hub:
+    """Per-audience fan-out with an in-memory replay ring."""
+
+    def __init__(self, encode: Encoder, *, ring_size: int = 4096, queue_size: int = 1024) -> None:
+        self._encode = encode
+        self._ring: deque[_Entry] = deque(maxlen=ring_size)
+        self._queue_size = queue_size
+        self._clients: set[Client] = set()
+        self._by_audience: dict[str, set[Client]] = {}
+        self.last_seq = 0
+        self.dropped_clients = 0
+
+    # -- clients -----------------------------------------------------------------------------
+
+    def subscribe(self, audiences: Iterable[str], fmt: str) -> Client:
+        client = Client(frozenset(audiences), fmt, self._queue_size)
+        self._clients.add(client)
+        for audience in client.audiences:
+            self._by_audience.setdefault(audience, set()).add(client)
+        return client
+
+    def unsubscribe(self, client: Client) -> None:
+        self._clients.discard(client)
+        for audience in client.audiences:
+            members = self._by_audience.get(audience)
+            if members is not None:
+                members.discard(client)
+                if not members:
+                    del self._by_audience[audience]
+
+    def add_audience(self, client: Client, audience: str) -> None:
+        """Let a connected client see a further audience (a facilitator right granted)."""
+        client.audiences = client.audiences | {audience}
+        self._by_audience.setdefault(audience, set()).add(client)
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def load(self, events: Iterable[Event]) -> None:
+        """Fill the replay ring at start-up with already committed events."""
+        for event in events:
+            self._ring.append(_Entry(event))
+            self.last_seq = max(self.last_seq, event.seq)
+
+    def publish(self, event: Event) -> None:
+        """Deliver a committed event to every client of its audience, without waiting."""
+        if event.seq <= self.last_seq:
+            raise ValueError(f"event {event.seq} published after {self.last_seq}")
+        entry = _Entry(event)
+        self._ring.append(entry)
+        self.last_seq = event.seq
+        for client in list(self._by_audience.get(event.audience, ())):
+            wire = self.wire(entry, client.fmt)
+            if wire is not None and not client.offer(event.seq, wire):
+                self.dropped_clients += 1
+
+    def wire(self, entry: _Entry, fmt: str) -> str | None:
+        if fmt not in entry.wires:
+            entry.wires[fmt] = self._encode(entry.event, fmt)
+        return entry.wires[fmt]
+
+    def missed(self, client: Client, last_seq: int) -> list[tuple[int, str]] | None:
+        """What ``client`` missed after ``last_seq``, encoded; None if the ring is too short."""
+        if last_seq > self.last_seq:
+            return None  # a sequence from another database (server reset): start afresh
+        if last_seq == self.last_seq:
+            return []
+        if not self._ring or self._ring[0].event.seq > last_seq + 1:
+            return None
+        out: list[tuple[int, str]] = []
+        for entry in self._ring:
+            event = entry.event
+            if event.seq > last_seq and event.audience in client.audiences:
+                wire = self.wire(entry, client.fmt)
+                if wire is not None:
+                    out.append((event.seq, wire))
+        return out

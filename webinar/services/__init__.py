@@ -1,0 +1,64 @@
+"""Services: load -> domain -> save -> publish. The one place that joins the layers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from webinar.domain.agenda import Agenda
+from webinar.realtime.hub import Encoder, Hub
+from webinar.services.access import AccessService
+from webinar.services.agenda import AgendaService
+from webinar.services.live import Clock, Live, utcnow
+from webinar.storage import repo
+from webinar.storage.db import Database, migrate_sync
+from webinar.services.access import new_secrets
+
+RING_SIZE = 4096
+
+
+@dataclass
+class Services:
+    agenda: Agenda
+    live: Live
+    access: AccessService
+    clock_service: AgendaService
+
+    @property
+    def hub(self) -> Hub:
+        return self.live.hub
+
+    @property
+    def db(self) -> Database:
+        return self.live.db
+
+
+def prepare_database(db_path: str) -> dict[str, str]:
+    """Create or migrate the database and generate its secrets once; return them.
+
+    Synchronous: the CLI calls it before the server starts, to print the links.
+    """
+    migrate_sync(db_path)
+    return repo.ensure_meta_sync(db_path, new_secrets())
+
+
+async def open_services(
+    agenda: Agenda, db_path: str, encode: Encoder, clock: Clock = utcnow
+) -> Services:
+    """Open the database, restore state and the replay ring; start nothing yet."""
+    db = Database(db_path)
+    await db.open()
+    live = Live(db, Hub(encode, ring_size=RING_SIZE), clock)
+    await live.load_ring(RING_SIZE)
+    meta = await repo.get_meta(db)
+    agenda_service = AgendaService(agenda, live)
+    await agenda_service.load()
+    return Services(agenda, live, AccessService(live, meta), agenda_service)
+
+
+async def start(services: Services) -> None:
+    services.clock_service.start_ticker()
+
+
+async def stop(services: Services) -> None:
+    await services.clock_service.stop_ticker()
+    await services.db.close()

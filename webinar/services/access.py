@@ -1,0 +1,162 @@
+"""Who is who: joining as an attendee, entering as host or organiser, sessions and rights.
+
+A browser holds only an opaque session id (in a signed cookie); everything it may do is
+looked up from that id. Hosts and organisers enter through secret links generated when
+the database is created; attendees through the event's join code.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import aiosqlite
+
+from webinar.services.live import Live, Outgoing, iso
+from webinar.storage import repo
+from webinar.storage.repo import ParticipantRow
+
+Role = Literal["attendee", "host", "organiser"]
+ROLES: tuple[Role, ...] = ("attendee", "host", "organiser")
+
+NAME_MAX = 80
+ORGANISATION_MAX = 120
+#: Join codes avoid letters and digits that are easy to confuse (0/O, 1/I/L).
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+class AccessError(ValueError):
+    """A join or entry that cannot be accepted; ``str()`` is a plain sentence."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    id: str
+    role: Role
+    name: str
+    organisation: str
+    grants: frozenset[str] = frozenset()
+
+    @property
+    def is_host(self) -> bool:
+        return self.role == "host"
+
+    @property
+    def is_organiser(self) -> bool:
+        return self.role == "organiser"
+
+
+def new_secrets() -> dict[str, str]:
+    """Secrets for a new database: never a default, always generated."""
+    return {
+        "session_secret": secrets.token_urlsafe(48),
+        "host_token": secrets.token_urlsafe(24),
+        "organiser_token": secrets.token_urlsafe(24),
+        "join_code": "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)),
+    }
+
+
+def clean_text(value: str, *, field: str, label: str, limit: int, required: bool) -> str:
+    """Normalise a short single-line text; ``AccessError`` naming the field when it is bad."""
+    text = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+        raise AccessError(f"{label} cannot contain control characters.", field)
+    text = " ".join(text.split())
+    if required and not text:
+        raise AccessError(f"Please enter your {label.lower()}.", field)
+    if len(text) > limit:
+        raise AccessError(f"{label} can be at most {limit} characters long.", field)
+    return text
+
+
+class AccessService:
+    def __init__(self, live: Live, meta: dict[str, str]) -> None:
+        self.live = live
+        self.join_code = meta["join_code"]
+        self._tokens: dict[Role, str] = {
+            "host": meta["host_token"],
+            "organiser": meta["organiser_token"],
+        }
+        self._sessions: dict[str, Participant] = {}
+
+    def check_code(self, code: str) -> bool:
+        given = "".join(code.split()).upper()
+        return hmac.compare_digest(given.encode(), self.join_code.encode())
+
+    async def join(self, code: str, name: str, organisation: str = "") -> tuple[str, Participant]:
+        """Admit an attendee; return (session id, participant). ``AccessError`` if refused."""
+        clean_name = clean_text(name, field="name", label="Name", limit=NAME_MAX, required=True)
+        clean_org = clean_text(
+            organisation,
+            field="organisation",
+            label="Organisation",
+            limit=ORGANISATION_MAX,
+            required=False,
+        )
+        if not self.check_code(code):
+            raise AccessError("That event code is not right. Check the invitation.", "code")
+        return await self._create("attendee", clean_name, clean_org)
+
+    async def enter(self, role: Role, token: str) -> tuple[str, Participant]:
+        """Admit a host or organiser by their secret link token."""
+        expected = self._tokens.get(role)
+        if expected is None or not hmac.compare_digest(token.encode(), expected.encode()):
+            raise AccessError("This link is not valid. Ask the organiser for a new one.", "token")
+        return await self._create(role, "Host" if role == "host" else "Organiser", "")
+
+    async def _create(self, role: Role, name: str, organisation: str) -> tuple[str, Participant]:
+        participant = Participant(secrets.token_urlsafe(16), role, name, organisation)
+        session_id = secrets.token_urlsafe(32)
+
+        async def work(
+            tx: aiosqlite.Connection, now: datetime
+        ) -> tuple[None, list[Outgoing]]:
+            row = ParticipantRow(
+                participant.id, role, name, organisation or None, iso(now)
+            )
+            await repo.create_participant(tx, row, session_id)
+            events = []
+            if role == "attendee":
+                count = await repo.count_participants_tx(tx, "attendee")
+                events.append(Outgoing("roster.joined", "staff", {"count": count}))
+            return None, events
+
+        await self.live.commit(work)
+        self._sessions[session_id] = participant
+        return session_id, participant
+
+    async def session(self, session_id: str | None) -> Participant | None:
+        """The participant behind a session id, or None."""
+        if not session_id:
+            return None
+        cached = self._sessions.get(session_id)
+        if cached is not None:
+            return cached
+        row = await repo.load_session(self.live.db, session_id)
+        if row is None:
+            return None
+        grants = await repo.grants_of(self.live.db, row.id)
+        participant = Participant(
+            row.id, _role(row.role), row.name or "", row.organisation or "", grants
+        )
+        self._sessions[session_id] = participant
+        return participant
+
+    async def attendee_count(self) -> int:
+        return await repo.count_participants(self.live.db, "attendee")
+
+
+def _role(value: str) -> Role:
+    for role in ROLES:
+        if role == value:
+            return role
+    raise ValueError(f"unknown role {value!r}")

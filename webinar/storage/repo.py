@@ -1,0 +1,224 @@
+"""Queries by capability: secrets, people and sessions, agenda run state, the event log.
+
+Write functions take the connection yielded by :meth:`Database.transaction`, so a caller
+can put several of them in one transaction; read functions use the reader connection.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from webinar.storage.db import PRAGMAS, Database
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantRow:
+    id: str
+    role: str
+    name: str | None
+    organisation: str | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    seq: int
+    at: str
+    type: str
+    audience: str
+    data: dict[str, Any]
+
+
+# -- meta ---------------------------------------------------------------------------------
+
+
+def ensure_meta_sync(path: str | Path, defaults: dict[str, str]) -> dict[str, str]:
+    """Store each default whose key is missing; return every stored key and value.
+
+    Synchronous, for start-up before the event loop: secrets are generated once and
+    kept, so links printed yesterday still work today.
+    """
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        for pragma in PRAGMAS:
+            conn.execute(pragma)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", list(defaults.items())
+        )
+        conn.execute("COMMIT")
+        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    finally:
+        conn.close()
+
+
+async def get_meta(db: Database) -> dict[str, str]:
+    return {row["key"]: row["value"] for row in await db.fetchall("SELECT key, value FROM meta")}
+
+
+# -- participants, sessions, grants ----------------------------------------------------------
+
+
+async def create_participant(
+    tx: aiosqlite.Connection,
+    participant: ParticipantRow,
+    session_id: str,
+) -> None:
+    await tx.execute(
+        "INSERT INTO participants (id, role, name, organisation, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (
+            participant.id,
+            participant.role,
+            participant.name,
+            participant.organisation,
+            participant.created_at,
+        ),
+    )
+    await create_session(tx, session_id, participant.id, participant.created_at)
+
+
+async def create_session(
+    tx: aiosqlite.Connection, session_id: str, participant_id: str, at: str
+) -> None:
+    await tx.execute(
+        "INSERT INTO sessions (id, participant_id, created_at) VALUES (?, ?, ?)",
+        (session_id, participant_id, at),
+    )
+
+
+async def find_participant_by_role(db: Database, role: str) -> ParticipantRow | None:
+    row = await db.fetchone(
+        "SELECT * FROM participants WHERE role = ? ORDER BY created_at LIMIT 1", (role,)
+    )
+    return _participant(row) if row else None
+
+
+async def load_session(db: Database, session_id: str) -> ParticipantRow | None:
+    """The participant a session belongs to, or None for an unknown session."""
+    row = await db.fetchone(
+        "SELECT p.* FROM sessions s JOIN participants p ON p.id = s.participant_id"
+        " WHERE s.id = ?",
+        (session_id,),
+    )
+    return _participant(row) if row else None
+
+
+async def count_participants(db: Database, role: str) -> int:
+    row = await db.fetchone("SELECT count(*) FROM participants WHERE role = ?", (role,))
+    return int(row[0]) if row else 0
+
+
+async def count_participants_tx(tx: aiosqlite.Connection, role: str) -> int:
+    """The count inside a write transaction, including rows it has added."""
+    async with tx.execute("SELECT count(*) FROM participants WHERE role = ?", (role,)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def grant(tx: aiosqlite.Connection, participant_id: str, scope: str, at: str) -> None:
+    await tx.execute(
+        "INSERT OR IGNORE INTO grants (participant_id, scope, granted_at) VALUES (?, ?, ?)",
+        (participant_id, scope, at),
+    )
+
+
+async def revoke(tx: aiosqlite.Connection, participant_id: str, scope: str) -> None:
+    await tx.execute(
+        "DELETE FROM grants WHERE participant_id = ? AND scope = ?", (participant_id, scope)
+    )
+
+
+async def grants_of(db: Database, participant_id: str) -> frozenset[str]:
+    rows = await db.fetchall("SELECT scope FROM grants WHERE participant_id = ?", (participant_id,))
+    return frozenset(row["scope"] for row in rows)
+
+
+def _participant(row: sqlite3.Row) -> ParticipantRow:
+    return ParticipantRow(
+        id=row["id"],
+        role=row["role"],
+        name=row["name"],
+        organisation=row["organisation"],
+        created_at=row["created_at"],
+    )
+
+
+# -- agenda run state ----------------------------------------------------------------------
+
+
+async def load_run_state(db: Database) -> dict[str, Any] | None:
+    row = await db.fetchone("SELECT state FROM run_state WHERE id = 1")
+    return json.loads(row["state"]) if row else None
+
+
+async def save_run_state(tx: aiosqlite.Connection, state: dict[str, Any], at: str) -> None:
+    await tx.execute(
+        "INSERT INTO run_state (id, state, updated_at) VALUES (1, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        (json.dumps(state, separators=(",", ":")), at),
+    )
+
+
+async def log_agenda_action(
+    tx: aiosqlite.Connection, at: str, action: str, detail: dict[str, Any], actor: str
+) -> None:
+    await tx.execute(
+        "INSERT INTO agenda_log (at, action, detail, actor) VALUES (?, ?, ?, ?)",
+        (at, action, json.dumps(detail, separators=(",", ":")), actor),
+    )
+
+
+async def agenda_log(db: Database) -> list[dict[str, Any]]:
+    rows = await db.fetchall("SELECT at, action, detail, actor FROM agenda_log ORDER BY id")
+    return [
+        {"at": r["at"], "action": r["action"], "detail": json.loads(r["detail"]), "actor": r["actor"]}
+        for r in rows
+    ]
+
+
+# -- the event log ---------------------------------------------------------------------------
+
+
+async def append_event(
+    tx: aiosqlite.Connection, at: str, type_: str, audience: str, data: dict[str, Any]
+) -> int:
+    """Append one event inside the caller's transaction; return its sequence number."""
+    cursor = await tx.execute(
+        "INSERT INTO events (at, type, audience, data) VALUES (?, ?, ?, ?)",
+        (at, type_, audience, json.dumps(data, separators=(",", ":"), ensure_ascii=False)),
+    )
+    seq = cursor.lastrowid
+    await cursor.close()
+    if seq is None:  # pragma: no cover - sqlite always reports it for an INSERT
+        raise RuntimeError("the event log did not return a sequence number")
+    return seq
+
+
+async def recent_events(db: Database, limit: int) -> list[EventRow]:
+    """The newest ``limit`` events, oldest first."""
+    rows = await db.fetchall(
+        "SELECT * FROM (SELECT * FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq", (limit,)
+    )
+    return [_event(row) for row in rows]
+
+
+async def last_seq(db: Database) -> int:
+    row = await db.fetchone("SELECT coalesce(max(seq), 0) FROM events")
+    return int(row[0]) if row else 0
+
+
+def _event(row: sqlite3.Row) -> EventRow:
+    return EventRow(
+        seq=row["seq"],
+        at=row["at"],
+        type=row["type"],
+        audience=row["audience"],
+        data=json.loads(row["data"]),
+    )

@@ -1,0 +1,182 @@
+"""The JSON API: the same services the pages use, for integrations and tests.
+
+Every state-changing call is ``POST /api/{area}/{command}`` dispatched through the action
+registry; see ``docs/api.md`` and ``GET /api/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from webinar.services.access import AccessError, Participant
+from webinar.web.actions import ActionError, perform
+from webinar.web.auth import current_participant, services_of
+from webinar.web.openapi import openapi_document
+from webinar.web.security import CSRF_FIELD, CSRF_HEADER, csrf_ok, csrf_token, origin_allowed
+
+#: Request bodies larger than this are refused before parsing.
+MAX_BODY = 64 * 1024
+
+
+def error(status: int, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse(ActionError(status, message, field).as_json(), status_code=status)
+
+
+async def read_input(request: Request) -> dict[str, Any]:
+    """The request's JSON object or form fields; ``ActionError(400/413/415)`` otherwise."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        raise ActionError(413, "That request is too large.")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise ActionError(413, "That request is too large.")
+        if not body.strip():
+            return {}
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise ActionError(400, "The request body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise ActionError(400, "The request body must be a JSON object.")
+        return data
+    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data", ""):
+        try:
+            form = await request.form(max_files=0, max_fields=100, max_part_size=MAX_BODY)
+        except Exception:  # python-multipart raises several kinds on garbage
+            raise ActionError(400, "The form data could not be read.") from None
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    raise ActionError(415, "Send JSON or form data.")
+
+
+def check_unsafe(
+    request: Request, participant: Participant | None, raw: dict[str, Any]
+) -> None:
+    """Origin and CSRF checks for a state-changing request; takes the token out of ``raw``.
+
+    The token comes in the ``X-CSRF-Token`` header (htmx, API clients) or a form field.
+    """
+    field_token = raw.pop(CSRF_FIELD, None)
+    if not origin_allowed(request.headers, request.app.state.allowed_origins):
+        raise ActionError(403, "Requests from other sites are refused.")
+    if participant is None:
+        return
+    given = request.headers.get(CSRF_HEADER) or field_token
+    if not isinstance(given, str) or not csrf_ok(request, given):
+        raise ActionError(403, "Your session token is missing or old. Reload the page.")
+
+
+async def action(request: Request) -> Response:
+    """POST /api/{area}/{command}: run one registered action."""
+    name = f"{request.path_params['area']}.{request.path_params['command']}"
+    try:
+        participant = await current_participant(request)
+        raw = await read_input(request)
+        check_unsafe(request, participant, raw)
+        data = await perform(services_of(request), participant, name, raw)
+    except ActionError as exc:
+        return JSONResponse(exc.as_json(), status_code=exc.status)
+    return JSONResponse({"ok": True, **data})
+
+
+async def join(request: Request) -> Response:
+    """POST /api/join {code, name, organisation?}: join as an attendee."""
+    try:
+        raw = await read_input(request)
+        check_unsafe(request, None, raw)
+    except ActionError as exc:
+        return JSONResponse(exc.as_json(), status_code=exc.status)
+    fields = {k: raw.get(k, "") for k in ("code", "name", "organisation")}
+    bad = [k for k, v in fields.items() if not isinstance(v, str)]
+    if bad:
+        return error(400, f"'{bad[0]}' must be text.", bad[0])
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        return error(400, f"'{unknown[0]}' is not something joining takes.", unknown[0])
+    try:
+        session_id, participant = await services_of(request).access.join(
+            fields["code"], fields["name"], fields["organisation"]
+        )
+    except AccessError as exc:
+        return error(400, str(exc), exc.field)
+    request.session.clear()
+    request.session["sid"] = session_id
+    return JSONResponse(
+        {"participant": participant_json(participant), "csrf_token": csrf_token(request)},
+        status_code=201,
+    )
+
+
+async def session_info(request: Request) -> Response:
+    """GET /api/session: who you are, and the CSRF token to send with changes."""
+    participant = await current_participant(request)
+    return JSONResponse(
+        {
+            "participant": participant_json(participant) if participant else None,
+            "csrf_token": csrf_token(request),
+        }
+    )
+
+
+async def agenda(request: Request) -> Response:
+    """GET /api/agenda: the agenda as planned and its live status."""
+    services = services_of(request)
+    if await current_participant(request) is None:
+        return error(401, "Please join the event first.")
+    return JSONResponse(
+        {
+            "event": agenda_json(services),
+            "status": services.clock_service.snapshot(),
+            "seq": services.hub.last_seq,
+        }
+    )
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
+
+
+def participant_json(participant: Participant) -> dict[str, Any]:
+    return {
+        "id": participant.id,
+        "role": participant.role,
+        "name": participant.name,
+        "organisation": participant.organisation,
+    }
+
+
+def agenda_json(services: Any) -> dict[str, Any]:
+    agenda = services.agenda
+    return {
+        "title": agenda.title,
+        "timezone": agenda.timezone_name,
+        "organiser": agenda.organiser,
+        "items": [
+            {
+                "id": item.id,
+                "title": item.title,
+                "kind": item.kind,
+                "start": item.start.isoformat(),
+                "end": item.end.isoformat(),
+                "presenters": list(item.presenters),
+                "serves": list(item.serves),
+                "slides": [{"title": s.title, "body": s.body} for s in item.slides],
+                "breakout": (
+                    {
+                        "topics": list(item.breakout.topics),
+                        "group_size": item.breakout.group_size,
+                        "min_topics": item.breakout.min_topics,
+                        "instructions": item.breakout.instructions,
+                    }
+                    if item.breakout
+                    else None
+                ),
+            }
+            for item in agenda.items
+        ],
+    }

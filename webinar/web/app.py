@@ -1,0 +1,110 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from webinar import services as service_layer
+from webinar.domain.agenda import Agenda
+from webinar.services.live import Clock, utcnow
+from webinar.web import api, pages
+from webinar.web.live import live_endpoint
+from webinar.web.render import STATIC, Encoder, make_environment
+from webinar.web.security import SecurityHeadersMiddleware
+
+SESSION_COOKIE = "webinar_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Settings:
+    agenda: Agenda
+    db_path: str
+    secrets: dict[str, str]
+    base_url: str = "http://127.0.0.1:8000"
+    #: Extra Origins allowed besides this site's own (e.g. behind a reverse proxy).
+    allowed_origins: tuple[str, ...] = ()
+    #: Mark cookies Secure: set when users reach the server over HTTPS.
+    https_only: bool = False
+    clock: Clock = field(default=utcnow)
+
+
+def links(settings: Settings) -> dict[str, str]:
+    base = settings.base_url.rstrip("/")
+    code = settings.secrets["join_code"]
+    return {
+        "code": code,
+        "attendee": f"{base}/join?code={code}",
+        "host": f"{base}/enter/host/{settings.secrets['host_token']}",
+        "organiser": f"{base}/enter/organiser/{settings.secrets['organiser_token']}",
+        "projector": f"{base}/projector",
+    }
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the app. The database opens in the lifespan, in the server's event loop."""
+    env = make_environment(settings.agenda)
+    encoder = Encoder(env, settings.agenda)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = await service_layer.open_services(
+            settings.agenda, settings.db_path, encoder, settings.clock
+        )
+        app.state.services = services
+        await service_layer.start(services)
+        try:
+            yield
+        finally:
+            await service_layer.stop(services)
+
+    routes = [
+        Route("/", pages.home),
+        Route("/join", pages.join_page, methods=["GET"]),
+        Route("/join", pages.join_submit, methods=["POST"]),
+        Route("/enter/{role}/{token}", pages.enter),
+        Route("/leave", pages.leave, methods=["POST"]),
+        Route("/live", pages.attendee_page),
+        Route("/host", pages.host_page),
+        Route("/projector", pages.projector_page),
+        Route("/organiser", pages.organiser_page),
+        Route("/healthz", healthz),
+        Route("/api/openapi.json", api.openapi),
+        Route("/api/session", api.session_info),
+        Route("/api/agenda", api.agenda, methods=["GET"]),
+        Route("/api/join", api.join, methods=["POST"]),
+        Route("/api/{area}/{command}", api.action, methods=["POST"]),
+        WebSocketRoute("/ws", live_endpoint),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secrets["session_secret"],
+            session_cookie=SESSION_COOKIE,
+            max_age=SESSION_MAX_AGE,
+            same_site="lax",
+            https_only=settings.https_only,
+        ),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.env = env
+    app.state.encoder = encoder
+    app.state.allowed_origins = settings.allowed_origins
+    app.state.links = links(settings)
+    return app

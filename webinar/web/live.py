@@ -1,0 +1,214 @@
+"""The WebSocket endpoint: one connection per screen, resumable by sequence number.
+
+Protocol (``docs/events.md``): after the handshake the client sends
+``{"type": "resume", "last_seq": N}`` (or ``null``/nothing for a fresh start). The server
+answers with exactly the events after N that the client may see, or with a snapshot when
+N is too old, then streams live events. Clients may also send ``ping`` and ``action``
+messages; each gets a reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from webinar.realtime.hub import Client
+from webinar.services.access import Participant
+from webinar.services.live import iso, utcnow
+from webinar.web.actions import ActionError, perform
+from webinar.web.auth import audiences, current_participant, services_of
+from webinar.web.render import Encoder, encode_json
+from webinar.web.security import origin_allowed
+
+RESUME_TIMEOUT = 10.0
+FORMATS = ("html", "json")
+#: Close code for a client dropped for being too slow: "try again later", so it resumes.
+CLOSE_TOO_SLOW = 1013
+CLOSE_POLICY = 1008
+
+
+async def live_endpoint(ws: WebSocket) -> None:
+    app_state = ws.app.state
+    if not origin_allowed(ws.headers, app_state.allowed_origins):
+        await ws.close(code=CLOSE_POLICY)  # before accept: the handshake gets HTTP 403
+        return
+    participant = await current_participant(ws)
+    fmt = ws.query_params.get("format", "html")
+    if participant is None or fmt not in FORMATS:
+        await ws.close(code=CLOSE_POLICY)
+        return
+    await ws.accept()
+    connection = _Connection(ws, participant, fmt)
+    await connection.run()
+
+
+class _Connection:
+    def __init__(self, ws: WebSocket, participant: Participant, fmt: str) -> None:
+        self.ws = ws
+        self.participant = participant
+        self.fmt = fmt
+        self.services = services_of(ws)
+        self.encoder: Encoder = ws.app.state.encoder
+        self.send_lock = asyncio.Lock()
+        self.sent_upto = 0
+
+    async def run(self) -> None:
+        hub = self.services.hub
+        client = hub.subscribe(audiences(self.participant), self.fmt)
+        sender: asyncio.Task[None] | None = None
+        try:
+            resume, early = await self._first_message()
+            await self._catch_up(client, resume)
+            if early is not None:
+                await self._handle(early)
+            sender = asyncio.create_task(self._drain(client))
+            await self._receive_loop(sender)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            hub.unsubscribe(client)
+            if sender is not None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sender
+
+    async def _first_message(
+        self,
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | str | None]:
+        """(the resume request, or None; a first message that was something else)."""
+        try:
+            text = await asyncio.wait_for(self.ws.receive_text(), RESUME_TIMEOUT)
+        except TimeoutError:
+            return None, None
+        message = _parse(text)
+        if isinstance(message, str) or message.get("type") != "resume":
+            return None, message  # start fresh, then handle it like any other message
+        return message, None
+
+    async def _catch_up(self, client: Client, resume: dict[str, Any] | None) -> None:
+        hub = self.services.hub
+        last = resume.get("last_seq") if resume else None
+        missed = None
+        if isinstance(last, int) and not isinstance(last, bool) and last >= 0:
+            missed = hub.missed(client, last)
+        if missed is None:
+            await self._send_snapshot()
+        else:
+            for seq, wire in missed:
+                await self._send(wire)
+                self.sent_upto = seq
+            self.sent_upto = max(self.sent_upto, last if isinstance(last, int) else 0)
+
+    async def _send_snapshot(self) -> None:
+        # Read the sequence number and the state with no await in between, so the
+        # snapshot is exactly the state at that sequence number.
+        seq = self.services.hub.last_seq
+        state = {"agenda": self.services.clock_service.snapshot()}
+        at = state["agenda"]["now"]
+        if self.fmt == "json":
+            wire = encode_json(seq, "snapshot", state, at)
+        else:
+            wire = self.encoder.snapshot_html(seq, at, state)
+        self.sent_upto = seq
+        await self._send(wire)
+
+    async def _drain(self, client: Client) -> None:
+        while True:
+            item = await client.queue.get()
+            if item is None:
+                await self._close(CLOSE_TOO_SLOW)
+                return
+            seq, wire = item
+            if seq <= self.sent_upto:
+                continue
+            await self._send(wire)
+            self.sent_upto = seq
+
+    async def _receive_loop(self, sender: asyncio.Task[None]) -> None:
+        receiver = asyncio.ensure_future(self._receive_forever())
+        done, _ = await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (receiver, sender):
+            if task not in done:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def _receive_forever(self) -> None:
+        while True:
+            try:
+                text = await self.ws.receive_text()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            except KeyError:  # a binary frame: receive_text finds no "text"
+                await self._reply({"type": "error", "message": "Messages must be JSON text."})
+                continue
+            await self._handle(_parse(text))
+
+    async def _handle(self, message: dict[str, Any] | str) -> None:
+        if isinstance(message, str):
+            await self._reply({"type": "error", "message": message})
+            return
+        kind = message.get("type")
+        if kind == "ping":
+            await self._reply(
+                {"type": "pong", "seq": self.services.hub.last_seq, "now": iso(utcnow())}
+            )
+        elif kind == "resume":
+            await self._reply({"type": "error", "message": "Resume only as the first message."})
+        elif kind == "action":
+            await self._action(message)
+        else:
+            await self._reply({"type": "error", "message": f"Unknown message type {kind!r}."})
+
+    async def _action(self, message: dict[str, Any]) -> None:
+        ref = message.get("id")
+        name = message.get("name")
+        params = message.get("params", {})
+        if not isinstance(name, str) or not isinstance(params, dict):
+            await self._reply(
+                {
+                    "type": "result",
+                    "id": ref,
+                    "ok": False,
+                    "status": 400,
+                    "error": {"message": "An action needs a 'name' and an object of 'params'."},
+                }
+            )
+            return
+        try:
+            data = await perform(self.services, self.participant, name, params)
+        except ActionError as exc:
+            await self._reply(
+                {"type": "result", "id": ref, "ok": False, "status": exc.status, **exc.as_json()}
+            )
+            return
+        await self._reply({"type": "result", "id": ref, "ok": True, "data": data})
+
+    async def _reply(self, payload: dict[str, Any]) -> None:
+        await self._send(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
+
+    async def _send(self, text: str) -> None:
+        async with self.send_lock:
+            await self.ws.send_text(text)
+
+    async def _close(self, code: int) -> None:
+        if self.ws.application_state != WebSocketState.DISCONNECTED:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=code)
+
+
+def _parse(text: str) -> dict[str, Any] | str:
+    """A client message as a dict, or a plain sentence saying what is wrong with it."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return "That message is not valid JSON."
+    if not isinstance(message, dict):
+        return "A message must be a JSON object."
+    if not isinstance(message.get("type"), str):
+        return "A message needs a 'type'."
+    return message

@@ -1,0 +1,111 @@
+"""The OpenAPI 3.1 document, generated from the action registry and its pydantic models."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from webinar.web.actions import REGISTRY
+
+ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"message": {"type": "string"}, "field": {"type": "string"}},
+            "required": ["message"],
+        }
+    },
+    "required": ["error"],
+}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "Invalid input; the message says what to change.",
+        401: "Not joined.",
+        403: "Not allowed for your role, wrong origin, or missing CSRF token.",
+        404: "Unknown action.",
+        409: "Not possible in the current state.",
+        413: "Body too large.",
+        415: "Unsupported content type.",
+    }
+    return {
+        str(code): {
+            "description": text[code],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for code in codes
+    }
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/api/session": {
+            "get": {
+                "summary": "Who you are, and the CSRF token for state-changing calls.",
+                "responses": {"200": {"description": "Session info."}},
+            }
+        },
+        "/api/join": {
+            "post": {
+                "summary": "Join the event as an attendee.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "code": {"type": "string"},
+                                    "name": {"type": "string", "maxLength": 80},
+                                    "organisation": {"type": "string", "maxLength": 120},
+                                },
+                                "required": ["code", "name"],
+                                "additionalProperties": False,
+                            }
+                        }
+                    },
+                },
+                "responses": {"201": {"description": "Joined."}, **_errors(400, 403, 413, 415)},
+            }
+        },
+        "/api/agenda": {
+            "get": {
+                "summary": "The agenda as planned and its live status.",
+                "responses": {"200": {"description": "Agenda and status."}, **_errors(401)},
+            }
+        },
+    }
+    for name, action in sorted(REGISTRY.items()):
+        area, command = name.split(".", 1)
+        paths[f"/api/{area}/{command}"] = {
+            "post": {
+                "operationId": name.replace(".", "_"),
+                "summary": action.summary,
+                "description": f"Allowed roles: {', '.join(sorted(action.roles))}.",
+                "parameters": [
+                    {
+                        "name": "X-CSRF-Token",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": action.params.model_json_schema()}},
+                },
+                "responses": {
+                    "200": {"description": "Done; the new state."},
+                    **_errors(400, 401, 403, 404, 409, 413, 415),
+                },
+            }
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "webinar", "version": "0.1.0"},
+        "paths": paths,
+        "components": {"schemas": {"Error": ERROR}},
+    }

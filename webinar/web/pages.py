@@ -1,0 +1,133 @@
+"""HTML pages: join, attendee view, host console, projector, organiser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from webinar.services.access import AccessError, Participant
+from webinar.web.auth import current_participant, services_of
+from webinar.web.security import CSRF_FIELD, csrf_ok, csrf_token, origin_allowed
+
+HOME_BY_ROLE = {"attendee": "/live", "host": "/host", "organiser": "/organiser"}
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    env = request.app.state.env
+    body = env.get_template(template).render(
+        request=request, csrf_token=csrf_token(request), **context
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+def live_context(request: Request, participant: Participant) -> dict[str, Any]:
+    """State for a live page, read with no await in between so it matches ``seq``."""
+    services = services_of(request)
+    seq = services.hub.last_seq
+    agenda_state = services.clock_service.snapshot()
+    return {"participant": participant, "seq": seq, "agenda_state": agenda_state}
+
+
+def forbidden(request: Request, participant: Participant | None) -> HTMLResponse:
+    return render(request, "forbidden.html", status=403, participant=participant)
+
+
+async def home(request: Request) -> Response:
+    participant = await current_participant(request)
+    if participant is None:
+        return RedirectResponse("/join", status_code=303)
+    return RedirectResponse(HOME_BY_ROLE[participant.role], status_code=303)
+
+
+async def join_page(request: Request) -> Response:
+    participant = await current_participant(request)
+    if participant is not None:
+        return RedirectResponse(HOME_BY_ROLE[participant.role], status_code=303)
+    code = request.query_params.get("code", "")[:32]
+    return render(request, "join.html", form={"code": code}, errors={})
+
+
+async def join_submit(request: Request) -> Response:
+    form = await request.form(max_files=0, max_fields=20)
+    values = {k: v if isinstance(v, str) else "" for k, v in form.items()}
+    shown = {k: values.get(k, "")[:200] for k in ("code", "name", "organisation")}
+    if not origin_allowed(request.headers, request.app.state.allowed_origins) or not csrf_ok(
+        request, values.get(CSRF_FIELD)
+    ):
+        errors = {"form": "Your page was out of date. Please try again."}
+        return render(request, "join.html", status=403, form=shown, errors=errors)
+    try:
+        session_id, participant = await services_of(request).access.join(
+            values.get("code", ""), values.get("name", ""), values.get("organisation", "")
+        )
+    except AccessError as exc:
+        errors = {exc.field or "form": str(exc)}
+        return render(request, "join.html", status=400, form=shown, errors=errors)
+    request.session.clear()
+    request.session["sid"] = session_id
+    return RedirectResponse("/live", status_code=303)
+
+
+async def enter(request: Request) -> Response:
+    """GET /enter/{role}/{token}: the secret host and organiser links."""
+    role = request.path_params["role"]
+    if role not in ("host", "organiser"):
+        return render(request, "forbidden.html", status=404, participant=None)
+    try:
+        session_id, _ = await services_of(request).access.enter(
+            role, request.path_params["token"]
+        )
+    except AccessError as exc:
+        return render(request, "forbidden.html", status=403, participant=None, message=str(exc))
+    request.session.clear()
+    request.session["sid"] = session_id
+    return RedirectResponse(HOME_BY_ROLE[role], status_code=303)
+
+
+async def leave(request: Request) -> Response:
+    participant = await current_participant(request)
+    form = await request.form(max_files=0, max_fields=5)
+    token = form.get(CSRF_FIELD)
+    if participant is not None and not csrf_ok(request, token if isinstance(token, str) else None):
+        return forbidden(request, participant)
+    request.session.clear()
+    return RedirectResponse("/join", status_code=303)
+
+
+async def attendee_page(request: Request) -> Response:
+    participant = await current_participant(request)
+    if participant is None:
+        return RedirectResponse("/join", status_code=303)
+    return render(request, "attendee.html", **live_context(request, participant))
+
+
+async def host_page(request: Request) -> Response:
+    participant = await current_participant(request)
+    if participant is None or participant.role != "host":
+        return forbidden(request, participant)
+    services = services_of(request)
+    context = live_context(request, participant)
+    context["attendee_count"] = await services.access.attendee_count()
+    context["links"] = request.app.state.links
+    return render(request, "host.html", **context)
+
+
+async def projector_page(request: Request) -> Response:
+    participant = await current_participant(request)
+    if participant is None or participant.role not in ("host", "organiser"):
+        return forbidden(request, participant)
+    return render(request, "projector.html", **live_context(request, participant))
+
+
+async def organiser_page(request: Request) -> Response:
+    participant = await current_participant(request)
+    if participant is None or participant.role != "organiser":
+        return forbidden(request, participant)
+    services = services_of(request)
+    context = live_context(request, participant)
+    context["links"] = request.app.state.links
+    context["attendee_count"] = await services.access.attendee_count()
+    context["log"] = await services.clock_service.history()
+    return render(request, "organiser.html", **context)

@@ -1,0 +1,115 @@
+"""Templates and the wire encoder: how state becomes HTML and how events go on the wire.
+
+Live events are encoded once per format by the hub, not once per client:
+``json`` is a compact envelope for programs; ``html`` is a set of out-of-band fragments
+for htmx's WebSocket extension, led by a ``#live-seq`` marker that carries the sequence
+number so the page can resume after a reconnect.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from webinar.domain.agenda import Agenda
+from webinar.realtime.hub import Event
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+
+# Raw HTML in slide text is escaped, never passed through: slides are text, not markup.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+KIND_LABELS = {
+    "welcome": "Welcome",
+    "talk": "Talk",
+    "qa": "Q&A",
+    "breakout": "Breakout",
+    "feedback": "Feedback",
+    "closing": "Closing",
+    "break": "Break",
+}
+
+
+@lru_cache(maxsize=512)
+def markdown(text: str) -> Markup:
+    return Markup(_markdown.render(text))  # noqa: S704 - markdown-it escapes raw HTML
+
+
+def make_environment(agenda: Agenda) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    tz = agenda.timezone
+
+    def clock_time(value: str | datetime | None) -> str:
+        if value is None:
+            return ""
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.astimezone(tz).strftime("%H:%M")
+
+    def minutes(seconds: float | None) -> str:
+        if seconds is None:
+            return ""
+        sign = "-" if seconds < 0 else ""
+        total = int(abs(seconds))
+        return f"{sign}{total // 60}:{total % 60:02d}"
+
+    env.filters["clock"] = clock_time
+    env.filters["markdown"] = markdown
+    env.filters["mmss"] = minutes
+    env.globals["kind_label"] = lambda kind: KIND_LABELS.get(kind, kind.title())
+    env.globals["agenda"] = agenda
+    return env
+
+
+class Encoder:
+    """Encodes hub events for the wire; one instance per app, bound to its templates."""
+
+    def __init__(self, env: jinja2.Environment, agenda: Agenda) -> None:
+        self.env = env
+        self.agenda = agenda
+
+    def __call__(self, event: Event, fmt: str) -> str | None:
+        if fmt == "json":
+            return encode_json(event.seq, event.type, event.data, event.at)
+        return self.html(event)
+
+    def html(self, event: Event) -> str | None:
+        template = f"live/{event.type.replace('.', '_')}.html"
+        try:
+            tpl = self.env.get_template(template)
+        except jinja2.TemplateNotFound:
+            return None
+        body = tpl.render(data=event.data, oob=True)
+        if not body.strip():
+            return None
+        return seq_marker(event.seq, event.at) + body
+
+    def snapshot_html(self, seq: int, at: str, state: dict[str, Any]) -> str:
+        body = self.env.get_template("live/snapshot.html").render(oob=True, **state)
+        return seq_marker(seq, at, snapshot=True) + body
+
+
+def seq_marker(seq: int, at: str, *, snapshot: bool = False) -> str:
+    flag = ' data-snapshot="1"' if snapshot else ""
+    return f'<div id="live-seq" data-seq="{seq}" data-server-now="{at}"{flag} hidden></div>'
+
+
+def encode_json(seq: int, type_: str, data: dict[str, Any], at: str) -> str:
+    return json.dumps(
+        {"seq": seq, "type": type_, "at": at, "data": data},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
