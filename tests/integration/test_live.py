@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from websockets.exceptions import InvalidStatus
-
 from helpers import LiveServer, Person
+from websockets.exceptions import InvalidStatus
 
 pytestmark = pytest.mark.integration
 
@@ -184,7 +183,12 @@ async def test_post_from_a_foreign_origin_is_refused(server: LiveServer) -> None
         (b"[1, 2]", "application/json", 400, "The request body must be a JSON object."),
         (b'{"minutes": "lots"}', "application/json", 400, "'minutes' must be a whole number."),
         (b'{"minutes": 0}', "application/json", 400, None),
-        (b'{"minutes": 3, "x": 1}', "application/json", 400, "'x' is not something this action takes."),
+        (
+            b'{"minutes": 3, "x": 1}',
+            "application/json",
+            400,
+            "'x' is not something this action takes.",
+        ),
         (b"{}", "application/json", 400, "Please give 'minutes'."),
         (b"minutes=3", "text/plain", 415, "Send JSON or form data."),
         (b'{"minutes": 3}', "application/json", 409, None),

@@ -109,7 +109,7 @@ def check(files: tuple[Path, ...]) -> None:
             failed = True
             click.echo(str(exc), err=True)
             continue
-        click.echo(f"{path}: OK, {len(agenda.items)} items, \"{agenda.title}\".")
+        click.echo(f'{path}: OK, {len(agenda.items)} items, "{agenda.title}".')
     if failed:
         sys.exit(1)
 

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 
 from webinar.domain.agenda import Agenda
 from webinar.realtime.hub import Encoder, Hub
-from webinar.services.access import AccessService
+from webinar.services.access import AccessService, new_secrets
 from webinar.services.agenda import AgendaService
 from webinar.services.live import Clock, Live, utcnow
 from webinar.storage import repo
 from webinar.storage.db import Database, migrate_sync
-from webinar.services.access import new_secrets
 
 RING_SIZE = 4096
 

@@ -117,12 +117,8 @@ class AccessService:
         participant = Participant(secrets.token_urlsafe(16), role, name, organisation)
         session_id = secrets.token_urlsafe(32)
 
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[None, list[Outgoing]]:
-            row = ParticipantRow(
-                participant.id, role, name, organisation or None, iso(now)
-            )
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            row = ParticipantRow(participant.id, role, name, organisation or None, iso(now))
             await repo.create_participant(tx, row, session_id)
             events = []
             if role == "attendee":

@@ -148,7 +148,11 @@ def _needs_refresh(agenda: Agenda, state: RunState, now: datetime) -> bool:
     current = clock.status(agenda, state, now)
     if current.phase == "finished":
         return False
-    return current.paused or current.overrun or (current.phase == "before" and current.drift > timedelta(0))
+    return (
+        current.paused
+        or current.overrun
+        or (current.phase == "before" and current.drift > timedelta(0))
+    )
 
 
 def status_data(status: Status) -> dict[str, Any]:

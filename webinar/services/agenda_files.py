@@ -20,7 +20,9 @@ def load_agenda(path: str | Path, *, today: date | None = None) -> Agenda:
     except FileNotFoundError:
         raise AgendaFileError([AgendaProblem(name, None, None, "does not exist.")]) from None
     except IsADirectoryError:
-        raise AgendaFileError([AgendaProblem(name, None, None, "is a folder, not a file.")]) from None
+        raise AgendaFileError(
+            [AgendaProblem(name, None, None, "is a folder, not a file.")]
+        ) from None
     except UnicodeDecodeError:
         raise AgendaFileError(
             [AgendaProblem(name, None, None, "is not UTF-8 text. Save it as UTF-8.")]

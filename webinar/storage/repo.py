@@ -103,8 +103,7 @@ async def find_participant_by_role(db: Database, role: str) -> ParticipantRow | 
 async def load_session(db: Database, session_id: str) -> ParticipantRow | None:
     """The participant a session belongs to, or None for an unknown session."""
     row = await db.fetchone(
-        "SELECT p.* FROM sessions s JOIN participants p ON p.id = s.participant_id"
-        " WHERE s.id = ?",
+        "SELECT p.* FROM sessions s JOIN participants p ON p.id = s.participant_id WHERE s.id = ?",
         (session_id,),
     )
     return _participant(row) if row else None
@@ -178,7 +177,12 @@ async def log_agenda_action(
 async def agenda_log(db: Database) -> list[dict[str, Any]]:
     rows = await db.fetchall("SELECT at, action, detail, actor FROM agenda_log ORDER BY id")
     return [
-        {"at": r["at"], "action": r["action"], "detail": json.loads(r["detail"]), "actor": r["actor"]}
+        {
+            "at": r["at"],
+            "action": r["action"],
+            "detail": json.loads(r["detail"]),
+            "actor": r["actor"],
+        }
         for r in rows
     ]
 

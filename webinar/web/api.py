@@ -54,9 +54,7 @@ async def read_input(request: Request) -> dict[str, Any]:
     raise ActionError(415, "Send JSON or form data.")
 
 
-def check_unsafe(
-    request: Request, participant: Participant | None, raw: dict[str, Any]
-) -> None:
+def check_unsafe(request: Request, participant: Participant | None, raw: dict[str, Any]) -> None:
     """Origin and CSRF checks for a state-changing request; takes the token out of ``raw``.
 
     The token comes in the ``X-CSRF-Token`` header (htmx, API clients) or a form field.

@@ -59,7 +59,7 @@ async def join_submit(request: Request) -> Response:
         errors = {"form": "Your page was out of date. Please try again."}
         return render(request, "join.html", status=403, form=shown, errors=errors)
     try:
-        session_id, participant = await services_of(request).access.join(
+        session_id, _participant = await services_of(request).access.join(
             values.get("code", ""), values.get("name", ""), values.get("organisation", "")
         )
     except AccessError as exc:
@@ -76,9 +76,7 @@ async def enter(request: Request) -> Response:
     if role not in ("host", "organiser"):
         return render(request, "forbidden.html", status=404, participant=None)
     try:
-        session_id, _ = await services_of(request).access.enter(
-            role, request.path_params["token"]
-        )
+        session_id, _ = await services_of(request).access.enter(role, request.path_params["token"])
     except AccessError as exc:
         return render(request, "forbidden.html", status=403, participant=None, message=str(exc))
     request.session.clear()
