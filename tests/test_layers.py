@@ -54,9 +54,9 @@ def test_layer_imports_only_lower_layers(layer: str) -> None:
     for path in sorted((PACKAGE / layer).rglob("*.py")):
         for name in imports_of(path):
             parts = name.split(".")
-            if parts[0] == "webinar" and len(parts) > 1 and parts[1] in ORDER:
-                if parts[1] != layer and parts[1] not in ALLOWED[layer]:
-                    offending.append(f"{path.relative_to(PACKAGE)} imports {name}")
+            inner = parts[1] if parts[0] == "webinar" and len(parts) > 1 else ""
+            if inner in ORDER and inner != layer and inner not in ALLOWED[layer]:
+                offending.append(f"{path.relative_to(PACKAGE)} imports {name}")
 
     assert offending == []
 
