@@ -85,9 +85,12 @@
 
   document.addEventListener("htmx:wsBeforeMessage", function (event) {
     var message = event.detail.message;
-    if (typeof message !== "string") { event.preventDefault(); return; }
+    // Every message is applied here, not by the extension's default out-of-band swap:
+    // fragments whose target is absent on this page are skipped quietly, lists keep
+    // their order under the reader, and a replayed message is never applied twice.
+    event.preventDefault();
+    if (typeof message !== "string") { return; }
     if (message.charAt(0) === "{") {
-      event.preventDefault(); // a reply, not fragments
       var reply;
       try { reply = JSON.parse(message); } catch (e) { return; }
       if (reply.type === "pong" && reply.now) {
@@ -101,8 +104,262 @@
     if (!match) { return; }
     var seq = parseInt(match[1], 10);
     var known = lastSeq();
-    if (!match[2] && known !== null && seq <= known) {
-      event.preventDefault(); // already applied: a replay overlapping what we had
+    if (!match[2] && known !== null && seq <= known) { return; }
+    applyFragments(message);
+    tick();
+  });
+
+  /* -- applying fragments ------------------------------------------------------------ */
+
+  function parseFragments(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    return Array.prototype.slice.call(template.content.children);
+  }
+
+  function activate(el) {
+    if (window.htmx) { window.htmx.process(el); }
+    applyMyVotes(el);
+    fillKeys(el);
+  }
+
+  function applyFragments(html) {
+    var touched = {};
+    parseFragments(html).forEach(function (fragment) {
+      var op = fragment.getAttribute("data-op") || "replace";
+      var id = fragment.id;
+      var target = id ? document.getElementById(id) : null;
+      if (op === "replace") {
+        if (target) { target.replaceWith(fragment); activate(fragment); }
+      } else if (op === "replace-list") {
+        if (target) {
+          target.innerHTML = fragment.innerHTML;
+          activate(target);
+          touched[target.id] = "sort";
+        }
+      } else if (op === "remove") {
+        if (target) { target.remove(); }
+      } else if (op === "votes") {
+        applyVotes(JSON.parse(fragment.getAttribute("data-votes") || "{}"), touched);
+      } else if (op === "upsert") {
+        upsert(fragment, target, touched);
+      }
+    });
+    Object.keys(touched).forEach(function (listId) { settleList(listId, touched[listId]); });
+  }
+
+  function upsert(fragment, existing, touched) {
+    var list = document.getElementById(fragment.getAttribute("data-list"));
+    if (existing) {
+      fragment.querySelectorAll("[data-patch][id]").forEach(function (part) {
+        var old = document.getElementById(part.id);
+        if (old) { old.replaceWith(part); activate(part); }
+      });
+      ["data-votes", "data-pinned", "data-list"].forEach(function (name) {
+        if (fragment.hasAttribute(name)) { existing.setAttribute(name, fragment.getAttribute(name)); }
+      });
+      existing.className = fragment.className;
+      if (list && existing.parentElement !== list && !existing.closest("[data-buffer]")) {
+        list.appendChild(existing);
+        touched[list.id] = touched[list.id] || "order";
+      } else if (list) {
+        touched[list.id] = touched[list.id] || "order";
+      }
+      return;
+    }
+    if (!list) { return; }
+    if (list.getAttribute("data-live-insert") === "append") {
+      list.appendChild(fragment);
+      activate(fragment);
+      return;
+    }
+    bufferOf(list).appendChild(fragment);
+    activate(fragment);
+    touched[list.id] = "new";
+  }
+
+  function bufferOf(list) {
+    var id = list.id + "-incoming";
+    var buffer = document.getElementById(id);
+    if (!buffer) {
+      buffer = document.createElement("div");
+      buffer.id = id;
+      buffer.hidden = true;
+      buffer.setAttribute("data-buffer", list.id);
+      list.parentElement.insertBefore(buffer, list.nextSibling);
+    }
+    return buffer;
+  }
+
+  function applyVotes(votes, touched) {
+    Object.keys(votes).forEach(function (qid) {
+      ["q-", "sq-"].forEach(function (prefix) {
+        var card = document.getElementById(prefix + qid);
+        var count = document.getElementById(prefix + qid + "-votes");
+        if (count) { count.textContent = String(votes[qid]); }
+        if (card) {
+          card.setAttribute("data-votes", String(votes[qid]));
+          var list = card.parentElement;
+          if (list && list.id) { touched[list.id] = touched[list.id] || "order"; }
+        }
+      });
+    });
+  }
+
+  /* -- lists that do not jump under the reader --------------------------------------- */
+
+  function sortedCards(list) {
+    var mode = list.getAttribute("data-sort") || "votes";
+    var cards = Array.prototype.slice.call(list.children);
+    cards.sort(function (a, b) {
+      var pin = (+b.getAttribute("data-pinned") || 0) - (+a.getAttribute("data-pinned") || 0);
+      if (pin) { return pin; }
+      var ca = a.getAttribute("data-created") || "", cb = b.getAttribute("data-created") || "";
+      if (mode === "newest") { return ca < cb ? 1 : ca > cb ? -1 : 0; }
+      var votes = (+b.getAttribute("data-votes") || 0) - (+a.getAttribute("data-votes") || 0);
+      if (votes) { return votes; }
+      return ca < cb ? -1 : ca > cb ? 1 : 0;
+    });
+    return cards;
+  }
+
+  function inOrder(list) {
+    var cards = sortedCards(list);
+    for (var i = 0; i < cards.length; i++) {
+      if (cards[i] !== list.children[i]) { return false; }
+    }
+    return true;
+  }
+
+  function readerAtTop(list) {
+    return list.getBoundingClientRect().top >= 0;
+  }
+
+  function applyList(list) {
+    var buffer = document.getElementById(list.id + "-incoming");
+    if (buffer) {
+      while (buffer.firstElementChild) { list.appendChild(buffer.firstElementChild); }
+    }
+    sortedCards(list).forEach(function (card) { list.appendChild(card); });
+    announce(list);
+  }
+
+  function settleList(listId, why) {
+    var list = document.getElementById(listId);
+    if (!list || list.getAttribute("data-live-insert") === "append") { return; }
+    if (why === "sort" || readerAtTop(list)) { applyList(list); return; }
+    announce(list);
+  }
+
+  function announce(list) {
+    var button = document.getElementById(list.id + "-apply");
+    if (!button) { return; }
+    var buffer = document.getElementById(list.id + "-incoming");
+    var fresh = buffer ? buffer.children.length : 0;
+    var stale = !inOrder(list);
+    if (!fresh && !stale) { button.hidden = true; button.textContent = ""; return; }
+    button.hidden = false;
+    button.textContent = fresh
+      ? "Show " + fresh + (fresh === 1 ? " new question" : " new questions")
+      : "Update the order";
+  }
+
+  document.addEventListener("click", function (event) {
+    var apply = event.target.closest("[data-apply]");
+    if (apply) {
+      var list = document.getElementById(apply.getAttribute("data-apply"));
+      if (list) { applyList(list); list.focus && list.setAttribute("tabindex", "-1"); }
+      return;
+    }
+    var sorter = event.target.closest("[data-sort][data-sort-list]");
+    if (sorter) {
+      var target = document.getElementById(sorter.getAttribute("data-sort-list"));
+      if (!target) { return; }
+      target.setAttribute("data-sort", sorter.getAttribute("data-sort"));
+      document.querySelectorAll('[data-sort-list="' + target.id + '"]').forEach(function (b) {
+        b.setAttribute("aria-pressed", b === sorter ? "true" : "false");
+      });
+      applyList(target);
+    }
+  });
+
+  /* -- my votes, submit keys ------------------------------------------------------------ */
+
+  var myVotes = {};
+
+  function loadMyVotes() {
+    var list = document.querySelector("[data-my-votes]");
+    if (!list) { return; }
+    (list.getAttribute("data-my-votes") || "").split(",").forEach(function (id) {
+      if (id) { myVotes[id] = true; }
+    });
+  }
+
+  function applyMyVotes(root) {
+    var buttons = root.querySelectorAll ? root.querySelectorAll("button.vote[data-question]") : [];
+    Array.prototype.forEach.call(buttons, function (button) {
+      var voted = !!myVotes[button.getAttribute("data-question")];
+      button.setAttribute("aria-pressed", voted ? "true" : "false");
+      var label = button.querySelector(".vote-label");
+      if (label) { label.textContent = voted ? "Voted" : "Vote"; }
+      var on = button.form && button.form.querySelector('input[name="on"]');
+      if (on) { on.value = voted ? "false" : "true"; }
+    });
+  }
+
+  function newKey() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function fillKeys(root) {
+    var forms = root.querySelectorAll ? root.querySelectorAll("form[data-keyed]") : [];
+    Array.prototype.forEach.call(forms, function (form) {
+      var key = form.querySelector('input[name="key"]');
+      if (key && !key.value) { key.value = newKey(); }
+    });
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form");
+    if (!event.detail.successful) { return; }
+    var body = null;
+    try { body = JSON.parse(event.detail.xhr.responseText); } catch (e) { body = null; }
+    if (body && typeof body.voted === "boolean") {
+      myVotes[String(body.question_id)] = body.voted;
+      document.querySelectorAll("#q-" + body.question_id + "-votes, #sq-" + body.question_id + "-votes")
+        .forEach(function (el) { el.textContent = String(body.votes); });
+      applyMyVotes(document);
+    }
+    if (form && form.hasAttribute("data-keyed")) {
+      // The submit is stored: the next one from this form is a new one.
+      var key = form.querySelector('input[name="key"]');
+      if (key) { key.value = newKey(); }
+      var text = form.querySelector("textarea");
+      if (text) { text.value = ""; updateCounter(text); }
+      if (body && body.question) {
+        flash(body.question.state === "pending"
+          ? "Thank you. Your question will be shown once the host has reviewed it."
+          : "Thank you. Your question has been sent.", "info");
+        return;
+      }
+    }
+  });
+
+  function updateCounter(textarea) {
+    var id = textarea.getAttribute("data-counter");
+    var out = id && document.getElementById(id);
+    if (!out) { return; }
+    var max = parseInt(textarea.getAttribute("maxlength"), 10);
+    var used = textarea.value.length;
+    out.textContent = used ? used + " of " + max + " characters used." : "Up to " + max + " characters.";
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("textarea[data-counter]")) {
+      updateCounter(event.target);
     }
   });
 
@@ -122,15 +379,16 @@
     flash("Could not reach the server. Check your connection and try again.", "error");
   });
 
-  document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.successful) { flash("", "info"); }
-  });
+  document.addEventListener("htmx:beforeRequest", function () { flash("", "info"); });
 
   document.addEventListener("DOMContentLoaded", function () {
     var el = seqElement();
     if (el && el.getAttribute("data-server-now")) {
       setOffsetFrom(el.getAttribute("data-server-now"));
     }
+    loadMyVotes();
+    applyMyVotes(document);
+    fillKeys(document);
     tick();
     setInterval(tick, 500);
   });

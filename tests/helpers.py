@@ -112,8 +112,17 @@ class ServerProcess:
     def start(self, timeout: float = 20.0) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "webinar", "serve", str(self.agenda), "--db", self.db_path,
-             "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "webinar",
+                "serve",
+                str(self.agenda),
+                "--db",
+                self.db_path,
+                "--port",
+                str(self.port),
+            ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -123,7 +132,9 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stdout.read() if self.proc.stdout else ''}")
+                raise RuntimeError(
+                    f"server exited: {self.proc.stdout.read() if self.proc.stdout else ''}"
+                )
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=0.5).status_code == 200:
                     return
@@ -180,8 +191,13 @@ class Person:
     def cookie_header(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
 
-    async def socket(self, last_seq: int | None = None, fmt: str = "json",
-                     origin: str | None = None, resume: bool = True) -> "Socket":
+    async def socket(
+        self,
+        last_seq: int | None = None,
+        fmt: str = "json",
+        origin: str | None = None,
+        resume: bool = True,
+    ) -> Socket:
         url = self.base.replace("http://", "ws://") + f"/ws?format={fmt}"
         conn = await connect(
             url,

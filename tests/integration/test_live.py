@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from helpers import LiveServer, Person
 from websockets.exceptions import InvalidStatus
+
+from helpers import LiveServer, Person
 
 pytestmark = pytest.mark.integration
 

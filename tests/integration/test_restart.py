@@ -6,8 +6,8 @@ import signal
 from pathlib import Path
 
 import pytest
-from helpers import Person, ServerProcess
 
+from helpers import Person, ServerProcess
 from webinar.storage.repo import ensure_meta_sync
 
 pytestmark = pytest.mark.integration

@@ -48,8 +48,11 @@ class _Entry:
 class Client:
     """One connected screen: the audiences it may see, its format and its queue."""
 
-    def __init__(self, audiences: frozenset[str], fmt: str, queue_size: int) -> None:
+    def __init__(
+        self, audiences: frozenset[str], fmt: str, queue_size: int, owner: str = ""
+    ) -> None:
         self.audiences = audiences | {EVERYONE}
+        self.owner = owner
         self.fmt = fmt
         self.queue: asyncio.Queue[tuple[int, str] | None] = asyncio.Queue(queue_size)
         self.dropped = False
@@ -88,20 +91,29 @@ class Hub:
         self._queue_size = queue_size
         self._clients: set[Client] = set()
         self._by_audience: dict[str, set[Client]] = {}
+        self._by_owner: dict[str, set[Client]] = {}
         self.last_seq = 0
         self.dropped_clients = 0
 
     # -- clients -----------------------------------------------------------------------------
 
-    def subscribe(self, audiences: Iterable[str], fmt: str) -> Client:
-        client = Client(frozenset(audiences), fmt, self._queue_size)
+    def subscribe(self, audiences: Iterable[str], fmt: str, owner: str = "") -> Client:
+        """Register a screen; ``owner`` (a participant id) lets rights granted later reach it."""
+        client = Client(frozenset(audiences), fmt, self._queue_size, owner)
         self._clients.add(client)
+        if owner:
+            self._by_owner.setdefault(owner, set()).add(client)
         for audience in client.audiences:
             self._by_audience.setdefault(audience, set()).add(client)
         return client
 
     def unsubscribe(self, client: Client) -> None:
         self._clients.discard(client)
+        owned = self._by_owner.get(client.owner)
+        if owned is not None:
+            owned.discard(client)
+            if not owned:
+                del self._by_owner[client.owner]
         for audience in client.audiences:
             members = self._by_audience.get(audience)
             if members is not None:
@@ -113,6 +125,11 @@ class Hub:
         """Let a connected client see a further audience (a facilitator right granted)."""
         client.audiences = client.audiences | {audience}
         self._by_audience.setdefault(audience, set()).add(client)
+
+    def add_audience_for(self, owner: str, audience: str) -> None:
+        """Let every open screen of one participant see a further audience."""
+        for client in self._by_owner.get(owner, ()):
+            self.add_audience(client, audience)
 
     @property
     def client_count(self) -> int:

@@ -9,6 +9,7 @@ from webinar.realtime.hub import Encoder, Hub
 from webinar.services.access import AccessService, new_secrets
 from webinar.services.agenda import AgendaService
 from webinar.services.live import Clock, Live, utcnow
+from webinar.services.qa import QAService
 from webinar.storage import repo
 from webinar.storage.db import Database, migrate_sync
 
@@ -21,6 +22,7 @@ class Services:
     live: Live
     access: AccessService
     clock_service: AgendaService
+    qa: QAService
 
     @property
     def hub(self) -> Hub:
@@ -51,13 +53,18 @@ async def open_services(
     meta = await repo.get_meta(db)
     agenda_service = AgendaService(agenda, live)
     await agenda_service.load()
-    return Services(agenda, live, AccessService(live, meta), agenda_service)
+    qa_service = QAService(agenda, live, agenda_service)
+    await qa_service.load()
+    qa_service.on_owner.append(lambda owner, qid: live.hub.add_audience_for(owner, f"q:{qid}"))
+    return Services(agenda, live, AccessService(live, meta), agenda_service, qa_service)
 
 
 async def start(services: Services) -> None:
     services.clock_service.start_ticker()
+    services.qa.start()
 
 
 async def stop(services: Services) -> None:
+    await services.qa.stop()
     await services.clock_service.stop_ticker()
     await services.db.close()

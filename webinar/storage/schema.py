@@ -52,4 +52,56 @@ MIGRATIONS: tuple[str, ...] = (
         data     TEXT NOT NULL
     );
     """,
+    # 2: the Q&A forum. Anonymous questions keep no author id, name or organisation:
+    # only a hash of the client's submit key, which the author's own session holds.
+    """
+    CREATE TABLE questions (
+        id              INTEGER PRIMARY KEY,
+        item_id         TEXT NOT NULL,
+        text            TEXT NOT NULL,
+        author_id       TEXT REFERENCES participants(id) ON DELETE SET NULL,
+        author_name     TEXT,
+        author_org      TEXT,
+        anonymous       INTEGER NOT NULL DEFAULT 0,
+        key_hash        TEXT NOT NULL UNIQUE,
+        state           TEXT NOT NULL
+            CHECK (state IN ('pending', 'published', 'rejected', 'hidden', 'merged')),
+        reject_reason   TEXT NOT NULL DEFAULT '',
+        merged_into     INTEGER REFERENCES questions(id),
+        answered        TEXT NOT NULL DEFAULT '' CHECK (answered IN ('', 'live', 'written')),
+        highlighted     INTEGER NOT NULL DEFAULT 0,
+        pinned          INTEGER NOT NULL DEFAULT 0,
+        edited_by_host  INTEGER NOT NULL DEFAULT 0,
+        held_by_filter  INTEGER NOT NULL DEFAULT 0,
+        votes           INTEGER NOT NULL DEFAULT 0,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        CHECK (anonymous = 0 OR (author_id IS NULL AND author_name IS NULL
+                                 AND author_org IS NULL))
+    );
+    CREATE INDEX questions_item ON questions(item_id, state);
+    CREATE INDEX questions_author ON questions(author_id);
+    CREATE TABLE votes (
+        question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+        voter_id    TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (question_id, voter_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE replies (
+        id           INTEGER PRIMARY KEY,
+        question_id  INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+        author_id    TEXT REFERENCES participants(id) ON DELETE SET NULL,
+        author_name  TEXT,
+        role         TEXT NOT NULL,
+        text         TEXT NOT NULL,
+        is_answer    INTEGER NOT NULL DEFAULT 0,
+        key_hash     TEXT NOT NULL UNIQUE,
+        created_at   TEXT NOT NULL
+    );
+    CREATE INDEX replies_question ON replies(question_id);
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )

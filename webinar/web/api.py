@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from webinar.services.access import AccessError, Participant
+from webinar.services.exports import question_export
 from webinar.web.actions import ActionError, perform
 from webinar.web.auth import current_participant, services_of
 from webinar.web.openapi import openapi_document
@@ -76,10 +77,29 @@ async def action(request: Request) -> Response:
         participant = await current_participant(request)
         raw = await read_input(request)
         check_unsafe(request, participant, raw)
-        data = await perform(services_of(request), participant, name, raw)
+        data, context = await perform(
+            services_of(request), participant, name, raw, own_keys(request)
+        )
     except ActionError as exc:
         return JSONResponse(exc.as_json(), status_code=exc.status)
+    if context is not None and context.new_keys:
+        remember_keys(request, context.new_keys)
     return JSONResponse({"ok": True, **data})
+
+
+#: How many submit keys a session remembers (to prove authorship of anonymous questions).
+OWN_KEYS_MAX = 50
+
+
+def own_keys(conn: HTTPConnection) -> list[str]:
+    keys = conn.session.get("own", [])
+    return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
+
+
+def remember_keys(request: Request, keys: list[str]) -> None:
+    known = own_keys(request)
+    known += [k for k in keys if k not in known]
+    request.session["own"] = known[-OWN_KEYS_MAX:]
 
 
 async def join(request: Request) -> Response:
@@ -178,3 +198,40 @@ def agenda_json(services: Any) -> dict[str, Any]:
             for item in agenda.items
         ],
     }
+
+
+async def questions(request: Request) -> Response:
+    """GET /api/qa/questions?sort=votes|newest: the forum as you may see it."""
+    participant = await current_participant(request)
+    if participant is None:
+        return error(401, "Please join the event first.")
+    sort = request.query_params.get("sort", "votes")
+    if sort not in ("votes", "newest"):
+        return error(400, "'sort' must be 'votes' or 'newest'.", "sort")
+    qa = services_of(request).qa
+    own = await qa.owned(participant, own_keys(request))
+    data = qa.snapshot(participant.role, own)
+    if sort == "newest":
+        # Newest first, pinned on top (sorts are stable).
+        data["questions"].sort(key=lambda q: (q["created_at"], q["id"]), reverse=True)
+        data["questions"].sort(key=lambda q: not q["pinned"])
+    data["my_votes"] = sorted(await qa.my_votes(participant))
+    return JSONResponse(data)
+
+
+async def export_questions(request: Request) -> Response:
+    """GET /api/qa/export?format=csv|xlsx: every question, for hosts and organisers."""
+    participant = await current_participant(request)
+    if participant is None:
+        return error(401, "Please join the event first.")
+    if participant.role not in ("host", "organiser"):
+        return error(403, "Only hosts and organisers can export questions.")
+    fmt = request.query_params.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        return error(400, "'format' must be 'csv' or 'xlsx'.", "format")
+    body, media_type = question_export(services_of(request), fmt)
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="questions.{fmt}"'},
+    )

@@ -87,6 +87,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/session", api.session_info),
         Route("/api/agenda", api.agenda, methods=["GET"]),
         Route("/api/join", api.join, methods=["POST"]),
+        Route("/api/qa/questions", api.questions, methods=["GET"]),
+        Route("/api/qa/export", api.export_questions, methods=["GET"]),
         Route("/api/{area}/{command}", api.action, methods=["POST"]),
         WebSocketRoute("/ws", live_endpoint),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

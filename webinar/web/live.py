@@ -20,12 +20,13 @@ from webinar.realtime.hub import Client
 from webinar.services.access import Participant
 from webinar.services.live import iso, utcnow
 from webinar.web.actions import ActionError, perform
+from webinar.web.api import own_keys
 from webinar.web.auth import audiences, current_participant, services_of
 from webinar.web.render import Encoder, encode_json
 from webinar.web.security import origin_allowed
 
 RESUME_TIMEOUT = 10.0
-FORMATS = ("html", "json")
+FORMATS = ("html", "json")  # "html" becomes "html-staff" for hosts and organisers
 #: Close code for a client dropped for being too slow: "try again later", so it resumes.
 CLOSE_TOO_SLOW = 1013
 CLOSE_POLICY = 1008
@@ -41,6 +42,8 @@ async def live_endpoint(ws: WebSocket) -> None:
     if participant is None or fmt not in FORMATS:
         await ws.close(code=CLOSE_POLICY)
         return
+    if fmt == "html" and participant.role in ("host", "organiser"):
+        fmt = "html-staff"
     await ws.accept()
     connection = _Connection(ws, participant, fmt)
     await connection.run()
@@ -58,7 +61,9 @@ class _Connection:
 
     async def run(self) -> None:
         hub = self.services.hub
-        client = hub.subscribe(audiences(self.participant), self.fmt)
+        self.own = await self.services.qa.owned(self.participant, own_keys(self.ws))
+        watch = audiences(self.participant) | {f"q:{qid}" for qid in self.own}
+        client = hub.subscribe(watch, self.fmt, owner=self.participant.id)
         sender: asyncio.Task[None] | None = None
         try:
             resume, early = await self._first_message()
@@ -107,12 +112,15 @@ class _Connection:
         # Read the sequence number and the state with no await in between, so the
         # snapshot is exactly the state at that sequence number.
         seq = self.services.hub.last_seq
-        state = {"agenda": self.services.clock_service.snapshot()}
+        state = {
+            "agenda": self.services.clock_service.snapshot(),
+            "qa": self.services.qa.snapshot(self.participant.role, self.own),
+        }
         at = state["agenda"]["now"]
         if self.fmt == "json":
             wire = encode_json(seq, "snapshot", state, at)
         else:
-            wire = self.encoder.snapshot_html(seq, at, state)
+            wire = self.encoder.snapshot_html(seq, at, state, self.fmt)
         self.sent_upto = seq
         await self._send(wire)
 
@@ -180,7 +188,9 @@ class _Connection:
             )
             return
         try:
-            data = await perform(self.services, self.participant, name, params)
+            data, _ = await perform(
+                self.services, self.participant, name, params, own_keys(self.ws)
+            )
         except ActionError as exc:
             await self._reply(
                 {"type": "result", "id": ref, "ok": False, "status": exc.status, **exc.as_json()}

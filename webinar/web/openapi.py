@@ -79,8 +79,7 @@ def openapi_document() -> dict[str, Any]:
         },
     }
     for name, action in sorted(REGISTRY.items()):
-        area, command = name.split(".", 1)
-        paths[f"/api/{area}/{command}"] = {
+        paths["/api/" + name.replace(".", "/")] = {
             "post": {
                 "operationId": name.replace(".", "_"),
                 "summary": action.summary,

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from webinar.services.access import AccessError, Participant
+from webinar.web.api import own_keys
 from webinar.web.auth import current_participant, services_of
 from webinar.web.security import CSRF_FIELD, csrf_ok, csrf_token, origin_allowed
 
@@ -22,12 +23,26 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     return HTMLResponse(body, status_code=status)
 
 
-def live_context(request: Request, participant: Participant) -> dict[str, Any]:
+async def live_context(request: Request, participant: Participant) -> dict[str, Any]:
     """State for a live page, read with no await in between so it matches ``seq``."""
     services = services_of(request)
+    own = await services.qa.owned(participant, own_keys(request))
+    my_votes = sorted(await services.qa.my_votes(participant))
     seq = services.hub.last_seq
     agenda_state = services.clock_service.snapshot()
-    return {"participant": participant, "seq": seq, "agenda_state": agenda_state}
+    forum = services.qa.snapshot(participant.role, own)
+    return {
+        "participant": participant,
+        "seq": seq,
+        "agenda_state": agenda_state,
+        "qa": services.qa,
+        "questions": forum["questions"],
+        "counters": forum["counters"],
+        "settings": forum["settings"],
+        "highlighted": forum["highlighted"],
+        "mine": forum["mine"],
+        "my_votes": my_votes,
+    }
 
 
 def forbidden(request: Request, participant: Participant | None) -> HTMLResponse:
@@ -98,7 +113,7 @@ async def attendee_page(request: Request) -> Response:
     participant = await current_participant(request)
     if participant is None:
         return RedirectResponse("/join", status_code=303)
-    return render(request, "attendee.html", **live_context(request, participant))
+    return render(request, "attendee.html", **(await live_context(request, participant)))
 
 
 async def host_page(request: Request) -> Response:
@@ -106,7 +121,7 @@ async def host_page(request: Request) -> Response:
     if participant is None or participant.role != "host":
         return forbidden(request, participant)
     services = services_of(request)
-    context = live_context(request, participant)
+    context = await live_context(request, participant)
     context["attendee_count"] = await services.access.attendee_count()
     context["links"] = request.app.state.links
     return render(request, "host.html", **context)
@@ -116,7 +131,7 @@ async def projector_page(request: Request) -> Response:
     participant = await current_participant(request)
     if participant is None or participant.role not in ("host", "organiser"):
         return forbidden(request, participant)
-    return render(request, "projector.html", **live_context(request, participant))
+    return render(request, "projector.html", **(await live_context(request, participant)))
 
 
 async def organiser_page(request: Request) -> Response:
@@ -124,7 +139,7 @@ async def organiser_page(request: Request) -> Response:
     if participant is None or participant.role != "organiser":
         return forbidden(request, participant)
     services = services_of(request)
-    context = live_context(request, participant)
+    context = await live_context(request, participant)
     context["links"] = request.app.state.links
     context["attendee_count"] = await services.access.attendee_count()
     context["log"] = await services.clock_service.history()

@@ -75,6 +75,10 @@ def make_environment(agenda: Agenda) -> jinja2.Environment:
     return env
 
 
+#: Wire formats for browsers, by the view they render.
+VIEWS = {"html": "public", "html-staff": "staff"}
+
+
 class Encoder:
     """Encodes hub events for the wire; one instance per app, bound to its templates."""
 
@@ -85,21 +89,26 @@ class Encoder:
     def __call__(self, event: Event, fmt: str) -> str | None:
         if fmt == "json":
             return encode_json(event.seq, event.type, event.data, event.at)
-        return self.html(event)
+        return self.html(event, VIEWS[fmt])
 
-    def html(self, event: Event) -> str | None:
+    def html(self, event: Event, view: str) -> str | None:
+        """Fragments for one view ("public" or "staff"); None when it shows nothing."""
         template = f"live/{event.type.replace('.', '_')}.html"
         try:
             tpl = self.env.get_template(template)
         except jinja2.TemplateNotFound:
             return None
-        body = tpl.render(data=event.data, oob=True)
+        body = tpl.render(
+            data=event.data, oob=True, view=view, audience=event.audience, seq=event.seq
+        )
         if not body.strip():
             return None
         return seq_marker(event.seq, event.at) + body
 
-    def snapshot_html(self, seq: int, at: str, state: dict[str, Any]) -> str:
-        body = self.env.get_template("live/snapshot.html").render(oob=True, **state)
+    def snapshot_html(self, seq: int, at: str, state: dict[str, Any], fmt: str) -> str:
+        body = self.env.get_template("live/snapshot.html").render(
+            oob=True, view=VIEWS[fmt], **state
+        )
         return seq_marker(seq, at, snapshot=True) + body
 
 

@@ -1,0 +1,137 @@
+"""Exports for hosts and organisers: questions (CSV, XLSX).
+
+Anonymous questions and replies have no author in any export: the database holds none.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from webinar.domain.agenda import Agenda
+from webinar.domain.qa import REJECT_REASONS, Question
+from webinar.storage.qa_repo import Reply
+
+QUESTION_COLUMNS = (
+    ("qa_item", "Q&A item"),
+    ("question_id", "Question id"),
+    ("text", "Question"),
+    ("author", "Author"),
+    ("organisation", "Organisation"),
+    ("anonymous", "Anonymous"),
+    ("votes", "Votes"),
+    ("state", "State"),
+    ("answered", "Answered"),
+    ("answer", "Written answer"),
+    ("replies", "Replies"),
+    ("asked_at", "Asked at"),
+    ("edited_by_host", "Edited by host"),
+    ("reject_reason", "Reason not published"),
+    ("merged_into", "Merged into"),
+)
+
+#: In CSV, spreadsheet programs run text starting with these as formulas: prefix a quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def question_rows(
+    agenda: Agenda, questions: Sequence[Question], replies: dict[int, list[Reply]]
+) -> list[dict[str, Any]]:
+    """One row per question, in asking order, with every column of ``QUESTION_COLUMNS``."""
+    tz = agenda.timezone
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+    rows = []
+    for q in sorted(questions, key=lambda q: q.id):
+        these = replies.get(q.id, [])
+        answer = "\n".join(r.text for r in these if r.is_answer)
+        others = "\n".join(
+            f"{r.author_name or 'Anonymous'}: {r.text}" for r in these if not r.is_answer
+        )
+        rows.append(
+            {
+                "qa_item": agenda.item(q.item_id).title
+                if agenda.has_item(q.item_id)
+                else q.item_id,
+                "question_id": q.id,
+                "text": q.text,
+                "author": "" if q.anonymous else q.author_name,
+                "organisation": "" if q.anonymous else q.author_organisation,
+                "anonymous": "yes" if q.anonymous else "no",
+                "votes": q.votes,
+                "state": q.state,
+                "answered": q.answered or "no",
+                "answer": answer,
+                "replies": others,
+                "asked_at": local(q.created_at),
+                "edited_by_host": "yes" if q.edited_by_host else "no",
+                "reject_reason": REJECT_REASONS.get(q.reject_reason, "") if q.reject_reason else "",
+                "merged_into": q.merged_into or "",
+            }
+        )
+    return rows
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> bytes:
+    """UTF-8 CSV with a byte-order mark (so spreadsheet programs read accents right)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([label for _, label in columns])
+    for row in rows:
+        writer.writerow([_safe(row[key]) for key, _ in columns])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(
+    sheets: list[tuple[str, list[dict[str, Any]], Sequence[tuple[str, str]]]],
+) -> bytes:
+    """An XLSX workbook with one sheet per (title, rows, columns)."""
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for title, rows, columns in sheets:
+        sheet = book.create_sheet(title[:31])
+        sheet.append([label for _, label in columns])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([row[key] for key, _ in columns])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"  # text, never a formula
+        for index, (key, _) in enumerate(columns, start=1):
+            width = 60 if key in ("text", "answer", "replies") else 18
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        for line in sheet.iter_rows(min_row=2):
+            for cell in line:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def question_export(services: Any, fmt: str) -> tuple[bytes, str]:
+    """(file body, media type) of all questions as ``csv`` or ``xlsx``."""
+    qa = services.qa
+    rows = question_rows(services.agenda, list(qa.questions.values()), qa.replies)
+    if fmt == "csv":
+        return to_csv(rows, QUESTION_COLUMNS), "text/csv; charset=utf-8"
+    return (
+        to_xlsx([("Questions", rows, QUESTION_COLUMNS)]),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

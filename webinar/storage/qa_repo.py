@@ -1,0 +1,315 @@
+"""Q&A storage: questions, votes, replies, forum settings."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from webinar.domain.qa import Question
+from webinar.storage.db import Database
+
+QUESTION_COLUMNS = (
+    "id, item_id, text, author_name, author_org, anonymous, state, reject_reason,"
+    " merged_into, answered, highlighted, pinned, edited_by_host, held_by_filter, votes,"
+    " created_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    id: int
+    question_id: int
+    author_name: str
+    role: str
+    text: str
+    is_answer: bool
+    created_at: datetime
+
+
+def question_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Question:
+    (
+        qid,
+        item_id,
+        text,
+        name,
+        org,
+        anonymous,
+        state,
+        reason,
+        merged_into,
+        answered,
+        highlighted,
+        pinned,
+        edited,
+        held,
+        votes,
+        created_at,
+    ) = tuple(row)
+    return Question(
+        id=qid,
+        item_id=item_id,
+        text=text,
+        state=state,
+        created_at=datetime.fromisoformat(created_at),
+        author_name=name or "",
+        author_organisation=org or "",
+        anonymous=bool(anonymous),
+        votes=votes,
+        answered=answered,
+        highlighted=bool(highlighted),
+        pinned=bool(pinned),
+        edited_by_host=bool(edited),
+        held_by_filter=bool(held),
+        reject_reason=reason,
+        merged_into=merged_into,
+    )
+
+
+def _reply(row: sqlite3.Row | tuple[Any, ...]) -> Reply:
+    rid, qid, name, role, text, is_answer, created_at = tuple(row)
+    return Reply(
+        rid, qid, name or "", role, text, bool(is_answer), datetime.fromisoformat(created_at)
+    )
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+async def all_questions(db: Database) -> list[Question]:
+    rows = await db.fetchall(f"SELECT {QUESTION_COLUMNS} FROM questions ORDER BY id")
+    return [question_from_row(r) for r in rows]
+
+
+async def all_replies(db: Database) -> list[Reply]:
+    rows = await db.fetchall(
+        "SELECT id, question_id, author_name, role, text, is_answer, created_at"
+        " FROM replies ORDER BY id"
+    )
+    return [_reply(r) for r in rows]
+
+
+async def owned_question_ids(db: Database, author_id: str, key_hashes: list[str]) -> list[int]:
+    """Questions a person may treat as theirs: by author id, or by their own submit keys."""
+    marks = ",".join("?" * len(key_hashes)) or "NULL"
+    rows = await db.fetchall(
+        f"SELECT id FROM questions WHERE author_id = ? OR key_hash IN ({marks}) ORDER BY id",
+        (author_id, *key_hashes),
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def question_by_key(db: Database, key_hash: str) -> Question | None:
+    row = await db.fetchone(
+        f"SELECT {QUESTION_COLUMNS} FROM questions WHERE key_hash = ?", (key_hash,)
+    )
+    return question_from_row(row) if row else None
+
+
+async def settings(db: Database) -> dict[str, str]:
+    rows = await db.fetchall("SELECT key, value FROM settings")
+    return {r["key"]: r["value"] for r in rows}
+
+
+async def voter_ids(db: Database, question_id: int) -> set[str]:
+    rows = await db.fetchall("SELECT voter_id FROM votes WHERE question_id = ?", (question_id,))
+    return {r[0] for r in rows}
+
+
+async def votes_of(db: Database, voter_id: str) -> set[int]:
+    rows = await db.fetchall("SELECT question_id FROM votes WHERE voter_id = ?", (voter_id,))
+    return {int(r[0]) for r in rows}
+
+
+# -- writing (inside a transaction) -------------------------------------------------------------
+
+
+async def find_by_key(tx: aiosqlite.Connection, key_hash: str) -> Question | None:
+    async with tx.execute(
+        f"SELECT {QUESTION_COLUMNS} FROM questions WHERE key_hash = ?", (key_hash,)
+    ) as cur:
+        row = await cur.fetchone()
+    return question_from_row(row) if row else None
+
+
+async def get_question(tx: aiosqlite.Connection, question_id: int) -> Question | None:
+    async with tx.execute(
+        f"SELECT {QUESTION_COLUMNS} FROM questions WHERE id = ?", (question_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return question_from_row(row) if row else None
+
+
+async def author_of(tx: aiosqlite.Connection, question_id: int) -> str | None:
+    async with tx.execute("SELECT author_id FROM questions WHERE id = ?", (question_id,)) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def key_hash_of(tx: aiosqlite.Connection, question_id: int) -> str | None:
+    async with tx.execute("SELECT key_hash FROM questions WHERE id = ?", (question_id,)) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def insert_question(
+    tx: aiosqlite.Connection,
+    question: Question,
+    *,
+    author_id: str | None,
+    key_hash: str,
+) -> int:
+    cursor = await tx.execute(
+        "INSERT INTO questions (item_id, text, author_id, author_name, author_org, anonymous,"
+        " key_hash, state, held_by_filter, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            question.item_id,
+            question.text,
+            None if question.anonymous else author_id,
+            None if question.anonymous else question.author_name,
+            None if question.anonymous else (question.author_organisation or None),
+            int(question.anonymous),
+            key_hash,
+            question.state,
+            int(question.held_by_filter),
+            question.created_at.isoformat(),
+            question.created_at.isoformat(),
+        ),
+    )
+    qid = cursor.lastrowid
+    await cursor.close()
+    assert qid is not None
+    return qid
+
+
+async def update_question(tx: aiosqlite.Connection, question: Question, at: str) -> None:
+    await tx.execute(
+        "UPDATE questions SET item_id = ?, text = ?, state = ?, reject_reason = ?,"
+        " merged_into = ?, answered = ?, highlighted = ?, pinned = ?, edited_by_host = ?,"
+        " held_by_filter = ?, updated_at = ? WHERE id = ?",
+        (
+            question.item_id,
+            question.text,
+            question.state,
+            question.reject_reason,
+            question.merged_into,
+            question.answered,
+            int(question.highlighted),
+            int(question.pinned),
+            int(question.edited_by_host),
+            int(question.held_by_filter),
+            at,
+            question.id,
+        ),
+    )
+
+
+async def highlighted_ids(tx: aiosqlite.Connection) -> list[int]:
+    async with tx.execute("SELECT id FROM questions WHERE highlighted = 1") as cur:
+        return [int(r[0]) for r in await cur.fetchall()]
+
+
+async def set_vote(
+    tx: aiosqlite.Connection, question_id: int, voter_id: str, on: bool, at: str
+) -> int:
+    """Add or withdraw one vote (idempotent either way); return the new count."""
+    if on:
+        await tx.execute(
+            "INSERT OR IGNORE INTO votes (question_id, voter_id, created_at) VALUES (?, ?, ?)",
+            (question_id, voter_id, at),
+        )
+    else:
+        await tx.execute(
+            "DELETE FROM votes WHERE question_id = ? AND voter_id = ?", (question_id, voter_id)
+        )
+    return await recount(tx, question_id)
+
+
+async def recount(tx: aiosqlite.Connection, question_id: int) -> int:
+    await tx.execute(
+        "UPDATE questions SET votes = (SELECT count(*) FROM votes WHERE question_id = ?)"
+        " WHERE id = ?",
+        (question_id, question_id),
+    )
+    async with tx.execute("SELECT votes FROM questions WHERE id = ?", (question_id,)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def move_votes(tx: aiosqlite.Connection, from_id: int, to_id: int) -> int:
+    """Give ``to_id`` the votes of ``from_id`` (a voter of both counts once)."""
+    await tx.execute(
+        "INSERT OR IGNORE INTO votes (question_id, voter_id, created_at)"
+        " SELECT ?, voter_id, created_at FROM votes WHERE question_id = ?",
+        (to_id, from_id),
+    )
+    await tx.execute("DELETE FROM votes WHERE question_id = ?", (from_id,))
+    await recount(tx, from_id)
+    return await recount(tx, to_id)
+
+
+async def insert_reply(
+    tx: aiosqlite.Connection,
+    *,
+    question_id: int,
+    author_id: str | None,
+    author_name: str | None,
+    role: str,
+    text: str,
+    is_answer: bool,
+    key_hash: str,
+    at: str,
+) -> int:
+    cursor = await tx.execute(
+        "INSERT INTO replies (question_id, author_id, author_name, role, text, is_answer,"
+        " key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (question_id, author_id, author_name, role, text, int(is_answer), key_hash, at),
+    )
+    rid = cursor.lastrowid
+    await cursor.close()
+    assert rid is not None
+    return rid
+
+
+async def reply_by_key(tx: aiosqlite.Connection, key_hash: str) -> Reply | None:
+    async with tx.execute(
+        "SELECT id, question_id, author_name, role, text, is_answer, created_at"
+        " FROM replies WHERE key_hash = ?",
+        (key_hash,),
+    ) as cur:
+        row = await cur.fetchone()
+    return _reply(row) if row else None
+
+
+async def replies_of(tx: aiosqlite.Connection, question_id: int) -> list[Reply]:
+    async with tx.execute(
+        "SELECT id, question_id, author_name, role, text, is_answer, created_at"
+        " FROM replies WHERE question_id = ? ORDER BY id",
+        (question_id,),
+    ) as cur:
+        return [_reply(r) for r in await cur.fetchall()]
+
+
+async def counters(tx: aiosqlite.Connection) -> dict[str, int]:
+    """Public counters: received (all but merged), published, answered."""
+    async with tx.execute(
+        "SELECT count(*) FILTER (WHERE state != 'merged'),"
+        " count(*) FILTER (WHERE state = 'published'),"
+        " count(*) FILTER (WHERE answered != '' AND state IN ('published', 'hidden'))"
+        " FROM questions"
+    ) as cur:
+        row = await cur.fetchone()
+    received, published, answered = (int(v or 0) for v in row) if row else (0, 0, 0)
+    return {"received": received, "published": published, "answered": answered}
+
+
+async def put_setting(tx: aiosqlite.Connection, key: str, value: str) -> None:
+    await tx.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

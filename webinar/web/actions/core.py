@@ -1,0 +1,133 @@
+"""The action registry: declaration, input validation with plain messages, dispatch."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from webinar.domain.clock import ClockError
+from webinar.domain.qa import QAError
+from webinar.services import Services
+from webinar.services.access import Participant
+
+QA_STATUS = {"invalid": 400, "conflict": 409, "forbidden": 403, "not_found": 404}
+
+
+class ActionError(Exception):
+    """A refused action: HTTP status, a plain sentence, and optionally the field."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+    def as_json(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"message": self.message}
+        if self.field:
+            error["field"] = self.field
+        return {"error": error}
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class Context:
+    """Who acts, with what: the services, the participant, their session's own keys."""
+
+    services: Services
+    actor: Participant
+    #: Submit keys of questions this browser session asked (proves anonymous authorship).
+    own_keys: list[str] = field(default_factory=list)
+    #: Keys to add to the session after success (HTTP only: a socket cannot set cookies).
+    new_keys: list[str] = field(default_factory=list)
+
+
+Handler = Callable[[Context, Any], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    name: str
+    roles: frozenset[str]
+    params: type[BaseModel]
+    handler: Handler
+    summary: str
+
+
+REGISTRY: dict[str, Action] = {}
+
+
+def register(
+    name: str, roles: Iterable[str], params: type[BaseModel], summary: str
+) -> Callable[[Handler], Handler]:
+    """Decorator: add a handler to the registry under ``name`` for ``roles``."""
+
+    def add(handler: Handler) -> Handler:
+        REGISTRY[name] = Action(name, frozenset(roles), params, handler, summary)
+        return handler
+
+    return add
+
+
+def parse_params(action: Action, raw: Mapping[str, Any]) -> BaseModel:
+    """Validate raw input; ``ActionError(400)`` with a plain sentence when it is wrong."""
+    try:
+        return action.params.model_validate(dict(raw))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        message = _plain(first)
+        raise ActionError(400, message, field) from None
+
+
+def _plain(error: Mapping[str, Any]) -> str:
+    field = ".".join(str(part) for part in error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"'{field}' is not something this action takes."
+    if kind == "missing":
+        return f"Please give '{field}'."
+    ctx = error.get("ctx") or {}
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"'{field}' must be between the allowed limits ({error['msg'].lower()})."
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"'{field}' must be a whole number."
+    if kind in ("string_too_long", "string_too_short"):
+        return f"'{field}' has the wrong length ({error['msg'].lower()})."
+    if ctx:
+        return f"'{field}': {error['msg']}."
+    return f"'{field}' is not valid: {error['msg'].lower()}."
+
+
+async def perform(
+    services: Services,
+    actor: Participant | None,
+    name: str,
+    raw: Mapping[str, Any],
+    own_keys: list[str] | None = None,
+) -> tuple[dict[str, Any], Context | None]:
+    """Check role, validate, run; return the result and the context (for session updates).
+
+    ``ActionError`` with 400/401/403/404/409 on refusal; nothing is changed then.
+    """
+    action = REGISTRY.get(name)
+    if action is None:
+        raise ActionError(404, f"There is no action called '{name}'.")
+    if actor is None:
+        raise ActionError(401, "Please join the event first.")
+    if actor.role not in action.roles:
+        raise ActionError(403, "You are not allowed to do that.")
+    args = parse_params(action, raw)
+    context = Context(services, actor, list(own_keys or []))
+    try:
+        return await action.handler(context, args), context
+    except ClockError as exc:
+        raise ActionError(409, str(exc)) from None
+    except QAError as exc:
+        raise ActionError(QA_STATUS[exc.kind], str(exc), exc.field) from None
