@@ -114,6 +114,45 @@ def check(files: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("what", type=click.Choice(["questions"]))
+@click.option("--db", "db_path", default="webinar.db", show_default=True, help="SQLite file.")
+@click.option(
+    "--agenda",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The agenda the event ran from (default: the seed webinar).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="File to write (default: WHAT.FORMAT in the current folder).",
+)
+def export(what: str, db_path: str, agenda: Path | None, fmt: str, out: Path | None) -> None:
+    """Export WHAT (questions) from an event's database, also while it runs."""
+    import asyncio
+
+    from webinar.services.exports import export_from_database
+
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"The database {db_path} does not exist.")
+    try:
+        parsed = load_agenda(agenda or SEED_AGENDA)
+    except AgendaFileError as exc:
+        raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
+    body = asyncio.run(export_from_database(parsed, db_path, what, fmt))
+    target = out or Path(f"{what}.{fmt}")
+    try:
+        target.write_bytes(body)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {target}: {exc.strerror}.") from None
+    click.echo(f"Wrote {target} ({len(body):,} bytes).")
+
+
 def main() -> None:
     cli()
 

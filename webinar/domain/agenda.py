@@ -114,6 +114,10 @@ class Agenda:
     survey: Survey | None = None
     #: Whether attendee questions wait for host approval before they are shown.
     moderation: bool = False
+    #: The Q&A forum's limit on a question's length, in characters.
+    qa_max_length: int = 500
+    #: Words or phrases that hold a question for the host's review.
+    qa_word_filter: tuple[str, ...] = ()
     source_name: str = ""
     _by_id: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 

@@ -32,7 +32,8 @@ from webinar.domain.agenda import (
 
 __all__ = ["AgendaFileError", "AgendaProblem", "parse_agenda"]
 
-TOP_KEYS = ("event", "items", "survey")
+TOP_KEYS = ("event", "items", "survey", "qa")
+QA_KEYS = ("max_length", "word_filter")
 EVENT_KEYS = ("title", "date", "timezone", "organiser", "description", "moderation")
 ITEM_KEYS = (
     "id",
@@ -604,6 +605,37 @@ def _parse(text: str, name: str, today: date | None) -> Agenda:
     _check_ids(reader, raw_items)
     _check_serves(reader, raw_items)
 
+    # -- Q&A forum --------------------------------------------------------------------------
+    qa_max_length, word_filter = 500, ()
+    qa_value = document.get("qa", _MISSING)
+    if not isinstance(qa_value, _Missing):
+        qa_table = reader.table(qa_value, None, "qa", "[qa]")
+        if qa_table is not None:
+            reader.check_keys(qa_table, QA_KEYS, None, "qa.")
+            qa_max_length = (
+                reader.whole(
+                    qa_table,
+                    "max_length",
+                    None,
+                    "qa.max_length",
+                    low=20,
+                    high=5000,
+                    example="max_length = 500",
+                )
+                or 500
+            )
+            word_filter = tuple(
+                reader.text_list(
+                    qa_table,
+                    "word_filter",
+                    None,
+                    "qa.word_filter",
+                    example='word_filter = ["word", "a phrase"]',
+                    entry_word="word",
+                )
+                or ()
+            )
+
     # -- survey -----------------------------------------------------------------------------
     survey: Survey | None = None
     survey_value = document.get("survey", _MISSING)
@@ -626,6 +658,8 @@ def _parse(text: str, name: str, today: date | None) -> Agenda:
         description=description,
         survey=survey,
         moderation=moderation,
+        qa_max_length=qa_max_length,
+        qa_word_filter=word_filter,
         source_name=name,
     )
 

@@ -80,7 +80,7 @@ class Question:
         return self.state == "published"
 
 
-# -- text --------------------------------------------------------------------------------------
+# -- text --
 
 
 def clean_text(text: str, *, limit: int, what: str = "question") -> str:
@@ -121,7 +121,7 @@ def initial_state(text: str, settings: QASettings) -> tuple[State, bool]:
     return ("pending" if settings.moderation else "published"), False
 
 
-# -- routing ---------------------------------------------------------------------------------------
+# -- routing --
 
 
 def qa_items(agenda: Agenda) -> list[str]:
@@ -164,7 +164,7 @@ def route_question(
     return slots[-1]
 
 
-# -- moderation -------------------------------------------------------------------------------------
+# -- moderation --
 
 
 def approve(question: Question) -> Question:
@@ -262,7 +262,7 @@ def _cannot(verb: str, question: Question) -> str:
     return f"You cannot {verb} a question that is {question.state}."
 
 
-# -- ordering ----------------------------------------------------------------------------------------
+# -- ordering --
 
 
 def ordered(questions: Sequence[Question], sort: Sort) -> list[Question]:
@@ -272,7 +272,7 @@ def ordered(questions: Sequence[Question], sort: Sort) -> list[Question]:
     return sorted(questions, key=lambda q: (not q.pinned, -q.votes, q.created_at, q.id))
 
 
-# -- rate limits ---------------------------------------------------------------------------------------
+# -- rate limits --
 
 
 @dataclass

@@ -135,3 +135,17 @@ def question_export(services: Any, fmt: str) -> tuple[bytes, str]:
         to_xlsx([("Questions", rows, QUESTION_COLUMNS)]),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+async def export_from_database(agenda: Agenda, db_path: str, what: str, fmt: str) -> bytes:
+    """Open an event's database (a running server may share it), export, close."""
+    from webinar.services import open_services, stop
+
+    services = await open_services(agenda, db_path, lambda event, fmt: None)
+    try:
+        if what == "questions":
+            body, _ = question_export(services, fmt)
+            return body
+        raise ValueError(f"unknown export {what!r}")
+    finally:
+        await stop(services)

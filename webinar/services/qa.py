@@ -60,7 +60,11 @@ class QAService:
         self.agenda = agenda
         self.live = live
         self.agenda_service = agenda_service
-        self.settings = QASettings(moderation=agenda.moderation)
+        self.settings = QASettings(
+            moderation=agenda.moderation,
+            max_length=agenda.qa_max_length,
+            word_filter=agenda.qa_word_filter,
+        )
         self.questions: dict[int, Question] = {}
         self.replies: dict[int, list[Reply]] = {}
         self.counters = {"received": 0, "published": 0, "answered": 0}
