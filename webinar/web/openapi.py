@@ -71,6 +71,32 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"201": {"description": "Joined."}, **_errors(400, 403, 413, 415)},
             }
         },
+        "/api/qa/questions": {
+            "get": {
+                "summary": "The forum as you may see it: questions, your own, your votes.",
+                "parameters": [
+                    {
+                        "name": "sort",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["votes", "newest"]},
+                    }
+                ],
+                "responses": {"200": {"description": "The forum."}, **_errors(400, 401)},
+            }
+        },
+        "/api/qa/export": {
+            "get": {
+                "summary": "Every question with answers and replies (hosts and organisers).",
+                "parameters": [
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["csv", "xlsx"]},
+                    }
+                ],
+                "responses": {"200": {"description": "A file."}, **_errors(400, 401, 403)},
+            }
+        },
         "/api/agenda": {
             "get": {
                 "summary": "The agenda as planned and its live status.",
