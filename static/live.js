@@ -60,6 +60,7 @@
       var text = formatRemaining(seconds);
       if (el.textContent !== text) { el.textContent = text; }
       el.classList.toggle("overrun", seconds < 0);
+      warnIfDue(el, seconds);
     }
   }
 
@@ -73,13 +74,19 @@
     var wrapper = event.detail.socketWrapper;
     wrapper.send(JSON.stringify({ type: "resume", last_seq: lastSeq() }));
     setConnection("open", "Live");
+    resendDrafts();
     sendPing(wrapper);
     if (pingTimer) { clearInterval(pingTimer); }
     pingTimer = setInterval(function () { sendPing(wrapper); }, 30000);
   });
 
-  document.addEventListener("htmx:wsClose", function () {
-    setConnection("closed", "Reconnecting…");
+  document.addEventListener("htmx:wsClose", function (event) {
+    var code = event.detail && event.detail.event ? event.detail.event.code : 0;
+    if (code === 1008) {
+      setConnection("closed", "Not connected. Reload the page or join again.");
+    } else {
+      setConnection("closed", "Reconnecting…");
+    }
     if (pingTimer) { clearInterval(pingTimer); pingTimer = null; }
   });
 
@@ -143,6 +150,16 @@
         applyVotes(JSON.parse(fragment.getAttribute("data-votes") || "{}"), touched);
       } else if (op === "upsert") {
         upsert(fragment, target, touched);
+      } else if (op === "room") {
+        applyRoom(fragment, target);
+      } else if (op === "patch") {
+        var room = document.getElementById("breakout-room");
+        if (target && room && room.getAttribute("data-round") === fragment.getAttribute("data-round") &&
+            room.getAttribute("data-group") === fragment.getAttribute("data-group")) {
+          target.replaceWith(fragment);
+          activate(fragment);
+          refreshFacilitatorBoxes(room);
+        }
       }
     });
     Object.keys(touched).forEach(function (listId) { settleList(listId, touched[listId]); });
@@ -204,6 +221,135 @@
         }
       });
     });
+  }
+
+  /* -- breakout rooms ------------------------------------------------------------------ */
+
+  function me() { return document.body.getAttribute("data-me") || ""; }
+
+  function applyRoom(fragment, target) {
+    if (!target) { return; }
+    var same = target.getAttribute("data-round") === fragment.getAttribute("data-round") &&
+      target.getAttribute("data-group") === fragment.getAttribute("data-group");
+    if (same) {
+      fragment.querySelectorAll("[data-patch][id]").forEach(function (part) {
+        var old = document.getElementById(part.id);
+        if (old) { old.replaceWith(part); activate(part); }
+      });
+      ["data-facilitator", "data-ended"].forEach(function (name) {
+        target.setAttribute(name, fragment.getAttribute(name) || "");
+      });
+      if (fragment.querySelectorAll("form.capture").length !== target.querySelectorAll("form.capture").length) {
+        target.replaceWith(fragment);  // the group's topics changed: rebuild
+        target = fragment;
+        activate(fragment);
+      }
+    } else {
+      target.replaceWith(fragment);
+      activate(fragment);
+      target = fragment;
+      target.hidden = false;
+      if (target.getAttribute("data-ended") !== "yes") {
+        target.focus();  // everyone's screen moves into their group room
+      }
+    }
+    roomRole(target);
+  }
+
+  function roomRole(room) {
+    var facilitating = room.getAttribute("data-facilitator") === me() && me() !== "";
+    var was = room.hasAttribute("data-i-facilitate");
+    room.toggleAttribute("data-i-facilitate", facilitating);
+    if (facilitating && !was) { refreshFacilitatorBoxes(room, true); }
+    restoreDrafts(room);
+  }
+
+  function refreshFacilitatorBoxes(room, force) {
+    // A new facilitator starts from the group's latest saved text.
+    if (!room.hasAttribute("data-i-facilitate") && !force) { return; }
+    room.querySelectorAll("textarea[data-draft]").forEach(function (box) {
+      var shown = document.querySelector('[data-text-for="' + box.id + '"]');
+      if (!shown || box.hasAttribute("data-dirty") || document.activeElement === box) { return; }
+      var text = shown.querySelector(".response-text");
+      box.value = text ? text.textContent : "";
+    });
+  }
+
+  function draftKey(box) { return "webinar-draft:" + box.getAttribute("data-draft"); }
+
+  function saveState(box, text) {
+    var out = document.getElementById(box.id + "-state");
+    if (out && out.textContent !== text) { out.textContent = text; }
+  }
+
+  function restoreDrafts(room) {
+    if (!room.hasAttribute("data-i-facilitate")) { return; }
+    room.querySelectorAll("textarea[data-draft]").forEach(function (box) {
+      var stored = null;
+      try { stored = JSON.parse(window.localStorage.getItem(draftKey(box)) || "null"); } catch (e) { stored = null; }
+      if (stored && typeof stored.text === "string" && stored.text !== box.value) {
+        box.value = stored.text;
+        box.setAttribute("data-dirty", "");
+        saveState(box, "Restored what you typed before; saving…");
+        if (window.htmx) { window.htmx.trigger(box.form, "submit"); }
+      }
+    });
+  }
+
+  function resendDrafts() {
+    document.querySelectorAll("#breakout-room[data-i-facilitate] textarea[data-dirty]").forEach(function (box) {
+      if (window.htmx) { window.htmx.trigger(box.form, "submit"); }
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("textarea[data-draft]")) { return; }
+    box.setAttribute("data-dirty", "");
+    try {
+      window.localStorage.setItem(draftKey(box), JSON.stringify({ text: box.value, at: Date.now() }));
+    } catch (e) { /* storage full or blocked: the server copy still saves */ }
+    saveState(box, "Saving…");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-capture-form]");
+    if (!form) { return; }
+    var box = form.querySelector("textarea[data-draft]");
+    if (!box) { return; }
+    var sent = event.detail.requestConfig && event.detail.requestConfig.parameters
+      ? event.detail.requestConfig.parameters.text : null;
+    if (event.detail.successful) {
+      if (sent === box.value) {
+        box.removeAttribute("data-dirty");
+        try { window.localStorage.removeItem(draftKey(box)); } catch (e) { /* ignore */ }
+        saveState(box, "Saved.");
+      }
+    } else if (event.detail.xhr && event.detail.xhr.status >= 400) {
+      var message = "Not saved.";
+      try { message = "Not saved: " + JSON.parse(event.detail.xhr.responseText).error.message; } catch (e) { /* keep */ }
+      saveState(box, message);
+    } else {
+      saveState(box, "Not saved yet: it will be sent when the connection is back.");
+    }
+  });
+
+  var warned = {};
+
+  function warnIfDue(el, seconds) {
+    var at = parseInt(el.getAttribute("data-warn-at") || "0", 10);
+    var deadline = el.getAttribute("data-ends-at");
+    if (!at || el.hasAttribute("data-frozen") || warned[deadline]) { return; }
+    if (seconds <= at && seconds > 0) {
+      warned[deadline] = true;
+      var box = document.getElementById("warning");
+      if (box) {
+        box.textContent = "Two minutes left in the breakout. Please save your key points.";
+        if (at !== 120) {
+          box.textContent = Math.round(at / 60) + " minutes left in the breakout. Please save your key points.";
+        }
+      }
+    }
   }
 
   /* -- lists that do not jump under the reader --------------------------------------- */
@@ -363,7 +509,6 @@
     }
   });
 
-  document.addEventListener("htmx:wsAfterMessage", function () { tick(); });
 
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
@@ -389,6 +534,8 @@
     loadMyVotes();
     applyMyVotes(document);
     fillKeys(document);
+    var room = document.getElementById("breakout-room");
+    if (room) { roomRole(room); }
     tick();
     setInterval(tick, 500);
   });

@@ -47,7 +47,7 @@ async def test_pages_send_security_headers(server: LiveServer) -> None:
     assert "'unsafe-inline'" not in csp
     assert "frame-ancestors 'none'" in csp
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     assert static.headers["content-security-policy"] == csp
     set_cookie = response.headers["set-cookie"].lower()
     assert "httponly" in set_cookie

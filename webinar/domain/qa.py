@@ -93,7 +93,7 @@ def clean_text(text: str, *, limit: int, what: str = "question") -> str:
     if not trimmed:
         raise QAError(f"Please write your {what} first.", field="text")
     for ch in trimmed:
-        if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cs"):
+        if ch not in "\n\r\t" and unicodedata.category(ch) in ("Cc", "Cs"):
             raise QAError(f"Your {what} contains a control character; remove it.", field="text")
     if len(trimmed) > limit:
         raise QAError(
@@ -106,9 +106,9 @@ def clean_text(text: str, *, limit: int, what: str = "question") -> str:
 
 def matches_filter(text: str, words: Iterable[str]) -> bool:
     """Whether ``text`` contains any filter word or phrase, as whole words, any case."""
-    folded = text.casefold()
+    folded = " ".join(text.casefold().split())
     for word in words:
-        word = word.strip().casefold()
+        word = " ".join(word.casefold().split())
         if word and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded):
             return True
     return False
@@ -285,6 +285,10 @@ class RateLimiter:
 
     def allow(self, key: str, now: datetime) -> bool:
         """Record an action at ``now`` and say whether it is within the limit."""
+        if len(self._events) > 10_000:  # forget keys that have been quiet for a window
+            self._events = {
+                k: v for k, v in self._events.items() if v and now - v[-1] < self.window
+            }
         times = self._events.setdefault(key, deque())
         while times and now - times[0] >= self.window:
             times.popleft()

@@ -131,6 +131,10 @@ class Hub:
         for client in self._by_owner.get(owner, ()):
             self.add_audience(client, audience)
 
+    def owners(self) -> set[str]:
+        """Participant ids with at least one open screen."""
+        return set(self._by_owner)
+
     @property
     def client_count(self) -> int:
         return len(self._clients)

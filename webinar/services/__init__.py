@@ -8,6 +8,7 @@ from webinar.domain.agenda import Agenda
 from webinar.realtime.hub import Encoder, Hub
 from webinar.services.access import AccessService, new_secrets
 from webinar.services.agenda import AgendaService
+from webinar.services.breakouts import BreakoutService
 from webinar.services.live import Clock, Live, utcnow
 from webinar.services.qa import QAService
 from webinar.storage import repo
@@ -23,6 +24,7 @@ class Services:
     access: AccessService
     clock_service: AgendaService
     qa: QAService
+    breakouts: BreakoutService
 
     @property
     def hub(self) -> Hub:
@@ -56,15 +58,19 @@ async def open_services(
     qa_service = QAService(agenda, live, agenda_service)
     await qa_service.load()
     qa_service.on_owner.append(lambda owner, qid: live.hub.add_audience_for(owner, f"q:{qid}"))
-    return Services(agenda, live, AccessService(live, meta), agenda_service, qa_service)
+    breakouts = BreakoutService(agenda, live, agenda_service, live.hub.owners)
+    await breakouts.load()
+    return Services(agenda, live, AccessService(live, meta), agenda_service, qa_service, breakouts)
 
 
 async def start(services: Services) -> None:
     services.clock_service.start_ticker()
     services.qa.start()
+    services.breakouts.start()
 
 
 async def stop(services: Services) -> None:
+    await services.breakouts.stop()
     await services.qa.stop()
     await services.clock_service.stop_ticker()
     await services.db.close()

@@ -104,4 +104,55 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 3: breakouts. Responses belong to a group, not a person: no author is stored.
+    """
+    CREATE TABLE breakout_rounds (
+        id          INTEGER PRIMARY KEY,
+        item_id     TEXT NOT NULL,
+        seed        INTEGER NOT NULL,
+        started_at  TEXT NOT NULL,
+        ended_at    TEXT,
+        message     TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE breakout_groups (
+        round_id        INTEGER NOT NULL REFERENCES breakout_rounds(id) ON DELETE CASCADE,
+        number          INTEGER NOT NULL,
+        topics          TEXT NOT NULL,
+        facilitator_id  TEXT REFERENCES participants(id) ON DELETE SET NULL,
+        help_at         TEXT,
+        PRIMARY KEY (round_id, number)
+    );
+    CREATE TABLE breakout_members (
+        round_id        INTEGER NOT NULL REFERENCES breakout_rounds(id) ON DELETE CASCADE,
+        participant_id  TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        group_number    INTEGER NOT NULL,
+        joined_at       TEXT NOT NULL,
+        PRIMARY KEY (round_id, participant_id)
+    );
+    CREATE TABLE breakout_responses (
+        round_id      INTEGER NOT NULL REFERENCES breakout_rounds(id) ON DELETE CASCADE,
+        group_number  INTEGER NOT NULL,
+        topic         INTEGER NOT NULL,
+        text          TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        updated_at    TEXT NOT NULL,
+        starred       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (round_id, group_number, topic)
+    );
+    CREATE TABLE breakout_points (
+        id            INTEGER PRIMARY KEY,
+        round_id      INTEGER NOT NULL REFERENCES breakout_rounds(id) ON DELETE CASCADE,
+        group_number  INTEGER NOT NULL,
+        topic         INTEGER NOT NULL,
+        author_name   TEXT,
+        text          TEXT NOT NULL,
+        key_hash      TEXT NOT NULL UNIQUE,
+        created_at    TEXT NOT NULL
+    );
+    CREATE TABLE preassignments (
+        match_key     TEXT PRIMARY KEY,
+        group_number  INTEGER NOT NULL,
+        line          INTEGER NOT NULL
+    );
+    """,
 )

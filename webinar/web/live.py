@@ -62,7 +62,12 @@ class _Connection:
     async def run(self) -> None:
         hub = self.services.hub
         self.own = await self.services.qa.owned(self.participant, own_keys(self.ws))
-        watch = audiences(self.participant) | {f"q:{qid}" for qid in self.own}
+        await self.services.breakouts.ensure_member(self.participant)
+        watch = (
+            audiences(self.participant)
+            | {f"q:{qid}" for qid in self.own}
+            | self.services.breakouts.audiences_for(self.participant)
+        )
         client = hub.subscribe(watch, self.fmt, owner=self.participant.id)
         sender: asyncio.Task[None] | None = None
         try:
@@ -115,6 +120,7 @@ class _Connection:
         state = {
             "agenda": self.services.clock_service.snapshot(),
             "qa": self.services.qa.snapshot(self.participant.role, self.own),
+            "breakout": self.services.breakouts.snapshot(self.participant),
         }
         at = state["agenda"]["now"]
         if self.fmt == "json":

@@ -31,7 +31,11 @@ async def live_context(request: Request, participant: Participant) -> dict[str, 
     seq = services.hub.last_seq
     agenda_state = services.clock_service.snapshot()
     forum = services.qa.snapshot(participant.role, own)
+    rooms = services.breakouts.snapshot(participant)
     return {
+        "breakout": rooms,
+        "group": rooms["group"],
+        "grid": rooms["grid"],
         "participant": participant,
         "seq": seq,
         "agenda_state": agenda_state,

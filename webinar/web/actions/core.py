@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from webinar.domain.breakout import BreakoutError
 from webinar.domain.clock import ClockError
 from webinar.domain.qa import QAError
 from webinar.services import Services
@@ -129,5 +130,5 @@ async def perform(
         return await action.handler(context, args), context
     except ClockError as exc:
         raise ActionError(409, str(exc)) from None
-    except QAError as exc:
+    except (QAError, BreakoutError) as exc:
         raise ActionError(QA_STATUS[exc.kind], str(exc), exc.field) from None

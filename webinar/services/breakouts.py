@@ -1,0 +1,646 @@
+"""Breakouts: the agenda opens groups, facilitators capture, everyone returns.
+
+When the agenda's current item becomes a breakout, the attendees connected at that
+moment are split into groups (:mod:`webinar.domain.allocator`); each group's screens join
+the audience ``g:<round>:<group>``. Late joiners land in the smallest group. When the
+agenda leaves the item, the round ends: everyone is back in the main session and
+facilitators may save for a grace period, after which responses are locked.
+
+A round's state is in the database; a restart reloads it and carries on (the countdown
+is the agenda item's, which is stored as absolute times).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import random
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from webinar.domain import allocator, breakout
+from webinar.domain.agenda import Agenda, Item
+from webinar.domain.allocator import Allocation, AllocationError, Group, Person
+from webinar.domain.breakout import BreakoutError
+from webinar.domain.preassign import name_key
+from webinar.services.access import Participant
+from webinar.services.agenda import AgendaService
+from webinar.services.live import Live, Outgoing, iso
+from webinar.storage import breakout_repo as repo
+from webinar.storage.breakout_repo import GroupRow, RoundRow
+
+log = logging.getLogger(__name__)
+
+#: Seconds a facilitator may be disconnected before the role is offered to the group.
+FACILITATOR_AWAY_SECONDS = 60
+TICK_SECONDS = 1.0
+
+
+def group_audience(round_id: int, number: int) -> str:
+    return f"g:{round_id}:{number}"
+
+
+class BreakoutService:
+    def __init__(
+        self,
+        agenda: Agenda,
+        live: Live,
+        agenda_service: AgendaService,
+        present: Callable[[], set[str]],
+    ) -> None:
+        self.agenda = agenda
+        self.live = live
+        self.agenda_service = agenda_service
+        #: Participant ids with at least one open screen (from the hub).
+        self.present = present
+        self.rounds: list[RoundRow] = []
+        self.names: dict[str, tuple[str, str]] = {}
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._away_since: dict[str, datetime] = {}
+        agenda_service.listeners.append(self._on_agenda)
+        self._kick = asyncio.Event()
+
+    # -- state ------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        self.rounds = await repo.load_rounds(self.live.db)
+        ids = [m for r in self.rounds for g in r.groups.values() for m in g.members]
+        self.names = await repo.names_of(self.live.db, ids)
+
+    @property
+    def current(self) -> RoundRow | None:
+        """The latest round, open or ended (its responses stay visible)."""
+        return self.rounds[-1] if self.rounds else None
+
+    def open_round(self) -> RoundRow | None:
+        latest = self.current
+        return latest if latest is not None and latest.ended_at is None else None
+
+    def item_of(self, rnd: RoundRow) -> Item:
+        return self.agenda.item(rnd.item_id)
+
+    def group_of(self, rnd: RoundRow, participant_id: str) -> GroupRow | None:
+        for group in rnd.groups.values():
+            if participant_id in group.members:
+                return group
+        return None
+
+    def audiences_for(self, participant: Participant) -> set[str]:
+        rnd = self.current
+        if rnd is None:
+            return set()
+        group = self.group_of(rnd, participant.id)
+        return {group_audience(rnd.id, group.number)} if group else set()
+
+    # -- data for screens ----------------------------------------------------------------------
+
+    def round_data(self, rnd: RoundRow | None) -> dict[str, Any]:
+        if rnd is None:
+            return {"round": None, "state": "none"}
+        item = self.item_of(rnd)
+        assert item.breakout is not None
+        now = self.live.clock()
+        return {
+            "round": rnd.id,
+            "item_id": rnd.item_id,
+            "state": "open" if rnd.ended_at is None else "ended",
+            "capture_open": breakout.capture_open(rnd.ended_at, item.breakout.grace_seconds, now),
+            "ended_at": iso(rnd.ended_at) if rnd.ended_at else None,
+            "message": rnd.message,
+            "groups": len(rnd.groups),
+        }
+
+    def group_data(self, rnd: RoundRow, group: GroupRow) -> dict[str, Any]:
+        item = self.item_of(rnd)
+        settings = item.breakout
+        assert settings is not None
+        template = settings.video_url_template
+        return {
+            "round": rnd.id,
+            "item_id": rnd.item_id,
+            "number": group.number,
+            "ended": rnd.ended_at is not None,
+            "message": rnd.message,
+            "facilitator": group.facilitator_id,
+            "volunteer_by": iso(rnd.started_at + timedelta(seconds=settings.volunteer_seconds)),
+            "help": group.help_at is not None,
+            "video_url": template.replace("{group}", str(group.number)) if template else "",
+            "members": [
+                {
+                    "id": member,
+                    "name": self.names.get(member, ("", ""))[0],
+                    "organisation": self.names.get(member, ("", ""))[1],
+                }
+                for member in group.members
+            ],
+            "topics": [
+                self.topic_data(rnd, group.number, t)
+                for t in range(len(settings.topics))
+                if t in group.topics or rnd.responses.get((group.number, t))
+            ],
+        }
+
+    def topic_data(self, rnd: RoundRow, number: int, topic: int) -> dict[str, Any]:
+        settings = self.item_of(rnd).breakout
+        assert settings is not None
+        text, version, starred = rnd.responses.get((number, topic), ("", 0, False))
+        return {
+            "index": topic,
+            "title": settings.topics[topic],
+            "text": text,
+            "version": version,
+            "starred": starred,
+            "points": [
+                {"author": a, "text": t, "at": at}
+                for a, t, at in rnd.points.get((number, topic), [])
+            ],
+        }
+
+    def grid_data(self, rnd: RoundRow | None) -> dict[str, Any]:
+        """The host's grid: groups x topics coverage, help, membership."""
+        if rnd is None:
+            return {"round": None}
+        settings = self.item_of(rnd).breakout
+        assert settings is not None
+        responses = {key: value[0] for key, value in rnd.responses.items()}
+        cover = breakout.coverage(
+            len(settings.topics), {n: g.topics for n, g in rnd.groups.items()}, responses
+        )
+        return {
+            "round": rnd.id,
+            "item_id": rnd.item_id,
+            "state": "open" if rnd.ended_at is None else "ended",
+            "topics": list(settings.topics),
+            "by_topic": {str(k): v for k, v in cover.by_topic.items()},
+            "groups": [
+                {
+                    "number": g.number,
+                    "topics": list(g.topics),
+                    "covered": list(cover.by_group[g.number]),
+                    "help": g.help_at is not None,
+                    "facilitator": self.names.get(g.facilitator_id or "", ("", ""))[0]
+                    if g.facilitator_id
+                    else "",
+                    "members": [
+                        {"id": m, "name": self.names.get(m, ("", ""))[0]} for m in g.members
+                    ],
+                }
+                for g in rnd.groups.values()
+            ],
+        }
+
+    def snapshot(self, participant: Participant) -> dict[str, Any]:
+        rnd = self.current
+        data: dict[str, Any] = {"round": self.round_data(rnd), "group": None, "grid": None}
+        if rnd is None:
+            return data
+        group = self.group_of(rnd, participant.id)
+        if group is not None:
+            data["group"] = self.group_data(rnd, group)
+        if participant.role in ("host", "organiser"):
+            data["grid"] = self.grid_data(rnd)
+        return data
+
+    # -- the agenda drives rounds -------------------------------------------------------------
+
+    def _on_agenda(self, old: Any, new: Any, now: datetime) -> None:
+        self._kick.set()
+
+    async def reconcile(self) -> None:
+        """Open or end a round so that it matches the agenda's current item."""
+        async with self._lock:
+            status = self.agenda_service.status()
+            item = status.current if status.phase in ("running", "paused") else None
+            rnd = self.current
+            if item is not None and item.breakout is not None:
+                if rnd is not None and rnd.item_id == item.id:
+                    if rnd.ended_at is not None:
+                        await self._reopen(rnd)
+                    return
+                if rnd is not None and rnd.ended_at is None:
+                    await self._end(rnd)
+                await self._start(item)
+            elif rnd is not None and rnd.ended_at is None:
+                await self._end(rnd)
+
+    async def _start(self, item: Item) -> None:
+        settings = item.breakout
+        assert settings is not None
+        present = await repo.attendees(self.live.db, sorted(self.present()))
+        names = await repo.names_of(self.live.db, present)
+        self.names.update(names)
+        people = [Person(pid, names.get(pid, ("", ""))[1]) for pid in present]
+        seed = secrets.randbits(31)
+        allocation = self._split(settings, people, seed, await self._preassigned(names))
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[RoundRow, list[Outgoing]]:
+            round_id = await repo.insert_round(tx, item.id, seed, iso(now))
+            rnd = RoundRow(round_id, item.id, seed, now, None, "")
+            members: list[tuple[str, int]] = []
+            for group in allocation.groups:
+                await repo.insert_group(tx, round_id, group.number, group.topics)
+                rnd.groups[group.number] = GroupRow(
+                    group.number, group.topics, members=list(group.members)
+                )
+                members += [(m, group.number) for m in group.members]
+            await repo.insert_members(tx, round_id, members, iso(now))
+            return rnd, self._round_events(rnd, every_group=True)
+
+        await self.live.commit(work, self._adopt_new_round)
+
+    def _split(
+        self,
+        settings: Any,
+        people: list[Person],
+        seed: int,
+        preassigned: dict[str, int],
+    ) -> Allocation:
+        if not people:
+            return Allocation(())
+        size = settings.group_size
+        try:
+            if len(people) < size:
+                return allocator.allocate(
+                    people,
+                    topics=len(settings.topics),
+                    min_topics=settings.min_topics,
+                    seed=seed,
+                    group_count=1,
+                    preassigned={k: 1 for k in preassigned if k in {p.id for p in people}},
+                )
+            return allocator.allocate_breakout(settings, people, seed=seed, preassigned=preassigned)
+        except AllocationError:
+            log.exception("pre-assignments could not be honoured; splitting without them")
+            return allocator.allocate_breakout(settings, people, seed=seed)
+
+    async def _preassigned(self, names: dict[str, tuple[str, str]]) -> dict[str, int]:
+        wanted = await repo.preassignments(self.live.db)
+        if not wanted:
+            return {}
+        return {pid: wanted[name_key(n)] for pid, (n, _) in names.items() if name_key(n) in wanted}
+
+    def _adopt_new_round(self, rnd: RoundRow) -> None:
+        self.rounds.append(rnd)
+        for group in rnd.groups.values():
+            for member in group.members:
+                self.live.hub.add_audience_for(member, group_audience(rnd.id, group.number))
+
+    async def _end(self, rnd: RoundRow) -> None:
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[datetime, list[Outgoing]]:
+            await repo.end_round(tx, rnd.id, iso(now))
+            rnd.ended_at = now  # events below are rendered from the ended state
+            return now, self._round_events(rnd, every_group=True)
+
+        try:
+            await self.live.commit(work)
+        except BaseException:
+            rnd.ended_at = None
+            raise
+
+    async def _reopen(self, rnd: RoundRow) -> None:
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            await repo.reopen_round(tx, rnd.id)
+            rnd.ended_at = None
+            return None, self._round_events(rnd, every_group=True)
+
+        await self.live.commit(work)
+
+    def _round_events(self, rnd: RoundRow, *, every_group: bool) -> list[Outgoing]:
+        events = [Outgoing("breakout.round", "all", self.round_data(rnd))]
+        if every_group:
+            for group in rnd.groups.values():
+                events.append(self._group_event(rnd, group))
+        events.append(Outgoing("breakout.grid", "staff", self.grid_data(rnd)))
+        return events
+
+    def _group_event(self, rnd: RoundRow, group: GroupRow) -> Outgoing:
+        return Outgoing(
+            "breakout.group", group_audience(rnd.id, group.number), self.group_data(rnd, group)
+        )
+
+    # -- joining late, leaving ----------------------------------------------------------------
+
+    async def ensure_member(self, participant: Participant) -> None:
+        """Put an attendee who arrives during an open breakout into the smallest group."""
+        rnd = self.open_round()
+        if rnd is None or participant.role != "attendee":
+            return
+        if self.group_of(rnd, participant.id) is not None:
+            return
+        async with self._lock:
+            rnd = self.open_round()
+            if rnd is None or self.group_of(rnd, participant.id) is not None:
+                return
+            self.names[participant.id] = (participant.name, participant.organisation)
+            current = Allocation(
+                tuple(Group(g.number, tuple(g.members), g.topics) for g in rnd.groups.values())
+            )
+            settings = self.item_of(rnd).breakout
+            assert settings is not None
+            if current.groups:
+                organisations = {
+                    m: self.names.get(m, ("", ""))[1]
+                    for g in rnd.groups.values()
+                    for m in g.members
+                }
+                _, number = allocator.add_late_joiner(
+                    current, Person(participant.id, participant.organisation), organisations
+                )
+                topics = rnd.groups[number].topics
+                new_group = False
+            else:
+                number = 1
+                topics = allocator.assign_topics(
+                    1, len(settings.topics), settings.min_topics, random.Random(rnd.seed)
+                )[0]
+                new_group = True
+
+            async def work(
+                tx: aiosqlite.Connection, now: datetime
+            ) -> tuple[GroupRow, list[Outgoing]]:
+                if new_group:
+                    await repo.insert_group(tx, rnd.id, number, topics)
+                await repo.put_member(tx, rnd.id, participant.id, number, iso(now))
+                group = rnd.groups.get(number) or GroupRow(number, topics)
+                group = GroupRow(
+                    group.number,
+                    group.topics,
+                    group.facilitator_id,
+                    group.help_at,
+                    [*group.members, participant.id],
+                )
+                data = self.group_data(rnd, group)
+                grid = self._grid_with(rnd, group)
+                return group, [
+                    Outgoing("breakout.group", group_audience(rnd.id, number), data),
+                    Outgoing("breakout.grid", "staff", grid),
+                ]
+
+            def adopt(group: GroupRow) -> None:
+                rnd.groups[group.number] = group
+                self.live.hub.add_audience_for(participant.id, group_audience(rnd.id, number))
+
+            await self.live.commit(work, adopt)
+
+    def _grid_with(self, rnd: RoundRow, group: GroupRow) -> dict[str, Any]:
+        saved = rnd.groups.get(group.number)
+        rnd.groups[group.number] = group
+        try:
+            return self.grid_data(rnd)
+        finally:
+            if saved is None:
+                del rnd.groups[group.number]
+            else:
+                rnd.groups[group.number] = saved
+
+    # -- members and facilitators ---------------------------------------------------------------
+
+    def _membership(
+        self, participant: Participant, group: int | None = None
+    ) -> tuple[RoundRow, GroupRow]:
+        rnd = self.current
+        if rnd is None:
+            raise BreakoutError("There is no breakout at the moment.", "conflict")
+        mine = self.group_of(rnd, participant.id)
+        if mine is None:
+            raise BreakoutError("You are not in a breakout group.", "forbidden")
+        if group is not None and group != mine.number:
+            raise BreakoutError("You can only act in your own group.", "forbidden", "group")
+        return rnd, mine
+
+    async def volunteer(self, participant: Participant) -> GroupRow:
+        rnd, group = self._membership(participant)
+        if rnd.ended_at is not None:
+            raise BreakoutError("The breakout has ended.", "conflict")
+        if group.facilitator_id == participant.id:
+            return group
+        if group.facilitator_id is not None:
+            raise BreakoutError("Your group already has a facilitator.", "conflict")
+        return await self._set_facilitator(rnd, group, participant.id)
+
+    async def assign_facilitator(self, number: int, participant_id: str | None) -> GroupRow:
+        rnd = self.current
+        if rnd is None or number not in rnd.groups:
+            raise BreakoutError("There is no such group.", "not_found", "group")
+        group = rnd.groups[number]
+        if participant_id is not None and participant_id not in group.members:
+            raise BreakoutError(
+                "The facilitator must be a member of the group.", "invalid", "participant_id"
+            )
+        return await self._set_facilitator(rnd, group, participant_id)
+
+    async def _set_facilitator(
+        self, rnd: RoundRow, group: GroupRow, participant_id: str | None
+    ) -> GroupRow:
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            await repo.set_facilitator(tx, rnd.id, group.number, participant_id)
+            group.facilitator_id = participant_id
+            return None, [
+                self._group_event(rnd, group),
+                Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
+            ]
+
+        previous = group.facilitator_id
+        try:
+            await self.live.commit(work)
+        except BaseException:
+            group.facilitator_id = previous
+            raise
+        return group
+
+    async def capture(self, participant: Participant, number: int, topic: int, text: str) -> int:
+        """Save the facilitator's response to a topic; returns its version."""
+        rnd, group = self._membership(participant, number)
+        if group.facilitator_id != participant.id:
+            raise BreakoutError(
+                "Only your group's facilitator can write the responses.", "forbidden"
+            )
+        settings = self.item_of(rnd).breakout
+        assert settings is not None
+        if not 0 <= topic < len(settings.topics):
+            raise BreakoutError("There is no such topic.", "not_found", "topic")
+        if not breakout.capture_open(rnd.ended_at, settings.grace_seconds, self.live.clock()):
+            raise BreakoutError("The breakout has ended and its responses are locked.", "conflict")
+        clean = breakout.clean_response(text)
+        before = {k: v[0] for k, v in rnd.responses.items() if k[0] == number}
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
+            version = await repo.save_response(tx, rnd.id, number, topic, clean, iso(now))
+            starred = rnd.responses.get((number, topic), ("", 0, False))[2]
+            rnd.responses[(number, topic)] = (clean, version, starred)
+            events = [
+                Outgoing(
+                    "breakout.response",
+                    group_audience(rnd.id, number),
+                    {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)},
+                ),
+                Outgoing(
+                    "breakout.response",
+                    "staff",
+                    {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)},
+                ),
+            ]
+            if bool(before.get((number, topic), "").strip()) != bool(clean.strip()):
+                events.append(Outgoing("breakout.grid", "staff", self.grid_data(rnd)))
+            return version, events
+
+        previous = rnd.responses.get((number, topic))
+        try:
+            return await self.live.commit(work)
+        except BaseException:
+            if previous is None:
+                rnd.responses.pop((number, topic), None)
+            else:
+                rnd.responses[(number, topic)] = previous
+            raise
+
+    async def add_point(
+        self, participant: Participant, number: int, topic: int, text: str, key: str
+    ) -> bool:
+        """A member's point for the facilitator; False when the key was used already."""
+        rnd, _ = self._membership(participant, number)
+        settings = self.item_of(rnd).breakout
+        assert settings is not None
+        if not 0 <= topic < len(settings.topics):
+            raise BreakoutError("There is no such topic.", "not_found", "topic")
+        if not breakout.capture_open(rnd.ended_at, settings.grace_seconds, self.live.clock()):
+            raise BreakoutError("The breakout has ended.", "conflict")
+        clean = breakout.clean_short(text, breakout.POINT_MAX, "point")
+        hashed = hashlib.sha256(key.encode()).hexdigest()
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[bool, list[Outgoing]]:
+            added = await repo.insert_point(
+                tx, rnd.id, number, topic, participant.name, clean, hashed, iso(now)
+            )
+            if not added:
+                return False, []
+            rnd.points.setdefault((number, topic), []).append((participant.name, clean, iso(now)))
+            data = {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)}
+            return True, [Outgoing("breakout.response", group_audience(rnd.id, number), data)]
+
+        return await self.live.commit(work)
+
+    async def ask_help(self, participant: Participant, on: bool = True) -> None:
+        rnd, group = self._membership(participant)
+        await self._help(rnd, group, on)
+
+    async def clear_help(self, number: int) -> None:
+        rnd = self.current
+        if rnd is None or number not in rnd.groups:
+            raise BreakoutError("There is no such group.", "not_found", "group")
+        await self._help(rnd, rnd.groups[number], False)
+
+    async def _help(self, rnd: RoundRow, group: GroupRow, on: bool) -> None:
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            at = iso(now) if on else None
+            await repo.set_help(tx, rnd.id, group.number, at)
+            group.help_at = at
+            events = [
+                self._group_event(rnd, group),
+                Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
+            ]
+            if on:
+                events.append(Outgoing("breakout.help", "staff", {"group": group.number}))
+            return None, events
+
+        await self.live.commit(work)
+
+    async def message_all(self, text: str) -> None:
+        rnd = self.open_round()
+        if rnd is None:
+            raise BreakoutError("There is no breakout running.", "conflict")
+        clean = breakout.clean_short(text, breakout.MESSAGE_MAX, "message")
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            await repo.set_message(tx, rnd.id, clean)
+            rnd.message = clean
+            return None, [Outgoing("breakout.round", "all", self.round_data(rnd))]
+
+        await self.live.commit(work)
+
+    async def move(self, participant_id: str, number: int) -> None:
+        """Move one person to another group while the breakout runs."""
+        rnd = self.open_round()
+        if rnd is None:
+            raise BreakoutError("There is no breakout running.", "conflict")
+        if number not in rnd.groups:
+            raise BreakoutError("There is no such group.", "not_found", "group")
+        source = self.group_of(rnd, participant_id)
+        if source is None:
+            raise BreakoutError("That person is not in a group.", "not_found", "participant_id")
+        if source.number == number:
+            return
+        target = rnd.groups[number]
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            await repo.put_member(tx, rnd.id, participant_id, number, iso(now))
+            if source.facilitator_id == participant_id:
+                await repo.set_facilitator(tx, rnd.id, source.number, None)
+                source.facilitator_id = None
+            source.members.remove(participant_id)
+            target.members.append(participant_id)
+            return None, [
+                self._group_event(rnd, source),
+                self._group_event(rnd, target),
+                Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
+            ]
+
+        def adopt(_: None) -> None:
+            self.live.hub.add_audience_for(participant_id, group_audience(rnd.id, number))
+
+        await self.live.commit(work, adopt)
+
+    # -- the ticker: facilitators who never came or went away -----------------------------------
+
+    async def tick(self) -> None:
+        rnd = self.open_round()
+        if rnd is None:
+            return
+        settings = self.item_of(rnd).breakout
+        assert settings is not None
+        now = self.live.clock()
+        present = self.present()
+        if now >= rnd.started_at + timedelta(seconds=settings.volunteer_seconds):
+            for group in list(rnd.groups.values()):
+                if group.facilitator_id is None:
+                    here = [m for m in group.members if m in present] or group.members
+                    chosen = breakout.pick_facilitator(here, rnd.seed, group.number)
+                    if chosen is not None:
+                        await self._set_facilitator(rnd, group, chosen)
+        for group in list(rnd.groups.values()):
+            fid = group.facilitator_id
+            if fid is None or fid in present:
+                self._away_since.pop(fid or "", None)
+                continue
+            since = self._away_since.setdefault(fid, now)
+            if now - since >= timedelta(seconds=FACILITATOR_AWAY_SECONDS):
+                self._away_since.pop(fid, None)
+                await self._set_facilitator(rnd, group, None)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="breakouts")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.reconcile()
+                await self.tick()
+            except Exception:
+                log.exception("breakout tick failed")
+            self._kick.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), TICK_SECONDS)

@@ -1,0 +1,236 @@
+"""Breakout storage: rounds, groups, members, responses, points, pre-assignments."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import aiosqlite
+
+from webinar.storage.db import Database
+
+
+@dataclass(slots=True)
+class GroupRow:
+    number: int
+    topics: tuple[int, ...]
+    facilitator_id: str | None = None
+    help_at: str | None = None
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RoundRow:
+    id: int
+    item_id: str
+    seed: int
+    started_at: datetime
+    ended_at: datetime | None
+    message: str
+    groups: dict[int, GroupRow] = field(default_factory=dict)
+    #: (group, topic) -> (text, version, starred)
+    responses: dict[tuple[int, int], tuple[str, int, bool]] = field(default_factory=dict)
+    #: (group, topic) -> [(author name, text, created_at)]
+    points: dict[tuple[int, int], list[tuple[str, str, str]]] = field(default_factory=dict)
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+async def load_rounds(db: Database) -> list[RoundRow]:
+    """Every round with its groups, members, responses and points, oldest first."""
+    rounds: dict[int, RoundRow] = {}
+    for r in await db.fetchall("SELECT * FROM breakout_rounds ORDER BY id"):
+        started = _dt(r["started_at"])
+        assert started is not None
+        rounds[r["id"]] = RoundRow(
+            r["id"], r["item_id"], r["seed"], started, _dt(r["ended_at"]), r["message"]
+        )
+    for g in await db.fetchall("SELECT * FROM breakout_groups ORDER BY round_id, number"):
+        rounds[g["round_id"]].groups[g["number"]] = GroupRow(
+            g["number"], tuple(json.loads(g["topics"])), g["facilitator_id"], g["help_at"]
+        )
+    for m in await db.fetchall(
+        "SELECT round_id, participant_id, group_number FROM breakout_members"
+        " ORDER BY round_id, joined_at, participant_id"
+    ):
+        rounds[m["round_id"]].groups[m["group_number"]].members.append(m["participant_id"])
+    for x in await db.fetchall("SELECT * FROM breakout_responses"):
+        rounds[x["round_id"]].responses[(x["group_number"], x["topic"])] = (
+            x["text"],
+            x["version"],
+            bool(x["starred"]),
+        )
+    for p in await db.fetchall("SELECT * FROM breakout_points ORDER BY id"):
+        rounds[p["round_id"]].points.setdefault((p["group_number"], p["topic"]), []).append(
+            (p["author_name"] or "", p["text"], p["created_at"])
+        )
+    return list(rounds.values())
+
+
+async def names_of(db: Database, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """participant id -> (name, organisation)."""
+    out: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await db.fetchall(
+            f"SELECT id, name, organisation FROM participants WHERE id IN ({marks})", tuple(chunk)
+        )
+        out.update({r["id"]: (r["name"] or "", r["organisation"] or "") for r in rows})
+    return out
+
+
+async def attendees(db: Database, ids: list[str]) -> list[str]:
+    """Those of ``ids`` who are attendees (not hosts or organisers)."""
+    out: list[str] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await db.fetchall(
+            f"SELECT id FROM participants WHERE role = 'attendee' AND id IN ({marks})",
+            tuple(chunk),
+        )
+        out += [r["id"] for r in rows]
+    return out
+
+
+async def preassignments(db: Database) -> dict[str, int]:
+    rows = await db.fetchall("SELECT match_key, group_number FROM preassignments")
+    return {r["match_key"]: r["group_number"] for r in rows}
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+async def insert_round(tx: aiosqlite.Connection, item_id: str, seed: int, started_at: str) -> int:
+    cursor = await tx.execute(
+        "INSERT INTO breakout_rounds (item_id, seed, started_at) VALUES (?, ?, ?)",
+        (item_id, seed, started_at),
+    )
+    rid = cursor.lastrowid
+    await cursor.close()
+    assert rid is not None
+    return rid
+
+
+async def insert_group(
+    tx: aiosqlite.Connection, round_id: int, number: int, topics: tuple[int, ...]
+) -> None:
+    await tx.execute(
+        "INSERT INTO breakout_groups (round_id, number, topics) VALUES (?, ?, ?)",
+        (round_id, number, json.dumps(list(topics))),
+    )
+
+
+async def put_member(
+    tx: aiosqlite.Connection, round_id: int, participant_id: str, group: int, at: str
+) -> None:
+    await tx.execute(
+        "INSERT INTO breakout_members (round_id, participant_id, group_number, joined_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (round_id, participant_id)"
+        " DO UPDATE SET group_number = excluded.group_number",
+        (round_id, participant_id, group, at),
+    )
+
+
+async def insert_members(
+    tx: aiosqlite.Connection, round_id: int, members: list[tuple[str, int]], at: str
+) -> None:
+    await tx.executemany(
+        "INSERT INTO breakout_members (round_id, participant_id, group_number, joined_at)"
+        " VALUES (?, ?, ?, ?)",
+        [(round_id, pid, group, at) for pid, group in members],
+    )
+
+
+async def set_facilitator(
+    tx: aiosqlite.Connection, round_id: int, group: int, participant_id: str | None
+) -> None:
+    await tx.execute(
+        "UPDATE breakout_groups SET facilitator_id = ? WHERE round_id = ? AND number = ?",
+        (participant_id, round_id, group),
+    )
+
+
+async def set_help(tx: aiosqlite.Connection, round_id: int, group: int, at: str | None) -> None:
+    await tx.execute(
+        "UPDATE breakout_groups SET help_at = ? WHERE round_id = ? AND number = ?",
+        (at, round_id, group),
+    )
+
+
+async def end_round(tx: aiosqlite.Connection, round_id: int, at: str) -> None:
+    await tx.execute(
+        "UPDATE breakout_rounds SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+        (at, round_id),
+    )
+
+
+async def reopen_round(tx: aiosqlite.Connection, round_id: int) -> None:
+    await tx.execute("UPDATE breakout_rounds SET ended_at = NULL WHERE id = ?", (round_id,))
+
+
+async def set_message(tx: aiosqlite.Connection, round_id: int, message: str) -> None:
+    await tx.execute("UPDATE breakout_rounds SET message = ? WHERE id = ?", (message, round_id))
+
+
+async def save_response(
+    tx: aiosqlite.Connection, round_id: int, group: int, topic: int, text: str, at: str
+) -> int:
+    """Store a response; return its new version number."""
+    async with tx.execute(
+        "INSERT INTO breakout_responses (round_id, group_number, topic, text, version,"
+        " updated_at) VALUES (?, ?, ?, ?, 1, ?)"
+        " ON CONFLICT (round_id, group_number, topic) DO UPDATE SET text = excluded.text,"
+        " version = version + 1, updated_at = excluded.updated_at RETURNING version",
+        (round_id, group, topic, text, at),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def star_response(
+    tx: aiosqlite.Connection, round_id: int, group: int, topic: int, on: bool
+) -> bool:
+    cursor = await tx.execute(
+        "UPDATE breakout_responses SET starred = ? WHERE round_id = ? AND group_number = ?"
+        " AND topic = ?",
+        (int(on), round_id, group, topic),
+    )
+    changed = cursor.rowcount > 0
+    await cursor.close()
+    return changed
+
+
+async def insert_point(
+    tx: aiosqlite.Connection,
+    round_id: int,
+    group: int,
+    topic: int,
+    author_name: str | None,
+    text: str,
+    key_hash: str,
+    at: str,
+) -> bool:
+    """Add a member's point; False if this key was already used (a retry)."""
+    cursor = await tx.execute(
+        "INSERT OR IGNORE INTO breakout_points (round_id, group_number, topic, author_name,"
+        " text, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (round_id, group, topic, author_name, text, key_hash, at),
+    )
+    added = cursor.rowcount > 0
+    await cursor.close()
+    return added
+
+
+async def replace_preassignments(
+    tx: aiosqlite.Connection, rows: list[tuple[str, int, int]]
+) -> None:
+    await tx.execute("DELETE FROM preassignments")
+    await tx.executemany(
+        "INSERT INTO preassignments (match_key, group_number, line) VALUES (?, ?, ?)", rows
+    )
