@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ class LiveServer:
     agenda: Agenda = field(default_factory=seed_agenda)
     port: int = field(default_factory=free_port)
     secrets: dict[str, str] = field(default_factory=dict)
+    #: Added to the real time the server sees: lets a test jump past a grace period.
+    offset: timedelta = field(default_factory=timedelta)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -59,7 +62,11 @@ class LiveServer:
     async def start(self) -> None:
         self.secrets = prepare_database(self.db_path)
         settings = Settings(
-            agenda=self.agenda, db_path=self.db_path, secrets=self.secrets, base_url=self.base
+            agenda=self.agenda,
+            db_path=self.db_path,
+            secrets=self.secrets,
+            base_url=self.base,
+            clock=lambda: datetime.now(UTC) + self.offset,
         )
         config = uvicorn.Config(
             create_app(settings),

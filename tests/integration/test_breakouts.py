@@ -1,0 +1,256 @@
+"""A whole breakout with the real server and a dozen live attendees."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import LiveServer, Person, Socket
+
+pytestmark = pytest.mark.integration
+
+ORGS = ["Leeds SP", "West Yorkshire Police", "NHS Trust", "Kirklees SP"]
+
+
+async def host_of(server: LiveServer) -> Person:
+    host = Person(server.base)
+    await host.enter("host", server.secrets["host_token"])
+    return host
+
+
+async def join_all(server: LiveServer, count: int) -> list[tuple[Person, Socket, str]]:
+    people = []
+    for i in range(count):
+        person = Person(server.base)
+        body = await person.join(server.secrets["join_code"], f"Person {i:02d}", ORGS[i % 4])
+        sock = await person.socket()
+        await sock.wait_for(lambda m: m["type"] == "snapshot")
+        people.append((person, sock, body["participant"]["id"]))
+    return people
+
+
+def group_event(m: dict[str, Any]) -> bool:
+    return m["type"] == "breakout.group"
+
+
+async def test_breakout_lifecycle_with_twelve_attendees(tmp_path: Path) -> None:
+    server = LiveServer(str(tmp_path / "webinar.db"))
+    await server.start()
+    host = await host_of(server)
+    people = await join_all(server, 12)
+    host_ws = await host.socket()
+
+    # The breakout item starts: everyone is split into groups and told which.
+    await host.act("agenda.start")
+    assert (await host.act("agenda.jump", item_id="lcspr-breakout")).status_code == 200
+    rooms = {pid: (await sock.wait_for(group_event, timeout=3))["data"] for _, sock, pid in people}
+    grid = await host_ws.wait_for(lambda m: m["type"] == "breakout.grid")
+
+    numbers = Counter(room["number"] for room in rooms.values())
+    assert sorted(numbers.values()) == [6, 6]
+    for number in numbers:
+        members = next(r["members"] for r in rooms.values() if r["number"] == number)
+        assert max(Counter(m["organisation"] for m in members).values()) <= 2
+        assert len(next(r["topics"] for r in rooms.values() if r["number"] == number)) >= 2
+    assert all(pid in [m["id"] for m in rooms[pid]["members"]] for pid in rooms)
+    assert [len(g["members"]) for g in grid["data"]["groups"]] == [6, 6]
+
+    # One volunteer per group; a second volunteer is refused.
+    by_group: dict[int, list[tuple[Person, Socket, str]]] = {}
+    for entry in people:
+        by_group.setdefault(rooms[entry[2]]["number"], []).append(entry)
+    facilitators = {}
+    for number, members in sorted(by_group.items()):
+        first, second = members[0], members[1]
+        assert (await first[0].act("breakout.volunteer")).status_code == 200
+        refused = await second[0].act("breakout.volunteer")
+        assert refused.status_code == 409
+        facilitators[number] = first
+    topic_of = {n: rooms[m[0][2]]["topics"][0]["index"] for n, m in by_group.items()}
+
+    # The facilitator captures; the group sees it; nobody else may write.
+    person, sock, _ = facilitators[1]
+    saved = await person.act("breakout.capture", group=1, topic=topic_of[1], text="Flexibility")
+    assert saved.status_code == 200
+    watcher = by_group[1][2][1]
+    seen = await watcher.wait_for(
+        lambda m: m["type"] == "breakout.response" and m["data"]["text"] == "Flexibility"
+    )
+    assert seen["data"]["index"] == topic_of[1]
+    member = by_group[1][3][0]
+    not_facilitator = await member.act("breakout.capture", group=1, topic=0, text="mine")
+    other_group = await person.act("breakout.capture", group=2, topic=0, text="theirs")
+    assert (not_facilitator.status_code, other_group.status_code) == (403, 403)
+    point = await member.act(
+        "breakout.point", group=1, topic=topic_of[1], text="Use practitioner events",
+        key=uuid.uuid4().hex,
+    )
+    assert point.status_code == 200
+
+    # The facilitator's connection drops mid-sentence; what was saved is there on return.
+    last = sock.last_seq
+    await sock.close()
+    await person.act(
+        "breakout.capture", group=1, topic=topic_of[1], text="Flexibility of approach"
+    )
+    again = await person.socket(last_seq=last)
+    missed = await again.wait_for(
+        lambda m: m["type"] == "breakout.response" and m["data"]["text"].endswith("approach")
+    )
+    assert missed["seq"] > last
+    assert [m["seq"] for m in again.events] == sorted({m["seq"] for m in again.events})
+
+    # Someone joins late: they land in a group.
+    late = Person(server.base)
+    late_id = (await late.join(server.secrets["join_code"], "Late Comer", "Leeds SP"))[
+        "participant"
+    ]["id"]
+    late_ws = await late.socket()
+    snapshot = await late_ws.wait_for(lambda m: m["type"] == "snapshot")
+    assert snapshot["data"]["breakout"]["group"]["number"] in (1, 2)
+    assert late_id in [m["id"] for m in snapshot["data"]["breakout"]["group"]["members"]]
+
+    # The server restarts mid-breakout: groups, facilitators and responses are intact.
+    ends_at = (await host.http.get("/api/agenda")).json()["status"]["current_ends_at"]
+    for _, s, _ in people:
+        await s.close()
+    await again.close()
+    await late_ws.close()
+    await host_ws.close()
+    await server.stop()
+    await server.start()
+    after = (await host.http.get("/api/agenda")).json()["status"]
+    assert (after["current"], after["current_ends_at"]) == ("lcspr-breakout", ends_at)
+    back = await person.socket()
+    state = (await back.wait_for(lambda m: m["type"] == "snapshot"))["data"]["breakout"]
+    topic = next(t for t in state["group"]["topics"] if t["index"] == topic_of[1])
+    assert topic["text"] == "Flexibility of approach"
+    assert [p["text"] for p in topic["points"]] == ["Use practitioner events"]
+    assert state["group"]["facilitator"] == facilitators[1][2]
+
+    # Time is up (the host moves on): everyone is back; capture locks after the grace.
+    watcher_ws = await by_group[2][1][0].socket()
+    await watcher_ws.wait_for(lambda m: m["type"] == "snapshot")
+    await host.act("agenda.next")
+    ended = await watcher_ws.wait_for(
+        lambda m: m["type"] == "breakout.round" and m["data"]["state"] == "ended", timeout=3
+    )
+    assert ended["data"]["capture_open"] is True
+    in_grace = await person.act("breakout.capture", group=1, topic=topic_of[1], text="Final")
+    server.offset = timedelta(seconds=61)
+    locked = await person.act("breakout.capture", group=1, topic=topic_of[1], text="Too late")
+    assert in_grace.status_code == 200
+    assert locked.status_code == 409
+    assert locked.json()["error"]["message"] == (
+        "The breakout has ended and its responses are locked."
+    )
+    final = server.services.breakouts.current.responses[(1, topic_of[1])][0]
+    assert final == "Final"
+
+    await back.close()
+    await watcher_ws.close()
+    for p, _, _ in people:
+        await p.close()
+    await late.close()
+    await host.close()
+    await server.stop()
+
+
+async def test_nobody_volunteers_so_one_member_is_picked(server: LiveServer) -> None:
+    host = await host_of(server)
+    people = await join_all(server, 4)
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    first = await people[0][1].wait_for(group_event, timeout=3)
+    assert first["data"]["facilitator"] is None
+
+    server.offset = timedelta(seconds=61)  # past the volunteer time
+    picked = await people[0][1].wait_for(
+        lambda m: group_event(m) and m["data"]["facilitator"] is not None, timeout=4
+    )
+
+    assert picked["data"]["facilitator"] in [pid for _, _, pid in people]
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
+    await host.close()
+
+
+async def test_host_moves_a_person_and_answers_help(server: LiveServer) -> None:
+    host = await host_of(server)
+    people = await join_all(server, 12)
+    host_ws = await host.socket()
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    rooms = {pid: (await s.wait_for(group_event, timeout=3))["data"] for _, s, pid in people}
+    mover_person, mover_ws, mover = people[0]
+    target = 2 if rooms[mover]["number"] == 1 else 1
+
+    asked = await mover_person.act("breakout.help")
+    alert = await host_ws.wait_for(lambda m: m["type"] == "breakout.help")
+    moved = await host.act("breakout.move", participant_id=mover, group=target)
+    new_room = await mover_ws.wait_for(
+        lambda m: group_event(m) and m["data"]["number"] == target, timeout=3
+    )
+    attendee_tries = await mover_person.act("breakout.move", participant_id=mover, group=1)
+    message = await host.act("breakout.message", text="Please save your key points.")
+    told = await people[5][1].wait_for(
+        lambda m: m["type"] == "breakout.round" and m["data"]["message"], timeout=3
+    )
+
+    assert asked.status_code == 200
+    assert alert["data"]["group"] == rooms[mover]["number"]
+    assert moved.status_code == 200
+    assert mover in [m["id"] for m in new_room["data"]["members"]]
+    assert attendee_tries.status_code == 403
+    assert message.status_code == 200
+    assert told["data"]["message"] == "Please save your key points."
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
+    await host_ws.close()
+    await host.close()
+
+
+async def test_breakout_actions_outside_a_breakout_are_refused(server: LiveServer) -> None:
+    host = await host_of(server)
+    ann = Person(server.base)
+    await ann.join(server.secrets["join_code"], "Ann")
+
+    volunteer = await ann.act("breakout.volunteer")
+    capture = await ann.act("breakout.capture", group=1, topic=0, text="x")
+    message = await host.act("breakout.message", text="hello")
+    bad = await ann.act("breakout.capture", group=0, topic=-1, text="x")
+
+    assert (volunteer.status_code, volunteer.json()["error"]["message"]) == (
+        409,
+        "There is no breakout at the moment.",
+    )
+    assert capture.status_code == 409
+    assert message.status_code == 409
+    assert bad.status_code == 400
+    await ann.close()
+    await host.close()
+
+
+async def test_split_reaches_every_attendee_quickly(server: LiveServer) -> None:
+    host = await host_of(server)
+    people = await join_all(server, 30)
+    await host.act("agenda.start")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    await asyncio.gather(*(s.wait_for(group_event, timeout=5) for _, s, _ in people))
+
+    assert loop.time() - started < 5
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
+    await host.close()
