@@ -473,6 +473,11 @@
     if (!event.detail.successful) { return; }
     var body = null;
     try { body = JSON.parse(event.detail.xhr.responseText); } catch (e) { body = null; }
+    if (body && typeof body.stored === "number") {
+      var waiting = (body.not_joined_yet || []).length;
+      flash("Stored " + body.stored + " pre-assignments." +
+        (waiting ? " " + waiting + " of the people named have not joined yet." : ""), "info");
+    }
     if (body && typeof body.voted === "boolean") {
       myVotes[String(body.question_id)] = body.voted;
       document.querySelectorAll("#q-" + body.question_id + "-votes, #sq-" + body.question_id + "-votes")

@@ -88,7 +88,10 @@ async def test_breakout_lifecycle_with_twelve_attendees(tmp_path: Path) -> None:
     other_group = await person.act("breakout.capture", group=2, topic=0, text="theirs")
     assert (not_facilitator.status_code, other_group.status_code) == (403, 403)
     point = await member.act(
-        "breakout.point", group=1, topic=topic_of[1], text="Use practitioner events",
+        "breakout.point",
+        group=1,
+        topic=topic_of[1],
+        text="Use practitioner events",
         key=uuid.uuid4().hex,
     )
     assert point.status_code == 200
@@ -96,9 +99,7 @@ async def test_breakout_lifecycle_with_twelve_attendees(tmp_path: Path) -> None:
     # The facilitator's connection drops mid-sentence; what was saved is there on return.
     last = sock.last_seq
     await sock.close()
-    await person.act(
-        "breakout.capture", group=1, topic=topic_of[1], text="Flexibility of approach"
-    )
+    await person.act("breakout.capture", group=1, topic=topic_of[1], text="Flexibility of approach")
     again = await person.socket(last_seq=last)
     missed = await again.wait_for(
         lambda m: m["type"] == "breakout.response" and m["data"]["text"].endswith("approach")
@@ -254,3 +255,47 @@ async def test_split_reaches_every_attendee_quickly(server: LiveServer) -> None:
         await s.close()
         await p.close()
     await host.close()
+
+
+async def test_preassignment_upload_is_honoured_and_bad_files_explained(
+    server: LiveServer,
+) -> None:
+    organiser = Person(server.base)
+    await organiser.enter("organiser", server.secrets["organiser_token"])
+    host = await host_of(server)
+    people = await join_all(server, 12)
+    good = "name,group\nPerson 00,2\nperson 01,2\nNobody Here,1\n"
+    bad = "name;group\nPerson 00;two\n;1\nPerson 00;1\n"
+
+    stored = await organiser.http.post(
+        "/api/breakout/preassign",
+        files={"file": ("groups.csv", good.encode(), "text/csv")},
+        data={"csrf_token": organiser.csrf},
+    )
+    refused = await organiser.http.post(
+        "/api/breakout/preassign",
+        content=bad.encode(),
+        headers={"Content-Type": "text/csv", "X-CSRF-Token": organiser.csrf},
+    )
+    by_attendee = await people[0][0].http.post(
+        "/api/breakout/preassign",
+        content=good.encode(),
+        headers={"Content-Type": "text/csv", "X-CSRF-Token": people[0][0].csrf},
+    )
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    rooms = {pid: (await s.wait_for(group_event, timeout=3))["data"] for _, s, pid in people}
+
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["stored"] == 3
+    assert stored.json()["not_joined_yet"] == [{"line": 4, "name": "Nobody Here", "group": 1}]
+    assert refused.status_code == 400
+    assert [p["line"] for p in refused.json()["problems"]] == [2, 3, 4]
+    assert by_attendee.status_code == 403
+    assert rooms[people[0][2]]["number"] == 2
+    assert rooms[people[1][2]]["number"] == 2
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
+    await host.close()
+    await organiser.close()

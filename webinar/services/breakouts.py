@@ -28,6 +28,7 @@ from webinar.domain import allocator, breakout
 from webinar.domain.agenda import Agenda, Item
 from webinar.domain.allocator import Allocation, AllocationError, Group, Person
 from webinar.domain.breakout import BreakoutError
+from webinar.domain import preassign
 from webinar.domain.preassign import name_key
 from webinar.services.access import Participant
 from webinar.services.agenda import AgendaService
@@ -596,6 +597,32 @@ class BreakoutService:
             self.live.hub.add_audience_for(participant_id, group_audience(rnd.id, number))
 
         await self.live.commit(work, adopt)
+
+    # -- pre-assignments -----------------------------------------------------------------------
+
+    async def preassign(self, text: str, filename: str) -> dict[str, Any]:
+        """Replace the pre-assignments with those of an uploaded CSV.
+
+        ``PreassignError`` (every problem, by line) leaves the stored ones unchanged.
+        People are matched by name when the breakout starts; rows naming nobody who has
+        joined so far are reported, not refused (people join later).
+        """
+        rows = preassign.parse_preassignments(text, filename)
+        keys = [(preassign.name_key(r.name) if r.name else r.email, r.group, r.line) for r in rows]
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
+            await repo.replace_preassignments(tx, keys)
+            return len(keys), []
+
+        stored = await self.live.commit(work)
+        joined = await repo.attendee_names(self.live.db)
+        known = {preassign.name_key(name) for name in joined}
+        waiting = [
+            {"line": r.line, "name": r.name or r.email, "group": r.group}
+            for r in rows
+            if (preassign.name_key(r.name) if r.name else r.email) not in known
+        ]
+        return {"stored": stored, "not_joined_yet": waiting}
 
     # -- the ticker: facilitators who never came or went away -----------------------------------
 

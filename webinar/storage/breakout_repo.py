@@ -97,6 +97,11 @@ async def attendees(db: Database, ids: list[str]) -> list[str]:
     return out
 
 
+async def attendee_names(db: Database) -> list[str]:
+    rows = await db.fetchall("SELECT name FROM participants WHERE role = 'attendee'")
+    return [r["name"] or "" for r in rows]
+
+
 async def preassignments(db: Database) -> dict[str, int]:
     rows = await db.fetchall("SELECT match_key, group_number FROM preassignments")
     return {r["match_key"]: r["group_number"] for r in rows}

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
+from webinar.domain.preassign import PreassignError
 from webinar.services.access import AccessError, Participant
 from webinar.services.exports import question_export
 from webinar.web.actions import ActionError, perform
@@ -235,3 +236,61 @@ async def export_questions(request: Request) -> Response:
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="questions.{fmt}"'},
     )
+
+
+#: Largest pre-assignment CSV accepted (about 20,000 rows).
+MAX_UPLOAD = 2 * 1024 * 1024
+
+
+async def upload_preassignments(request: Request) -> Response:
+    """POST /api/breakout/preassign: a CSV (file field "file", or text/csv body)."""
+    participant = await current_participant(request)
+    if participant is None:
+        return error(401, "Please join the event first.")
+    if participant.role not in ("host", "organiser"):
+        return error(403, "Only hosts and organisers can pre-assign groups.")
+    if not origin_allowed(request.headers, request.app.state.allowed_origins):
+        return error(403, "Requests from other sites are refused.")
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit() or int(length) > MAX_UPLOAD:
+        return error(413, "The file is too large: at most 2 MB.")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    filename = "upload.csv"
+    try:
+        if content_type == "multipart/form-data":
+            async with request.form(
+                max_files=1, max_fields=5, max_part_size=MAX_UPLOAD
+            ) as form:  # closes the uploaded file's temporary storage
+                token = form.get(CSRF_FIELD)
+                given = request.headers.get(CSRF_HEADER) or (
+                    token if isinstance(token, str) else None
+                )
+                upload = form.get("file")
+                if upload is None or isinstance(upload, str):
+                    return error(400, "Choose a CSV file to upload.", "file")
+                filename = upload.filename or filename
+                raw = await upload.read()
+        elif content_type in ("text/csv", "text/plain"):
+            given = request.headers.get(CSRF_HEADER)
+            raw = await request.body()
+        else:
+            return error(415, "Upload a CSV file.")
+    except Exception:  # python-multipart raises several kinds on garbage
+        return error(400, "The upload could not be read.")
+    if not isinstance(given, str) or not csrf_ok(request, given):
+        return error(403, "Your session token is missing or old. Reload the page.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return error(400, f"{filename} is not UTF-8 text: save it as 'CSV UTF-8' and try again.")
+    try:
+        result = await services_of(request).breakouts.preassign(text, filename)
+    except PreassignError as exc:
+        return JSONResponse(
+            {
+                "error": {"message": str(exc), "field": "file"},
+                "problems": [{"line": p.line, "message": p.message} for p in exc.problems],
+            },
+            status_code=400,
+        )
+    return JSONResponse({"ok": True, **result})

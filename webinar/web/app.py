@@ -89,6 +89,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/join", api.join, methods=["POST"]),
         Route("/api/qa/questions", api.questions, methods=["GET"]),
         Route("/api/qa/export", api.export_questions, methods=["GET"]),
+        Route("/api/breakout/preassign", api.upload_preassignments, methods=["POST"]),
         Route("/api/{area}/{command}", api.action, methods=["POST"]),
         WebSocketRoute("/ws", live_endpoint),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
