@@ -24,11 +24,10 @@ from typing import Any
 
 import aiosqlite
 
-from webinar.domain import allocator, breakout
+from webinar.domain import allocator, breakout, preassign
 from webinar.domain.agenda import Agenda, Item
 from webinar.domain.allocator import Allocation, AllocationError, Group, Person
 from webinar.domain.breakout import BreakoutError
-from webinar.domain import preassign
 from webinar.domain.preassign import name_key
 from webinar.services.access import Participant
 from webinar.services.agenda import AgendaService
