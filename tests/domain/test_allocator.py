@@ -250,6 +250,42 @@ def test_allocate_preassignment_larger_sizes_go_to_lowest_numbers() -> None:
     assert allocation.sizes == (4, 4, 3, 3)
 
 
+@pytest.mark.parametrize(
+    ("organisations", "asked"),
+    [
+        # The deal leaves two of E (or F) together; fixing it takes a rotation of three.
+        (
+            "AFBCAEBFADBGEAGCEFBAA",
+            {"p1": 2, "p3": 3, "p4": 2, "p6": 1, "p7": 1, "p8": 1, "p9": 3, "p11": 1}
+            | {"p12": 2, "p13": 3, "p14": 3, "p16": 1},
+        ),
+        # Fixing it moves one of the larger sizes to another group.
+        (
+            "DDFBABBFBEABBAFA",
+            {"p0": 3, "p1": 2, "p3": 1, "p8": 2, "p9": 2, "p11": 1, "p13": 2, "p14": 1},
+        ),
+    ],
+)
+def test_allocate_preassignments_still_spread_organisations(
+    organisations: str, asked: dict[str, int]
+) -> None:
+    people = [Person(f"p{number}", name) for number, name in enumerate(organisations)]
+    totals = Counter(organisations)
+
+    allocation = allocate(people, topics=1, min_topics=1, seed=0, group_count=3, preassigned=asked)
+
+    name = {person.id: person.organisation for person in people}
+    over = [
+        (group.number, organisation)
+        for group in allocation.groups
+        for organisation, held in Counter(name[member] for member in group.members).items()
+        if held > -(-totals[organisation] // 3)
+    ]
+    assert over == []
+    assert {person: allocation.group_of(person) for person in asked} == asked
+    assert max(allocation.sizes) - min(allocation.sizes) == (0 if len(people) % 3 == 0 else 1)
+
+
 # --- pairing avoidance ---------------------------------------------------------------------
 
 

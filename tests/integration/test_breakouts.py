@@ -299,3 +299,65 @@ async def test_preassignment_upload_is_honoured_and_bad_files_explained(
         await p.close()
     await host.close()
     await organiser.close()
+
+
+async def test_feedback_view_star_present_and_export(server: LiveServer) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    host = await host_of(server)
+    people = await join_all(server, 12)
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    rooms = {pid: (await s.wait_for(group_event, timeout=3))["data"] for _, s, pid in people}
+    writers = {}
+    for person, _, pid in people:
+        number = rooms[pid]["number"]
+        if number not in writers:
+            await person.act("breakout.volunteer")
+            writers[number] = (person, [t["index"] for t in rooms[pid]["topics"]])
+    for number, (person, topics) in writers.items():
+        for topic in topics:
+            await person.act(
+                "breakout.capture", group=number, topic=topic, text=f"G{number} on T{topic + 1}"
+            )
+    await host.act("agenda.next")
+    host_ws = await host.socket()
+    await host_ws.wait_for(lambda m: m["type"] == "snapshot")
+    first_topic = writers[1][1][0]
+
+    starred = await host.act("breakout.star", group=1, topic=first_topic)
+    shown = await host.act("feedback.present", mode="topic", index=first_topic)
+    assert shown.status_code == 200, shown.text
+    presented = await host_ws.wait_for(lambda m: m["type"] == "feedback.present")
+    page = (await host.http.get("/feedback")).text
+    by_group = (await host.http.get("/feedback?by=group")).text
+    workbook = load_workbook(
+        io.BytesIO((await host.http.get("/api/breakout/export?format=xlsx")).content)
+    )
+    attendee_page = await people[0][0].http.get("/feedback")
+
+    assert starred.status_code == 200
+    assert shown.status_code == 200
+    entries = {e["group"]: e for e in presented["data"]["entries"]}
+    assert entries[1]["text"] == f"G1 on T{first_topic + 1}"
+    assert entries[1]["starred"] is True
+    for number, (_, topics) in writers.items():
+        for topic in topics:
+            assert f"G{number} on T{topic + 1}" in page
+            assert f"G{number} on T{topic + 1}" in by_group
+    covered = sum(len(topics) for _, topics in writers.values())
+    rows = [
+        row
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+    ]
+    assert len(rows) == covered
+    assert all(sheet.title.startswith("Topic ") for sheet in workbook.worksheets)
+    assert attendee_page.status_code == 403
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
+    await host_ws.close()
+    await host.close()

@@ -115,7 +115,7 @@ def check(files: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["questions"]))
+@click.argument("what", type=click.Choice(["questions", "breakouts"]))
 @click.option("--db", "db_path", default="webinar.db", show_default=True, help="SQLite file.")
 @click.option(
     "--agenda",
@@ -133,7 +133,7 @@ def check(files: tuple[Path, ...]) -> None:
     help="File to write (default: WHAT.FORMAT in the current folder).",
 )
 def export(what: str, db_path: str, agenda: Path | None, fmt: str, out: Path | None) -> None:
-    """Export WHAT (questions) from an event's database, also while it runs."""
+    """Export WHAT (questions, breakouts) from an event's database, also while it runs."""
     import asyncio
 
     from webinar.services.exports import export_from_database

@@ -151,7 +151,10 @@ def allocate(
     order), people of unknown organisation last, each person into a group with room that
     has the fewest of their organisation, then the fewest people, ties in a seeded group
     order. Without pre-assignments this is a round robin over a seeded order of groups,
-    so no group gets more than ``ceil(c / groups)`` of an organisation of ``c``.
+    so no group gets more than ``ceil(c / groups)`` of an organisation of ``c``. With
+    pre-assignments the deal can overshoot that cap; chains of moves of free people then
+    repair it as far as a bounded search finds (see ``_repair_caps``). Honoured
+    pre-assignments that already exceed a cap stay as they are.
 
     ``avoid_pairs`` are pairs of person ids (two-element frozensets; others are ignored)
     who met in an earlier round. When given, a bounded local search then swaps people
@@ -422,26 +425,39 @@ def _deal(keys: Sequence[str], fixed: Sequence[int], count: int, rng: random.Ran
     big_left = larger - sum(1 for group_size in size if group_size > small)
     limit = small + 1 if big_left > 0 else small  # a group has room while smaller than this
 
-    priority = list(range(count))
-    rng.shuffle(priority)
+    draw = rng.random
+    priority = [draw() for _ in range(count)]  # the seeded group order, as sort keys
+    known = sorted(key for key in free if key)
+    rng.shuffle(known)
+    known.sort(key=lambda key: len(free[key]), reverse=True)
+    if "" in free:
+        known.append("")
+    noise = [draw() for _ in keys]  # a seeded order of people within each organisation
+    for members in free.values():
+        members.sort(key=noise.__getitem__)
+
+    if not any(size):
+        # Nobody is held: the greedy below reduces to dealing the organisations, one
+        # after the other, round robin over the groups in their seeded order.
+        cycle = sorted(range(count), key=priority.__getitem__)
+        position = 0
+        for key in known:
+            for index in free[key]:
+                placed[index] = cycle[position % count]
+                position += 1
+        return placed
+
     heap = [(size[group], priority[group], group) for group in range(count) if size[group] < limit]
     heapq.heapify(heap)
     valid = [-1] * count  # the size in each group's one live heap entry, -1 if none
     for entry in heap:
         valid[entry[2]] = entry[0]
 
-    known = sorted(key for key in free if key)
-    rng.shuffle(known)
-    known.sort(key=lambda key: len(free[key]), reverse=True)
-    if "" in free:
-        known.append("")
-
     pop, push = heapq.heappop, heapq.heappush
     for key in known:
         members = free[key]
-        rng.shuffle(members)
         touched = already.get(key, {}) if key else {}
-        levels: dict[int, list[tuple[int, int, int]]] = {}
+        levels: dict[int, list[tuple[int, float, int]]] = {}
         for group, held in touched.items():
             if size[group] < limit:
                 push(levels.setdefault(held, []), (size[group], priority[group], group))
@@ -476,7 +492,7 @@ def _deal(keys: Sequence[str], fixed: Sequence[int], count: int, rng: random.Ran
 
 
 def _lowest_level(
-    levels: dict[int, list[tuple[int, int, int]]], size: Sequence[int], limit: int
+    levels: dict[int, list[tuple[int, float, int]]], size: Sequence[int], limit: int
 ) -> tuple[int, int]:
     """Pop the group with room holding the fewest of the organisation, then the smallest."""
     for level in sorted(levels):

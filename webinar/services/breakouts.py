@@ -52,18 +52,20 @@ class BreakoutService:
         agenda: Agenda,
         live: Live,
         agenda_service: AgendaService,
-        present: Callable[[], set[str]],
+        connected: Callable[[], set[str]],
     ) -> None:
         self.agenda = agenda
         self.live = live
         self.agenda_service = agenda_service
         #: Participant ids with at least one open screen (from the hub).
-        self.present = present
+        self.connected = connected
         self.rounds: list[RoundRow] = []
         self.names: dict[str, tuple[str, str]] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._away_since: dict[str, datetime] = {}
+        #: What the projector shows in the feedback session: {"mode": ..., "index": ...}.
+        self.presenting: dict[str, Any] = {"mode": "off", "index": 0}
         agenda_service.listeners.append(self._on_agenda)
         self._kick = asyncio.Event()
 
@@ -196,9 +198,120 @@ class BreakoutService:
             ],
         }
 
+    def round_by_id(self, round_id: int | None) -> RoundRow | None:
+        if round_id is None:
+            return self.current
+        return next((r for r in self.rounds if r.id == round_id), None)
+
+    def feedback_data(self, rnd: RoundRow | None) -> dict[str, Any]:
+        """Every group's responses merged by topic, with how many groups covered each."""
+        if rnd is None:
+            return {"round": None, "topics": [], "groups": []}
+        settings = self.item_of(rnd).breakout
+        assert settings is not None
+        grid = self.grid_data(rnd)
+        numbers = sorted(rnd.groups)
+        topics = []
+        for index, title in enumerate(settings.topics):
+            entries = []
+            for number in numbers:
+                text, _, starred = rnd.responses.get((number, index), ("", 0, False))
+                points = rnd.points.get((number, index), [])
+                entries.append(
+                    {
+                        "group": number,
+                        "text": text,
+                        "starred": starred,
+                        "given": index in rnd.groups[number].topics,
+                        "points": [{"author": a, "text": t} for a, t, _ in points],
+                    }
+                )
+            topics.append(
+                {
+                    "index": index,
+                    "title": title,
+                    "covered_by": grid["by_topic"][str(index)],
+                    "entries": entries,
+                }
+            )
+        return {
+            "round": rnd.id,
+            "item_id": rnd.item_id,
+            "state": "open" if rnd.ended_at is None else "ended",
+            "group_count": len(numbers),
+            "groups": numbers,
+            "topics": topics,
+            "present": dict(self.presenting),
+        }
+
+    async def star(self, number: int, topic: int, on: bool) -> None:
+        rnd = self.current
+        if rnd is None or number not in rnd.groups:
+            raise BreakoutError("There is no such group.", "not_found", "group")
+        if (number, topic) not in rnd.responses:
+            raise BreakoutError("That group has written nothing on this topic.", "not_found")
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            await repo.star_response(tx, rnd.id, number, topic, on)
+            text, version, _ = rnd.responses[(number, topic)]
+            rnd.responses[(number, topic)] = (text, version, on)
+            data = {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)}
+            return None, [Outgoing("breakout.response", "staff", data)]
+
+        await self.live.commit(work)
+
+    async def present(self, mode: str, index: int) -> dict[str, Any]:
+        """Put one topic (or one group's responses) on the projector, or nothing."""
+        rnd = self.current
+        if rnd is None:
+            raise BreakoutError("There has been no breakout yet.", "conflict")
+        settings = self.item_of(rnd).breakout
+        assert settings is not None
+        if mode == "topic" and not 0 <= index < len(settings.topics):
+            raise BreakoutError("There is no such topic.", "not_found", "index")
+        if mode == "group" and index not in rnd.groups:
+            raise BreakoutError("There is no such group.", "not_found", "index")
+        choice = {"mode": mode, "index": index if mode != "off" else 0}
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            self.presenting = choice
+            return None, [Outgoing("feedback.present", "all", self.present_data(rnd))]
+
+        await self.live.commit(work)
+        return choice
+
+    def present_data(self, rnd: RoundRow | None) -> dict[str, Any]:
+        mode, index = self.presenting.get("mode", "off"), self.presenting.get("index", 0)
+        data: dict[str, Any] = {"mode": mode, "index": index, "title": "", "entries": []}
+        if rnd is None or mode == "off":
+            return {**data, "mode": "off"}
+        feedback = self.feedback_data(rnd)
+        if mode == "topic":
+            topic = feedback["topics"][index]
+            data["title"] = f"Topic {index + 1}: {topic['title']}"
+            data["covered_by"] = topic["covered_by"]
+            data["entries"] = [
+                {"label": f"Group {e['group']}", "group": e["group"], "topic": index, **e}
+                for e in topic["entries"]
+            ]
+        else:
+            data["title"] = f"Group {index}"
+            data["entries"] = [
+                {
+                    "label": f"Topic {t['index'] + 1}: {t['title']}",
+                    "group": index,
+                    "topic": t["index"],
+                    **next(e for e in t["entries"] if e["group"] == index),
+                }
+                for t in feedback["topics"]
+            ]
+        return data
+
     def snapshot(self, participant: Participant) -> dict[str, Any]:
         rnd = self.current
         data: dict[str, Any] = {"round": self.round_data(rnd), "group": None, "grid": None}
+        if participant.role in ("host", "organiser"):
+            data["present"] = self.present_data(rnd)
         if rnd is None:
             return data
         group = self.group_of(rnd, participant.id)
@@ -233,7 +346,7 @@ class BreakoutService:
     async def _start(self, item: Item) -> None:
         settings = item.breakout
         assert settings is not None
-        present = await repo.attendees(self.live.db, sorted(self.present()))
+        present = await repo.attendees(self.live.db, sorted(self.connected()))
         names = await repo.names_of(self.live.db, present)
         self.names.update(names)
         people = [Person(pid, names.get(pid, ("", ""))[1]) for pid in present]
@@ -632,7 +745,7 @@ class BreakoutService:
         settings = self.item_of(rnd).breakout
         assert settings is not None
         now = self.live.clock()
-        present = self.present()
+        present = self.connected()
         if now >= rnd.started_at + timedelta(seconds=settings.volunteer_seconds):
             for group in list(rnd.groups.values()):
                 if group.facilitator_id is None:

@@ -1,4 +1,4 @@
-"""Exports for hosts and organisers: questions (CSV, XLSX).
+"""Exports for hosts and organisers: questions, breakout responses (CSV, XLSX).
 
 Anonymous questions and replies have no author in any export: the database holds none.
 """
@@ -125,16 +125,68 @@ def to_xlsx(
     return out.getvalue()
 
 
+BREAKOUT_COLUMNS = (
+    ("breakout", "Breakout"),
+    ("group", "Group"),
+    ("topic_number", "Topic number"),
+    ("topic", "Topic"),
+    ("given", "Topic given to the group"),
+    ("response", "Response"),
+    ("points", "Members' points"),
+    ("starred", "Starred"),
+)
+
+
+def breakout_rows(services: Any) -> list[dict[str, Any]]:
+    """One row per group and topic with something written, every round, in order."""
+    breakouts = services.breakouts
+    rows: list[dict[str, Any]] = []
+    for rnd in breakouts.rounds:
+        feedback = breakouts.feedback_data(rnd)
+        title = services.agenda.item(rnd.item_id).title
+        for topic in feedback["topics"]:
+            for entry in topic["entries"]:
+                if not (entry["text"].strip() or entry["points"]):
+                    continue
+                rows.append(
+                    {
+                        "breakout": title,
+                        "group": entry["group"],
+                        "topic_number": topic["index"] + 1,
+                        "topic": topic["title"],
+                        "given": "yes" if entry["given"] else "no",
+                        "response": entry["text"],
+                        "points": "\n".join(p["text"] for p in entry["points"]),
+                        "starred": "yes" if entry["starred"] else "no",
+                    }
+                )
+    return rows
+
+
+def breakout_export(services: Any, fmt: str) -> tuple[bytes, str]:
+    """Breakout responses: CSV (one table) or XLSX (a sheet per topic)."""
+    rows = breakout_rows(services)
+    if fmt == "csv":
+        return to_csv(rows, BREAKOUT_COLUMNS), "text/csv; charset=utf-8"
+    sheets: list[tuple[str, list[dict[str, Any]], Sequence[tuple[str, str]]]] = []
+    numbers = sorted({r["topic_number"] for r in rows}) or [1]
+    for number in numbers:
+        sheets.append(
+            (f"Topic {number}", [r for r in rows if r["topic_number"] == number], BREAKOUT_COLUMNS)
+        )
+    return to_xlsx(sheets), XLSX
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def question_export(services: Any, fmt: str) -> tuple[bytes, str]:
     """(file body, media type) of all questions as ``csv`` or ``xlsx``."""
     qa = services.qa
     rows = question_rows(services.agenda, list(qa.questions.values()), qa.replies)
     if fmt == "csv":
         return to_csv(rows, QUESTION_COLUMNS), "text/csv; charset=utf-8"
-    return (
-        to_xlsx([("Questions", rows, QUESTION_COLUMNS)]),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return to_xlsx([("Questions", rows, QUESTION_COLUMNS)]), XLSX
 
 
 async def export_from_database(agenda: Agenda, db_path: str, what: str, fmt: str) -> bytes:
@@ -143,9 +195,8 @@ async def export_from_database(agenda: Agenda, db_path: str, what: str, fmt: str
 
     services = await open_services(agenda, db_path, lambda event, fmt: None)
     try:
-        if what == "questions":
-            body, _ = question_export(services, fmt)
-            return body
-        raise ValueError(f"unknown export {what!r}")
+        exporters = {"questions": question_export, "breakouts": breakout_export}
+        body, _ = exporters[what](services, fmt)
+        return body
     finally:
         await stop(services)

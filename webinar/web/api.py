@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from webinar.domain.preassign import PreassignError
 from webinar.services.access import AccessError, Participant
-from webinar.services.exports import question_export
+from webinar.services.exports import breakout_export, question_export
 from webinar.web.actions import ActionError, perform
 from webinar.web.auth import current_participant, services_of
 from webinar.web.openapi import openapi_document
@@ -220,22 +220,30 @@ async def questions(request: Request) -> Response:
     return JSONResponse(data)
 
 
-async def export_questions(request: Request) -> Response:
-    """GET /api/qa/export?format=csv|xlsx: every question, for hosts and organisers."""
-    participant = await current_participant(request)
-    if participant is None:
-        return error(401, "Please join the event first.")
-    if participant.role not in ("host", "organiser"):
-        return error(403, "Only hosts and organisers can export questions.")
-    fmt = request.query_params.get("format", "csv")
-    if fmt not in ("csv", "xlsx"):
-        return error(400, "'format' must be 'csv' or 'xlsx'.", "format")
-    body, media_type = question_export(services_of(request), fmt)
-    return Response(
-        body,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="questions.{fmt}"'},
-    )
+def exporter(name: str, build: Any) -> Any:
+    """GET /api/.../export?format=csv|xlsx for hosts and organisers."""
+
+    async def export(request: Request) -> Response:
+        participant = await current_participant(request)
+        if participant is None:
+            return error(401, "Please join the event first.")
+        if participant.role not in ("host", "organiser"):
+            return error(403, "Only hosts and organisers can export results.")
+        fmt = request.query_params.get("format", "csv")
+        if fmt not in ("csv", "xlsx"):
+            return error(400, "'format' must be 'csv' or 'xlsx'.", "format")
+        body, media_type = build(services_of(request), fmt)
+        return Response(
+            body,
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        )
+
+    return export
+
+
+export_questions = exporter("questions", question_export)
+export_breakouts = exporter("breakout-responses", breakout_export)
 
 
 #: Largest pre-assignment CSV accepted (about 20,000 rows).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -21,6 +22,8 @@ from webinar.web import api, pages
 from webinar.web.live import live_endpoint
 from webinar.web.render import STATIC, Encoder, make_environment
 from webinar.web.security import SecurityHeadersMiddleware
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "webinar_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
@@ -55,6 +58,15 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+async def server_error(request: Request, exc: Exception) -> Response:
+    """A bug, not the user's fault: say so plainly; the transaction was rolled back."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    message = "Something went wrong on the server. Nothing was changed; please try again."
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": {"message": message}}, status_code=500)
+    return PlainTextResponse(message, status_code=500)
+
+
 def create_app(settings: Settings) -> Starlette:
     """Build the app. The database opens in the lifespan, in the server's event loop."""
     env = make_environment(settings.agenda)
@@ -82,6 +94,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/host", pages.host_page),
         Route("/projector", pages.projector_page),
         Route("/organiser", pages.organiser_page),
+        Route("/feedback", pages.feedback_page),
         Route("/healthz", healthz),
         Route("/api/openapi.json", api.openapi),
         Route("/api/session", api.session_info),
@@ -90,6 +103,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/qa/questions", api.questions, methods=["GET"]),
         Route("/api/qa/export", api.export_questions, methods=["GET"]),
         Route("/api/breakout/preassign", api.upload_preassignments, methods=["POST"]),
+        Route("/api/breakout/export", api.export_breakouts, methods=["GET"]),
         Route("/api/{area}/{command}", api.action, methods=["POST"]),
         WebSocketRoute("/ws", live_endpoint),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -105,7 +119,12 @@ def create_app(settings: Settings) -> Starlette:
             https_only=settings.https_only,
         ),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={500: server_error},
+    )
     app.state.env = env
     app.state.encoder = encoder
     app.state.allowed_origins = settings.allowed_origins

@@ -148,3 +148,16 @@ async def organiser_page(request: Request) -> Response:
     context["attendee_count"] = await services.access.attendee_count()
     context["log"] = await services.clock_service.history()
     return render(request, "organiser.html", **context)
+
+
+async def feedback_page(request: Request) -> Response:
+    """GET /feedback?by=topic|group: every group's responses together (hosts, organisers)."""
+    participant = await current_participant(request)
+    if participant is None or participant.role not in ("host", "organiser"):
+        return forbidden(request, participant)
+    by = "group" if request.query_params.get("by") == "group" else "topic"
+    context = await live_context(request, participant)
+    breakouts = services_of(request).breakouts
+    context["feedback"] = breakouts.feedback_data(breakouts.current)
+    context["by"] = by
+    return render(request, "feedback.html", **context)

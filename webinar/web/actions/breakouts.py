@@ -3,7 +3,7 @@ hosts message, move people and (re)assign facilitators."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -100,3 +100,25 @@ async def facilitator(ctx: Context, args: FacilitatorParams) -> dict[str, Any]:
 async def clear_help(ctx: Context, args: GroupParams) -> dict[str, Any]:
     await ctx.services.breakouts.clear_help(args.group)
     return {"help": False}
+
+
+class StarParams(Strict):
+    group: int = Field(ge=1)
+    topic: int = Field(ge=0)
+    on: bool = True
+
+
+class PresentParams(Strict):
+    mode: Literal["topic", "group", "off"]
+    index: int = Field(default=0, ge=0)
+
+
+@register("breakout.star", HOST, StarParams, "Star a group's response to discuss it.")
+async def star(ctx: Context, args: StarParams) -> dict[str, Any]:
+    await ctx.services.breakouts.star(args.group, args.topic, args.on)
+    return {"starred": args.on}
+
+
+@register("feedback.present", HOST, PresentParams, "Show a topic or a group on the projector.")
+async def present(ctx: Context, args: PresentParams) -> dict[str, Any]:
+    return {"present": await ctx.services.breakouts.present(args.mode, args.index)}

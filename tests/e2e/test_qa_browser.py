@@ -1,0 +1,179 @@
+"""The Q&A forum in real browsers: ask, review, approve, vote, highlight, answer.
+
+Two attendees and a host, each in their own browser context (their own session), plus the
+projector page in the host's context. Every step is done through the pages' own controls
+and checked on the other screens, which follow over the WebSocket without a reload.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from helpers import LiveServer, Person
+
+pytestmark = pytest.mark.e2e
+
+#: Typed by an attendee: must show as these characters, never as markup.
+MARKUP_QUESTION = "Can the <b>bold</b> review findings be shared with schools?"
+ANSWER = "Yes: the Panel publishes a schools briefing with every national review."
+REPEATED_QUESTION = "Will the slides be sent round after the webinar?"
+
+
+async def join(screen: Any, server: LiveServer, name: str, org: str) -> Any:
+    page = screen.page
+    await page.goto(f"{server.base}/join")
+    await page.get_by_label("Event code").fill(server.secrets["join_code"])
+    await page.get_by_label("Your name").fill(name)
+    await page.get_by_label("Organisation").fill(org)
+    await page.get_by_role("button", name="Join").click()
+    await expect(page).to_have_url(f"{server.base}/live")
+    await expect(page.locator("#connection")).to_have_text("Live")
+    await page.evaluate("window.__sameDocument = true")
+    return page
+
+
+async def enter_as_host(screen: Any, server: LiveServer) -> Any:
+    page = screen.page
+    await page.goto(f"{server.base}/enter/host/{server.secrets['host_token']}")
+    await expect(page).to_have_url(f"{server.base}/host")
+    await expect(page.locator("#connection")).to_have_text("Live")
+    return page
+
+
+async def assert_not_reloaded(*pages: Any) -> None:
+    for page in pages:
+        assert await page.evaluate("window.__sameDocument === true"), f"{page.url} reloaded"
+
+
+async def assert_literal(text_element: Any, text: str) -> None:
+    """The element shows ``text`` character for character, with no element made of it."""
+    await expect(text_element).to_have_text(text)
+    assert await text_element.locator("b").count() == 0, "the question's <b> became markup"
+
+
+async def test_ask_approve_vote_highlight_answer(server: LiveServer, new_screen: Any) -> None:
+    ann_screen, bob_screen, host_screen = await new_screen(), await new_screen(), await new_screen()
+    ann = await join(ann_screen, server, "Ann Asker", "Leeds Safeguarding Partnership")
+    bob = await join(bob_screen, server, "Bob Voter", "Kent Children's Services")
+    host = await enter_as_host(host_screen, server)
+    await host.evaluate("window.__sameDocument = true")
+
+    projector = await host_screen.context.new_page()
+    projector.set_default_timeout(10_000)
+    host_screen.console.watch(projector)
+    await projector.goto(f"{server.base}/projector")
+    await expect(projector.locator("#connection")).to_have_attribute("data-state", "open")
+    await projector.evaluate("window.__sameDocument = true")
+
+    # The host asks for questions to be reviewed; attendees are told so.
+    await host.get_by_role("button", name="Review before publishing").click()
+    reviewed = "Questions are reviewed by the host before they are shown."
+    for page in (ann, bob):
+        await expect(page.locator("#qa-status")).to_contain_text(reviewed)
+
+    # Ann asks; her own list shows it waiting, Bob's forum does not show it.
+    await ann.get_by_label("Your question", exact=True).fill(MARKUP_QUESTION)
+    await ann.get_by_role("button", name="Send question").click()
+    await expect(ann.locator("#flash")).to_have_text(
+        "Thank you. Your question will be shown once the host has reviewed it."
+    )
+    await expect(ann.get_by_label("Your question", exact=True)).to_have_value("")
+    mine = ann.locator("#my-questions-list > li")
+    await expect(mine).to_have_count(1)
+    await expect(mine.first.locator(".badge")).to_have_text("Waiting for the host to review it")
+    await assert_literal(mine.first.locator(".q-text"), MARKUP_QUESTION)
+
+    pending = host.locator("#qa-pending > li")
+    await expect(pending).to_have_count(1)
+    await assert_literal(pending.first.locator(".q-text"), MARKUP_QUESTION)
+    await expect(pending.first.locator(".badge-state")).to_have_text("Waiting for approval")
+    card_id = await pending.first.get_attribute("id") or ""
+    question_id = int(card_id.removeprefix("sq-"))
+    # The host's screen has it, so the (pending-only) events were all sent by now.
+    await expect(bob.locator("#qa").get_by_text("bold", exact=False)).to_have_count(0)
+    await expect(bob.locator("#qa-list > li")).to_have_count(0)
+
+    # The host approves it: it leaves the queue and reaches Bob.
+    await pending.first.get_by_role("button", name="Approve").click()
+    await expect(pending).to_have_count(0)
+    staff_card = host.locator(f"#sq-{question_id}")
+    await expect(staff_card.locator(".badge-state")).to_have_text("Published")
+    await expect(host.locator("#qa-staff-list > li")).to_have_count(1)
+
+    bob_card = bob.locator(f"#qa-list > #q-{question_id}")
+    show_new = bob.get_by_role("button", name="Show 1 new question")
+    await expect(bob_card.or_(show_new)).to_be_visible()
+    if await show_new.is_visible():
+        await show_new.click()
+    await expect(bob_card).to_be_visible()
+    await assert_literal(bob_card.locator(".q-text"), MARKUP_QUESTION)
+    await expect(ann.locator(f"#q-{question_id}")).to_be_visible()
+    await expect(mine.first.locator(".badge")).to_have_text("Published")
+
+    # Bob votes.
+    vote = bob_card.locator("button.vote")
+    await expect(vote).to_have_attribute("aria-pressed", "false")
+    await vote.click()
+    await expect(vote).to_have_attribute("aria-pressed", "true")
+    await expect(vote.locator(".vote-label")).to_have_text("Voted")
+    await expect(vote.locator(".count")).to_have_text("1")
+    await expect(vote).to_have_accessible_name(re.compile(r"^Voted 1$"))
+    await expect(staff_card.locator(f"#sq-{question_id}-votes")).to_have_text("1")
+    await expect(ann.locator(f"#q-{question_id}-votes")).to_have_text("1")
+
+    # The host puts it on the projector.
+    await staff_card.get_by_role("button", name="Show on projector").click()
+    highlight = projector.locator("#qa-highlight")
+    await assert_literal(highlight.locator(".highlight-text"), MARKUP_QUESTION)
+    await expect(highlight).to_contain_text("Ann Asker, Leeds Safeguarding Partnership")
+    await expect(staff_card.get_by_role("button", name="Remove from projector")).to_be_visible()
+    for page in (ann, bob):
+        await expect(page.locator(f"#q-{question_id}-meta")).to_contain_text(
+            "Being answered now"
+        )
+
+    # The host writes the answer.
+    await staff_card.get_by_text("More: reject, correct, merge, answer").click()
+    await staff_card.get_by_label("Written answer").fill(ANSWER)
+    await staff_card.get_by_role("button", name="Publish answer").click()
+    await expect(staff_card.locator(".q-meta")).to_contain_text("Answered in writing")
+    for page in (ann, bob):
+        card = page.locator(f"#q-{question_id}")
+        await expect(card.locator(".q-meta")).to_contain_text("Answered in writing")
+        summary = card.locator(".replies > summary")
+        await expect(summary).to_have_text("Replies (1)")
+        await summary.click()
+        answer = card.locator(".reply-list > li.answer")
+        await expect(answer).to_be_visible()
+        await expect(answer).to_contain_text(f"Answer from the panel: {ANSWER}")
+        await assert_literal(card.locator(".q-text"), MARKUP_QUESTION)
+    await expect(mine.first.locator(".badge")).to_have_text("Published · answered")
+
+    # Three fast clicks on "Send question" store one question.
+    await ann.get_by_label("Your question", exact=True).fill(REPEATED_QUESTION)
+    await ann.get_by_role("button", name="Send question").click(click_count=3)
+    await expect(mine).to_have_count(2)
+    await expect(ann.get_by_label("Your question", exact=True)).to_have_value("")
+    await expect(ann.get_by_role("button", name="Send question")).to_be_enabled()
+    await expect(pending).to_have_count(1)
+    await expect(pending.first.locator(".q-text")).to_have_text(REPEATED_QUESTION)
+
+    staff = Person(server.base)
+    try:
+        await staff.enter("host", server.secrets["host_token"])
+        response = await staff.http.get("/api/qa/questions")
+        assert response.status_code == 200, response.text
+        texts = [q["text"] for q in response.json()["questions"]]
+    finally:
+        await staff.close()
+    assert sorted(texts) == sorted([MARKUP_QUESTION, REPEATED_QUESTION]), texts
+    await expect(mine).to_have_count(2)
+    await expect(pending).to_have_count(1)
+
+    await assert_not_reloaded(ann, bob, host, projector)
+    problems = [p for s in (ann_screen, bob_screen, host_screen) for p in await s.console.problems()]
+    assert not problems, "\n".join(problems)
