@@ -61,7 +61,9 @@ async def healthz(request: Request) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     """A bug, not the user's fault: say so plainly, never with a traceback."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    message = "Something went wrong on the server. Please try again, and tell the host if it persists."
+    message = (
+        "Something went wrong on the server. Please try again, and tell the host if it persists."
+    )
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": {"message": message}}, status_code=500)
     return PlainTextResponse(message, status_code=500)
