@@ -302,6 +302,10 @@
     });
   }
 
+  // A save that failed while the socket stayed open (a short network drop) is sent again
+  // when the browser is back online, as the "Not saved yet" message promises.
+  window.addEventListener("online", resendDrafts);
+
   document.addEventListener("input", function (event) {
     var box = event.target;
     if (!box.matches || !box.matches("textarea[data-draft]")) { return; }
@@ -473,6 +477,14 @@
     if (!event.detail.successful) { return; }
     var body = null;
     try { body = JSON.parse(event.detail.xhr.responseText); } catch (e) { body = null; }
+    if (body && body.answers && typeof body.submitted === "boolean") {
+      var state = document.getElementById("survey-state");
+      var final = event.detail.elt && event.detail.elt.hasAttribute("data-survey-submit");
+      if (state) {
+        state.textContent = final ? "Thank you: your answers are submitted. You can still change them."
+          : "Saved.";
+      }
+    }
     if (body && typeof body.stored === "number") {
       var waiting = (body.not_joined_yet || []).length;
       flash("Stored " + body.stored + " pre-assignments." +

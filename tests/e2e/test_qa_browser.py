@@ -132,9 +132,7 @@ async def test_ask_approve_vote_highlight_answer(server: LiveServer, new_screen:
     await expect(highlight).to_contain_text("Ann Asker, Leeds Safeguarding Partnership")
     await expect(staff_card.get_by_role("button", name="Remove from projector")).to_be_visible()
     for page in (ann, bob):
-        await expect(page.locator(f"#q-{question_id}-meta")).to_contain_text(
-            "Being answered now"
-        )
+        await expect(page.locator(f"#q-{question_id}-meta")).to_contain_text("Being answered now")
 
     # The host writes the answer.
     await staff_card.get_by_text("More: reject, correct, merge, answer").click()
@@ -175,5 +173,6 @@ async def test_ask_approve_vote_highlight_answer(server: LiveServer, new_screen:
     await expect(pending).to_have_count(1)
 
     await assert_not_reloaded(ann, bob, host, projector)
-    problems = [p for s in (ann_screen, bob_screen, host_screen) for p in await s.console.problems()]
+    screens = (ann_screen, bob_screen, host_screen)
+    problems = [p for s in screens for p in await s.console.problems()]
     assert not problems, "\n".join(problems)

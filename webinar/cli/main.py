@@ -115,7 +115,7 @@ def check(files: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["questions", "breakouts"]))
+@click.argument("what", type=click.Choice(["questions", "breakouts", "survey", "report"]))
 @click.option("--db", "db_path", default="webinar.db", show_default=True, help="SQLite file.")
 @click.option(
     "--agenda",
@@ -124,7 +124,11 @@ def check(files: tuple[Path, ...]) -> None:
     help="The agenda the event ran from (default: the seed webinar).",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "md"]),
+    default=None,
+    help="csv or xlsx for tables (default csv); the report is Markdown (md).",
 )
 @click.option(
     "--out",
@@ -132,8 +136,19 @@ def check(files: tuple[Path, ...]) -> None:
     default=None,
     help="File to write (default: WHAT.FORMAT in the current folder).",
 )
-def export(what: str, db_path: str, agenda: Path | None, fmt: str, out: Path | None) -> None:
-    """Export WHAT (questions, breakouts) from an event's database, also while it runs."""
+def export(
+    what: str, db_path: str, agenda: Path | None, fmt: str | None, out: Path | None
+) -> None:
+    """Export WHAT (questions, breakouts, survey, report) from an event's database, also
+    while the event runs."""
+    if what == "report":
+        if fmt not in (None, "md"):
+            raise click.UsageError("The report is exported as Markdown: use --format md.")
+        fmt = "md"
+    elif fmt is None:
+        fmt = "csv"
+    elif fmt == "md":
+        raise click.UsageError(f"Export {what} as csv or xlsx.")
     import asyncio
 
     from webinar.services.exports import export_from_database

@@ -31,7 +31,7 @@ import random
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, combinations, pairwise
+from itertools import combinations, pairwise
 
 from webinar.domain.agenda import BreakoutSettings
 
@@ -407,6 +407,8 @@ def _deal(keys: Sequence[str], fixed: Sequence[int], count: int, rng: random.Ran
     then the fewest people, then first in a seeded group order. Groups with room sit in a
     heap keyed by (size, seeded priority); while one organisation is dealt, the groups it
     already reached wait in per-count heaps ("levels"), so a person costs O(log groups).
+    With nobody held this is exactly a round robin over the groups in seeded order, which
+    is dealt directly in O(people).
     """
     total = len(keys)
     small, larger = divmod(total, count)
@@ -548,7 +550,7 @@ def _repair_caps(
         size[group] += 1
         if fixed[index] < 0:
             members[group].append(index)
-    small = len(keys) // count
+    small, larger = divmod(len(keys), count)
     order = list(range(count))
     rng.shuffle(order)
     budget = [_REPAIR_BUDGET_BASE + _REPAIR_BUDGET_PER_PERSON * len(keys)]
@@ -582,7 +584,7 @@ def _repair_caps(
 
         while queue and budget[0] > 0:
             source = queue.popleft()
-            if size[source] == small:
+            if larger and size[source] == small:
                 # It may keep its newcomer and grow to the larger size; a larger group
                 # then shrinks: the first group itself, or one that carries the chain on.
                 if size[start] == small + 1:
@@ -625,35 +627,25 @@ def _repair_caps(
 
 def _partners(
     ids: Sequence[str], avoid_pairs: Iterable[frozenset[str]], placed: Sequence[int]
-) -> tuple[dict[int, list[int]], set[int]]:
-    """Earlier partners by person index (pairs with both people present), and who sits
-    with an earlier partner in ``placed``."""
-    partners: dict[int, list[int]] = {}
+) -> tuple[list[list[int]], set[int]]:
+    """Earlier partners by person index (pairs with both people present, each pair once),
+    and who sits with an earlier partner in ``placed``."""
     stuck: set[int] = set()
-    pairs = iter(avoid_pairs)
-    first_pair = next(pairs, None)
-    if first_pair is None:
-        return partners, stuck
+    if not isinstance(avoid_pairs, set | frozenset):
+        avoid_pairs = set(avoid_pairs)  # each pair counts once
+    if not avoid_pairs:
+        return [], stuck
+    partners: list[list[int]] = [[] for _ in ids]
     position = {person_id: index for index, person_id in enumerate(ids)}.get
-    known = partners.get
-    for pair in chain((first_pair,), pairs):
+    for pair in avoid_pairs:
         if len(pair) != 2:
             continue
         first, second = pair
         a, b = position(first), position(second)
         if a is None or b is None:
             continue
-        of_a, of_b = known(a), known(b)
-        if of_a is None:
-            partners[a] = [b]
-        elif b not in of_a:
-            of_a.append(b)
-        else:
-            continue  # the same pair twice
-        if of_b is None:
-            partners[b] = [a]
-        else:
-            of_b.append(a)
+        partners[a].append(b)
+        partners[b].append(a)
         if placed[a] == placed[b]:
             stuck.add(a)
             stuck.add(b)
@@ -664,7 +656,7 @@ def _avoid_repeats(
     placed: list[int],
     keys: Sequence[str],
     fixed: Sequence[int],
-    partners: dict[int, list[int]],
+    partners: list[list[int]],
     suspects: set[int],
     count: int,
     rng: random.Random,
@@ -680,10 +672,9 @@ def _avoid_repeats(
     moved towards. Passes stop when one changes nothing, after ``_SWAP_PASSES`` passes,
     or when the evaluation budget is spent; every swap lowers the repeated pairs.
     """
-    nobody: list[int] = []
 
     def meets(person: int, group: int) -> int:
-        return sum(1 for other in partners.get(person, nobody) if placed[other] == group)
+        return sum(1 for other in partners[person] if placed[other] == group)
 
     stuck = sorted(person for person in suspects if fixed[person] < 0)
     if not stuck:
@@ -737,7 +728,7 @@ def _avoid_repeats(
                     _shift(counts, key_a, home, away)
                     _shift(counts, key_b, away, home)
                 placed[a], placed[b] = away, home
-                moved.update((a, b), partners[a], partners.get(b, nobody))
+                moved.update((a, b), partners[a], partners[b])
         if not moved or budget <= 0:
             return
         stuck = sorted(

@@ -11,6 +11,7 @@ from webinar.services.agenda import AgendaService
 from webinar.services.breakouts import BreakoutService
 from webinar.services.live import Clock, Live, utcnow
 from webinar.services.qa import QAService
+from webinar.services.survey import SurveyService
 from webinar.storage import repo
 from webinar.storage.db import Database, migrate_sync
 
@@ -25,6 +26,7 @@ class Services:
     clock_service: AgendaService
     qa: QAService
     breakouts: BreakoutService
+    survey: SurveyService
 
     @property
     def hub(self) -> Hub:
@@ -60,7 +62,11 @@ async def open_services(
     qa_service.on_owner.append(lambda owner, qid: live.hub.add_audience_for(owner, f"q:{qid}"))
     breakouts = BreakoutService(agenda, live, agenda_service, live.hub.owners)
     await breakouts.load()
-    return Services(agenda, live, AccessService(live, meta), agenda_service, qa_service, breakouts)
+    survey = SurveyService(agenda, live, agenda_service, qa_service, breakouts)
+    await survey.load()
+    return Services(
+        agenda, live, AccessService(live, meta), agenda_service, qa_service, breakouts, survey
+    )
 
 
 async def start(services: Services) -> None:

@@ -1,4 +1,4 @@
-"""Exports for hosts and organisers: questions, breakout responses (CSV, XLSX).
+"""Exports for hosts and organisers: questions, breakout responses, survey (CSV, XLSX).
 
 Anonymous questions and replies have no author in any export: the database holds none.
 """
@@ -179,6 +179,71 @@ def breakout_export(services: Any, fmt: str) -> tuple[bytes, str]:
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+CODEBOOK_COLUMNS = (
+    ("code", "Code"),
+    ("number", "Question number"),
+    ("text", "Question"),
+    ("kind", "Kind"),
+    ("required", "Required"),
+    ("values", "Values"),
+)
+
+
+def survey_columns(survey: Any) -> list[tuple[str, str]]:
+    columns = [("response", "response"), ("group", "breakout_group"), ("submitted", "submitted")]
+    return columns + [(q.code, q.code) for q in survey.questions]
+
+
+async def survey_export(services: Any, fmt: str) -> tuple[bytes, str]:
+    """Survey responses: a row per response, a column per question code; XLSX adds a
+    codebook sheet. Anonymous responses carry no name or id of the respondent."""
+    from webinar.domain.survey import QUESTION_ANSWERED_OPTIONS
+
+    survey = services.agenda.survey
+    if survey is None:
+        columns: list[tuple[str, str]] = [("response", "response")]
+        rows: list[dict[str, Any]] = []
+        codebook: list[dict[str, Any]] = []
+    else:
+        columns = survey_columns(survey)
+        rows = []
+        for number, response in enumerate(await services.survey.responses(), start=1):
+            row: dict[str, Any] = {
+                "response": number,
+                "group": response.breakout_group or "",
+                "submitted": "yes" if response.submitted else "no",
+            }
+            for q in survey.questions:
+                value = response.answers.get(q.code, "")
+                row[q.code] = "; ".join(value) if isinstance(value, list) else value
+            rows.append(row)
+        codebook = []
+        for number, q in enumerate(survey.questions, start=1):
+            if q.kind == "rating":
+                values = f"{q.scale_min} ({q.scale_min_label or 'lowest'}) to "
+                values += f"{q.scale_max} ({q.scale_max_label or 'highest'})"
+            elif q.kind == "question_answered":
+                values = " | ".join(QUESTION_ANSWERED_OPTIONS)
+            elif q.kind in ("single", "multiple"):
+                values = " | ".join(q.options)
+                if q.kind == "multiple":
+                    values += " (several, separated by '; ')"
+            else:
+                values = "free text"
+            codebook.append(
+                {
+                    "code": q.code,
+                    "number": number,
+                    "text": q.text,
+                    "kind": q.kind,
+                    "required": "yes" if q.required else "no",
+                    "values": values,
+                }
+            )
+    if fmt == "csv":
+        return to_csv(rows, columns), "text/csv; charset=utf-8"
+    return to_xlsx([("Responses", rows, columns), ("Codebook", codebook, CODEBOOK_COLUMNS)]), XLSX
+
 
 def question_export(services: Any, fmt: str) -> tuple[bytes, str]:
     """(file body, media type) of all questions as ``csv`` or ``xlsx``."""
@@ -195,6 +260,13 @@ async def export_from_database(agenda: Agenda, db_path: str, what: str, fmt: str
 
     services = await open_services(agenda, db_path, lambda event, fmt: None)
     try:
+        if what == "survey":
+            body, _ = await survey_export(services, fmt)
+            return body
+        if what == "report":
+            from webinar.services.report import report_data, report_markdown
+
+            return report_markdown(await report_data(services)).encode("utf-8")
         exporters = {"questions": question_export, "breakouts": breakout_export}
         body, _ = exporters[what](services, fmt)
         return body

@@ -155,4 +155,20 @@ MIGRATIONS: tuple[str, ...] = (
         line          INTEGER NOT NULL
     );
     """,
+    # 4: the post-event survey. Anonymous responses keep no participant id; a separate
+    # table records only *that* someone responded (no time, no order) to allow one each.
+    """
+    CREATE TABLE survey_responses (
+        id              INTEGER PRIMARY KEY,
+        key_hash        TEXT NOT NULL UNIQUE,
+        participant_id  TEXT REFERENCES participants(id) ON DELETE SET NULL,
+        breakout_group  INTEGER,
+        answers         TEXT NOT NULL,
+        submitted       INTEGER NOT NULL DEFAULT 0,
+        updated_on      TEXT NOT NULL
+    );
+    CREATE TABLE survey_respondents (
+        participant_id  TEXT PRIMARY KEY REFERENCES participants(id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    """,
 )

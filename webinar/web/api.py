@@ -6,6 +6,7 @@ registry; see ``docs/api.md`` and ``GET /api/openapi.json``.
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -14,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from webinar.domain.preassign import PreassignError
 from webinar.services.access import AccessError, Participant
-from webinar.services.exports import breakout_export, question_export
+from webinar.services.exports import breakout_export, question_export, survey_export
 from webinar.web.actions import ActionError, perform
 from webinar.web.auth import current_participant, services_of
 from webinar.web.openapi import openapi_document
@@ -52,7 +53,16 @@ async def read_input(request: Request) -> dict[str, Any]:
             form = await request.form(max_files=0, max_fields=100, max_part_size=MAX_BODY)
         except Exception:  # python-multipart raises several kinds on garbage
             raise ActionError(400, "The form data could not be read.") from None
-        return {k: v for k, v in form.items() if isinstance(v, str)}
+        out: dict[str, Any] = {}
+        for key, value in form.multi_items():
+            if not isinstance(value, str):
+                continue
+            if key in out:  # a repeated field (ticked checkboxes) becomes a list
+                previous = out[key]
+                out[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+            else:
+                out[key] = value
+        return out
     raise ActionError(415, "Send JSON or form data.")
 
 
@@ -79,12 +89,14 @@ async def action(request: Request) -> Response:
         raw = await read_input(request)
         check_unsafe(request, participant, raw)
         data, context = await perform(
-            services_of(request), participant, name, raw, own_keys(request)
+            services_of(request), participant, name, raw, own_keys(request), request.session
         )
     except ActionError as exc:
         return JSONResponse(exc.as_json(), status_code=exc.status)
     if context is not None and context.new_keys:
         remember_keys(request, context.new_keys)
+    if context is not None:
+        request.session.update(context.session_updates)
     return JSONResponse({"ok": True, **data})
 
 
@@ -232,7 +244,8 @@ def exporter(name: str, build: Any) -> Any:
         fmt = request.query_params.get("format", "csv")
         if fmt not in ("csv", "xlsx"):
             return error(400, "'format' must be 'csv' or 'xlsx'.", "format")
-        body, media_type = build(services_of(request), fmt)
+        built = build(services_of(request), fmt)
+        body, media_type = await built if inspect.isawaitable(built) else built
         return Response(
             body,
             media_type=media_type,
@@ -244,6 +257,7 @@ def exporter(name: str, build: Any) -> Any:
 
 export_questions = exporter("questions", question_export)
 export_breakouts = exporter("breakout-responses", breakout_export)
+export_survey = exporter("survey-responses", survey_export)
 
 
 #: Largest pre-assignment CSV accepted (about 20,000 rows).

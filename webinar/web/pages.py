@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from webinar.domain.survey import QUESTION_ANSWERED_OPTIONS
 from webinar.services.access import AccessError, Participant
+from webinar.services.report import report_data, report_markdown
 from webinar.web.api import own_keys
 from webinar.web.auth import current_participant, services_of
 from webinar.web.security import CSRF_FIELD, csrf_ok, csrf_token, origin_allowed
@@ -161,3 +163,53 @@ async def feedback_page(request: Request) -> Response:
     context["feedback"] = breakouts.feedback_data(breakouts.current)
     context["by"] = by
     return render(request, "feedback.html", **context)
+
+
+async def survey_page(request: Request) -> Response:
+    """GET /survey: the post-event survey, prefilled with this session's saved answers."""
+    participant = await current_participant(request)
+    if participant is None:
+        return RedirectResponse("/join", status_code=303)
+    survey = services_of(request).survey
+    key = request.session.get("survey")
+    mine = await survey.mine(key if isinstance(key, str) else None)
+    return render(
+        request,
+        "survey.html",
+        participant=participant,
+        state=survey.state(),
+        answers=mine.answers if mine else {},
+        submitted=bool(mine and mine.submitted),
+        asked=await survey.asked_question(participant, own_keys(request)),
+        answered_options=QUESTION_ANSWERED_OPTIONS,
+    )
+
+
+async def results_page(request: Request) -> Response:
+    """GET /results: survey results for organisers and hosts."""
+    participant = await current_participant(request)
+    if participant is None or participant.role not in ("host", "organiser"):
+        return forbidden(request, participant)
+    survey = services_of(request).survey
+    return render(
+        request,
+        "results.html",
+        participant=participant,
+        results=await survey.results(),
+        state=survey.state(),
+    )
+
+
+async def report_page(request: Request) -> Response:
+    """GET /report: the printable event report; GET /report.md: the same in Markdown."""
+    participant = await current_participant(request)
+    if participant is None or participant.role not in ("host", "organiser"):
+        return forbidden(request, participant)
+    data = await report_data(services_of(request))
+    if request.url.path.endswith(".md"):
+        return PlainTextResponse(
+            report_markdown(data),
+            media_type="text/markdown; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="report.md"'},
+        )
+    return render(request, "report.html", participant=participant, r=data)

@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from webinar.domain.agenda import Agenda
+from webinar.domain.survey import bar_chart_svg
 from webinar.realtime.hub import Event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +68,25 @@ def make_environment(agenda: Agenda) -> jinja2.Environment:
         total = int(abs(seconds))
         return f"{sign}{total // 60}:{total % 60:02d}"
 
+    def clock_day(value: str | datetime | None) -> str:
+        if value is None:
+            return ""
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.astimezone(tz).strftime("%-d %B %Y at %H:%M")
+
+    def chart(summary: Any) -> Markup:
+        """A survey question's results as an accessible SVG bar chart."""
+        svg = bar_chart_svg(
+            [c.label for c in summary.counts],
+            [c.percent for c in summary.counts],
+            title=summary.text,
+            max_value=100.0,
+        )
+        return Markup(svg)  # built from escaped parts by the domain
+
     env.filters["clock"] = clock_time
+    env.filters["clock_day"] = clock_day
+    env.filters["chart"] = chart
     env.filters["markdown"] = markdown
     env.filters["mmss"] = minutes
     env.globals["kind_label"] = lambda kind: KIND_LABELS.get(kind, kind.title())

@@ -6,7 +6,12 @@ input validation are the same whichever way a request arrives, and the OpenAPI d
 and the authorization tests enumerate :data:`REGISTRY`.
 """
 
-from webinar.web.actions import agenda, breakouts, qa  # noqa: F401  (they register actions)
+from webinar.web.actions import (  # noqa: F401  (they register their actions)
+    agenda,
+    breakouts,
+    qa,
+    survey,
+)
 from webinar.web.actions.core import REGISTRY, ActionError, Context, perform
 
 __all__ = ["REGISTRY", "ActionError", "Context", "perform"]

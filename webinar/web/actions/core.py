@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from webinar.domain.breakout import BreakoutError
 from webinar.domain.clock import ClockError
 from webinar.domain.qa import QAError
+from webinar.domain.survey import SurveyError
 from webinar.services import Services
 from webinar.services.access import Participant
 
@@ -47,6 +48,10 @@ class Context:
     own_keys: list[str] = field(default_factory=list)
     #: Keys to add to the session after success (HTTP only: a socket cannot set cookies).
     new_keys: list[str] = field(default_factory=list)
+    #: The caller's session as it was (read-only use).
+    session: Mapping[str, Any] = field(default_factory=dict)
+    #: Values to store in the session after success (HTTP only).
+    session_updates: dict[str, Any] = field(default_factory=dict)
 
 
 Handler = Callable[[Context, Any], Awaitable[dict[str, Any]]]
@@ -112,6 +117,7 @@ async def perform(
     name: str,
     raw: Mapping[str, Any],
     own_keys: list[str] | None = None,
+    session: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], Context | None]:
     """Check role, validate, run; return the result and the context (for session updates).
 
@@ -125,10 +131,13 @@ async def perform(
     if actor.role not in action.roles:
         raise ActionError(403, "You are not allowed to do that.")
     args = parse_params(action, raw)
-    context = Context(services, actor, list(own_keys or []))
+    context = Context(services, actor, list(own_keys or []), session=dict(session or {}))
     try:
         return await action.handler(context, args), context
     except ClockError as exc:
         raise ActionError(409, str(exc)) from None
     except (QAError, BreakoutError) as exc:
         raise ActionError(QA_STATUS[exc.kind], str(exc), exc.field) from None
+    except SurveyError as exc:
+        status = QA_STATUS[getattr(exc, "kind", "invalid")]
+        raise ActionError(status, str(exc), exc.field) from None

@@ -1,0 +1,194 @@
+"""Breakout groups in real browsers: split, volunteer, capture, survive outages, return.
+
+Four attendees join through the form; the host starts the event and jumps to the
+breakout. Every attendee's page moves into its group room over the WebSocket (no reload),
+one member volunteers as facilitator and writes the group's response, which the other
+members see as it is saved, across a dropped connection and a reload. When the host moves
+on, everyone is back in the main session.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import expect
+
+from helpers import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+ORGANISATIONS = ("Leeds Safeguarding Partnership", "Kent Children's Services")
+NAMES = ("Ann Example", "Bob Example", "Cat Example", "Dan Example")
+SAVED = "Saved."
+ENDED = "The breakout has ended and you are back in the main session."
+#: What a save sent while the browser is offline logs: Chromium's failed request, and
+#: htmx's ``htmx:sendError`` and ``htmx:afterRequest`` (logged with the form element).
+OFFLINE_NOISE = re.compile(
+    r"/api/breakout/capture\): Failed to load resource: net::ERR_INTERNET_DISCONNECTED$"
+    r"|htmx-[\d.]+\.min\.js\): htmx:(sendError|afterRequest), \[object HTMLFormElement\]$"
+)
+
+axe = Axe()
+
+
+async def blocking_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line per node."""
+    results = await axe.run(page)
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] not in ("serious", "critical"):
+            continue
+        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
+        found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} -> {targets}")
+    return found
+
+
+async def join(screen: Any, server: LiveServer, name: str, org: str) -> Any:
+    page = screen.page
+    await page.goto(f"{server.base}/join")
+    await page.get_by_label("Event code").fill(server.secrets["join_code"])
+    await page.get_by_label("Your name").fill(name)
+    await page.get_by_label("Organisation").fill(org)
+    await page.get_by_role("button", name="Join").click()
+    await expect(page).to_have_url(f"{server.base}/live")
+    await expect(page.locator("#connection")).to_have_text("Live")
+    await page.evaluate("window.__sameDocument = true")
+    return page
+
+
+async def assert_not_reloaded(*pages: Any) -> None:
+    for page in pages:
+        assert await page.evaluate("window.__sameDocument === true"), f"{page.url} reloaded"
+
+
+async def test_split_volunteer_capture_and_return(server: LiveServer, new_screen: Any) -> None:
+    screens = [await new_screen() for _ in NAMES]
+    pages = [
+        await join(screen, server, name, ORGANISATIONS[i % 2])
+        for i, (screen, name) in enumerate(zip(screens, NAMES, strict=True))
+    ]
+    host_screen = await new_screen()
+    host = host_screen.page
+    await host.goto(f"{server.base}/enter/host/{server.secrets['host_token']}")
+    await expect(host.locator("#connection")).to_have_text("Live")
+    await expect(host.locator("#attendee-count")).to_have_text(str(len(NAMES)))
+
+    await host.get_by_role("button", name="Start the event").click()
+    await expect(host.locator("#agenda-now h2")).to_have_text("Welcome")
+    await host.get_by_label("Jump to").select_option("lcspr-breakout")
+    await host.get_by_role("button", name="Jump", exact=True).click()
+    await expect(host.locator("#agenda-now h2")).to_have_text("LCSPR Breakout")
+
+    # Every attendee's screen moves into its group room, and the room takes the focus.
+    groups: list[str] = []
+    for page in pages:
+        room = page.locator("#breakout-room")
+        heading = room.get_by_role("heading", level=2)
+        await expect(heading).to_have_text(re.compile(r"^Breakout group \d+$"))
+        await expect(room).to_be_visible()
+        await expect(room).to_be_focused()
+        await expect(room).to_have_attribute("data-ended", "no")
+        groups.append(await heading.text_content() or "")
+    await assert_not_reloaded(*pages)
+
+    grid = host.locator("#breakout-grid")
+    await expect(grid.get_by_role("heading", level=2)).to_have_text("Breakout groups (running)")
+    members = grid.locator("tbody tr td:last-child")
+    await expect(members).to_have_count(len(set(groups)))
+    for name in NAMES:
+        await expect(members.filter(has_text=name)).to_have_count(1)
+
+    # The first attendee volunteers; a member of the same group does not get the boxes.
+    facilitator, fac_screen = pages[0], screens[0]
+    mate = next(p for p, g in zip(pages[1:], groups[1:], strict=True) if g == groups[0])
+    others = [p for p, g in zip(pages[1:], groups[1:], strict=True) if g == groups[0]]
+    await facilitator.get_by_role("button", name="I will be the facilitator").click()
+    label = "Your group's response (saved as you type)"
+    box = facilitator.get_by_label(label).first
+    await expect(box).to_be_visible()
+    for page in others:
+        room = page.locator("#breakout-room")
+        await expect(room.locator(".badge-now")).to_have_text("Facilitator")
+        await expect(room.get_by_role("button", name="I will be the facilitator")).to_have_count(0)
+        await expect(page.get_by_label(label).filter(visible=True)).to_have_count(0)
+        await expect(room.locator("form.capture").first).to_be_hidden()
+    await expect(grid.locator("tbody tr").first).to_contain_text(NAMES[0])
+
+    # Axe while in the room (a member's and the facilitator's page) and on the host's grid.
+    report = {
+        "/live (member in a breakout room)": await blocking_violations(mate),
+        "/live (facilitator in a breakout room)": await blocking_violations(facilitator),
+        "/host (breakout grid)": await blocking_violations(host),
+    }
+    failing = {where: found for where, found in report.items() if found}
+    assert not failing, "\n".join(f"{w}:\n  " + "\n  ".join(f) for w, f in failing.items())
+
+    box_id = await box.get_attribute("id") or ""
+    topic = box_id.removeprefix("capture-")
+    state = facilitator.locator(f"#{box_id}-state")
+    shown = mate.locator(f"#room-t{topic}-text .response-text")
+
+    # Typed text is saved and reaches the other member.
+    first = "Yes, we choose the method case by case"
+    await box.fill(first)
+    await expect(state).to_have_text(SAVED)
+    await expect(shown).to_have_text(first)
+    await expect(grid.locator("tbody tr").first.locator(".cell-done")).to_have_count(1)
+
+    # A dropped connection: typed while offline, saved once the browser is back online.
+    errors = fac_screen.console.errors
+    before_outage = len(errors)
+    await fac_screen.context.set_offline(True)
+    await box.press_sequentially(" and more")
+    await expect(state).to_have_text(
+        "Not saved yet: it will be sent when the connection is back.", timeout=5_000
+    )
+    await expect(shown).to_have_text(first)
+    await fac_screen.context.set_offline(False)
+    await expect(state).to_have_text(SAVED, timeout=15_000)
+    await expect(shown).to_have_text(f"{first} and more")
+    await expect(box).to_have_value(f"{first} and more")
+    outage = errors[before_outage:]
+    unexpected = [e for e in outage if not OFFLINE_NOISE.search(e)]
+    assert not unexpected, "\n".join(unexpected)
+    del errors[before_outage:]
+
+    # A reload straight after typing (before the save went out): the draft comes back from
+    # this browser's storage and is saved.
+    await box.press_sequentially(", and we write down why.")
+    typed = f"{first} and more, and we write down why."
+    reloaded = await facilitator.reload()
+    assert reloaded is not None
+    # The server's copy is the older text: what the box shows next comes from the draft.
+    assert "write down why" not in await reloaded.text()
+    box = facilitator.locator(f"#{box_id}")
+    state = facilitator.locator(f"#{box_id}-state")
+    await expect(box).to_be_visible()
+    await expect(box).to_have_value(typed)
+    await expect(state).to_have_text(SAVED)
+    await expect(shown).to_have_text(typed)
+    await expect(facilitator.locator("#connection")).to_have_text("Live")
+    assert (
+        await facilitator.evaluate(
+            "Object.keys(localStorage).filter(k => k.startsWith('webinar-draft:')).length"
+        )
+        == 0
+    ), "the saved draft was left in storage"
+
+    # The host moves on: everyone is back in the main session.
+    await host.get_by_role("button", name="Next item").click()
+    for page in pages:
+        room = page.locator("#breakout-room")
+        await expect(room).to_have_attribute("data-ended", "yes")
+        await expect(room.locator(".notice")).to_contain_text(ENDED)
+        await expect(page.locator("#agenda-now h2")).to_have_text("Breakout Feedback")
+        await expect(room.get_by_role("button", name="I will be the facilitator")).to_have_count(0)
+    await expect(grid.get_by_role("heading", level=2)).to_have_text("Breakout groups (ended)")
+    await expect(mate.locator(f"#room-t{topic}-text .response-text")).to_have_text(typed)
+    await assert_not_reloaded(*pages[1:])
+
+    problems = [p for s in [*screens, host_screen] for p in await s.console.problems()]
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,218 @@
+"""The post-event survey: opening and closing, one response each, results.
+
+Anonymous by default: a response is stored under the hash of a key that only the
+respondent's session holds, with no participant id; a separate table records just *that*
+an attendee has responded, so nobody answers twice. Partial answers are saved as people
+go; a response stays editable until the survey closes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from webinar.domain import survey as rules
+from webinar.domain.agenda import Agenda, Survey
+from webinar.domain.survey import SurveyError
+from webinar.services.access import Participant
+from webinar.services.agenda import AgendaService
+from webinar.services.breakouts import BreakoutService
+from webinar.services.live import Live, Outgoing, iso
+from webinar.services.qa import QAService
+from webinar.storage import qa_repo, survey_repo
+from webinar.storage.survey_repo import ResponseRow
+
+OVERRIDES = ("auto", "open", "closed")
+
+
+class SurveyStateError(SurveyError):
+    """A refusal because of the survey's state or the respondent, not an answer's value."""
+
+    def __init__(self, message: str, kind: str = "conflict") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(("survey:" + key).encode()).hexdigest()
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class SurveyService:
+    def __init__(
+        self,
+        agenda: Agenda,
+        live: Live,
+        agenda_service: AgendaService,
+        qa: QAService,
+        breakouts: BreakoutService,
+    ) -> None:
+        self.agenda = agenda
+        self.live = live
+        self.agenda_service = agenda_service
+        self.qa = qa
+        self.breakouts = breakouts
+        self.override = "auto"
+
+    @property
+    def survey(self) -> Survey | None:
+        return self.agenda.survey
+
+    async def load(self) -> None:
+        stored = await qa_repo.settings(self.live.db)
+        self.override = stored.get("survey.override", "auto")
+
+    # -- open or closed --------------------------------------------------------------------
+
+    def state(self, now: datetime | None = None) -> dict[str, Any]:
+        """{"state": "none"|"not_yet"|"open"|"closed", "closes_at": iso or None}."""
+        survey = self.survey
+        if survey is None:
+            return {"state": "none", "closes_at": None, "override": self.override}
+        now = now or self.live.clock()
+        status = self.agenda_service.status(now)
+        ended_at = self.agenda_service.state.ended_at
+        closes_at = ended_at + timedelta(days=survey.open_days) if ended_at else None
+        opening = survey.opens_at_item
+        started = status.phase == "finished" or any(
+            entry.item.id == opening and entry.state in ("current", "done")
+            for entry in status.schedule
+        )
+        if self.override == "open":
+            state = "open"
+        elif self.override == "closed":
+            state = "closed"
+        elif closes_at is not None and now >= closes_at:
+            state = "closed"
+        else:
+            state = "open" if started else "not_yet"
+        return {
+            "state": state,
+            "closes_at": iso(closes_at) if closes_at else None,
+            "override": self.override,
+        }
+
+    async def set_override(self, value: str) -> dict[str, Any]:
+        if value not in OVERRIDES:
+            raise SurveyError(f"Choose one of: {', '.join(OVERRIDES)}.", "state")
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            await qa_repo.put_setting(tx, "survey.override", value)
+            self.override = value
+            return None, [Outgoing("survey.state", "all", self.state(now))]
+
+        previous = self.override
+        try:
+            await self.live.commit(work)
+        except BaseException:
+            self.override = previous
+            raise
+        return self.state()
+
+    # -- responding ---------------------------------------------------------------------------
+
+    async def asked_question(self, participant: Participant, own_keys: list[str]) -> bool:
+        return bool(await self.qa.owned(participant, own_keys))
+
+    async def mine(self, key: str | None) -> ResponseRow | None:
+        if not key:
+            return None
+        return await survey_repo.response_by_key(self.live.db, key_hash(key))
+
+    async def save(
+        self,
+        participant: Participant,
+        key: str | None,
+        raw: dict[str, Any],
+        *,
+        final: bool,
+        asked_question: bool,
+    ) -> tuple[str, ResponseRow]:
+        """Save answers (a partial save merges); returns (the session's key, response).
+
+        ``SurveyError`` when the survey is not open, an answer is invalid, a required
+        answer is missing on the final submit, or this attendee already responded from
+        another browser session.
+        """
+        survey = self.survey
+        if survey is None:
+            raise SurveyStateError("This event has no survey.", "not_found")
+        state = self.state()["state"]
+        if state == "not_yet":
+            raise SurveyStateError("The survey is not open yet.")
+        if state == "closed":
+            raise SurveyStateError("The survey has closed; answers can no longer change.")
+        if participant.role != "attendee":
+            raise SurveyStateError("Only attendees answer the survey.", "forbidden")
+        existing = await self.mine(key)
+        answers = rules.clean_answers(survey, raw, asked_question=asked_question, final=False)
+        merged = {**(existing.answers if existing else {}), **answers}
+        for code, value in raw.items():  # an emptied answer is removed
+            if code in merged and value in ("", None, []):
+                merged.pop(code)
+        if final:
+            rules.clean_answers(survey, merged, asked_question=asked_question, final=True)
+        submitted = final or (existing.submitted if existing else False)
+        group = self._group_of(participant)
+        session_key = key if existing else new_key()
+        hashed = key_hash(session_key)
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            day = now.date().isoformat()
+            if existing is not None:
+                await survey_repo.update_response(tx, hashed, merged, submitted, day)
+                return None, []
+            if await survey_repo.has_responded(tx, participant.id):
+                raise SurveyStateError(
+                    "You have already started the survey in another browser. Your answers "
+                    "are anonymous, so they can only be changed there."
+                )
+            await survey_repo.insert_response(
+                tx,
+                key_hash=hashed,
+                participant_id=None if survey.anonymous else participant.id,
+                respondent_id=participant.id,
+                breakout_group=group,
+                answers=merged,
+                submitted=submitted,
+                day=day,
+            )
+            return None, [Outgoing("survey.count", "staff", {"delta": 1})]
+
+        await self.live.commit(work)
+        row = await survey_repo.response_by_key(self.live.db, hashed)
+        assert row is not None
+        return session_key, row
+
+    def _group_of(self, participant: Participant) -> int | None:
+        rnd = self.breakouts.current
+        if rnd is None:
+            return None
+        group = self.breakouts.group_of(rnd, participant.id)
+        return group.number if group else None
+
+    # -- results --------------------------------------------------------------------------------
+
+    async def responses(self) -> list[ResponseRow]:
+        return await survey_repo.all_responses(self.live.db)
+
+    async def results(self) -> dict[str, Any]:
+        survey = self.survey
+        rows = await self.responses()
+        if survey is None:
+            return {"survey": None, "respondents": 0, "questions": [], "groups": []}
+        answers = [r.answers for r in rows]
+        return {
+            "survey": survey,
+            "respondents": len(rows),
+            "submitted": sum(1 for r in rows if r.submitted),
+            "questions": rules.summarise(survey, answers),
+            "groups": rules.split_by_group(survey, [(r.breakout_group, r.answers) for r in rows]),
+        }

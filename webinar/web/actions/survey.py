@@ -1,0 +1,45 @@
+"""Survey actions: attendees save (partially or finally); hosts open or close it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from webinar.web.actions.core import Context, register
+
+SESSION_KEY = "survey"
+
+
+class SaveParams(BaseModel):
+    """The answers come as extra fields named by each question's code."""
+
+    model_config = ConfigDict(extra="allow")
+    final: bool = Field(default=False, description="Submit: required answers must be there.")
+
+
+class StateParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: Literal["auto", "open", "closed"]
+
+
+@register("survey.save", ("attendee",), SaveParams, "Save survey answers (partial or final).")
+async def save(ctx: Context, args: SaveParams) -> dict[str, Any]:
+    survey = ctx.services.survey
+    raw = dict(args.model_extra or {})
+    asked = await survey.asked_question(ctx.actor, ctx.own_keys)
+    key = ctx.session.get(SESSION_KEY)
+    session_key, row = await survey.save(
+        ctx.actor,
+        key if isinstance(key, str) else None,
+        raw,
+        final=args.final,
+        asked_question=asked,
+    )
+    ctx.session_updates[SESSION_KEY] = session_key
+    return {"answers": row.answers, "submitted": row.submitted}
+
+
+@register("survey.state", ("host", "organiser"), StateParams, "Open or close the survey.")
+async def state(ctx: Context, args: StateParams) -> dict[str, Any]:
+    return {"survey": await ctx.services.survey.set_override(args.state)}
