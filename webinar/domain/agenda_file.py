@@ -606,7 +606,8 @@ def _parse(text: str, name: str, today: date | None) -> Agenda:
     _check_serves(reader, raw_items)
 
     # -- Q&A forum --------------------------------------------------------------------------
-    qa_max_length, word_filter = 500, ()
+    qa_max_length = 500
+    word_filter: tuple[str, ...] = ()
     qa_value = document.get("qa", _MISSING)
     if not isinstance(qa_value, _Missing):
         qa_table = reader.table(qa_value, None, "qa", "[qa]")
