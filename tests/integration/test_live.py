@@ -284,3 +284,28 @@ async def test_join_keeps_unicode_names_intact(server: LiveServer) -> None:
     page = (await visitor.http.get("/live")).text
     assert "Zoë &lt;b&gt;Ünal&lt;/b&gt; نور" in page
     await visitor.close()
+
+
+async def test_code_guessing_is_slowed_down(server: LiveServer) -> None:
+    guesser = Person(server.base)
+
+    statuses = [
+        (await guesser.http.post("/api/join", json={"code": f"GUESS{i:03d}", "name": "X"}))
+        .status_code
+        for i in range(12)
+    ]
+    right_code_now = await guesser.http.post(
+        "/api/join", json={"code": server.secrets["join_code"], "name": "X"}
+    )
+    bad_links = [
+        (await guesser.http.get(f"/enter/host/wrong{i}")).status_code for i in range(2)
+    ]
+
+    assert statuses == [400] * 10 + [429] * 2
+    assert right_code_now.status_code == 429
+    assert right_code_now.json()["error"]["message"].startswith(
+        "Too many attempts with a wrong code or link. Please wait"
+    )
+    assert bad_links == [429, 429]
+    assert await server.services.access.attendee_count() == 0
+    await guesser.close()

@@ -5,16 +5,17 @@ Pure: the service layer loads questions, calls these functions, and saves the re
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
-from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Literal
 
 from webinar.domain.agenda import Agenda
+from webinar.domain.ratelimit import RateLimiter
+
+__all__ = ["RateLimiter"]  # re-exported: the forum's limits use it
 
 State = Literal["pending", "published", "rejected", "hidden", "merged"]
 Answered = Literal["", "live", "written"]
@@ -270,38 +271,3 @@ def ordered(questions: Sequence[Question], sort: Sort) -> list[Question]:
     if sort == "newest":
         return sorted(questions, key=lambda q: (not q.pinned, -q.created_at.timestamp(), -q.id))
     return sorted(questions, key=lambda q: (not q.pinned, -q.votes, q.created_at, q.id))
-
-
-# -- rate limits --
-
-
-@dataclass
-class RateLimiter:
-    """At most ``limit`` actions per ``window`` per key (a sliding window, kept in memory)."""
-
-    limit: int
-    window: timedelta
-    _events: dict[str, deque[datetime]] = field(default_factory=dict)
-
-    def allow(self, key: str, now: datetime) -> bool:
-        """Record an action at ``now`` and say whether it is within the limit."""
-        if len(self._events) > 10_000:  # forget keys that have been quiet for a window
-            self._events = {
-                k: v for k, v in self._events.items() if v and now - v[-1] < self.window
-            }
-        times = self._events.setdefault(key, deque())
-        while times and now - times[0] >= self.window:
-            times.popleft()
-        if len(times) >= self.limit:
-            return False
-        times.append(now)
-        return True
-
-    def retry_after(self, key: str, now: datetime) -> int:
-        """Whole seconds until ``key`` may act again."""
-        active = [t for t in self._events.get(key, ()) if now - t < self.window]
-        if len(active) < self.limit:
-            return 0
-        # The oldest action that still counts must leave the window first (ceil, never 0).
-        wait = active[len(active) - self.limit] + self.window - now
-        return max(1, math.ceil(wait.total_seconds()))

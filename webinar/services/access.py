@@ -11,11 +11,12 @@ import hmac
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import aiosqlite
 
+from webinar.domain.ratelimit import RateLimiter
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import repo
 from webinar.storage.repo import ParticipantRow
@@ -28,14 +29,18 @@ ORGANISATION_MAX = 120
 #: Join codes avoid letters and digits that are easy to confuse (0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+#: Wrong codes or links allowed per address in the window before it must wait.
+FAILURES_ALLOWED = 10
+FAILURE_WINDOW = timedelta(minutes=5)
 
 
 class AccessError(ValueError):
     """A join or entry that cannot be accepted; ``str()`` is a plain sentence."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, status: int = 400) -> None:
         super().__init__(message)
         self.field = field
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +92,35 @@ class AccessService:
             "organiser": meta["organiser_token"],
         }
         self._sessions: dict[str, Participant] = {}
+        self.failures = RateLimiter(FAILURES_ALLOWED, FAILURE_WINDOW)
 
     def check_code(self, code: str) -> bool:
         given = "".join(code.split()).upper()
         return hmac.compare_digest(given.encode(), self.join_code.encode())
 
-    async def join(self, code: str, name: str, organisation: str = "") -> tuple[str, Participant]:
-        """Admit an attendee; return (session id, participant). ``AccessError`` if refused."""
+    def _guard(self, client: str) -> None:
+        """Refuse a client that has failed too often (code or link guessing)."""
+        now = self.live.clock()
+        wait = self.failures.retry_after(client, now)
+        if wait:
+            raise AccessError(
+                f"Too many attempts with a wrong code or link. Please wait {wait} seconds.",
+                "code",
+                status=429,
+            )
+
+    def _failed(self, client: str) -> None:
+        self.failures.allow(client, self.live.clock())
+
+    async def join(
+        self, code: str, name: str, organisation: str = "", *, client: str = ""
+    ) -> tuple[str, Participant]:
+        """Admit an attendee; return (session id, participant). ``AccessError`` if refused.
+
+        ``client`` (the caller's address) counts wrong codes: after ``FAILURES_ALLOWED``
+        in ``FAILURE_WINDOW`` the address must wait (status 429), so codes cannot be guessed.
+        """
+        self._guard(client)
         clean_name = clean_text(name, field="name", label="Name", limit=NAME_MAX, required=True)
         clean_org = clean_text(
             organisation,
@@ -103,13 +130,16 @@ class AccessService:
             required=False,
         )
         if not self.check_code(code):
+            self._failed(client)
             raise AccessError("That event code is not right. Check the invitation.", "code")
         return await self._create("attendee", clean_name, clean_org)
 
-    async def enter(self, role: Role, token: str) -> tuple[str, Participant]:
-        """Admit a host or organiser by their secret link token."""
+    async def enter(self, role: Role, token: str, *, client: str = "") -> tuple[str, Participant]:
+        """Admit a host or organiser by their secret link token (failures count as for join)."""
+        self._guard(client)
         expected = self._tokens.get(role)
         if expected is None or not hmac.compare_digest(token.encode(), expected.encode()):
+            self._failed(client)
             raise AccessError("This link is not valid. Ask the organiser for a new one.", "token")
         return await self._create(role, "Host" if role == "host" else "Organiser", "")
 

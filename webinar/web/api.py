@@ -131,10 +131,10 @@ async def join(request: Request) -> Response:
         return error(400, f"'{unknown[0]}' is not something joining takes.", unknown[0])
     try:
         session_id, participant = await services_of(request).access.join(
-            fields["code"], fields["name"], fields["organisation"]
+            fields["code"], fields["name"], fields["organisation"], client=client_of(request)
         )
     except AccessError as exc:
-        return error(400, str(exc), exc.field)
+        return error(exc.status, str(exc), exc.field)
     request.session.clear()
     request.session["sid"] = session_id
     return JSONResponse(
@@ -170,6 +170,11 @@ async def agenda(request: Request) -> Response:
 
 async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document())
+
+
+def client_of(conn: HTTPConnection) -> str:
+    """The caller's address (uvicorn resolves X-Forwarded-For from a trusted proxy)."""
+    return conn.client.host if conn.client else ""
 
 
 def participant_json(participant: Participant) -> dict[str, Any]:

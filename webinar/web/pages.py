@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from webinar.domain.survey import QUESTION_ANSWERED_OPTIONS
 from webinar.services.access import AccessError, Participant
 from webinar.services.report import report_data, report_markdown
-from webinar.web.api import own_keys
+from webinar.web.api import client_of, own_keys
 from webinar.web.auth import current_participant, services_of
 from webinar.web.security import CSRF_FIELD, csrf_ok, csrf_token, origin_allowed
 
@@ -81,11 +81,14 @@ async def join_submit(request: Request) -> Response:
         return render(request, "join.html", status=403, form=shown, errors=errors)
     try:
         session_id, _participant = await services_of(request).access.join(
-            values.get("code", ""), values.get("name", ""), values.get("organisation", "")
+            values.get("code", ""),
+            values.get("name", ""),
+            values.get("organisation", ""),
+            client=client_of(request),
         )
     except AccessError as exc:
         errors = {exc.field or "form": str(exc)}
-        return render(request, "join.html", status=400, form=shown, errors=errors)
+        return render(request, "join.html", status=exc.status, form=shown, errors=errors)
     request.session.clear()
     request.session["sid"] = session_id
     return RedirectResponse("/live", status_code=303)
@@ -97,9 +100,12 @@ async def enter(request: Request) -> Response:
     if role not in ("host", "organiser"):
         return render(request, "forbidden.html", status=404, participant=None)
     try:
-        session_id, _ = await services_of(request).access.enter(role, request.path_params["token"])
+        session_id, _ = await services_of(request).access.enter(
+            role, request.path_params["token"], client=client_of(request)
+        )
     except AccessError as exc:
-        return render(request, "forbidden.html", status=403, participant=None, message=str(exc))
+        status = 429 if exc.status == 429 else 403
+        return render(request, "forbidden.html", status=status, participant=None, message=str(exc))
     request.session.clear()
     request.session["sid"] = session_id
     return RedirectResponse(HOME_BY_ROLE[role], status_code=303)
