@@ -349,9 +349,7 @@ async def test_feedback_view_star_present_and_export(server: LiveServer) -> None
             assert f"G{number} on T{topic + 1}" in by_group
     covered = sum(len(topics) for _, topics in writers.values())
     rows = [
-        row
-        for sheet in workbook.worksheets
-        for row in sheet.iter_rows(min_row=2, values_only=True)
+        row for sheet in workbook.worksheets for row in sheet.iter_rows(min_row=2, values_only=True)
     ]
     assert len(rows) == covered
     assert all(sheet.title.startswith("Topic ") for sheet in workbook.worksheets)

@@ -290,16 +290,15 @@ async def test_code_guessing_is_slowed_down(server: LiveServer) -> None:
     guesser = Person(server.base)
 
     statuses = [
-        (await guesser.http.post("/api/join", json={"code": f"GUESS{i:03d}", "name": "X"}))
-        .status_code
+        (
+            await guesser.http.post("/api/join", json={"code": f"GUESS{i:03d}", "name": "X"})
+        ).status_code
         for i in range(12)
     ]
     right_code_now = await guesser.http.post(
         "/api/join", json={"code": server.secrets["join_code"], "name": "X"}
     )
-    bad_links = [
-        (await guesser.http.get(f"/enter/host/wrong{i}")).status_code for i in range(2)
-    ]
+    bad_links = [(await guesser.http.get(f"/enter/host/wrong{i}")).status_code for i in range(2)]
 
     assert statuses == [400] * 10 + [429] * 2
     assert right_code_now.status_code == 429

@@ -61,8 +61,11 @@ async def test_survey_opens_at_closing_and_takes_one_response_each(server: LiveS
     assert too_early.status_code == 409
     assert too_early.json()["error"]["message"] == "The survey is not open yet."
     assert partial.status_code == 200
-    assert partial.json() == {"ok": True, "answers": {"national_reviews_useful": 5},
-                              "submitted": False}
+    assert partial.json() == {
+        "ok": True,
+        "answers": {"national_reviews_useful": 5},
+        "submitted": False,
+    }
     assert missing.status_code == 400
     assert missing.json()["error"]["field"] == "overall"
     assert out_of_scale.status_code == 400
@@ -72,9 +75,7 @@ async def test_survey_opens_at_closing_and_takes_one_response_each(server: LiveS
     assert done.json()["submitted"] is True
     assert edited.json()["answers"]["overall"] == 5
     assert bob_done.status_code == 200
-    assert rows(server, "SELECT count(*), count(participant_id) FROM survey_responses") == [
-        (2, 0)
-    ]
+    assert rows(server, "SELECT count(*), count(participant_id) FROM survey_responses") == [(2, 0)]
     assert rows(server, "SELECT count(*) FROM survey_respondents") == [(2,)]
     await host.close()
     await ann.close()
@@ -124,9 +125,9 @@ async def test_results_exports_and_report(server: LiveServer) -> None:
     organiser = Person(server.base)
     await organiser.enter("organiser", server.secrets["organiser_token"])
     people = [await attendee(server, f"P{i}") for i in range(6)]
-    qid = (
-        await people[0].act("qa.ask", text="What about SUDI?", key=uuid.uuid4().hex)
-    ).json()["question"]["id"]
+    qid = (await people[0].act("qa.ask", text="What about SUDI?", key=uuid.uuid4().hex)).json()[
+        "question"
+    ]["id"]
     await host.act("agenda.start")
     await host.act("agenda.extend", minutes=3)
     await host.act("qa.answer", question_id=qid, text="See the review.", key=uuid.uuid4().hex)

@@ -136,9 +136,7 @@ def check(files: tuple[Path, ...]) -> None:
     default=None,
     help="File to write (default: WHAT.FORMAT in the current folder).",
 )
-def export(
-    what: str, db_path: str, agenda: Path | None, fmt: str | None, out: Path | None
-) -> None:
+def export(what: str, db_path: str, agenda: Path | None, fmt: str | None, out: Path | None) -> None:
     """Export WHAT (questions, breakouts, survey, report) from an event's database, also
     while the event runs."""
     if what == "report":
@@ -166,6 +164,65 @@ def export(
     except OSError as exc:
         raise click.ClickException(f"Cannot write {target}: {exc.strerror}.") from None
     click.echo(f"Wrote {target} ({len(body):,} bytes).")
+
+
+@cli.command()
+@click.option("--db", "db_path", default="webinar.db", show_default=True, help="SQLite file.")
+@click.option(
+    "--agenda",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The agenda the event ran from (its survey's free-text questions are erased too).",
+)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(0, 3650),
+    default=30,
+    show_default=True,
+    help="Refuse to purge until this many days after the event ended.",
+)
+@click.option("--free-text", is_flag=True, help="Also erase questions, replies and responses.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def purge(
+    db_path: str, agenda: Path | None, retention_days: int, free_text: bool, yes: bool
+) -> None:
+    """Erase names, organisations and links between people and what they did.
+
+    Counts, vote totals, ratings and responses by group stay. Stop the server first.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from webinar.storage.purge import ended_at_sync, purge_sync
+
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"The database {db_path} does not exist.")
+    try:
+        parsed = load_agenda(agenda or SEED_AGENDA)
+    except AgendaFileError as exc:
+        raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
+    ended = ended_at_sync(db_path)
+    if retention_days:
+        if ended is None:
+            raise click.ClickException(
+                f"{db_path}: the event has not ended, so the retention period has not started. "
+                "Use --retention-days 0 to purge anyway."
+            )
+        due = datetime.fromisoformat(ended) + timedelta(days=retention_days)
+        if datetime.now(UTC) < due:
+            raise click.ClickException(
+                f"{db_path}: the retention period runs until {due:%d %B %Y}. "
+                "Use a smaller --retention-days to purge earlier."
+            )
+    what = "names, organisations and who-did-what" + (" and all free text" if free_text else "")
+    if not yes and not click.confirm(f"Erase {what} from {db_path}? This cannot be undone"):
+        raise click.Abort()
+    codes = [q.code for q in parsed.survey.questions if q.kind == "text"] if parsed.survey else []
+    counts = purge_sync(db_path, free_text=free_text, text_codes=codes)
+    click.echo(
+        f"Purged {db_path}: {counts['participants']} people's names and organisations, "
+        f"links from {counts['questions']} questions and {counts['survey_responses']} survey "
+        f"responses to people{'; free text erased' if free_text else ''}."
+    )
 
 
 def main() -> None:

@@ -87,9 +87,7 @@ class SurveyService:
         )
         if self.override == "open":
             state = "open"
-        elif self.override == "closed":
-            state = "closed"
-        elif closes_at is not None and now >= closes_at:
+        elif self.override == "closed" or (closes_at is not None and now >= closes_at):
             state = "closed"
         else:
             state = "open" if started else "not_yet"
