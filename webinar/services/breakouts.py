@@ -375,19 +375,17 @@ class BreakoutService:
         seed: int,
         preassigned: dict[str, int],
     ) -> Allocation:
+        """Groups for the people present. Fewer than two groups' worth of people make one
+        group (even of one person: they can still capture), never an error."""
         if not people:
             return Allocation(())
-        size = settings.group_size
+        if len(people) < max(2, settings.group_size):
+            topics = allocator.assign_topics(
+                1, len(settings.topics), settings.min_topics, random.Random(seed)
+            )[0]
+            members = tuple(sorted(p.id for p in people))
+            return Allocation((Group(1, members, topics),))
         try:
-            if len(people) < size:
-                return allocator.allocate(
-                    people,
-                    topics=len(settings.topics),
-                    min_topics=settings.min_topics,
-                    seed=seed,
-                    group_count=1,
-                    preassigned={k: 1 for k in preassigned if k in {p.id for p in people}},
-                )
             return allocator.allocate_breakout(settings, people, seed=seed, preassigned=preassigned)
         except AllocationError:
             log.exception("pre-assignments could not be honoured; splitting without them")

@@ -1,0 +1,164 @@
+"""SIGKILL while questions, votes, facilitator drafts and survey answers are being written:
+every write acknowledged to a client is there after the restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from helpers import Person, ServerProcess
+from webinar.storage.repo import ensure_meta_sync
+
+pytestmark = pytest.mark.integration
+
+
+async def writer(
+    label: str, person: Person, make: Any, acked: list[Any], stop: asyncio.Event
+) -> None:
+    """Send writes until the server dies; record those acknowledged with 200."""
+    n = 0
+    while not stop.is_set():
+        n += 1
+        name, params, record = make(n)
+        try:
+            response = await person.act(name, **params)
+        except httpx.HTTPError:
+            return  # the server is gone: this write was not acknowledged
+        if response.status_code == 200:
+            acked.append(record)
+        elif response.status_code >= 500:
+            raise AssertionError(f"{label}: {response.status_code} {response.text}")
+        await asyncio.sleep(0)
+
+
+async def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
+    db = str(tmp_path / "webinar.db")
+    proc = ServerProcess(db)
+    proc.start()
+    secrets = ensure_meta_sync(db, {})
+    host = Person(proc.base)
+    await host.enter("host", secrets["host_token"])
+    people = []
+    sockets = []
+    for i in range(6):
+        person = Person(proc.base)
+        await person.join(secrets["join_code"], f"P{i}", f"Org {i % 3}")
+        sock = await person.socket()
+        await sock.wait_for(lambda m: m["type"] == "snapshot")
+        people.append(person)
+        sockets.append(sock)
+    await host.act("agenda.start")
+    (await people[0].act("qa.ask", text="seed question", key=uuid.uuid4().hex)).json()[
+        "question"
+    ]["id"]
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    rooms = [(await s.wait_for(lambda m: m["type"] == "breakout.group"))["data"] for s in sockets]
+    facilitator = people[0]
+    group = rooms[0]["number"]
+    topic = rooms[0]["topics"][0]["index"]
+    assert (await facilitator.act("breakout.volunteer")).status_code == 200
+    await host.act("survey.state", state="open")
+    targets = [
+        (await host.act("qa.ask", text=f"vote target {i}", key=uuid.uuid4().hex)).json()[
+            "question"
+        ]["id"]
+        for i in range(100)
+    ]
+    before_kill = (await host.http.get("/api/agenda")).json()["status"]
+
+    questions: list[str] = []
+    votes: list[int] = []
+    drafts: list[str] = []
+    surveys: list[tuple[int, int]] = []
+    stop = asyncio.Event()
+    asker, voter, respondent = people[1], people[2], people[3]
+    voter_id = (await voter.http.get("/api/session")).json()["participant"]["id"]
+
+    def ask(n: int) -> tuple[str, dict[str, Any], Any]:
+        text = f"crash question {n}"
+        return "qa.ask", {"text": text, "key": uuid.uuid4().hex}, text
+
+    def vote(n: int) -> tuple[str, dict[str, Any], Any]:
+        target = targets[(n - 1) % len(targets)]
+        return "qa.vote", {"question_id": target}, target
+
+    def draft(n: int) -> tuple[str, dict[str, Any], Any]:
+        text = "draft " + "x" * n
+        return "breakout.capture", {"group": group, "topic": topic, "text": text}, text
+
+    def survey(n: int) -> tuple[str, dict[str, Any], Any]:
+        return "survey.save", {"overall": str(1 + n % 5), "comments": f"save {n}"}, n
+
+    tasks = [
+        asyncio.create_task(writer("questions", asker, ask, questions, stop)),
+        asyncio.create_task(writer("votes", voter, vote, votes, stop)),
+        asyncio.create_task(writer("drafts", facilitator, draft, drafts, stop)),
+        asyncio.create_task(writer("survey", respondent, survey, surveys, stop)),
+    ]
+    await asyncio.sleep(1.5)
+    proc.stop(signal.SIGKILL)
+    stop.set()
+    await asyncio.gather(*tasks)
+    proc.start()
+    try:
+        with sqlite3.connect(db) as conn:
+            stored_questions = {r[0] for r in conn.execute("SELECT text FROM questions")}
+            stored_draft = conn.execute(
+                "SELECT text FROM breakout_responses WHERE group_number = ? AND topic = ?",
+                (group, topic),
+            ).fetchone()[0]
+            voted = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT question_id FROM votes WHERE voter_id = ?", (voter_id,)
+                )
+            }
+            answers = [
+                json.loads(r[0]) for r in conn.execute("SELECT answers FROM survey_responses")
+            ]
+        after = (await host.http.get("/api/agenda")).json()["status"]
+        # A screen resumes from the last event it saw: it gets only newer events.
+        again = await people[4].socket(last_seq=sockets[4].last_seq)
+        await again.conn.send('{"type": "ping"}')
+        await again.wait_for(lambda m: m.get("type") == "pong")
+        resumed = [m["seq"] for m in again.events]
+        await again.close()
+    finally:
+        for sock in sockets:  # their server was killed: do not wait for a close handshake
+            sock.conn.close_timeout = 0.1
+            await sock.close()
+        proc.stop()
+
+    # Each acknowledged question is there; the last acknowledged draft (or a later,
+    # unacknowledged one) is what is stored; the vote is in its last acknowledged state.
+    assert questions, "no question was acknowledged before the kill"
+    assert set(questions) <= stored_questions
+    assert drafts and len(stored_draft) >= len(drafts[-1])
+    assert votes and set(votes) <= voted
+    assert surveys and len(answers) == 1
+    assert int(answers[0]["comments"].split()[1]) >= surveys[-1]
+    assert (after["current"], after["current_ends_at"]) == (
+        before_kill["current"],
+        before_kill["current_ends_at"],
+    )
+    assert all(seq > sockets[4].last_seq for seq in resumed)
+    assert resumed == sorted(set(resumed))
+    report = {
+        "questions_acknowledged": len(questions),
+        "questions_found": len(set(questions) & stored_questions),
+        "drafts_acknowledged": len(drafts),
+        "votes_acknowledged": len(votes),
+        "votes_found": len(set(votes) & voted),
+        "survey_saves_acknowledged": len(surveys),
+    }
+    print("crash-report", json.dumps(report))
+    for person in (host, *people):
+        await person.close()
