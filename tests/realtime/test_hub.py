@@ -1,0 +1,124 @@
+"""The hub: per-audience fan-out, encode once, replay ring, slow clients dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+from webinar.realtime.hub import Event, Hub
+
+pytestmark = pytest.mark.unit
+
+
+class CountingEncoder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, str]] = []
+
+    def __call__(self, event: Event, fmt: str) -> str | None:
+        self.calls.append((event.seq, fmt))
+        return f"{fmt}:{event.seq}:{event.type}"
+
+
+def event(seq: int, audience: str = "all", type_: str = "x") -> Event:
+    return Event(seq, type_, audience, {}, "2026-01-01T00:00:00+00:00")
+
+
+def drain(client: object) -> list[tuple[int, str] | None]:
+    out = []
+    queue = client.queue  # type: ignore[attr-defined]
+    while not queue.empty():
+        out.append(queue.get_nowait())
+    return out
+
+
+def test_publish_encodes_once_per_format_for_many_clients() -> None:
+    encoder = CountingEncoder()
+    hub = Hub(encoder)
+    clients = [hub.subscribe({"all"}, "html") for _ in range(100)]
+    clients += [hub.subscribe({"all"}, "json") for _ in range(50)]
+
+    hub.publish(event(1))
+
+    assert sorted(encoder.calls) == [(1, "html"), (1, "json")]
+    assert all(drain(c) == [(1, f"{c.fmt}:1:x")] for c in clients)
+
+
+def test_events_reach_only_their_audience() -> None:
+    hub = Hub(CountingEncoder())
+    staff = hub.subscribe({"staff"}, "json")
+    attendee = hub.subscribe({"p:1"}, "json")
+
+    hub.publish(event(1, "staff"))
+    hub.publish(event(2, "p:1"))
+    hub.publish(event(3, "all"))
+
+    assert [item[0] for item in drain(staff) if item] == [1, 3]
+    assert [item[0] for item in drain(attendee) if item] == [2, 3]
+
+
+def test_slow_client_is_dropped_without_slowing_the_others() -> None:
+    hub = Hub(CountingEncoder(), queue_size=8)
+    slow = hub.subscribe({"all"}, "json")
+    fast = hub.subscribe({"all"}, "json")
+
+    received: list[int] = []
+    for seq in range(1, 21):
+        hub.publish(event(seq))
+        if seq % 4 == 0:  # the fast client keeps up; the slow one never reads
+            received += [item[0] for item in drain(fast) if item]
+
+    assert slow.dropped is True
+    assert drain(slow)[-1] is None  # the sender sees the sentinel and closes with 1013
+    assert fast.dropped is False
+    assert received == list(range(1, 21))
+    assert hub.dropped_clients == 1
+
+
+def test_missed_replays_exactly_the_events_after_a_sequence() -> None:
+    hub = Hub(CountingEncoder(), ring_size=10)
+    for seq in range(1, 8):
+        hub.publish(event(seq, "all" if seq % 2 else "staff"))
+    client = hub.subscribe({"all"}, "json")
+
+    missed = hub.missed(client, 2)
+
+    assert [seq for seq, _ in missed or []] == [3, 5, 7]
+    assert hub.missed(client, 7) == []
+
+
+def test_missed_is_none_when_the_ring_no_longer_covers_it() -> None:
+    hub = Hub(CountingEncoder(), ring_size=5)
+    for seq in range(1, 21):
+        hub.publish(event(seq))
+    client = hub.subscribe({"all"}, "json")
+
+    assert hub.missed(client, 3) is None
+    assert hub.missed(client, 25) is None  # a sequence from another database
+    assert [seq for seq, _ in hub.missed(client, 16) or []] == [17, 18, 19, 20]
+
+
+def test_publishing_out_of_order_is_refused() -> None:
+    hub = Hub(CountingEncoder())
+    hub.publish(event(5))
+
+    with pytest.raises(ValueError, match="published after"):
+        hub.publish(event(4))
+
+
+def test_audience_added_later_reaches_every_screen_of_the_owner() -> None:
+    hub = Hub(CountingEncoder())
+    phone = hub.subscribe({"p:ann"}, "json", owner="ann")
+    laptop = hub.subscribe({"p:ann"}, "json", owner="ann")
+    other = hub.subscribe({"p:bob"}, "json", owner="bob")
+
+    hub.add_audience_for("ann", "g:1:2")
+    hub.publish(event(1, "g:1:2"))
+
+    assert (drain(phone), drain(laptop), drain(other)) == (
+        [(1, "json:1:x")],
+        [(1, "json:1:x")],
+        [],
+    )
+    assert hub.owners() == {"ann", "bob"}
+    hub.unsubscribe(phone)
+    hub.unsubscribe(laptop)
+    assert hub.owners() == {"bob"}
