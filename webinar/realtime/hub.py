@@ -155,6 +155,8 @@ class Hub:
         self._ring.append(entry)
         self.last_seq = event.seq
         for client in list(self._by_audience.get(event.audience, ())):
+            if client.dropped:  # closing; it resumes on its next connection
+                continue
             wire = self.wire(entry, client.fmt)
             if wire is not None and not client.offer(event.seq, wire):
                 self.dropped_clients += 1
