@@ -386,10 +386,23 @@ class BreakoutService:
             members = tuple(sorted(p.id for p in people))
             return Allocation((Group(1, members, topics),))
         try:
-            return allocator.allocate_breakout(settings, people, seed=seed, preassigned=preassigned)
+            return allocator.allocate_breakout(
+                settings, people, seed=seed, preassigned=preassigned, avoid_pairs=self._met()
+            )
         except AllocationError:
             log.exception("pre-assignments could not be honoured; splitting without them")
             return allocator.allocate_breakout(settings, people, seed=seed)
+
+    def _met(self) -> set[frozenset[str]]:
+        """Pairs of people who were in a group together in an earlier round: a later
+        breakout avoids putting them together again where it can."""
+        pairs: set[frozenset[str]] = set()
+        for rnd in self.rounds:
+            current = Allocation(
+                tuple(Group(g.number, tuple(g.members), g.topics) for g in rnd.groups.values())
+            )
+            pairs |= allocator.pairs_of(current)
+        return pairs
 
     async def _preassigned(self, names: dict[str, tuple[str, str]]) -> dict[str, int]:
         wanted = await repo.preassignments(self.live.db)
@@ -704,6 +717,8 @@ class BreakoutService:
             ]
 
         def adopt(_: None) -> None:
+            # Out of the old room (its later events are not theirs to see), into the new.
+            self.live.hub.remove_audience_for(participant_id, group_audience(rnd.id, source.number))
             self.live.hub.add_audience_for(participant_id, group_audience(rnd.id, number))
 
         await self.live.commit(work, adopt)
