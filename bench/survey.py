@@ -116,14 +116,15 @@ EXTRA_QUESTIONS = (
     ),
 )
 
-WORDS = (
+_PHRASES = (
     "the review findings were clear and practical for our partnership "
     "more time for questions would help multi-agency working information sharing "
     "neglect adolescents exploitation SUDI domestic abuse thresholds supervision "
     "learning from local reviews briefing schools health visitors police social care "
     "please share the slides and the links to the published reports thank you "
     "the breakout group was useful but too short for a real discussion of the case"
-).split()
+)
+WORDS = tuple(_PHRASES.split())
 
 
 def bench_agenda() -> Agenda:
@@ -232,7 +233,6 @@ async def http_results(
     """(first request ms, timed requests ms, page bytes) of GET /results on a real server."""
     sys.path.insert(0, str(ROOT / "tests"))
     from helpers import LiveServer, Person
-
     from webinar.storage import repo, survey_repo
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -385,7 +385,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             timings[name].append((time.perf_counter() - begin) * 1000)
         if time.perf_counter() - started > args.max_seconds:
             break
-    loop.close()
 
     first_ms = None
     if not args.no_http:
@@ -425,6 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 profile(name, cases[name], 15)
             else:
                 print(f"\n(no in-process profile for {name!r}: profile 'results page')")
+    loop.close()
     return 0
 
 

@@ -131,6 +131,16 @@ class Hub:
         for client in self._by_owner.get(owner, ()):
             self.add_audience(client, audience)
 
+    def remove_audience_for(self, owner: str, audience: str) -> None:
+        """Stop every open screen of one participant seeing an audience (moved elsewhere)."""
+        for client in self._by_owner.get(owner, ()):
+            client.audiences = client.audiences - {audience}
+            members = self._by_audience.get(audience)
+            if members is not None:
+                members.discard(client)
+                if not members:
+                    del self._by_audience[audience]
+
     def owners(self) -> set[str]:
         """Participant ids with at least one open screen."""
         return set(self._by_owner)
