@@ -86,3 +86,10 @@ async def test_export_questions_while_the_event_runs(server: LiveServer, tmp_pat
         ("Anonymous one", ""),
     ]
     await ann.close()
+
+
+def test_serve_refuses_a_bad_start_time(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "x.db"), "--start", "25:99"])
+
+    assert result.exit_code == 2
+    assert "'25:99' is not a time: give HH:MM (like 09:30) or 'now'." in result.output

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime, time, tzinfo
 from pathlib import Path
 
 import click
 
+from webinar.domain.agenda import shifted
 from webinar.domain.agenda_file import AgendaFileError
 from webinar.services import prepare_database
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
@@ -42,6 +44,13 @@ def cli() -> None:
 )
 @click.option("--https", "https_only", is_flag=True, help="Mark cookies Secure (served over TLS).")
 @click.option(
+    "--start",
+    "start_at",
+    default=None,
+    metavar="HH:MM|now",
+    help="Rehearsal: move the whole agenda so that it starts at this time today.",
+)
+@click.option(
     "--allow-origin", "allowed_origins", multiple=True, help="Another allowed Origin (repeatable)."
 )
 def serve(
@@ -52,6 +61,7 @@ def serve(
     public_url: str | None,
     https_only: bool,
     allowed_origins: tuple[str, ...],
+    start_at: str | None,
 ) -> None:
     """Serve AGENDA (default: the seed webinar) and print the host and organiser links."""
     import uvicorn
@@ -63,6 +73,8 @@ def serve(
         parsed = load_agenda(path)
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
+    if start_at is not None:
+        parsed = shifted(parsed, _start_time(start_at, parsed.timezone))
     try:
         secrets = prepare_database(db_path)
     except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
@@ -95,6 +107,20 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
     )
+
+
+def _start_time(value: str, tz: tzinfo) -> datetime:
+    """``now`` or ``HH:MM`` today in the agenda's time zone; ``click.BadParameter`` if not."""
+    now = datetime.now(tz)
+    if value == "now":
+        return now.replace(second=0, microsecond=0)
+    try:
+        clock = time.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{value}' is not a time: give HH:MM (like 09:30) or 'now'.", param_hint="--start"
+        ) from None
+    return datetime.combine(now.date(), clock, tzinfo=tz)
 
 
 @cli.command()

@@ -7,7 +7,7 @@ Pure data. Parsing and validating agenda files lives in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
@@ -119,10 +119,9 @@ class Agenda:
     #: Words or phrases that hold a question for the host's review.
     qa_word_filter: tuple[str, ...] = ()
     source_name: str = ""
-    _by_id: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    _by_id: dict[str, int] = field(default_factory=dict, compare=False, repr=False, init=False)
 
     def __post_init__(self) -> None:
-        self._by_id.clear()
         self._by_id.update({item.id: index for index, item in enumerate(self.items)})
 
     @property
@@ -143,3 +142,15 @@ class Agenda:
 
     def has_item(self, item_id: str) -> bool:
         return item_id in self._by_id
+
+
+def shifted(agenda: Agenda, start: datetime) -> Agenda:
+    """The same agenda moved in time so that its first item starts at ``start``.
+
+    For rehearsals and demonstrations: every item keeps its length and the gaps between.
+    """
+    delta = start - agenda.planned_start
+    return replace(
+        agenda,
+        items=tuple(replace(i, start=i.start + delta, end=i.end + delta) for i in agenda.items),
+    )

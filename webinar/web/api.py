@@ -25,6 +25,21 @@ from webinar.web.security import CSRF_FIELD, CSRF_HEADER, csrf_ok, csrf_token, o
 MAX_BODY = 64 * 1024
 
 
+def parse_json(text: str | bytes) -> Any:
+    """``json.loads``, with ``ValueError`` also for what it cannot or must not take.
+
+    Nesting too deep for the parser raises ``RecursionError`` there, and a JSON escape
+    for a lone surrogate (``"\\ud800"``) decodes to a string that no UTF-8 response,
+    database row or hash can hold: both are invalid input, not server errors.
+    """
+    try:
+        data = json.loads(text)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # lone surrogates fail here
+    except (RecursionError, UnicodeError) as exc:
+        raise ValueError("not well-formed JSON text") from exc
+    return data
+
+
 def error(status: int, message: str, field: str | None = None) -> JSONResponse:
     return JSONResponse(ActionError(status, message, field).as_json(), status_code=status)
 
@@ -42,8 +57,8 @@ async def read_input(request: Request) -> dict[str, Any]:
         if not body.strip():
             return {}
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            data = parse_json(body)
+        except ValueError:
             raise ActionError(400, "The request body is not valid JSON.") from None
         if not isinstance(data, dict):
             raise ActionError(400, "The request body must be a JSON object.")

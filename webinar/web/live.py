@@ -20,7 +20,7 @@ from webinar.realtime.hub import Client
 from webinar.services.access import Participant
 from webinar.services.live import iso, utcnow
 from webinar.web.actions import ActionError, perform
-from webinar.web.api import own_keys
+from webinar.web.api import own_keys, parse_json
 from webinar.web.auth import audiences, current_participant, services_of
 from webinar.web.render import Encoder, encode_json
 from webinar.web.security import origin_allowed
@@ -220,7 +220,7 @@ class _Connection:
 def _parse(text: str) -> dict[str, Any] | str:
     """A client message as a dict, or a plain sentence saying what is wrong with it."""
     try:
-        message = json.loads(text)
+        message = parse_json(text)
     except ValueError:
         return "That message is not valid JSON."
     if not isinstance(message, dict):
