@@ -147,11 +147,17 @@ async def test_results_exports_and_report(server: LiveServer) -> None:
     xlsx_export = await organiser.http.get("/api/survey/export?format=xlsx")
     report = await organiser.http.get("/report")
     markdown = await organiser.http.get("/report.md")
+    no_group = await organiser.http.get("/results/group?group=none")
+    missing_group = await organiser.http.get("/results/group?group=7")
     refused = await people[0].http.get("/api/survey/export?format=csv")
     refused_page = await people[0].http.get("/results")
 
     assert results.status_code == 200
     assert "<svg" in results.text
+    assert 'hx-get="/results/group?group=none"' in results.text
+    assert no_group.status_code == 200
+    assert "66.7%" in no_group.text
+    assert missing_group.status_code == 404
     assert "66.7%" in results.text  # 4 of 6 chose Police
     table = list(csv.DictReader(io.StringIO(csv_export.content.decode("utf-8-sig"))))
     assert len(table) == 6

@@ -60,6 +60,9 @@ class SurveyService:
         self.qa = qa
         self.breakouts = breakouts
         self.override = "auto"
+        #: Bumped by every saved answer; keys the cached results.
+        self._version = 0
+        self._results: tuple[int, dict[str, Any]] | None = None
 
     @property
     def survey(self) -> Survey | None:
@@ -185,6 +188,7 @@ class SurveyService:
             return None, [Outgoing("survey.count", "staff", {"delta": 1})]
 
         await self.live.commit(work)
+        self._version += 1
         row = await survey_repo.response_by_key(self.live.db, hashed)
         assert row is not None
         return session_key, row
@@ -202,15 +206,27 @@ class SurveyService:
         return await survey_repo.all_responses(self.live.db)
 
     async def results(self) -> dict[str, Any]:
+        """Summaries of every question and, per breakout group, with small groups suppressed.
+
+        Computed once per change: organisers reloading the results page during a busy
+        survey do not recompute 10,000 responses each time.
+        """
         survey = self.survey
-        rows = await self.responses()
         if survey is None:
             return {"survey": None, "respondents": 0, "questions": [], "groups": []}
+        version = self._version
+        cached = self._results
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        rows = await self.responses()
         answers = [r.answers for r in rows]
-        return {
+        results = {
             "survey": survey,
             "respondents": len(rows),
             "submitted": sum(1 for r in rows if r.submitted),
             "questions": rules.summarise(survey, answers),
             "groups": rules.split_by_group(survey, [(r.breakout_group, r.answers) for r in rows]),
         }
+        if self._version == version:  # no save landed while computing
+            self._results = (version, results)
+        return results

@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/feedback", pages.feedback_page),
         Route("/survey", pages.survey_page),
         Route("/results", pages.results_page),
+        Route("/results/group", pages.results_group),
         Route("/report", pages.report_page),
         Route("/report.md", pages.report_page),
         Route("/healthz", healthz),

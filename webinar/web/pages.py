@@ -219,3 +219,22 @@ async def report_page(request: Request) -> Response:
             headers={"Content-Disposition": 'attachment; filename="report.md"'},
         )
     return render(request, "report.html", participant=participant, r=data)
+
+
+async def results_group(request: Request) -> Response:
+    """GET /results/group?group=N|none: one breakout group's results (shown groups only)."""
+    participant = await current_participant(request)
+    if participant is None or participant.role not in ("host", "organiser"):
+        return forbidden(request, participant)
+    wanted = request.query_params.get("group", "")
+    number = None if wanted == "none" else int(wanted) if wanted.isdigit() else -1
+    results = await services_of(request).survey.results()
+    group = next((g for g in results["groups"] if g.group == number), None)
+    if group is None or group.suppressed:
+        return HTMLResponse('<p class="hint">Not shown.</p>', status_code=404)
+    env = request.app.state.env
+    body = "".join(
+        env.get_template("survey/_summary.html").render(s=summary, g=group)
+        for summary in group.questions
+    )
+    return HTMLResponse(body)
