@@ -162,7 +162,7 @@ class SurveyService:
             rules.clean_answers(survey, merged, asked_question=asked_question, final=True)
         submitted = final or (existing.submitted if existing else False)
         group = self._group_of(participant)
-        session_key = key if existing else new_key()
+        session_key = key if existing is not None and key is not None else new_key()
         hashed = key_hash(session_key)
 
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
