@@ -141,7 +141,7 @@ def bench_agenda() -> Agenda:
         *[q for q in questions if q.kind in ("question_answered", "text")],
     )
     survey: Survey = replace(seed.survey, questions=tuple(ordered))
-    return replace(seed, survey=survey, _by_id={})
+    return replace(seed, survey=survey)
 
 
 def text_answer(rng: random.Random) -> str:

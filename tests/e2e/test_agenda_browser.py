@@ -40,7 +40,7 @@ def agenda_starting_now() -> Agenda:
     agenda = seed_agenda()
     shift = datetime.now(UTC) - agenda.planned_start
     items = tuple(replace(i, start=i.start + shift, end=i.end + shift) for i in agenda.items)
-    return replace(agenda, items=items, _by_id={})
+    return replace(agenda, items=items)
 
 
 @pytest.fixture
