@@ -48,7 +48,24 @@
     return negative ? "-" + text : text;
   }
 
+  function mirrorTimers() {
+    // A room's timer shows the breakout item's countdown from the agenda panel.
+    var mirrors = document.querySelectorAll(".timer[data-mirror]");
+    for (var i = 0; i < mirrors.length; i++) {
+      var source = document.querySelector(mirrors[i].getAttribute("data-mirror"));
+      if (!source) { continue; }
+      ["data-ends-at", "data-frozen"].forEach(function (name) {
+        if (source.hasAttribute(name)) {
+          mirrors[i].setAttribute(name, source.getAttribute(name));
+        } else {
+          mirrors[i].removeAttribute(name);
+        }
+      });
+    }
+  }
+
   function tick() {
+    mirrorTimers();
     var now = Date.now() + offsetMs;
     var timers = document.querySelectorAll(".timer[data-ends-at]");
     for (var i = 0; i < timers.length; i++) {
