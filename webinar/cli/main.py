@@ -5,16 +5,46 @@ from __future__ import annotations
 import sys
 from datetime import datetime, time, tzinfo
 from pathlib import Path
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
-from webinar.domain.agenda import shifted
+from webinar.domain.agenda import Agenda, shifted
 from webinar.domain.agenda_file import AgendaFileError
 from webinar.services import prepare_database
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 
 #: WebSocket messages from clients are small JSON; refuse anything larger.
 WS_MAX_SIZE = 64 * 1024
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def db_option(function: F) -> F:
+    return click.option(
+        "--db", "db_path", default="webinar.db", show_default=True, help="SQLite file."
+    )(function)
+
+
+def agenda_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--agenda",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=help_text,
+    )
+
+
+def existing_event(db_path: str, agenda: Path | None) -> Agenda:
+    """The agenda of an existing event's database; ``click.ClickException`` if unusable."""
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"The database {db_path} does not exist.")
+    try:
+        return load_agenda(agenda or SEED_AGENDA)
+    except AgendaFileError as exc:
+        raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
 
 
 class DefaultServe(click.Group):
@@ -142,13 +172,8 @@ def check(files: tuple[Path, ...]) -> None:
 
 @cli.command()
 @click.argument("what", type=click.Choice(["questions", "breakouts", "survey", "report"]))
-@click.option("--db", "db_path", default="webinar.db", show_default=True, help="SQLite file.")
-@click.option(
-    "--agenda",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The agenda the event ran from (default: the seed webinar).",
-)
+@db_option
+@agenda_option("The agenda the event ran from (default: the seed webinar).")
 @click.option(
     "--format",
     "fmt",
@@ -177,12 +202,7 @@ def export(what: str, db_path: str, agenda: Path | None, fmt: str | None, out: P
 
     from webinar.services.exports import export_from_database
 
-    if not Path(db_path).is_file():
-        raise click.ClickException(f"The database {db_path} does not exist.")
-    try:
-        parsed = load_agenda(agenda or SEED_AGENDA)
-    except AgendaFileError as exc:
-        raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
+    parsed = existing_event(db_path, agenda)
     body = asyncio.run(export_from_database(parsed, db_path, what, fmt))
     target = out or Path(f"{what}.{fmt}")
     try:
@@ -193,13 +213,8 @@ def export(what: str, db_path: str, agenda: Path | None, fmt: str | None, out: P
 
 
 @cli.command()
-@click.option("--db", "db_path", default="webinar.db", show_default=True, help="SQLite file.")
-@click.option(
-    "--agenda",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The agenda the event ran from (its survey's free-text questions are erased too).",
-)
+@db_option
+@agenda_option("The agenda the event ran from (its survey's free-text questions are erased too).")
 @click.option(
     "--retention-days",
     type=click.IntRange(0, 3650),
@@ -220,12 +235,7 @@ def purge(
 
     from webinar.storage.purge import ended_at_sync, purge_sync
 
-    if not Path(db_path).is_file():
-        raise click.ClickException(f"The database {db_path} does not exist.")
-    try:
-        parsed = load_agenda(agenda or SEED_AGENDA)
-    except AgendaFileError as exc:
-        raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
+    parsed = existing_event(db_path, agenda)
     ended = ended_at_sync(db_path)
     if retention_days:
         if ended is None:

@@ -665,6 +665,35 @@ def _parse(text: str, name: str, today: date | None) -> Agenda:
     )
 
 
+def _kind(
+    reader: _Reader,
+    table: Mapping[str, object],
+    label: str,
+    kinds: Sequence[str],
+    noun: str,
+) -> str | None:
+    """The table's ``kind``, one of ``kinds``; a problem (with a suggestion) otherwise."""
+    value = table.get("kind", _MISSING)
+    allowed = _quoted_list(kinds)
+    if isinstance(value, _Missing):
+        reader.problem(label, "kind", f"is missing; use one of {allowed}.")
+    elif not isinstance(value, str):
+        reader.problem(
+            label,
+            "kind",
+            f"should be one of {allowed} in double quotes, but is {_describe(value)}.",
+        )
+    elif value.strip() not in kinds:
+        suggestion = _close(value.strip(), kinds)
+        advice = f' (did you mean "{suggestion}"?)' if suggestion else ""
+        reader.problem(
+            label, "kind", f'"{value}" is not a kind of {noun}{advice}; use one of {allowed}.'
+        )
+    else:
+        return value.strip()
+    return None
+
+
 def _event_date(reader: _Reader, event: Mapping[str, object], today: date | None) -> date | None:
     value = event.get("date", _MISSING)
     example = 'like date = "2020-08-20", or date = "today"'
@@ -763,26 +792,9 @@ def _read_item(reader: _Reader, number: int, table: Mapping[str, object]) -> _Ra
     )
     raw.title = title.strip() if title is not None else None
 
-    kind_value = table.get("kind", _MISSING)
-    allowed_kinds = _quoted_list(ITEM_KINDS)
-    if isinstance(kind_value, _Missing):
-        reader.problem(label, "kind", f"is missing; use one of {allowed_kinds}.")
-    elif not isinstance(kind_value, str):
-        reader.problem(
-            label,
-            "kind",
-            f"should be one of {allowed_kinds} in double quotes, but is {_describe(kind_value)}.",
-        )
-    elif kind_value.strip() not in ITEM_KINDS:
-        suggestion = _close(kind_value.strip(), ITEM_KINDS)
-        advice = f' (did you mean "{suggestion}"?)' if suggestion else ""
-        reader.problem(
-            label,
-            "kind",
-            f'"{kind_value}" is not a kind of item{advice}; use one of {allowed_kinds}.',
-        )
-    else:
-        raw.kind = kind_value.strip()
+    kind = _kind(reader, table, label, ITEM_KINDS, "item")
+    if kind is not None:
+        raw.kind = kind
 
     if "id" in table:
         raw.id_given = True
@@ -1257,27 +1269,7 @@ def _read_question(
     if text is None:
         ok = False
 
-    kind: str | None = None
-    kind_value = table.get("kind", _MISSING)
-    allowed = _quoted_list(QUESTION_KINDS)
-    if isinstance(kind_value, _Missing):
-        reader.problem(label, "kind", f"is missing; use one of {allowed}.")
-    elif not isinstance(kind_value, str):
-        reader.problem(
-            label,
-            "kind",
-            f"should be one of {allowed} in double quotes, but is {_describe(kind_value)}.",
-        )
-    elif kind_value.strip() not in QUESTION_KINDS:
-        suggestion = _close(kind_value.strip(), QUESTION_KINDS)
-        advice = f' (did you mean "{suggestion}"?)' if suggestion else ""
-        reader.problem(
-            label,
-            "kind",
-            f'"{kind_value}" is not a kind of question{advice}; use one of {allowed}.',
-        )
-    else:
-        kind = kind_value.strip()
+    kind = _kind(reader, table, label, QUESTION_KINDS, "question")
     if kind is None:
         ok = False
 
