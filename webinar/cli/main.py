@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime, time, tzinfo
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click

@@ -125,8 +125,14 @@ class Encoder:
         return seq_marker(event.seq, event.at) + body
 
     def snapshot_html(self, seq: int, at: str, state: dict[str, Any], fmt: str) -> str:
+        # "agenda" is the Agenda itself in every template (a global the included partials
+        # use), so the status goes by another name, as on the pages.
         body = self.env.get_template("live/snapshot.html").render(
-            oob=True, view=VIEWS[fmt], **state
+            oob=True,
+            view=VIEWS[fmt],
+            agenda_state=state["agenda"],
+            qa=state["qa"],
+            breakout=state["breakout"],
         )
         return seq_marker(seq, at, snapshot=True) + body
 
