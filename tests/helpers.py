@@ -38,8 +38,22 @@ def seed_agenda() -> Agenda:
     return load_agenda(SEED_AGENDA)
 
 
+class Loopback:
+    """The addresses of a server listening on ``127.0.0.1:port``."""
+
+    port: int
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+
 @dataclass
-class LiveServer:
+class LiveServer(Loopback):
     """The real app under uvicorn in this event loop, on a free loopback port."""
 
     db_path: str
@@ -50,14 +64,6 @@ class LiveServer:
     offset: timedelta = field(default_factory=timedelta)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
 
     async def start(self) -> None:
         self.secrets = prepare_database(self.db_path)
@@ -98,7 +104,7 @@ class LiveServer:
         return app.state.services
 
 
-class ServerProcess:
+class ServerProcess(Loopback):
     """``python -m webinar serve`` in a subprocess, for restarts and kills."""
 
     def __init__(self, db_path: str, agenda: Path = SEED_AGENDA, port: int | None = None) -> None:
@@ -107,14 +113,6 @@ class ServerProcess:
         self.port = port or free_port()
         self.proc: subprocess.Popen[str] | None = None
         self.output = ""
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self, timeout: float = 20.0) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -251,3 +249,17 @@ class Socket:
 
     async def close(self) -> None:
         await self.conn.close()
+
+
+async def host_of(server: LiveServer) -> Person:
+    """A browser-less host: entered through the host's magic link."""
+    host = Person(server.base)
+    await host.enter("host", server.secrets["host_token"])
+    return host
+
+
+async def attendee_of(server: LiveServer, name: str, organisation: str = "") -> Person:
+    """A browser-less attendee: joined with the event code."""
+    person = Person(server.base)
+    await person.join(server.secrets["join_code"], name, organisation)
+    return person

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from helpers import LiveServer, Person
+from helpers import LiveServer, attendee_of, host_of
 from webinar.cli.main import cli
 
 pytestmark = pytest.mark.integration
@@ -20,13 +20,8 @@ ORGS = ("Quimbyshire SP", "Pemberton Trust")
 
 
 async def populate(server: LiveServer) -> None:
-    host = Person(server.base)
-    await host.enter("host", server.secrets["host_token"])
-    people = []
-    for name, org in zip(NAMES, ORGS, strict=True):
-        person = Person(server.base)
-        await person.join(server.secrets["join_code"], name, org)
-        people.append(person)
+    host = await host_of(server)
+    people = [await attendee_of(server, name, org) for name, org in zip(NAMES, ORGS, strict=True)]
     qid = (await people[0].act("qa.ask", text="Named question", key=uuid.uuid4().hex)).json()[
         "question"
     ]["id"]

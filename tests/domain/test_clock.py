@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from webinar.domain.agenda import Agenda, BreakoutSettings, Item
+from agendas_for_tests import SEED, at, make_agenda
+from webinar.domain.agenda import Agenda
 from webinar.domain.clock import (
     ClockError,
     ItemRun,
@@ -36,64 +36,18 @@ from webinar.domain.clock import (
 
 pytestmark = pytest.mark.unit
 
-LONDON = ZoneInfo("Europe/London")
-
-SEED_ROWS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("welcome", "Welcome", "welcome", "10:00", "10:10"),
-    ("national", "National Review Updates", "talk", "10:10", "10:30"),
-    ("review-qa", "Review Q&A", "qa", "10:30", "10:45"),
-    ("lcspr", "Local Child Safeguarding Practice Reviews", "talk", "10:45", "11:10"),
-    ("lcspr-qa", "LCSPR Q&A", "qa", "11:10", "11:30"),
-    ("breakout", "LCSPR Breakout", "breakout", "11:30", "11:50"),
-    ("feedback", "Breakout Feedback", "feedback", "11:50", "12:15"),
-    ("closing", "Closing remarks", "closing", "12:15", "12:30"),
+GAP = make_agenda(
+    (
+        ("morning", "Morning talk", "talk", "10:00", "10:30"),
+        ("afternoon", "Afternoon talk", "talk", "11:00", "11:30"),
+        ("closing", "Closing remarks", "closing", "11:30", "11:40"),
+    )
 )
-
-GAP_ROWS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("morning", "Morning talk", "talk", "10:00", "10:30"),
-    ("afternoon", "Afternoon talk", "talk", "11:00", "11:30"),
-    ("closing", "Closing remarks", "closing", "11:30", "11:40"),
-)
-
-TOPICS = (
-    "Information sharing",
-    "Multi-agency working",
-    "Voice of the child",
-    "Neglect",
-    "Learning into practice",
-)
-
-
-def at(hhmm: str, second: int = 0) -> datetime:
-    """An aware London time on the event day (a summer day, so UTC+01:00)."""
-    hour, minute = (int(part) for part in hhmm.split(":"))
-    return datetime(2025, 6, 12, hour, minute, second, tzinfo=LONDON)
+NOT_STARTED = RunState()
 
 
 def minutes(count: float) -> timedelta:
     return timedelta(minutes=count)
-
-
-def make_agenda(rows: tuple[tuple[str, str, str, str, str], ...]) -> Agenda:
-    items = tuple(
-        Item(
-            id=item_id,
-            title=title,
-            kind=kind,
-            start=at(begins),
-            end=at(ends),
-            breakout=BreakoutSettings(topics=TOPICS) if kind == "breakout" else None,
-        )
-        for item_id, title, kind, begins, ends in rows
-    )
-    return Agenda(
-        title="Safeguarding webinar", timezone=LONDON, timezone_name="Europe/London", items=items
-    )
-
-
-SEED = make_agenda(SEED_ROWS)
-GAP = make_agenda(GAP_ROWS)
-NOT_STARTED = RunState()
 
 
 def started(agenda: Agenda = SEED, when: str = "10:00") -> RunState:

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webinar.domain.agenda import Agenda, BreakoutSettings, Item
+from agendas_for_tests import SEED, at, make_agenda
+from webinar.domain.agenda import Agenda
 from webinar.domain.clock import (
     ClockError,
     RunState,
@@ -35,49 +35,12 @@ from webinar.domain.clock import (
 
 pytestmark = pytest.mark.unit
 
-LONDON = ZoneInfo("Europe/London")
-
-
-def at(hhmm: str) -> datetime:
-    hour, minute = (int(part) for part in hhmm.split(":"))
-    return datetime(2025, 6, 12, hour, minute, tzinfo=LONDON)
-
-
-def make_agenda(rows: tuple[tuple[str, str, str, str], ...]) -> Agenda:
-    items = tuple(
-        Item(
-            id=item_id,
-            title=item_id,
-            kind=kind,
-            start=at(begins),
-            end=at(ends),
-            breakout=BreakoutSettings(topics=("a", "b", "c", "d", "e"))
-            if kind == "breakout"
-            else None,
-        )
-        for item_id, kind, begins, ends in rows
-    )
-    return Agenda(title="t", timezone=LONDON, timezone_name="Europe/London", items=items)
-
-
-SEED = make_agenda(
-    (
-        ("welcome", "welcome", "10:00", "10:10"),
-        ("national", "talk", "10:10", "10:30"),
-        ("review-qa", "qa", "10:30", "10:45"),
-        ("lcspr", "talk", "10:45", "11:10"),
-        ("lcspr-qa", "qa", "11:10", "11:30"),
-        ("breakout", "breakout", "11:30", "11:50"),
-        ("feedback", "feedback", "11:50", "12:15"),
-        ("closing", "closing", "12:15", "12:30"),
-    )
-)
 GAP = make_agenda(
     (
-        ("morning", "talk", "10:00", "10:30"),
-        ("coffee", "break", "10:30", "10:45"),
-        ("afternoon", "talk", "11:15", "11:45"),
-        ("closing", "closing", "11:45", "11:55"),
+        ("morning", "Morning talk", "talk", "10:00", "10:30"),
+        ("coffee", "Coffee", "break", "10:30", "10:45"),
+        ("afternoon", "Afternoon talk", "talk", "11:15", "11:45"),
+        ("closing", "Closing remarks", "closing", "11:45", "11:55"),
     )
 )
 

@@ -5,6 +5,11 @@ The tests run in the same event loop as the in-process ``LiveServer`` (pytest-as
 
 Without ``/usr/bin/chromium`` the browser tests are skipped, except under ``CI=true``,
 where a missing browser is an error: CI must never pass by skipping them.
+
+What the browser tests share reaches them through fixtures (this file is no importable
+module): ``new_screen`` (one person's browser context and page), ``site`` (the server as
+people reach it: the join form, the magic links) and ``check`` (no reload, clean consoles,
+axe-core).
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import expect
+
+from helpers import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,6 +50,14 @@ document.addEventListener("securitypolicyviolation", function (event) {
   });
 });
 """
+
+#: Set by ``Site.join`` and ``Site.enter`` (or ``Check.mark_document``): it lives only as
+#: long as the page's document, so a reload loses it (``Check.not_reloaded``).
+MARK_DOCUMENT = "window.__sameDocument = true"
+#: The axe-core impacts that fail a test.
+BLOCKING = ("serious", "critical")
+
+axe = Axe()
 
 
 def _require_chromium() -> None:
@@ -128,3 +145,86 @@ async def new_screen(browser: Any) -> AsyncIterator[Callable[..., Any]]:
     finally:
         for context in contexts:
             await context.close()
+
+
+@dataclass
+class Site:
+    """The server under test as people reach it in a browser."""
+
+    server: LiveServer
+
+    async def join(self, screen: Screen, name: str, organisation: str = "") -> Any:
+        """Fill in the join form as a person would; returns the page, on /live and connected."""
+        page, base = screen.page, self.server.base
+        await page.goto(f"{base}/join")
+        await page.get_by_label("Event code").fill(self.server.secrets["join_code"])
+        await page.get_by_label("Your name").fill(name)
+        await page.get_by_label("Organisation").fill(organisation)
+        await page.get_by_role("button", name="Join").click()
+        await expect(page).to_have_url(f"{base}/live")
+        await expect(page.locator("#connection")).to_have_text("Live")
+        await page.evaluate(MARK_DOCUMENT)
+        return page
+
+    async def enter(self, screen: Screen, role: str) -> Any:
+        """Follow the magic link of ``role`` ("host" or "organiser"); returns the page, on
+        ``/{role}`` and connected."""
+        page, base = screen.page, self.server.base
+        await page.goto(f"{base}/enter/{role}/{self.server.secrets[f'{role}_token']}")
+        await expect(page).to_have_url(f"{base}/{role}")
+        await expect(page.locator("#connection")).to_have_text("Live")
+        await page.evaluate(MARK_DOCUMENT)
+        return page
+
+
+@pytest.fixture
+def site(server: LiveServer) -> Site:
+    """``await site.join(screen, name, organisation)``, ``await site.enter(screen, role)``."""
+    return Site(server)
+
+
+class Check:
+    """What every browser test asserts: no reloads, clean consoles, no axe-core blockers."""
+
+    @staticmethod
+    async def mark_document(page: Any) -> None:
+        await page.evaluate(MARK_DOCUMENT)
+
+    @staticmethod
+    async def not_reloaded(*pages: Any) -> None:
+        """Each page still shows the document that was marked (by ``Site`` or ``mark_document``)."""
+        for page in pages:
+            assert await page.evaluate("window.__sameDocument === true"), f"{page.url} reloaded"
+
+    @staticmethod
+    async def clean(*screens: Screen, allowed: Callable[[str], bool] = lambda _: False) -> None:
+        """No screen logged a problem, less the errors ``allowed`` says a test expects."""
+        problems = [p for s in screens for p in await s.console.problems(allowed)]
+        assert not problems, "\n".join(problems)
+
+    @staticmethod
+    async def violations(page: Any) -> list[str]:
+        """axe-core's serious and critical violations on the page, one line per node."""
+        results = await axe.run(page)
+        found = []
+        for violation in results.response["violations"]:
+            if violation["impact"] not in BLOCKING:
+                continue
+            targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
+            found.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} -> {targets}"
+            )
+        return found
+
+    @staticmethod
+    def accessible(report: dict[str, list[str]]) -> None:
+        """No page of ``report`` (label: its ``violations``) has a blocking violation."""
+        failing = {label: found for label, found in report.items() if found}
+        assert not failing, "\n".join(
+            f"{label}:\n  " + "\n  ".join(found) for label, found in failing.items()
+        )
+
+
+@pytest.fixture
+def check() -> Check:
+    return Check()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,8 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from helpers import LiveServer, Person, seed_agenda
-from webinar.domain.agenda import Agenda
+from helpers import LiveServer, host_of, seed_agenda
+from webinar.domain.agenda import shifted
 
 pytestmark = pytest.mark.e2e
 
@@ -30,22 +29,16 @@ OUTAGE_NOISE = re.compile(
 )
 
 
-def agenda_starting_now() -> Agenda:
-    """The seed agenda moved so that its first item is planned to start right now.
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """A server whose seed agenda is moved so that its first item is planned to start now.
 
     Drift is measured against the planned times, so with the real seed times a test run at
     3 pm would show "running 5 h late"; planned for now, starting is on time and an
     extension of 3 minutes reads "running 3 min late" whenever the test runs.
     """
-    agenda = seed_agenda()
-    shift = datetime.now(UTC) - agenda.planned_start
-    items = tuple(replace(i, start=i.start + shift, end=i.end + shift) for i in agenda.items)
-    return replace(agenda, items=items)
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    live = LiveServer(str(tmp_path / "webinar.db"), agenda=agenda_starting_now())
+    agenda = shifted(seed_agenda(), datetime.now(UTC))
+    live = LiveServer(str(tmp_path / "webinar.db"), agenda=agenda)
     await live.start()
     try:
         yield live
@@ -53,56 +46,18 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
         await live.stop()
 
 
-async def join_in_browser(screen: Any, server: LiveServer, name: str, org: str) -> Any:
-    """Fill in the join form as a person would; returns the page, on /live and connected."""
-    page = screen.page
-    await page.goto(f"{server.base}/join")
-    await page.get_by_label("Event code").fill(server.secrets["join_code"])
-    await page.get_by_label("Your name").fill(name)
-    await page.get_by_label("Organisation").fill(org)
-    await page.get_by_role("button", name="Join").click()
-    await expect(page).to_have_url(f"{server.base}/live")
-    await expect(page.locator("#connection")).to_have_text("Live")
-    # Survives only as long as the document does: a reload would lose it.
-    await page.evaluate("window.__sameDocument = true")
-    return page
-
-
-async def enter_as_host(screen: Any, server: LiveServer) -> Any:
-    page = screen.page
-    await page.goto(f"{server.base}/enter/host/{server.secrets['host_token']}")
-    await expect(page).to_have_url(f"{server.base}/host")
-    await expect(page.locator("#connection")).to_have_text("Live")
-    return page
-
-
-async def host_person(server: LiveServer) -> Person:
-    host = Person(server.base)
-    await host.enter("host", server.secrets["host_token"])
-    return host
-
-
 def seconds(mmss: str) -> int:
     minutes, secs = mmss.split(":")
     return int(minutes) * 60 + int(secs)
 
 
-async def assert_not_reloaded(page: Any) -> None:
-    assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"
-
-
-async def assert_clean(*screens: Any, allowed: Any = lambda _: False) -> None:
-    problems = [p for s in screens for p in await s.console.problems(allowed)]
-    assert not problems, "\n".join(problems)
-
-
-async def test_host_next_moves_the_attendee_page(server: LiveServer, new_screen: Any) -> None:
+async def test_host_next_moves_the_attendee_page(new_screen: Any, site: Any, check: Any) -> None:
     attendee, host = await new_screen(), await new_screen()
-    page = await join_in_browser(attendee, server, "Ann Example", "Leeds Safeguarding")
+    page = await site.join(attendee, "Ann Example", "Leeds Safeguarding")
     now = page.locator("#agenda-now")
     await expect(now.get_by_role("heading", level=2)).to_have_text("Starting soon")
 
-    console = await enter_as_host(host, server)
+    console = await site.enter(host, "host")
     await console.get_by_role("button", name="Start the event").click()
 
     await expect(now.get_by_role("heading", level=2)).to_have_text("Welcome", timeout=5_000)
@@ -125,16 +80,16 @@ async def test_host_next_moves_the_attendee_page(server: LiveServer, new_screen:
         "National Review Updates"
     )
     await expect(page.locator("#connection")).to_have_text("Live")
-    await assert_not_reloaded(page)
-    await assert_clean(attendee, host)
+    await check.not_reloaded(page)
+    await check.clean(attendee, host)
 
 
 async def test_attendee_page_reconnects_after_a_server_restart(
-    server: LiveServer, new_screen: Any
+    server: LiveServer, new_screen: Any, site: Any, check: Any
 ) -> None:
     attendee = await new_screen()
-    page = await join_in_browser(attendee, server, "Bob Example", "")
-    host = await host_person(server)
+    page = await site.join(attendee, "Bob Example", "")
+    host = await host_of(server)
     assert (await host.act("agenda.start")).status_code == 200
     heading = page.locator("#agenda-now").get_by_role("heading", level=2)
     await expect(heading).to_have_text("Welcome", timeout=5_000)
@@ -147,14 +102,14 @@ async def test_attendee_page_reconnects_after_a_server_restart(
     await server.start()  # same port, same database: sessions and events survive
 
     await host.close()
-    host = await host_person(server)
+    host = await host_of(server)
     assert (await host.act("agenda.next")).status_code == 200
 
     # Full-jitter backoff: a few tries at up to 1, 2, 4 s each while the server was down.
     await expect(page.locator("#connection")).to_have_text("Live", timeout=15_000)
     after_outage = len(errors)
     await expect(heading).to_have_text("National Review Updates", timeout=5_000)
-    await assert_not_reloaded(page)
+    await check.not_reloaded(page)
     await host.close()
 
     # While the server is down each refused handshake is logged twice: by Chromium, and by
@@ -163,15 +118,15 @@ async def test_attendee_page_reconnects_after_a_server_restart(
     unexpected = [e for e in outage if not OUTAGE_NOISE.search(e)]
     assert not unexpected, "\n".join(unexpected)
     del errors[before_outage:after_outage]
-    await assert_clean(attendee)
+    await check.clean(attendee)
 
 
 async def test_extend_shows_drift_and_errors_reach_the_host(
-    server: LiveServer, new_screen: Any
+    new_screen: Any, site: Any, check: Any
 ) -> None:
     attendee, host = await new_screen(), await new_screen()
-    page = await join_in_browser(attendee, server, "Cat Example", "Trust")
-    console = await enter_as_host(host, server)
+    page = await site.join(attendee, "Cat Example", "Trust")
+    console = await site.enter(host, "host")
     await console.get_by_role("button", name="Start the event").click()
     now = page.locator("#agenda-now")
     await expect(now.get_by_role("heading", level=2)).to_have_text("Welcome", timeout=5_000)
@@ -196,31 +151,30 @@ async def test_extend_shows_drift_and_errors_reach_the_host(
     await console.get_by_role("button", name="Pause").click()
     await expect(flash).to_be_empty()
     await expect(now.locator(".flag-paused")).to_have_text("Paused", timeout=5_000)
-    await assert_not_reloaded(page)
+    await check.not_reloaded(page)
 
     def refused_resume(error: str) -> bool:
         # htmx logs every error response with console.error ("Response Status Error Code
         # 409 from /api/agenda/resume"); this refusal is what the step is testing.
         return "409" in error and "/api/agenda/resume" in error
 
-    await assert_clean(attendee, host, allowed=refused_resume)
+    await check.clean(attendee, host, allowed=refused_resume)
 
 
 async def test_every_live_page_follows_without_console_errors(
-    server: LiveServer, new_screen: Any
+    server: LiveServer, new_screen: Any, site: Any, check: Any
 ) -> None:
     """Every live page gets every fragment of an event; none may log an error for it."""
     host, projector, organiser = await new_screen(), await new_screen(), await new_screen()
-    console = await enter_as_host(host, server)
-    screen = await enter_as_host(projector, server)
+    console = await site.enter(host, "host")
+    screen = await site.enter(projector, "host")
     await screen.goto(f"{server.base}/projector")
     await expect(screen.locator("#agenda-now h2")).to_have_text("Starting soon")
     await expect(screen.locator("#connection")).to_have_attribute("data-state", "open")
-    await organiser.page.goto(f"{server.base}/enter/organiser/{server.secrets['organiser_token']}")
-    await expect(organiser.page.locator("#connection")).to_have_text("Live")
+    await site.enter(organiser, "organiser")
 
     attendee = await new_screen()
-    page = await join_in_browser(attendee, server, "Dan Example", "")
+    page = await site.join(attendee, "Dan Example", "")
     await expect(console.locator("#attendee-count")).to_have_text("1")
     await expect(organiser.page.locator("#attendee-count")).to_have_text("1")
     await console.get_by_role("button", name="Start the event").click()
@@ -231,4 +185,4 @@ async def test_every_live_page_follows_without_console_errors(
         await expect(where.locator(current)).to_have_text("National Review Updates")
     for where in (console, page, screen):
         await expect(where.locator("#agenda-now h2")).to_have_text("National Review Updates")
-    await assert_clean(host, projector, organiser, attendee)
+    await check.clean(host, projector, organiser, attendee)

@@ -13,10 +13,7 @@ import re
 from typing import Any
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
-
-from helpers import LiveServer
 
 pytestmark = pytest.mark.e2e
 
@@ -31,49 +28,15 @@ OFFLINE_NOISE = re.compile(
     r"|htmx-[\d.]+\.min\.js\): htmx:(sendError|afterRequest), \[object HTMLFormElement\]$"
 )
 
-axe = Axe()
 
-
-async def blocking_violations(page: Any) -> list[str]:
-    """axe-core's serious and critical violations on the page, one line per node."""
-    results = await axe.run(page)
-    found = []
-    for violation in results.response["violations"]:
-        if violation["impact"] not in ("serious", "critical"):
-            continue
-        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
-        found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} -> {targets}")
-    return found
-
-
-async def join(screen: Any, server: LiveServer, name: str, org: str) -> Any:
-    page = screen.page
-    await page.goto(f"{server.base}/join")
-    await page.get_by_label("Event code").fill(server.secrets["join_code"])
-    await page.get_by_label("Your name").fill(name)
-    await page.get_by_label("Organisation").fill(org)
-    await page.get_by_role("button", name="Join").click()
-    await expect(page).to_have_url(f"{server.base}/live")
-    await expect(page.locator("#connection")).to_have_text("Live")
-    await page.evaluate("window.__sameDocument = true")
-    return page
-
-
-async def assert_not_reloaded(*pages: Any) -> None:
-    for page in pages:
-        assert await page.evaluate("window.__sameDocument === true"), f"{page.url} reloaded"
-
-
-async def test_split_volunteer_capture_and_return(server: LiveServer, new_screen: Any) -> None:
+async def test_split_volunteer_capture_and_return(new_screen: Any, site: Any, check: Any) -> None:
     screens = [await new_screen() for _ in NAMES]
     pages = [
-        await join(screen, server, name, ORGANISATIONS[i % 2])
+        await site.join(screen, name, ORGANISATIONS[i % 2])
         for i, (screen, name) in enumerate(zip(screens, NAMES, strict=True))
     ]
     host_screen = await new_screen()
-    host = host_screen.page
-    await host.goto(f"{server.base}/enter/host/{server.secrets['host_token']}")
-    await expect(host.locator("#connection")).to_have_text("Live")
+    host = await site.enter(host_screen, "host")
     await expect(host.locator("#attendee-count")).to_have_text(str(len(NAMES)))
 
     await host.get_by_role("button", name="Start the event").click()
@@ -92,7 +55,7 @@ async def test_split_volunteer_capture_and_return(server: LiveServer, new_screen
         await expect(room).to_be_focused()
         await expect(room).to_have_attribute("data-ended", "no")
         groups.append(await heading.text_content() or "")
-    await assert_not_reloaded(*pages)
+    await check.not_reloaded(*pages)
 
     grid = host.locator("#breakout-grid")
     await expect(grid.get_by_role("heading", level=2)).to_have_text("Breakout groups (running)")
@@ -124,12 +87,11 @@ async def test_split_volunteer_capture_and_return(server: LiveServer, new_screen
 
     # Axe while in the room (a member's and the facilitator's page) and on the host's grid.
     report = {
-        "/live (member in a breakout room)": await blocking_violations(mate),
-        "/live (facilitator in a breakout room)": await blocking_violations(facilitator),
-        "/host (breakout grid)": await blocking_violations(host),
+        "/live (member in a breakout room)": await check.violations(mate),
+        "/live (facilitator in a breakout room)": await check.violations(facilitator),
+        "/host (breakout grid)": await check.violations(host),
     }
-    failing = {where: found for where, found in report.items() if found}
-    assert not failing, "\n".join(f"{w}:\n  " + "\n  ".join(f) for w, f in failing.items())
+    check.accessible(report)
 
     box_id = await box.get_attribute("id") or ""
     topic = box_id.removeprefix("capture-")
@@ -193,7 +155,6 @@ async def test_split_volunteer_capture_and_return(server: LiveServer, new_screen
         await expect(room.get_by_role("button", name="I will be the facilitator")).to_have_count(0)
     await expect(grid.get_by_role("heading", level=2)).to_have_text("Breakout groups (ended)")
     await expect(mate.locator(f"#room-t{topic}-text .response-text")).to_have_text(typed)
-    await assert_not_reloaded(*pages[1:])
+    await check.not_reloaded(*pages[1:])
 
-    problems = [p for s in [*screens, host_screen] for p in await s.console.problems()]
-    assert not problems, "\n".join(problems)
+    await check.clean(*screens, host_screen)

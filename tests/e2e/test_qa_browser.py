@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from helpers import LiveServer, Person
+from helpers import LiveServer, host_of
 
 pytestmark = pytest.mark.e2e
 
@@ -23,51 +23,26 @@ ANSWER = "Yes: the Panel publishes a schools briefing with every national review
 REPEATED_QUESTION = "Will the slides be sent round after the webinar?"
 
 
-async def join(screen: Any, server: LiveServer, name: str, org: str) -> Any:
-    page = screen.page
-    await page.goto(f"{server.base}/join")
-    await page.get_by_label("Event code").fill(server.secrets["join_code"])
-    await page.get_by_label("Your name").fill(name)
-    await page.get_by_label("Organisation").fill(org)
-    await page.get_by_role("button", name="Join").click()
-    await expect(page).to_have_url(f"{server.base}/live")
-    await expect(page.locator("#connection")).to_have_text("Live")
-    await page.evaluate("window.__sameDocument = true")
-    return page
-
-
-async def enter_as_host(screen: Any, server: LiveServer) -> Any:
-    page = screen.page
-    await page.goto(f"{server.base}/enter/host/{server.secrets['host_token']}")
-    await expect(page).to_have_url(f"{server.base}/host")
-    await expect(page.locator("#connection")).to_have_text("Live")
-    return page
-
-
-async def assert_not_reloaded(*pages: Any) -> None:
-    for page in pages:
-        assert await page.evaluate("window.__sameDocument === true"), f"{page.url} reloaded"
-
-
 async def assert_literal(text_element: Any, text: str) -> None:
     """The element shows ``text`` character for character, with no element made of it."""
     await expect(text_element).to_have_text(text)
     assert await text_element.locator("b").count() == 0, "the question's <b> became markup"
 
 
-async def test_ask_approve_vote_highlight_answer(server: LiveServer, new_screen: Any) -> None:
+async def test_ask_approve_vote_highlight_answer(
+    server: LiveServer, new_screen: Any, site: Any, check: Any
+) -> None:
     ann_screen, bob_screen, host_screen = await new_screen(), await new_screen(), await new_screen()
-    ann = await join(ann_screen, server, "Ann Asker", "Leeds Safeguarding Partnership")
-    bob = await join(bob_screen, server, "Bob Voter", "Kent Children's Services")
-    host = await enter_as_host(host_screen, server)
-    await host.evaluate("window.__sameDocument = true")
+    ann = await site.join(ann_screen, "Ann Asker", "Leeds Safeguarding Partnership")
+    bob = await site.join(bob_screen, "Bob Voter", "Kent Children's Services")
+    host = await site.enter(host_screen, "host")
 
     projector = await host_screen.context.new_page()
     projector.set_default_timeout(10_000)
     host_screen.console.watch(projector)
     await projector.goto(f"{server.base}/projector")
     await expect(projector.locator("#connection")).to_have_attribute("data-state", "open")
-    await projector.evaluate("window.__sameDocument = true")
+    await check.mark_document(projector)
 
     # The host asks for questions to be reviewed; attendees are told so.
     await host.get_by_role("button", name="Review before publishing").click()
@@ -160,9 +135,8 @@ async def test_ask_approve_vote_highlight_answer(server: LiveServer, new_screen:
     await expect(pending).to_have_count(1)
     await expect(pending.first.locator(".q-text")).to_have_text(REPEATED_QUESTION)
 
-    staff = Person(server.base)
+    staff = await host_of(server)
     try:
-        await staff.enter("host", server.secrets["host_token"])
         response = await staff.http.get("/api/qa/questions")
         assert response.status_code == 200, response.text
         texts = [q["text"] for q in response.json()["questions"]]
@@ -172,7 +146,5 @@ async def test_ask_approve_vote_highlight_answer(server: LiveServer, new_screen:
     await expect(mine).to_have_count(2)
     await expect(pending).to_have_count(1)
 
-    await assert_not_reloaded(ann, bob, host, projector)
-    screens = (ann_screen, bob_screen, host_screen)
-    problems = [p for s in screens for p in await s.console.problems()]
-    assert not problems, "\n".join(problems)
+    await check.not_reloaded(ann, bob, host, projector)
+    await check.clean(ann_screen, bob_screen, host_screen)

@@ -20,11 +20,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from openpyxl import load_workbook
 from playwright.async_api import expect
 
-from helpers import LiveServer, Person
+from helpers import LiveServer, host_of
 
 pytestmark = pytest.mark.e2e
 
@@ -90,30 +89,8 @@ REFUSED_SUBMIT = re.compile(
     r" \[object HTMLButtonElement\]$"
 )
 
-axe = Axe()
-
-
-async def blocking_violations(page: Any) -> list[str]:
-    """axe-core's serious and critical violations on the page, one line per node."""
-    results = await axe.run(page)
-    found = []
-    for violation in results.response["violations"]:
-        if violation["impact"] not in ("serious", "critical"):
-            continue
-        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
-        found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} -> {targets}")
-    return found
-
-
-async def join(screen: Any, server: LiveServer, name: str) -> Any:
-    page = screen.page
-    await page.goto(f"{server.base}/join")
-    await page.get_by_label("Event code").fill(server.secrets["join_code"])
-    await page.get_by_label("Your name").fill(name)
-    await page.get_by_label("Organisation").fill("Leeds Safeguarding Partnership")
-    await page.get_by_role("button", name="Join").click()
-    await expect(page).to_have_url(f"{server.base}/live")
-    return page
+#: The organisation every attendee gives on the join form.
+ORGANISATION = "Leeds Safeguarding Partnership"
 
 
 def autosave_with(*codes: str) -> Any:
@@ -142,16 +119,15 @@ async def answer(page: Any, codes: tuple[str, ...], steps: list[Callable[[], Any
 
 
 async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
-    server: LiveServer, new_screen: Any
+    server: LiveServer, new_screen: Any, site: Any, check: Any
 ) -> None:
     base = server.base
     screens = {a.name: await new_screen() for a in ATTENDEES}
-    pages = {a.name: await join(screens[a.name], server, a.name) for a in ATTENDEES}
+    pages = {a.name: await site.join(screens[a.name], a.name, ORGANISATION) for a in ATTENDEES}
     organiser_screen = await new_screen()
     report: dict[str, list[str]] = {}
 
-    host = Person(base)
-    await host.enter("host", server.secrets["host_token"])
+    host = await host_of(server)
     assert (await host.act("agenda.start")).status_code == 200
     assert (await host.act("agenda.jump", item_id="closing-remarks")).status_code == 200
     await host.close()
@@ -168,7 +144,7 @@ async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
         comment = form.get_by_label(COMMENTS)
         submit = form.get_by_role("button", name="Submit my answers")
         if a.name == FORGETFUL:
-            report["/survey"] = await blocking_violations(page)
+            report["/survey"] = await check.violations(page)
             await answer(
                 page,
                 ("most_useful_sessions", "role"),
@@ -181,7 +157,7 @@ async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
             await expect(page.locator("#flash")).to_have_text(MISSING)
             await expect(page.locator("#flash")).to_have_attribute("data-kind", "error")
             await expect(page.locator("#survey-state")).to_have_text("Saved.")
-            report["/survey (required answer missing)"] = await blocking_violations(page)
+            report["/survey (required answer missing)"] = await check.violations(page)
             await answer(
                 page, ("overall", "comments"), [partial(comment.fill, a.comment), overall.check]
             )
@@ -210,9 +186,7 @@ async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
     await expect(ann.get_by_label(COMMENTS)).to_have_value(ATTENDEES[0].comment)
 
     # The organiser reads the results.
-    page = organiser_screen.page
-    await page.goto(f"{base}/enter/organiser/{server.secrets['organiser_token']}")
-    await expect(page).to_have_url(f"{base}/organiser")
+    page = await site.enter(organiser_screen, "organiser")
     await page.goto(f"{base}/results")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Survey results")
     await expect(page.locator("main")).to_contain_text("3 responses (3 submitted)")
@@ -252,7 +226,7 @@ async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
     await expect(comments).to_have_text([a.comment for a in ATTENDEES])
     assert await page.locator("main b").count() == 0, "a typed <b> became markup"
     await expect(page.locator(".group-results summary")).to_have_text(["No group"])
-    report["/results"] = await blocking_violations(page)
+    report["/results"] = await check.violations(page)
 
     # ... and downloads the responses through the page's link.
     async with page.expect_download() as started:
@@ -293,22 +267,13 @@ async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
     codebook = [row[0] for row in book["Codebook"].iter_rows(min_row=2, values_only=True)]
     assert codebook[0] == "overall"
 
-    failing = {label: found for label, found in report.items() if found}
-    assert not failing, "\n".join(
-        f"{label}:\n  " + "\n  ".join(found) for label, found in failing.items()
-    )
+    check.accessible(report)
 
     def refused_submit(error: str) -> bool:
         return error.startswith(f"console.error at {base}/survey (") and bool(
             REFUSED_SUBMIT.search(error)
         )
 
-    problems = [
-        p
-        for name, screen in screens.items()
-        for p in await screen.console.problems(
-            refused_submit if name == FORGETFUL else lambda _: False
-        )
-    ]
-    problems += await organiser_screen.console.problems()
-    assert not problems, "\n".join(problems)
+    await check.clean(screens[FORGETFUL], allowed=refused_submit)
+    others = [screen for name, screen in screens.items() if name != FORGETFUL]
+    await check.clean(*others, organiser_screen)

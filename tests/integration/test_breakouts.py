@@ -11,17 +11,11 @@ from typing import Any
 
 import pytest
 
-from helpers import LiveServer, Person, Socket
+from helpers import LiveServer, Person, Socket, host_of
 
 pytestmark = pytest.mark.integration
 
 ORGS = ["Leeds SP", "West Yorkshire Police", "NHS Trust", "Kirklees SP"]
-
-
-async def host_of(server: LiveServer) -> Person:
-    host = Person(server.base)
-    await host.enter("host", server.secrets["host_token"])
-    return host
 
 
 async def join_all(server: LiveServer, count: int) -> list[tuple[Person, Socket, str]]:

@@ -9,21 +9,9 @@ from typing import Any
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from helpers import LiveServer, Person
+from helpers import LiveServer, Person, attendee_of, host_of
 
 pytestmark = pytest.mark.integration
-
-
-async def host_of(server: LiveServer) -> Person:
-    host = Person(server.base)
-    await host.enter("host", server.secrets["host_token"])
-    return host
-
-
-async def attendee_of(server: LiveServer, name: str, org: str = "") -> Person:
-    person = Person(server.base)
-    await person.join(server.secrets["join_code"], name, org)
-    return person
 
 
 def is_state(current: str | None) -> Any:

@@ -12,25 +12,13 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from helpers import LiveServer, Person, Socket
+from helpers import LiveServer, Person, Socket, attendee_of, host_of
 
 pytestmark = pytest.mark.integration
 
 
 def key() -> str:
     return uuid.uuid4().hex
-
-
-async def host_of(server: LiveServer) -> Person:
-    host = Person(server.base)
-    await host.enter("host", server.secrets["host_token"])
-    return host
-
-
-async def attendee_of(server: LiveServer, name: str, org: str = "") -> Person:
-    person = Person(server.base)
-    await person.join(server.secrets["join_code"], name, org)
-    return person
 
 
 async def live(person: Person) -> Socket:

@@ -11,21 +11,13 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from helpers import LiveServer, Person
+from helpers import LiveServer, Person, attendee_of, host_of
 
 pytestmark = pytest.mark.integration
 
 
-async def host_of(server: LiveServer) -> Person:
-    host = Person(server.base)
-    await host.enter("host", server.secrets["host_token"])
-    return host
-
-
 async def attendee(server: LiveServer, name: str) -> Person:
-    person = Person(server.base)
-    await person.join(server.secrets["join_code"], name, "Org")
-    return person
+    return await attendee_of(server, name, "Org")
 
 
 def rows(server: LiveServer, sql: str) -> list[tuple[Any, ...]]:

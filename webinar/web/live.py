@@ -76,7 +76,9 @@ class _Connection:
             if early is not None:
                 await self._handle(early)
             sender = asyncio.create_task(self._drain(client))
-            await self._receive_loop(sender)
+            # Receive in this coroutine; only sending has a task of its own (one task less
+            # per connection). A dropped client's sender closes the socket, which ends this.
+            await self._receive_forever()
         except WebSocketDisconnect:
             pass
         finally:
@@ -94,6 +96,8 @@ class _Connection:
             text = await asyncio.wait_for(self.ws.receive_text(), RESUME_TIMEOUT)
         except TimeoutError:
             return None, None
+        except KeyError:  # a binary frame: receive_text finds no "text"
+            return None, "Messages must be JSON text."
         message = _parse(text)
         if isinstance(message, str) or message.get("type") != "resume":
             return None, message  # start fresh, then handle it like any other message
@@ -141,15 +145,6 @@ class _Connection:
                 continue
             await self._send(wire)
             self.sent_upto = seq
-
-    async def _receive_loop(self, sender: asyncio.Task[None]) -> None:
-        receiver = asyncio.ensure_future(self._receive_forever())
-        done, _ = await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (receiver, sender):
-            if task not in done:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
 
     async def _receive_forever(self) -> None:
         while True:

@@ -227,7 +227,9 @@ async def results_group(request: Request) -> Response:
     if participant is None or participant.role not in ("host", "organiser"):
         return forbidden(request, participant)
     wanted = request.query_params.get("group", "")
-    number = None if wanted == "none" else int(wanted) if wanted.isdigit() else -1
+    # isascii: str.isdigit() also accepts digits int() refuses, like "²".
+    whole = wanted.isascii() and wanted.isdigit()
+    number = None if wanted == "none" else int(wanted) if whole else -1
     results = await services_of(request).survey.results()
     group = next((g for g in results["groups"] if g.group == number), None)
     if group is None or group.suppressed:
