@@ -296,3 +296,33 @@ async def test_code_guessing_is_slowed_down(server: LiveServer) -> None:
     assert bad_links == [429, 429]
     assert await server.services.access.attendee_count() == 0
     await guesser.close()
+
+
+async def test_leaving_ends_the_session_on_the_server(server: LiveServer) -> None:
+    ann = await attendee_of(server, "Ann")
+    cookie = ann.cookie_header()
+
+    left = await ann.http.post("/leave", data={"csrf_token": ann.csrf})
+    copied = Person(server.base)
+    copied.http.headers["Cookie"] = cookie
+    after = await copied.http.get("/api/session")
+
+    assert left.status_code == 303
+    assert after.json()["participant"] is None
+    await ann.close()
+    await copied.close()
+
+
+async def test_unknown_api_addresses_answer_in_json(server: LiveServer) -> None:
+    visitor = Person(server.base)
+
+    missing = await visitor.http.get("/api/a/b/c")
+    wrong_method = await visitor.http.get("/api/agenda/next")
+
+    assert (missing.status_code, missing.json()["error"]["message"]) == (
+        404,
+        "There is nothing at this address.",
+    )
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["message"] == "This address does not take that method."
+    await visitor.close()

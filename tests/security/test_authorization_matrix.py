@@ -217,7 +217,14 @@ async def enter_link(cast: Any, role: str, person: Person) -> tuple[int, str]:
 
 
 async def leave(cast: Any, role: str, person: Person) -> tuple[int, str]:
-    twin = clone(person)
+    # Leaving ends the session on the server, so leave with a fresh session of the same
+    # role rather than a copy of the one the other checks go on using.
+    secrets = cast.server.secrets
+    twin = Person(person.base)
+    if role in ("attendee", "facilitator"):
+        await twin.join(secrets["join_code"], f"Leaver {role}")
+    elif role in ("host", "organiser"):
+        await twin.enter(role, secrets[f"{role}_token"])
     try:
         token = await csrf_of(twin)
         response = await twin.http.post("/leave", data={"csrf_token": token})

@@ -177,6 +177,16 @@ class AccessService:
         self._sessions[session_id] = participant
         return participant
 
+    async def end_session(self, session_id: str) -> None:
+        """Forget a session, so a copied cookie stops working after "Leave"."""
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            await repo.delete_session(tx, session_id)
+            return None, []
+
+        await self.live.commit(work)
+        self._sessions.pop(session_id, None)
+
     async def attendee_count(self) -> int:
         return await repo.count_participants(self.live.db, "attendee")
 

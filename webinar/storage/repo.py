@@ -93,6 +93,10 @@ async def create_session(
     )
 
 
+async def delete_session(tx: aiosqlite.Connection, session_id: str) -> None:
+    await tx.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+
 async def find_participant_by_role(db: Database, role: str) -> ParticipantRow | None:
     row = await db.fetchone(
         "SELECT * FROM participants WHERE role = ? ORDER BY created_at LIMIT 1", (role,)

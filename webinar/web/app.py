@@ -58,6 +58,19 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+async def not_found(request: Request, exc: Exception) -> Response:
+    """404 and 405: JSON for the API (as documented), plain text elsewhere."""
+    status = getattr(exc, "status_code", 404)
+    message = (
+        "There is nothing at this address."
+        if status == 404
+        else "This address does not take that method."
+    )
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": {"message": message}}, status_code=status)
+    return PlainTextResponse(message, status_code=status)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     """A bug, not the user's fault: say so plainly, never with a traceback."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -131,7 +144,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={500: server_error},
+        exception_handlers={404: not_found, 405: not_found, 500: server_error},
     )
     app.state.env = env
     app.state.encoder = encoder

@@ -117,6 +117,9 @@ async def leave(request: Request) -> Response:
     token = form.get(CSRF_FIELD)
     if participant is not None and not csrf_ok(request, token if isinstance(token, str) else None):
         return forbidden(request, participant)
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        await services_of(request).access.end_session(session_id)
     request.session.clear()
     return RedirectResponse("/join", status_code=303)
 
