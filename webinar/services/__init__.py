@@ -79,4 +79,5 @@ async def stop(services: Services) -> None:
     await services.breakouts.stop()
     await services.qa.stop()
     await services.clock_service.stop_ticker()
+    await services.live.flush()
     await services.db.close()
