@@ -80,6 +80,7 @@ class LiveServer(Loopback):
             port=self.port,
             log_level="warning",
             ws_max_size=64 * 1024,
+            ws_per_message_deflate=False,
             lifespan="on",
         )
         self._server = uvicorn.Server(config)

@@ -117,6 +117,7 @@ def serve(
         base_url=base_url,
         allowed_origins=allowed_origins,
         https_only=https_only,
+        tune_gc=True,
     )
     app = create_app(settings)
     shown = links(settings)
@@ -134,6 +135,9 @@ def serve(
         port=port,
         log_level="info",
         ws_max_size=WS_MAX_SIZE,
+        # Per-message compression doubles memory per connection and compresses every
+        # event once per client; events are small. Off.
+        ws_per_message_deflate=False,
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
     )

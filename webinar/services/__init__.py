@@ -64,9 +64,9 @@ async def open_services(
     await breakouts.load()
     survey = SurveyService(agenda, live, agenda_service, qa_service, breakouts)
     await survey.load()
-    return Services(
-        agenda, live, AccessService(live, meta), agenda_service, qa_service, breakouts, survey
-    )
+    access = AccessService(live, meta)
+    await access.load()
+    return Services(agenda, live, access, agenda_service, qa_service, breakouts, survey)
 
 
 async def start(services: Services) -> None:

@@ -93,6 +93,7 @@ class AccessService:
         }
         self._sessions: dict[str, Participant] = {}
         self.failures = RateLimiter(FAILURES_ALLOWED, FAILURE_WINDOW)
+        self._attendees = 0
 
     def check_code(self, code: str) -> bool:
         given = "".join(code.split()).upper()
@@ -152,8 +153,9 @@ class AccessService:
             await repo.create_participant(tx, row, session_id)
             events = []
             if role == "attendee":
-                count = await repo.count_participants_tx(tx, "attendee")
-                events.append(Outgoing("roster.joined", "staff", {"count": count}))
+                # Changes run one after another inside the writer: counting here is exact.
+                self._attendees += 1
+                events.append(Outgoing("roster.joined", "staff", {"count": self._attendees}))
             return None, events
 
         await self.live.commit(work)
@@ -187,8 +189,11 @@ class AccessService:
         await self.live.commit(work)
         self._sessions.pop(session_id, None)
 
+    async def load(self) -> None:
+        self._attendees = await repo.count_participants(self.live.db, "attendee")
+
     async def attendee_count(self) -> int:
-        return await repo.count_participants(self.live.db, "attendee")
+        return self._attendees
 
 
 def _role(value: str) -> Role:

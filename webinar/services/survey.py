@@ -152,32 +152,38 @@ class SurveyService:
             raise SurveyStateError("The survey has closed; answers can no longer change.")
         if participant.role != "attendee":
             raise SurveyStateError("Only attendees answer the survey.", "forbidden")
-        existing = await self.mine(key)
         answers = rules.clean_answers(survey, raw, asked_question=asked_question, final=False)
-        merged = {**(existing.answers if existing else {}), **answers}
-        for code, value in raw.items():  # an emptied answer is removed
-            if code in merged and value in ("", None, []):
-                merged.pop(code)
-        if final:
-            rules.clean_answers(survey, merged, asked_question=asked_question, final=True)
-        submitted = final or (existing.submitted if existing else False)
+        emptied = {code for code, value in raw.items() if value in ("", None, [])}
         group = self._group_of(participant)
-        session_key = key if existing is not None and key is not None else new_key()
-        hashed = key_hash(session_key)
+        # Read and write in one transaction, so concurrent saves from this session merge.
+        known = key_hash(key) if key else None
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+        async def work(
+            tx: aiosqlite.Connection, now: datetime
+        ) -> tuple[tuple[str, ResponseRow], list[Outgoing]]:
             day = now.date().isoformat()
-            if existing is not None:
-                await survey_repo.update_response(tx, hashed, merged, submitted, day)
-                return None, []
+            existing = await survey_repo.response_by_key_tx(tx, known) if known else None
+            merged = {**(existing.answers if existing else {}), **answers}
+            for code in emptied:  # an emptied answer is removed
+                merged.pop(code, None)
+            if final:
+                rules.clean_answers(survey, merged, asked_question=asked_question, final=True)
+            submitted = final or (existing.submitted if existing else False)
+            if existing is not None and key is not None:
+                await survey_repo.update_response(tx, known or "", merged, submitted, day)
+                return (
+                    key,
+                    ResponseRow(existing.id, existing.breakout_group, merged, submitted),
+                ), []
             if await survey_repo.has_responded(tx, participant.id):
                 raise SurveyStateError(
                     "You have already started the survey in another browser. Your answers "
                     "are anonymous, so they can only be changed there."
                 )
+            session_key = new_key()
             await survey_repo.insert_response(
                 tx,
-                key_hash=hashed,
+                key_hash=key_hash(session_key),
                 participant_id=None if survey.anonymous else participant.id,
                 respondent_id=participant.id,
                 breakout_group=group,
@@ -185,13 +191,12 @@ class SurveyService:
                 submitted=submitted,
                 day=day,
             )
-            return None, [Outgoing("survey.count", "staff", {"delta": 1})]
+            row = ResponseRow(0, group, merged, submitted)
+            return (session_key, row), [Outgoing("survey.count", "staff", {"delta": 1})]
 
-        await self.live.commit(work)
+        result = await self.live.commit(work)
         self._version += 1
-        row = await survey_repo.response_by_key(self.live.db, hashed)
-        assert row is not None
-        return session_key, row
+        return result
 
     def _group_of(self, participant: Participant) -> int | None:
         rnd = self.breakouts.current

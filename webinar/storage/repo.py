@@ -118,13 +118,6 @@ async def count_participants(db: Database, role: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def count_participants_tx(tx: aiosqlite.Connection, role: str) -> int:
-    """The count inside a write transaction, including rows it has added."""
-    async with tx.execute("SELECT count(*) FROM participants WHERE role = ?", (role,)) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
-
-
 async def grant(tx: aiosqlite.Connection, participant_id: str, scope: str, at: str) -> None:
     await tx.execute(
         "INSERT OR IGNORE INTO grants (participant_id, scope, granted_at) VALUES (?, ?, ?)",

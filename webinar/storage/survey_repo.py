@@ -41,6 +41,18 @@ async def response_by_key(db: Database, key_hash: str) -> ResponseRow | None:
     )
 
 
+async def response_by_key_tx(tx: aiosqlite.Connection, key_hash: str) -> ResponseRow | None:
+    """The response with this key, read inside the caller's transaction."""
+    async with tx.execute(
+        "SELECT id, breakout_group, answers, submitted FROM survey_responses WHERE key_hash = ?",
+        (key_hash,),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    return ResponseRow(row[0], row[1], json.loads(row[2]), bool(row[3]))
+
+
 async def has_responded(tx: aiosqlite.Connection, participant_id: str) -> bool:
     async with tx.execute(
         "SELECT 1 FROM survey_respondents WHERE participant_id = ?", (participant_id,)

@@ -19,6 +19,7 @@ from webinar import services as service_layer
 from webinar.domain.agenda import Agenda
 from webinar.services.live import Clock, utcnow
 from webinar.web import api, pages
+from webinar.web.gctune import GcTuner
 from webinar.web.live import live_endpoint
 from webinar.web.render import STATIC, Encoder, make_environment
 from webinar.web.security import SecurityHeadersMiddleware
@@ -40,6 +41,8 @@ class Settings:
     #: Mark cookies Secure: set when users reach the server over HTTPS.
     https_only: bool = False
     clock: Clock = field(default=utcnow)
+    #: Freeze long-lived objects so full garbage collections stay short (see gctune).
+    tune_gc: bool = False
 
 
 def links(settings: Settings) -> dict[str, str]:
@@ -94,9 +97,13 @@ def create_app(settings: Settings) -> Starlette:
         )
         app.state.services = services
         await service_layer.start(services)
+        tuner = GcTuner()
+        if settings.tune_gc:
+            tuner.start()
         try:
             yield
         finally:
+            await tuner.stop()
             await service_layer.stop(services)
 
     routes = [

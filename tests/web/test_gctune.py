@@ -1,0 +1,27 @@
+"""The garbage-collector tuner freezes long-lived objects and lets go when it stops."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import pytest
+
+from webinar.web.gctune import tune_forever
+
+
+async def test_tuner_freezes_then_unfreezes_on_stop() -> None:
+    keep = [[i] for i in range(1000)]  # long-lived objects
+    task = asyncio.create_task(tune_forever(freeze_every=0.01, collect_every=10.0))
+
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if gc.get_freeze_count() > 0:
+            break
+    frozen = gc.get_freeze_count()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert frozen > len(keep)
+    assert gc.get_freeze_count() == 0
