@@ -66,6 +66,13 @@ async def open_services(
     await survey.load()
     access = AccessService(live, meta)
     await access.load()
+    live.reloaders += [
+        agenda_service.load,
+        qa_service.load,
+        breakouts.load,
+        survey.load,
+        access.load,
+    ]
     return Services(agenda, live, access, agenda_service, qa_service, breakouts, survey)
 
 

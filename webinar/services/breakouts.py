@@ -275,7 +275,8 @@ class BreakoutService:
 
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
             self.presenting = choice
-            return None, [Outgoing("feedback.present", "all", self.present_data(rnd))]
+            # Staff only: it carries every group's responses (the projector is staff's).
+            return None, [Outgoing("feedback.present", "staff", self.present_data(rnd))]
 
         await self.live.commit(work)
         return choice
@@ -422,11 +423,7 @@ class BreakoutService:
             rnd.ended_at = now  # events below are rendered from the ended state
             return now, self._round_events(rnd, every_group=True)
 
-        try:
-            await self.live.commit(work)
-        except BaseException:
-            rnd.ended_at = None
-            raise
+        await self.live.commit(work)
 
     async def _reopen(self, rnd: RoundRow) -> None:
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
@@ -547,7 +544,7 @@ class BreakoutService:
             return group
         if group.facilitator_id is not None:
             raise BreakoutError("Your group already has a facilitator.", "conflict")
-        return await self._set_facilitator(rnd, group, participant.id)
+        return await self._set_facilitator(rnd, group, participant.id, only_if_free=True)
 
     async def assign_facilitator(self, number: int, participant_id: str | None) -> GroupRow:
         rnd = self.current
@@ -561,9 +558,18 @@ class BreakoutService:
         return await self._set_facilitator(rnd, group, participant_id)
 
     async def _set_facilitator(
-        self, rnd: RoundRow, group: GroupRow, participant_id: str | None
+        self,
+        rnd: RoundRow,
+        group: GroupRow,
+        participant_id: str | None,
+        *,
+        only_if_free: bool = False,
     ) -> GroupRow:
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+            # Checked again here: two volunteers at once must not both succeed, and a
+            # volunteer must not be replaced by the automatic pick.
+            if only_if_free and group.facilitator_id not in (None, participant_id):
+                raise BreakoutError("Your group already has a facilitator.", "conflict")
             await repo.set_facilitator(tx, rnd.id, group.number, participant_id)
             group.facilitator_id = participant_id
             return None, [
@@ -571,12 +577,7 @@ class BreakoutService:
                 Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
             ]
 
-        previous = group.facilitator_id
-        try:
-            await self.live.commit(work)
-        except BaseException:
-            group.facilitator_id = previous
-            raise
+        await self.live.commit(work)
         return group
 
     async def capture(self, participant: Participant, number: int, topic: int, text: str) -> int:
@@ -615,15 +616,7 @@ class BreakoutService:
                 events.append(Outgoing("breakout.grid", "staff", self.grid_data(rnd)))
             return version, events
 
-        previous = rnd.responses.get((number, topic))
-        try:
-            return await self.live.commit(work)
-        except BaseException:
-            if previous is None:
-                rnd.responses.pop((number, topic), None)
-            else:
-                rnd.responses[(number, topic)] = previous
-            raise
+        return await self.live.commit(work)
 
     async def add_point(
         self, participant: Participant, number: int, topic: int, text: str, key: str
@@ -765,7 +758,8 @@ class BreakoutService:
                     here = [m for m in group.members if m in present] or group.members
                     chosen = breakout.pick_facilitator(here, rnd.seed, group.number)
                     if chosen is not None:
-                        await self._set_facilitator(rnd, group, chosen)
+                        with contextlib.suppress(BreakoutError):  # someone volunteered first
+                            await self._set_facilitator(rnd, group, chosen, only_if_free=True)
         for group in list(rnd.groups.values()):
             fid = group.facilitator_id
             if fid is None or fid in present:

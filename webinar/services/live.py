@@ -8,6 +8,7 @@ lock spans both steps, so events reach the hub in sequence order.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ from webinar.storage import repo
 from webinar.storage.db import Database
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -47,7 +50,7 @@ Work = Callable[[aiosqlite.Connection, datetime], Awaitable[tuple[Any, list[Outg
 @dataclass(slots=True)
 class _Pending:
     work: Work
-    after_commit: Callable[[Any], None] | None
+    apply: Callable[[Any], None] | None
     done: asyncio.Future[Any]
 
 
@@ -56,8 +59,9 @@ class Live:
 
     Group commit: changes that arrive while a transaction is being written wait for it,
     then go together into the next one, each inside its own SAVEPOINT (so one refused
-    change rolls back alone). With ``synchronous=FULL`` every COMMIT is an fsync; sharing it
-    lets a burst of votes and questions cost a few fsyncs a second instead of one each.
+    change rolls back alone), applied to memory in order as they are written. With
+    ``synchronous=FULL`` every COMMIT is an fsync; sharing it lets a burst of votes and
+    questions cost a few fsyncs a second instead of one each.
     Each change is still acknowledged only after the COMMIT that holds it.
     """
 
@@ -72,6 +76,8 @@ class Live:
         self._writer: asyncio.Task[None] | None = None
         self.commits = 0
         self.changes = 0
+        #: Called when a COMMIT fails, to bring in-memory state back to the database's.
+        self.reloaders: list[Callable[[], Awaitable[None]]] = []
 
     async def load_ring(self, size: int) -> None:
         rows = await repo.recent_events(self.db, size)
@@ -81,18 +87,22 @@ class Live:
     async def commit(
         self,
         work: Callable[[aiosqlite.Connection, datetime], Awaitable[tuple[T, list[Outgoing]]]],
-        after_commit: Callable[[T], None] | None = None,
+        apply: Callable[[T], None] | None = None,
     ) -> T:
         """Run ``work(tx, now)`` in a transaction, then publish the events it returned.
 
-        ``work`` returns its result and the events to append. ``after_commit`` runs after
-        COMMIT and before publishing (to update in-memory state, so a snapshot taken at
-        the new sequence number already shows the change). An exception from ``work``
-        rolls back that change alone and is raised here; nothing of it is published.
+        ``work`` returns its result and the events to append. ``apply`` updates the
+        services' in-memory state with the result; it runs as soon as the change is
+        written, inside the transaction, so that the next change of the same batch builds
+        on it (work functions compute from in-memory state). The events are published only
+        after COMMIT, and the caller hears of success only then. If the COMMIT fails, the
+        services reload their state from the database (``reloaders``).
+
+        An exception from ``work`` rolls back that change alone and is raised here.
         A caller that stops waiting does not stop its change: it is written or refused.
         """
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(work, after_commit, done))
+        self._queue.append(_Pending(work, apply, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all(), name="group-commit")
         return await asyncio.shield(done)
@@ -121,6 +131,8 @@ class Live:
                         for out in outgoing:
                             seq = await repo.append_event(tx, at, out.type, out.audience, out.data)
                             events.append(Event(seq, out.type, out.audience, out.data, at))
+                        if pending.apply is not None:
+                            pending.apply(result)
                     except Exception as exc:  # refused: this change alone is undone
                         await tx.execute("ROLLBACK TO change")
                         await tx.execute("RELEASE change")
@@ -129,24 +141,27 @@ class Live:
                     await tx.execute("RELEASE change")
                     outcomes.append((pending, result, events, None))
         except Exception as exc:  # the COMMIT itself failed: nothing of the batch holds
+            log.exception("a commit failed; reloading state from the database")
             for pending in batch:
                 if not pending.done.done():
                     pending.done.set_exception(exc)
+            for reload in self.reloaders:
+                try:
+                    await reload()
+                except Exception:
+                    log.exception("reload after a failed commit failed")
             return
         self.commits += 1
         self.changes += len(batch)
         for pending, result, events, error in outcomes:
-            if error is None and pending.after_commit is not None:
-                try:
-                    pending.after_commit(result)
-                except Exception as exc:  # a bug: report it to that caller
-                    error = exc
-            if error is None:
+            try:
                 for event in events:
                     self.hub.publish(event)
-            if pending.done.done():
-                continue
-            if error is not None:
-                pending.done.set_exception(error)
-            else:
-                pending.done.set_result(result)
+            except Exception:  # a bug in encoding: the change holds; screens resync
+                log.exception("publishing an event failed")
+            finally:
+                if not pending.done.done():
+                    if error is not None:
+                        pending.done.set_exception(error)
+                    else:
+                        pending.done.set_result(result)

@@ -1,7 +1,9 @@
 """The Q&A forum service: ask, vote, reply, moderate, answer; live and exactly once.
 
 Questions and replies are cached in memory (an event has a few thousand at most) and
-written through to the database; the cache changes only after COMMIT.
+written through to the database. Each change is computed from the cache inside its
+transaction and applied to the cache as it is written (see ``Live.commit``), so changes
+in one batch build on each other; screens hear of it only after COMMIT.
 
 Exactly once: every question and reply carries a client-generated key; its hash is
 unique in the database, so a retried submit returns the first result instead of
@@ -297,8 +299,8 @@ class QAService:
             raise QAError("That question is not open for replies.", "not_found")
         clean = qa.clean_text(text, limit=qa.REPLY_MAX, what="reply")
         self._limit("reply", participant)
-        if is_answer:
-            question = qa.mark_answered(
+        if is_answer:  # refuse at once if it cannot be answered
+            qa.mark_answered(
                 qa.approve(question) if question.state == "pending" else question, "written"
             )
         anonymous = anonymous and participant.role not in STAFF
@@ -324,11 +326,14 @@ class QAService:
                 at=iso(now),
             )
             reply = Reply(rid, question_id, name or "", participant.role, clean, is_answer, now)
-            before = self.questions[question_id]
+            before = self.questions[question_id]  # as it is now, within the batch
+            after = before
             if is_answer:
-                await qa_repo.update_question(tx, question, iso(now))
+                after = qa.mark_answered(
+                    qa.approve(before) if before.state == "pending" else before, "written"
+                )
+                await qa_repo.update_question(tx, after, iso(now))
             counters = await qa_repo.counters(tx)
-            after = question if is_answer else before
             return (reply, after), self._events(before, after, counters, reply)
 
         def adopt(result: tuple[Reply, Question | None]) -> None:
@@ -362,13 +367,13 @@ class QAService:
         return await self._change(question_id, operations[op])
 
     async def merge(self, duplicate_id: int, into_id: int) -> Question:
-        duplicate = self._get(duplicate_id)
-        into = self._get(into_id, field="into")
-        merged = qa.merge(duplicate, into)
+        qa.merge(self._get(duplicate_id), self._get(into_id, field="into"))  # refuse at once
 
         async def work(
             tx: aiosqlite.Connection, now: datetime
         ) -> tuple[list[tuple[Question, bool]], list[Outgoing]]:
+            duplicate = self._get(duplicate_id)  # as it is now, within the batch
+            merged = qa.merge(duplicate, self._get(into_id, field="into"))
             await qa_repo.update_question(tx, merged, iso(now))
             count = await qa_repo.move_votes(tx, duplicate_id, into_id)
             target = replace(self.questions[into_id], votes=count)
@@ -391,13 +396,14 @@ class QAService:
             raise QAError("Both must be Q&A items of this agenda.", "not_found")
         if self.agenda.index_of(to_item) <= self.agenda.index_of(from_item):
             raise QAError("Questions can only be carried over to a later Q&A item.")
-        moving = [
-            replace(q, item_id=to_item) for q in qa.carry_over(self.questions.values(), from_item)
-        ]
 
         async def work(
             tx: aiosqlite.Connection, now: datetime
         ) -> tuple[list[tuple[Question, bool]], list[Outgoing]]:
+            moving = [
+                replace(q, item_id=to_item)
+                for q in qa.carry_over(self.questions.values(), from_item)
+            ]
             events: list[Outgoing] = []
             counters = await qa_repo.counters(tx)
             for q in moving:
@@ -409,8 +415,8 @@ class QAService:
             for change in changes:
                 self._adopt_question(change)
 
-        await self.live.commit(work, adopt)
-        return len(moving)
+        moved: list[tuple[Question, bool]] = await self.live.commit(work, adopt)
+        return len(moved)
 
     async def configure(self, *, open: bool | None = None, moderation: bool | None = None) -> None:
         new = replace(
@@ -443,19 +449,22 @@ class QAService:
         return question
 
     async def _change(self, question_id: int, change: Callable[[Question], Question]) -> Question:
-        before = self._get(question_id)
-        after = change(before)
-        unhighlight: list[Question] = []
-        if after.highlighted and not before.highlighted:
-            unhighlight = [
-                replace(q, highlighted=False)
-                for q in self.questions.values()
-                if q.highlighted and q.id != question_id
-            ]
+        change(self._get(question_id))  # refuse at once, with the reason, if it cannot apply
 
         async def work(
             tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[list[tuple[Question, bool]], list[Outgoing]]:
+        ) -> tuple[tuple[list[tuple[Question, bool]], Question], list[Outgoing]]:
+            # Computed again from the state as it is now: an earlier change in the same
+            # batch (a vote, another moderation) has been applied already.
+            before = self._get(question_id)
+            after = change(before)
+            unhighlight: list[Question] = []
+            if after.highlighted and not before.highlighted:
+                unhighlight = [
+                    replace(q, highlighted=False)
+                    for q in self.questions.values()
+                    if q.highlighted and q.id != question_id
+                ]
             for q in unhighlight:
                 await qa_repo.update_question(tx, q, iso(now))
             await qa_repo.update_question(tx, after, iso(now))
@@ -464,13 +473,13 @@ class QAService:
             for q in unhighlight:
                 events += self._events(self.questions[q.id], q, counters)
             events += self._events(before, after, counters)
-            return [(q, True) for q in [*unhighlight, after]], events
+            return ([(q, True) for q in [*unhighlight, after]], after), events
 
-        def adopt(changes: list[tuple[Question, bool]]) -> None:
-            for item in changes:
+        def adopt(result: tuple[list[tuple[Question, bool]], Question]) -> None:
+            for item in result[0]:
                 self._adopt_question(item)
 
-        await self.live.commit(work, adopt)
+        _, after = await self.live.commit(work, adopt)
         return after
 
     def _adopt_question(self, result: tuple[Question, bool]) -> None:

@@ -109,12 +109,7 @@ class SurveyService:
             self.override = value
             return None, [Outgoing("survey.state", "all", self.state(now))]
 
-        previous = self.override
-        try:
-            await self.live.commit(work)
-        except BaseException:
-            self.override = previous
-            raise
+        await self.live.commit(work)
         return self.state()
 
     # -- responding ---------------------------------------------------------------------------

@@ -108,7 +108,12 @@ class Database:
                 await conn.execute("ROLLBACK")
                 raise
             else:
-                await conn.execute("COMMIT")
+                try:
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:  # never leave the writer inside a transaction
+                        await conn.execute("ROLLBACK")
+                    raise
 
     async def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         async with self.reader.execute(sql, params) as cursor:
