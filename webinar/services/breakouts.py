@@ -329,6 +329,7 @@ class BreakoutService:
 
     async def reconcile(self) -> None:
         """Open or end a round so that it matches the agenda's current item."""
+        started = False
         async with self._lock:
             status = self.agenda_service.status()
             item = status.current if status.phase in ("running", "paused") else None
@@ -341,8 +342,24 @@ class BreakoutService:
                 if rnd is not None and rnd.ended_at is None:
                     await self._end(rnd)
                 await self._start(item)
+                started = True
             elif rnd is not None and rnd.ended_at is None:
                 await self._end(rnd)
+        if started:
+            await self._sweep()
+
+    async def _sweep(self) -> None:
+        """Put attendees who connected while the groups were being made into groups."""
+        rnd = self.open_round()
+        if rnd is None:
+            return
+        grouped = {m for g in rnd.groups.values() for m in g.members}
+        waiting = [p for p in sorted(self.connected()) if p not in grouped]
+        ids = await repo.attendees(self.live.db, waiting)
+        names = await repo.names_of(self.live.db, ids)
+        for pid in ids:
+            name, organisation = names.get(pid, ("", ""))
+            await self.ensure_member(Participant(pid, "attendee", name, organisation))
 
     async def _start(self, item: Item) -> None:
         settings = item.breakout
