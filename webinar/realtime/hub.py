@@ -45,27 +45,70 @@ class _Entry:
     wires: dict[str, str | None] = field(default_factory=dict)
 
 
+class Mailbox:
+    """A bounded FIFO for one client: a deque and at most one waiting future.
+
+    Lighter than ``asyncio.Queue`` (which keeps three deques and more per instance): with
+    thousands of screens connected, every kilobyte per client counts.
+    """
+
+    __slots__ = ("_items", "_limit", "_waiter")
+
+    def __init__(self, limit: int) -> None:
+        self._items: deque[tuple[int, str] | None] = deque()
+        self._limit = limit
+        self._waiter: asyncio.Future[None] | None = None
+
+    def full(self) -> bool:
+        return len(self._items) >= self._limit
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def put_nowait(self, item: tuple[int, str] | None) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def get_nowait(self) -> tuple[int, str] | None:
+        return self._items.popleft()
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    async def get(self) -> tuple[int, str] | None:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+
 class Client:
-    """One connected screen: the audiences it may see, its format and its queue."""
+    """One connected screen: the audiences it may see, its format and its mailbox."""
+
+    __slots__ = ("audiences", "dropped", "fmt", "owner", "queue")
 
     def __init__(
         self, audiences: frozenset[str], fmt: str, queue_size: int, owner: str = ""
     ) -> None:
         self.audiences = audiences | {EVERYONE}
-        self.owner = owner
         self.fmt = fmt
-        self.queue: asyncio.Queue[tuple[int, str] | None] = asyncio.Queue(queue_size)
+        self.owner = owner
+        self.queue = Mailbox(queue_size)
         self.dropped = False
 
     def offer(self, seq: int, wire: str) -> bool:
         """Queue a message without waiting; False (and the client is dropped) when full."""
         if self.dropped:
             return False
-        try:
-            self.queue.put_nowait((seq, wire))
-        except asyncio.QueueFull:
+        if self.queue.full():
             self.drop()
             return False
+        self.queue.put_nowait((seq, wire))
         return True
 
     def drop(self) -> None:
@@ -73,13 +116,8 @@ class Client:
         if self.dropped:
             return
         self.dropped = True
-        # Make room for the sentinel so the sender wakes up even on a full queue.
-        while True:
-            try:
-                self.queue.put_nowait(None)
-                return
-            except asyncio.QueueFull:
-                self.queue.get_nowait()
+        self.queue.clear()  # nothing more will be sent: free the backlog now
+        self.queue.put_nowait(None)
 
 
 class Hub:

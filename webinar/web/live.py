@@ -50,6 +50,8 @@ async def live_endpoint(ws: WebSocket) -> None:
 
 
 class _Connection:
+    __slots__ = ("encoder", "fmt", "own", "participant", "send_lock", "sent_upto", "services", "ws")
+
     def __init__(self, ws: WebSocket, participant: Participant, fmt: str) -> None:
         self.ws = ws
         self.participant = participant
@@ -58,6 +60,7 @@ class _Connection:
         self.encoder: Encoder = ws.app.state.encoder
         self.send_lock = asyncio.Lock()
         self.sent_upto = 0
+        self.own: list[int] = []
 
     async def run(self) -> None:
         hub = self.services.hub
