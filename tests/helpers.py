@@ -197,6 +197,18 @@ class Person:
     def cookie_header(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
 
+    async def connect(
+        self, fmt: str = "json", origin: str | None = None, **options: Any
+    ) -> ClientConnection:
+        """A raw WebSocket to /ws with this person's session cookie."""
+        return await connect(
+            self.base.replace("http://", "ws://") + f"/ws?format={fmt}",
+            additional_headers={"Cookie": self.cookie_header()},
+            origin=origin or self.base,  # type: ignore[arg-type]
+            compression=None,
+            **options,
+        )
+
     async def socket(
         self,
         last_seq: int | None = None,
@@ -204,13 +216,7 @@ class Person:
         origin: str | None = None,
         resume: bool = True,
     ) -> Socket:
-        url = self.base.replace("http://", "ws://") + f"/ws?format={fmt}"
-        conn = await connect(
-            url,
-            additional_headers={"Cookie": self.cookie_header()},
-            origin=origin or self.base,  # type: ignore[arg-type]
-            compression=None,
-        )
+        conn = await self.connect(fmt, origin)
         sock = Socket(conn)
         if resume:
             await conn.send(json.dumps({"type": "resume", "last_seq": last_seq}))

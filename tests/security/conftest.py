@@ -31,7 +31,7 @@ import anyio
 import pytest
 from pydantic import BaseModel
 from starlette.routing import BaseRoute
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from helpers import LiveServer, Person
@@ -74,14 +74,7 @@ class LiveSocket:
         resume: Any = None,
         send_resume: bool = True,
     ) -> LiveSocket:
-        url = person.base.replace("http://", "ws://") + f"/ws?format={fmt}"
-        conn = await connect(
-            url,
-            additional_headers={"Cookie": person.cookie_header()},
-            origin=origin or person.base,  # type: ignore[arg-type]
-            compression=None,
-            max_size=None,
-        )
+        conn = await person.connect(fmt, origin, max_size=None)
         sock = cls(conn)
         if send_resume:
             await conn.send(json.dumps({"type": "resume", "last_seq": resume}))

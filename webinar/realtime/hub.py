@@ -136,7 +136,7 @@ class Hub:
     # -- clients -----------------------------------------------------------------------------
 
     def subscribe(self, audiences: Iterable[str], fmt: str, owner: str = "") -> Client:
-        """Register a screen; ``owner`` (a participant id) lets rights granted later reach it."""
+        """Register a screen; ``owner`` (a participant id) lets audiences added later reach it."""
         client = Client(frozenset(audiences), fmt, self._queue_size, owner)
         self._clients.add(client)
         if owner:
@@ -160,7 +160,7 @@ class Hub:
                     del self._by_audience[audience]
 
     def add_audience(self, client: Client, audience: str) -> None:
-        """Let a connected client see a further audience (a facilitator right granted)."""
+        """Let a connected client see a further audience (a breakout group, an owned question)."""
         client.audiences = client.audiences | {audience}
         self._by_audience.setdefault(audience, set()).add(client)
 
@@ -202,7 +202,8 @@ class Hub:
         entry = _Entry(event)
         self._ring.append(entry)
         self.last_seq = event.seq
-        for client in list(self._by_audience.get(event.audience, ())):
+        # No copy of the set: offering never subscribes or unsubscribes anyone.
+        for client in self._by_audience.get(event.audience, ()):
             if client.dropped:  # closing; it resumes on its next connection
                 continue
             wire = self.wire(entry, client.fmt)

@@ -49,7 +49,6 @@ class Participant:
     role: Role
     name: str
     organisation: str
-    grants: frozenset[str] = frozenset()
 
     @property
     def is_host(self) -> bool:
@@ -172,10 +171,7 @@ class AccessService:
         row = await repo.load_session(self.live.db, session_id)
         if row is None:
             return None
-        grants = await repo.grants_of(self.live.db, row.id)
-        participant = Participant(
-            row.id, _role(row.role), row.name or "", row.organisation or "", grants
-        )
+        participant = Participant(row.id, _role(row.role), row.name or "", row.organisation or "")
         self._sessions[session_id] = participant
         return participant
 

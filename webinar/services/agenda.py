@@ -24,7 +24,7 @@ from webinar.storage import repo
 
 log = logging.getLogger(__name__)
 
-#: Host commands: name -> (domain function, takes an argument)
+#: Host commands: name -> the domain function that applies it.
 COMMANDS: dict[str, Callable[..., RunState]] = {
     "start": clock.start,
     "next": clock.next_item,

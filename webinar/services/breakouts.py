@@ -500,43 +500,26 @@ class BreakoutService:
                 )[0]
                 new_group = True
 
-            async def work(
-                tx: aiosqlite.Connection, now: datetime
-            ) -> tuple[GroupRow, list[Outgoing]]:
+            async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
                 if new_group:
                     await repo.insert_group(tx, rnd.id, number, topics)
                 await repo.put_member(tx, rnd.id, participant.id, number, iso(now))
-                group = rnd.groups.get(number) or GroupRow(number, topics)
-                group = GroupRow(
-                    group.number,
-                    group.topics,
-                    group.facilitator_id,
-                    group.help_at,
-                    [*group.members, participant.id],
-                )
-                data = self.group_data(rnd, group)
-                grid = self._grid_with(rnd, group)
-                return group, [
-                    Outgoing("breakout.group", group_audience(rnd.id, number), data),
-                    Outgoing("breakout.grid", "staff", grid),
+                # Changed in place, as every breakout change is (see Live.commit).
+                group = rnd.groups.setdefault(number, GroupRow(number, topics))
+                group.members.append(participant.id)
+                return None, [
+                    Outgoing(
+                        "breakout.group",
+                        group_audience(rnd.id, number),
+                        self.group_data(rnd, group),
+                    ),
+                    Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
                 ]
 
-            def adopt(group: GroupRow) -> None:
-                rnd.groups[group.number] = group
+            def adopt(_: None) -> None:
                 self.live.hub.add_audience_for(participant.id, group_audience(rnd.id, number))
 
             await self.live.commit(work, adopt)
-
-    def _grid_with(self, rnd: RoundRow, group: GroupRow) -> dict[str, Any]:
-        saved = rnd.groups.get(group.number)
-        rnd.groups[group.number] = group
-        try:
-            return self.grid_data(rnd)
-        finally:
-            if saved is None:
-                del rnd.groups[group.number]
-            else:
-                rnd.groups[group.number] = saved
 
     # -- members and facilitators ---------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from webinar.storage.db import PRAGMAS
 PEOPLE = (
     "UPDATE participants SET name = NULL, organisation = NULL",
     "DELETE FROM sessions",
-    "DELETE FROM grants",
     "UPDATE questions SET author_id = NULL, author_name = NULL, author_org = NULL",
     "UPDATE replies SET author_id = NULL, author_name = NULL",
     "DELETE FROM votes",

@@ -114,11 +114,6 @@ async def settings(db: Database) -> dict[str, str]:
     return {r["key"]: r["value"] for r in rows}
 
 
-async def voter_ids(db: Database, question_id: int) -> set[str]:
-    rows = await db.fetchall("SELECT voter_id FROM votes WHERE question_id = ?", (question_id,))
-    return {r[0] for r in rows}
-
-
 async def votes_of(db: Database, voter_id: str) -> set[int]:
     rows = await db.fetchall("SELECT question_id FROM votes WHERE voter_id = ?", (voter_id,))
     return {int(r[0]) for r in rows}
@@ -133,26 +128,6 @@ async def find_by_key(tx: aiosqlite.Connection, key_hash: str) -> Question | Non
     ) as cur:
         row = await cur.fetchone()
     return question_from_row(row) if row else None
-
-
-async def get_question(tx: aiosqlite.Connection, question_id: int) -> Question | None:
-    async with tx.execute(
-        f"SELECT {QUESTION_COLUMNS} FROM questions WHERE id = ?", (question_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return question_from_row(row) if row else None
-
-
-async def author_of(tx: aiosqlite.Connection, question_id: int) -> str | None:
-    async with tx.execute("SELECT author_id FROM questions WHERE id = ?", (question_id,)) as cur:
-        row = await cur.fetchone()
-    return row[0] if row else None
-
-
-async def key_hash_of(tx: aiosqlite.Connection, question_id: int) -> str | None:
-    async with tx.execute("SELECT key_hash FROM questions WHERE id = ?", (question_id,)) as cur:
-        row = await cur.fetchone()
-    return row[0] if row else None
 
 
 async def insert_question(
@@ -206,11 +181,6 @@ async def update_question(tx: aiosqlite.Connection, question: Question, at: str)
             question.id,
         ),
     )
-
-
-async def highlighted_ids(tx: aiosqlite.Connection) -> list[int]:
-    async with tx.execute("SELECT id FROM questions WHERE highlighted = 1") as cur:
-        return [int(r[0]) for r in await cur.fetchall()]
 
 
 async def set_vote(
@@ -283,15 +253,6 @@ async def reply_by_key(tx: aiosqlite.Connection, key_hash: str) -> Reply | None:
     ) as cur:
         row = await cur.fetchone()
     return _reply(row) if row else None
-
-
-async def replies_of(tx: aiosqlite.Connection, question_id: int) -> list[Reply]:
-    async with tx.execute(
-        "SELECT id, question_id, author_name, role, text, is_answer, created_at"
-        " FROM replies WHERE question_id = ? ORDER BY id",
-        (question_id,),
-    ) as cur:
-        return [_reply(r) for r in await cur.fetchall()]
 
 
 async def counters(tx: aiosqlite.Connection) -> dict[str, int]:

@@ -62,7 +62,7 @@ async def get_meta(db: Database) -> dict[str, str]:
     return {row["key"]: row["value"] for row in await db.fetchall("SELECT key, value FROM meta")}
 
 
-# -- participants, sessions, grants ----------------------------------------------------------
+# -- participants and sessions ----------------------------------------------------------
 
 
 async def create_participant(
@@ -97,13 +97,6 @@ async def delete_session(tx: aiosqlite.Connection, session_id: str) -> None:
     await tx.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
 
-async def find_participant_by_role(db: Database, role: str) -> ParticipantRow | None:
-    row = await db.fetchone(
-        "SELECT * FROM participants WHERE role = ? ORDER BY created_at LIMIT 1", (role,)
-    )
-    return _participant(row) if row else None
-
-
 async def load_session(db: Database, session_id: str) -> ParticipantRow | None:
     """The participant a session belongs to, or None for an unknown session."""
     row = await db.fetchone(
@@ -116,24 +109,6 @@ async def load_session(db: Database, session_id: str) -> ParticipantRow | None:
 async def count_participants(db: Database, role: str) -> int:
     row = await db.fetchone("SELECT count(*) FROM participants WHERE role = ?", (role,))
     return int(row[0]) if row else 0
-
-
-async def grant(tx: aiosqlite.Connection, participant_id: str, scope: str, at: str) -> None:
-    await tx.execute(
-        "INSERT OR IGNORE INTO grants (participant_id, scope, granted_at) VALUES (?, ?, ?)",
-        (participant_id, scope, at),
-    )
-
-
-async def revoke(tx: aiosqlite.Connection, participant_id: str, scope: str) -> None:
-    await tx.execute(
-        "DELETE FROM grants WHERE participant_id = ? AND scope = ?", (participant_id, scope)
-    )
-
-
-async def grants_of(db: Database, participant_id: str) -> frozenset[str]:
-    rows = await db.fetchall("SELECT scope FROM grants WHERE participant_id = ?", (participant_id,))
-    return frozenset(row["scope"] for row in rows)
 
 
 def _participant(row: sqlite3.Row) -> ParticipantRow:

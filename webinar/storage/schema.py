@@ -26,12 +26,6 @@ MIGRATIONS: tuple[str, ...] = (
         created_at     TEXT NOT NULL
     );
     CREATE INDEX sessions_participant ON sessions(participant_id);
-    CREATE TABLE grants (
-        participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
-        scope          TEXT NOT NULL,
-        granted_at     TEXT NOT NULL,
-        PRIMARY KEY (participant_id, scope)
-    );
     CREATE TABLE run_state (
         id         INTEGER PRIMARY KEY CHECK (id = 1),
         state      TEXT NOT NULL,

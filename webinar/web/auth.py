@@ -22,9 +22,9 @@ async def current_participant(conn: HTTPConnection) -> Participant | None:
 
 
 def audiences(participant: Participant) -> set[str]:
-    """The event audiences a participant's screens receive."""
+    """The event audiences a participant's screens receive (breakout groups and owned
+    questions are added by the live endpoint)."""
     out = {"all", f"p:{participant.id}"}
     if participant.role in ("host", "organiser"):
         out.add("staff")
-    out.update(participant.grants)
     return out
