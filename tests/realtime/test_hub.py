@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webinar.realtime.hub import Event, Hub
+from webinar.realtime.hub import Client, Event, Hub
 
 pytestmark = pytest.mark.unit
 
@@ -22,11 +22,9 @@ def event(seq: int, audience: str = "all", type_: str = "x") -> Event:
     return Event(seq, type_, audience, {}, "2026-01-01T00:00:00+00:00")
 
 
-def drain(client: object) -> list[tuple[int, str] | None]:
-    out = []
-    queue = client.queue  # type: ignore[attr-defined]
-    while not queue.empty():
-        out.append(queue.get_nowait())
+def drain(client: Client) -> list[tuple[int, str]]:
+    out = list(client.queue)
+    client.queue.clear()
     return out
 
 
@@ -51,8 +49,8 @@ def test_events_reach_only_their_audience() -> None:
     hub.publish(event(2, "p:1"))
     hub.publish(event(3, "all"))
 
-    assert [item[0] for item in drain(staff) if item] == [1, 3]
-    assert [item[0] for item in drain(attendee) if item] == [2, 3]
+    assert [item[0] for item in drain(staff)] == [1, 3]
+    assert [item[0] for item in drain(attendee)] == [2, 3]
 
 
 def test_slow_client_is_dropped_without_slowing_the_others() -> None:
@@ -64,10 +62,10 @@ def test_slow_client_is_dropped_without_slowing_the_others() -> None:
     for seq in range(1, 21):
         hub.publish(event(seq))
         if seq % 4 == 0:  # the fast client keeps up; the slow one never reads
-            received += [item[0] for item in drain(fast) if item]
+            received += [item[0] for item in drain(fast)]
 
     assert slow.dropped is True
-    assert drain(slow)[-1] is None  # the sender sees the sentinel and closes with 1013
+    assert drain(slow) == []  # its backlog is freed at once; its screen closes with 1013
     assert fast.dropped is False
     assert received == list(range(1, 21))
     assert hub.dropped_clients == 1
@@ -122,3 +120,66 @@ def test_audience_added_later_reaches_every_screen_of_the_owner() -> None:
     hub.unsubscribe(phone)
     hub.unsubscribe(laptop)
     assert hub.owners() == {"bob"}
+
+
+class FakeSink:
+    """A screen that takes writes while ``idle`` and records wake-ups."""
+
+    def __init__(self) -> None:
+        self.idle = True
+        self.written: list[int] = []
+        self.wakes = 0
+
+    def write_now(self, seq: int, wire: str) -> bool:
+        if not self.idle:
+            return False
+        self.written.append(seq)
+        return True
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+
+def test_an_idle_screen_gets_events_written_at_once_with_no_queue() -> None:
+    hub = Hub(CountingEncoder())
+    sink = FakeSink()
+    client = hub.subscribe({"all"}, "json", sink=sink)
+
+    for seq in range(1, 4):
+        hub.publish(event(seq))
+
+    assert sink.written == [1, 2, 3]
+    assert not client.queue
+    assert sink.wakes == 0
+
+
+def test_a_busy_screen_queues_in_order_and_is_woken_once_per_backlog() -> None:
+    hub = Hub(CountingEncoder())
+    sink = FakeSink()
+    client = hub.subscribe({"all"}, "json", sink=sink)
+    hub.publish(event(1))
+    sink.idle = False
+
+    hub.publish(event(2))
+    hub.publish(event(3))
+    sink.idle = True  # idle again, but a backlog is waiting: nothing may overtake it
+    hub.publish(event(4))
+
+    assert sink.written == [1]
+    assert [seq for seq, _ in client.queue] == [2, 3, 4]
+    assert sink.wakes == 1
+
+
+def test_a_dropped_screen_is_woken_to_close_and_its_backlog_freed() -> None:
+    hub = Hub(CountingEncoder(), queue_size=3)
+    sink = FakeSink()
+    sink.idle = False
+    client = hub.subscribe({"all"}, "json", sink=sink)
+
+    for seq in range(1, 6):
+        hub.publish(event(seq))
+
+    assert client.dropped is True
+    assert not client.queue
+    assert sink.wakes == 2  # once for the backlog, once to close
+    assert hub.dropped_clients == 1

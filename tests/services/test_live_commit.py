@@ -45,11 +45,7 @@ async def test_concurrent_changes_share_commits_and_keep_their_order(tmp_path: P
     assert len(stored) == 200
     assert live.changes == 200
     assert live.commits < 200  # shared fsyncs
-    seqs = []
-    while not client.queue.empty():
-        item = client.queue.get_nowait()
-        assert item is not None
-        seqs.append(item[0])
+    seqs = [seq for seq, _ in client.queue]
     assert seqs == list(range(1, 201))
     await live.db.close()
 

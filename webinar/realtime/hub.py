@@ -1,10 +1,12 @@
 """The live hub: fans committed events out to connected clients.
 
 Every event has a sequence number given by the database when it was committed; the hub
-only ever sees committed events, in sequence order. Each client owns a bounded queue,
-drained by its own sender task (see the broadcast guide of the websockets docs): a client
-that cannot keep up overflows its queue and is dropped, to reconnect and resume, and never
-stalls anyone else. An event is encoded at most once per wire format, not once per client.
+only ever sees committed events, in sequence order. A screen that keeps up gets each
+event written at once, from ``publish`` itself, as ``websockets.broadcast()`` does; a
+screen whose connection cannot take more right now gets a bounded queue, drained by a
+task of its own while the backlog lasts (see the broadcast guide of the websockets docs).
+A client that overflows its queue is dropped, to reconnect and resume, and never stalls
+anyone else. An event is encoded at most once per wire format, not once per client.
 
 The hub keeps the newest events in a ring so that a client reconnecting with the last
 sequence number it saw gets exactly what it missed; older than the ring, it gets a fresh
@@ -13,11 +15,10 @@ snapshot instead.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 #: The audience every connected client belongs to.
 EVERYONE = "all"
@@ -45,79 +46,73 @@ class _Entry:
     wires: dict[str, str | None] = field(default_factory=dict)
 
 
-class Mailbox:
-    """A bounded FIFO for one client: a deque and at most one waiting future.
+class Sink(Protocol):
+    """The screen behind a client: how the hub hands it events without waiting.
 
-    Lighter than ``asyncio.Queue`` (which keeps three deques and more per instance): with
-    thousands of screens connected, every kilobyte per client counts.
+    ``write_now`` writes at once when the screen is idle (nothing queued, no write in
+    progress) and returns True; it returns False when the event must wait in the
+    client's queue. ``wake`` is called when the queue stops being empty, or when the
+    client is dropped, so that the screen starts draining it (or closes).
     """
 
-    __slots__ = ("_items", "_limit", "_waiter")
+    def write_now(self, seq: int, wire: str) -> bool: ...
 
-    def __init__(self, limit: int) -> None:
-        self._items: deque[tuple[int, str] | None] = deque()
-        self._limit = limit
-        self._waiter: asyncio.Future[None] | None = None
-
-    def full(self) -> bool:
-        return len(self._items) >= self._limit
-
-    def empty(self) -> bool:
-        return not self._items
-
-    def put_nowait(self, item: tuple[int, str] | None) -> None:
-        self._items.append(item)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def get_nowait(self) -> tuple[int, str] | None:
-        return self._items.popleft()
-
-    def clear(self) -> None:
-        self._items.clear()
-
-    async def get(self) -> tuple[int, str] | None:
-        while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._items.popleft()
+    def wake(self) -> None: ...
 
 
 class Client:
-    """One connected screen: the audiences it may see, its format and its mailbox."""
+    """One connected screen: the audiences it may see, its format and its backlog.
 
-    __slots__ = ("audiences", "dropped", "fmt", "owner", "queue")
+    Events go straight to the screen while it keeps up (no task wake-up per client per
+    event); only a screen that is behind has a queue, bounded by ``limit``. With
+    thousands of screens connected, every kilobyte and every wake-up per client counts.
+    """
+
+    __slots__ = ("audiences", "dropped", "fmt", "limit", "owner", "queue", "sink")
 
     def __init__(
-        self, audiences: frozenset[str], fmt: str, queue_size: int, owner: str = ""
+        self,
+        audiences: frozenset[str],
+        fmt: str,
+        limit: int,
+        owner: str = "",
+        sink: Sink | None = None,
     ) -> None:
         self.audiences = audiences | {EVERYONE}
         self.fmt = fmt
         self.owner = owner
-        self.queue = Mailbox(queue_size)
+        self.limit = limit
+        self.sink = sink
+        #: (seq, wire) waiting to be sent, oldest first.
+        self.queue: deque[tuple[int, str]] = deque()
         self.dropped = False
 
     def offer(self, seq: int, wire: str) -> bool:
-        """Queue a message without waiting; False (and the client is dropped) when full."""
+        """Hand over a message without waiting; False (and the client is dropped) when
+        its backlog is full."""
         if self.dropped:
             return False
-        if self.queue.full():
+        queue = self.queue
+        sink = self.sink
+        if not queue and sink is not None and sink.write_now(seq, wire):
+            return True
+        if len(queue) >= self.limit:
             self.drop()
             return False
-        self.queue.put_nowait((seq, wire))
+        queue.append((seq, wire))
+        if sink is not None and len(queue) == 1:
+            sink.wake()
         return True
 
     def drop(self) -> None:
-        """Mark the client as too slow; its sender sees ``None`` and closes the socket."""
+        """Mark the client as too slow: its backlog is freed and its screen told to close
+        (with 1013, so that it reconnects and resumes)."""
         if self.dropped:
             return
         self.dropped = True
         self.queue.clear()  # nothing more will be sent: free the backlog now
-        self.queue.put_nowait(None)
+        if self.sink is not None:
+            self.sink.wake()
 
 
 class Hub:
@@ -135,9 +130,12 @@ class Hub:
 
     # -- clients -----------------------------------------------------------------------------
 
-    def subscribe(self, audiences: Iterable[str], fmt: str, owner: str = "") -> Client:
-        """Register a screen; ``owner`` (a participant id) lets audiences added later reach it."""
-        client = Client(frozenset(audiences), fmt, self._queue_size, owner)
+    def subscribe(
+        self, audiences: Iterable[str], fmt: str, owner: str = "", sink: Sink | None = None
+    ) -> Client:
+        """Register a screen; ``owner`` (a participant id) lets audiences added later reach
+        it; ``sink`` takes its events (without one they wait in ``client.queue``)."""
+        client = Client(frozenset(audiences), fmt, self._queue_size, owner, sink)
         self._clients.add(client)
         if owner:
             self._by_owner.setdefault(owner, set()).add(client)

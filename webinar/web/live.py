@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from webinar.realtime.hub import Client
 from webinar.services.access import Participant
 from webinar.services.live import iso, utcnow
+from webinar.web import eager
 from webinar.web.actions import ActionError, perform
 from webinar.web.api import own_keys, parse_json
 from webinar.web.auth import audiences, current_participant, services_of
@@ -50,7 +51,30 @@ async def live_endpoint(ws: WebSocket) -> None:
 
 
 class _Connection:
-    __slots__ = ("encoder", "fmt", "own", "participant", "send_lock", "sent_upto", "services", "ws")
+    """One screen's socket: the hub's sink while it is live, and the action handler.
+
+    Sending has one rule: one message at a time, in order. A send in progress (a catch-up,
+    a reply, a backlog being drained, or a direct write that had to wait for the transport)
+    holds the connection ``busy``; while it is busy, or while events are queued, new
+    events queue behind it and a drain task sends them. Otherwise an event is written at
+    once from the hub's ``publish`` (no task, no wake-up).
+    """
+
+    __slots__ = (
+        "client",
+        "drainer",
+        "encoder",
+        "fmt",
+        "gone",
+        "live",
+        "own",
+        "participant",
+        "pending",
+        "send_lock",
+        "sent_upto",
+        "services",
+        "ws",
+    )
 
     def __init__(self, ws: WebSocket, participant: Participant, fmt: str) -> None:
         self.ws = ws
@@ -61,6 +85,15 @@ class _Connection:
         self.send_lock = asyncio.Lock()
         self.sent_upto = 0
         self.own: list[int] = []
+        self.client: Client | None = None
+        #: True once the catch-up is sent: from then on events may be written directly.
+        self.live = False
+        #: The socket failed under a direct write: the receive loop is about to end.
+        self.gone = False
+        #: A direct write that had to wait for the transport, finishing in a task.
+        self.pending: asyncio.Task[None] | None = None
+        #: The task draining the backlog, while there is one.
+        self.drainer: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         hub = self.services.hub
@@ -71,25 +104,80 @@ class _Connection:
             | {f"q:{qid}" for qid in self.own}
             | self.services.breakouts.audiences_for(self.participant)
         )
-        client = hub.subscribe(watch, self.fmt, owner=self.participant.id)
-        sender: asyncio.Task[None] | None = None
+        client = self.client = hub.subscribe(watch, self.fmt, owner=self.participant.id, sink=self)
         try:
             resume, early = await self._first_message()
             await self._catch_up(client, resume)
+            self.live = True
+            if client.queue or client.dropped:  # what arrived during the catch-up
+                self.wake()
             if early is not None:
                 await self._handle(early)
-            sender = asyncio.create_task(self._drain(client))
-            # Receive in this coroutine; only sending has a task of its own (one task less
-            # per connection). A dropped client's sender closes the socket, which ends this.
             await self._receive_forever()
         except WebSocketDisconnect:
             pass
         finally:
+            self.live = False
             hub.unsubscribe(client)
-            if sender is not None:
-                sender.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await sender
+            for task in (self.drainer, self.pending):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+    # -- the hub's sink ------------------------------------------------------------------------
+
+    def write_now(self, seq: int, wire: str) -> bool:
+        """Write an event at once if nothing is being sent; False to queue it instead."""
+        if not self.live or self.send_lock.locked() or self.pending is not None:
+            return False
+        if self.gone or seq <= self.sent_upto:
+            return True  # nothing to do: the socket is closing, or it was in the catch-up
+        try:
+            pending = eager.start(self.ws.send_text(wire))
+        except Exception:  # the socket is gone; the receive loop sees it and ends
+            self.gone = True
+            return True
+        self.sent_upto = seq
+        if pending is not None:  # the transport is full: the rest waits for it to drain
+            self.pending = pending
+            pending.add_done_callback(self._written)
+        return True
+
+    def _written(self, task: asyncio.Task[None]) -> None:
+        self.pending = None
+        if not task.cancelled() and task.exception() is not None:
+            self.gone = True
+        client = self.client
+        if client is not None and (client.queue or client.dropped):
+            self.wake()
+
+    def wake(self) -> None:
+        """Events are waiting (or the client was dropped): start draining, once."""
+        if self.live and self.drainer is None and self.pending is None:
+            self.drainer = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        client = self.client
+        assert client is not None
+        try:
+            while True:
+                if client.dropped:
+                    await self._close(CLOSE_TOO_SLOW)
+                    return
+                if not client.queue:
+                    return
+                seq, wire = client.queue.popleft()
+                if seq <= self.sent_upto:
+                    continue
+                await self._send(wire)
+                self.sent_upto = seq
+        except Exception:  # the socket is gone; the receive loop sees it and ends
+            self.gone = True
+        finally:
+            self.drainer = None
+
+    # -- the first messages --------------------------------------------------------------------
 
     async def _first_message(
         self,
@@ -136,18 +224,6 @@ class _Connection:
             wire = self.encoder.snapshot_html(seq, at, state, self.fmt)
         self.sent_upto = seq
         await self._send(wire)
-
-    async def _drain(self, client: Client) -> None:
-        while True:
-            item = await client.queue.get()
-            if item is None:
-                await self._close(CLOSE_TOO_SLOW)
-                return
-            seq, wire = item
-            if seq <= self.sent_upto:
-                continue
-            await self._send(wire)
-            self.sent_upto = seq
 
     async def _receive_forever(self) -> None:
         while True:
@@ -207,6 +283,8 @@ class _Connection:
 
     async def _send(self, text: str) -> None:
         async with self.send_lock:
+            if self.pending is not None:  # a direct write still waiting for the transport
+                await asyncio.wait({self.pending})
             await self.ws.send_text(text)
 
     async def _close(self, code: int) -> None:

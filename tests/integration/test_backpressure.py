@@ -1,0 +1,73 @@
+"""Screens that keep up get events written at once; one that stops reading falls behind
+without slowing anyone, is closed with 1013 and resumes exactly where it stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from helpers import LiveServer, Socket, attendee_of
+from webinar.realtime.hub import Event
+
+pytestmark = pytest.mark.integration
+
+BLOB = "x" * 8000  # big events fill socket buffers after a few hundred
+AT = "2026-08-20T10:00:00+00:00"
+
+
+async def read_until(sock: Socket, last: int) -> list[int]:
+    seqs: list[int] = []
+    while not seqs or seqs[-1] < last:
+        message = await sock.next_message(timeout=10)
+        if message.get("type") == "test.blob":
+            seqs.append(message["seq"])
+    return seqs
+
+
+async def test_a_stalled_screen_is_dropped_and_resumes_while_a_reader_gets_everything(
+    server: LiveServer,
+) -> None:
+    ann, bob = await attendee_of(server, "Ann"), await attendee_of(server, "Bob")
+    # Ann's client stops reading from the socket once one message is buffered.
+    stalled = await ann.connect(max_queue=1)
+    await stalled.send(json.dumps({"type": "resume", "last_seq": None}))
+    reader = await bob.socket()
+    await reader.wait_for(lambda m: m["type"] == "snapshot")
+    hub = server.services.hub
+    while hub.client_count < 2:  # Ann's screen has subscribed
+        await asyncio.sleep(0.01)
+
+    first = hub.last_seq + 1
+    bob_reads = asyncio.create_task(read_until(reader, first + 3999))
+    published = 0
+    while published < 4000:
+        for _ in range(10):
+            hub.publish(Event(first + published, "test.blob", "all", {"b": BLOB}, AT))
+            published += 1
+        await asyncio.sleep(0.002)  # let Bob's client read
+    assert hub.dropped_clients == 1  # Ann, never Bob
+
+    # Bob saw every event exactly once, in order, whatever path each one took.
+    assert await bob_reads == list(range(first, first + 4000))
+
+    # Ann now reads what reached her before the drop, then the close: "try again later".
+    got: list[int] = []
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            message: dict[str, Any] = json.loads(await asyncio.wait_for(stalled.recv(), 10))
+            if message["type"] == "test.blob":
+                got.append(message["seq"])
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+    assert got == list(range(first, first + len(got)))
+    assert 0 < len(got) < 4000
+
+    # She resumes from the last one she saw and gets exactly the rest.
+    again = await ann.socket(last_seq=got[-1])
+    rest = await read_until(again, first + 3999)
+    assert rest == list(range(got[-1] + 1, first + 4000))
+    for person in (ann, bob):
+        await person.close()
