@@ -183,3 +183,57 @@ def test_a_dropped_screen_is_woken_to_close_and_its_backlog_freed() -> None:
     assert not client.queue
     assert sink.wakes == 2  # once for the backlog, once to close
     assert hub.dropped_clients == 1
+
+
+class InterleavingSink(FakeSink):
+    """Records, across screens, the order in which writes happen."""
+
+    def __init__(self, name: str, log: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.name, self.log = name, log
+
+    def write_now(self, seq: int, wire: str) -> bool:
+        self.log.append((self.name, seq))
+        return super().write_now(seq, wire)
+
+
+def test_a_commit_reaches_each_screen_in_one_burst_in_order() -> None:
+    encoder = CountingEncoder()
+    hub = Hub(encoder)
+    log: list[tuple[str, int]] = []
+    staff = hub.subscribe({"staff"}, "json", sink=InterleavingSink("staff", log))
+    ann = hub.subscribe({"p:ann"}, "html", sink=InterleavingSink("ann", log))
+
+    hub.publish_all([event(1), event(2, "staff"), event(3, "p:ann"), event(4)])
+
+    assert [seq for name, seq in log if name == "staff"] == [1, 2, 4]
+    assert [seq for name, seq in log if name == "ann"] == [1, 3, 4]
+    names = [name for name, _ in log]
+    assert names in (["staff"] * 3 + ["ann"] * 3, ["ann"] * 3 + ["staff"] * 3)
+    assert sorted(encoder.calls) == [
+        (1, "html"),
+        (1, "json"),
+        (2, "json"),
+        (3, "html"),
+        (4, "html"),
+        (4, "json"),
+    ]
+    assert hub.last_seq == 4 and not staff.queue and not ann.queue
+    assert [seq for seq, _ in hub.missed(ann, 0) or []] == [1, 3, 4]
+
+
+def test_an_event_that_fails_to_encode_is_skipped_and_the_rest_delivered(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def encode(ev: Event, fmt: str) -> str | None:
+        if ev.seq == 2:
+            raise KeyError("missing field")
+        return f"{fmt}:{ev.seq}"
+
+    hub = Hub(encode)
+    client = hub.subscribe({"all"}, "json")
+
+    hub.publish_all([event(1), event(2), event(3)])
+
+    assert drain(client) == [(1, "json:1"), (3, "json:3")]
+    assert "encoding event 2 as json failed" in caplog.text

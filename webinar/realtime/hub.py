@@ -15,10 +15,13 @@ snapshot instead.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 #: The audience every connected client belongs to.
 EVERYONE = "all"
@@ -195,23 +198,61 @@ class Hub:
 
     def publish(self, event: Event) -> None:
         """Deliver a committed event to every client of its audience, without waiting."""
-        if event.seq <= self.last_seq:
-            raise ValueError(f"event {event.seq} published after {self.last_seq}")
-        entry = _Entry(event)
-        self._ring.append(entry)
-        self.last_seq = event.seq
-        # No copy of the set: offering never subscribes or unsubscribes anyone.
-        for client in self._by_audience.get(event.audience, ()):
+        self.publish_all((event,))
+
+    def publish_all(self, events: Sequence[Event]) -> None:
+        """Deliver the events of one commit, in order, without waiting.
+
+        Each screen gets its share of the commit back to back, not interleaved with
+        every other screen's: its events leave in one burst and its client wakes up once
+        to read them, not once per event.
+        """
+        entries = []
+        for event in events:
+            if event.seq <= self.last_seq:
+                raise ValueError(f"event {event.seq} published after {self.last_seq}")
+            entry = _Entry(event)
+            self._ring.append(entry)
+            self.last_seq = event.seq
+            entries.append(entry)
+        if len(entries) == 1:
+            self._fan_out(entries[0])
+            return
+        share: dict[Client, list[tuple[int, str]]] = {}
+        for entry in entries:
+            # No copy of the set: nothing here subscribes or unsubscribes anyone.
+            for client in self._by_audience.get(entry.event.audience, ()):
+                wire = self.wire(entry, client.fmt)
+                if wire is not None:
+                    share.setdefault(client, []).append((entry.event.seq, wire))
+        for client, items in share.items():
+            for seq, wire in items:
+                if client.dropped:  # closing; it resumes on its next connection
+                    break
+                if not client.offer(seq, wire):
+                    self.dropped_clients += 1
+                    break
+
+    def _fan_out(self, entry: _Entry) -> None:
+        seq = entry.event.seq
+        for client in self._by_audience.get(entry.event.audience, ()):
             if client.dropped:  # closing; it resumes on its next connection
                 continue
             wire = self.wire(entry, client.fmt)
-            if wire is not None and not client.offer(event.seq, wire):
+            if wire is not None and not client.offer(seq, wire):
                 self.dropped_clients += 1
 
     def wire(self, entry: _Entry, fmt: str) -> str | None:
-        if fmt not in entry.wires:
-            entry.wires[fmt] = self._encode(entry.event, fmt)
-        return entry.wires[fmt]
+        """The event as sent in ``fmt``, encoded on first use; None when that format has
+        nothing to show, or when encoding failed (logged: screens resync on reconnect)."""
+        wires = entry.wires
+        if fmt not in wires:
+            try:
+                wires[fmt] = self._encode(entry.event, fmt)
+            except Exception:
+                log.exception("encoding event %s as %s failed", entry.event.seq, fmt)
+                wires[fmt] = None
+        return wires[fmt]
 
     def missed(self, client: Client, last_seq: int) -> list[tuple[int, str]] | None:
         """What ``client`` missed after ``last_seq``, encoded; None if the ring is too short."""

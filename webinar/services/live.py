@@ -153,15 +153,13 @@ class Live:
             return
         self.commits += 1
         self.changes += len(batch)
-        for pending, result, events, error in outcomes:
-            try:
-                for event in events:
-                    self.hub.publish(event)
-            except Exception:  # a bug in encoding: the change holds; screens resync
-                log.exception("publishing an event failed")
-            finally:
-                if not pending.done.done():
-                    if error is not None:
-                        pending.done.set_exception(error)
-                    else:
-                        pending.done.set_result(result)
+        try:
+            self.hub.publish_all([event for _, _, events, _ in outcomes for event in events])
+        except Exception:  # a bug: the changes hold; screens resync when they reconnect
+            log.exception("publishing the events of a commit failed")
+        for pending, result, _, error in outcomes:
+            if not pending.done.done():
+                if error is not None:
+                    pending.done.set_exception(error)
+                else:
+                    pending.done.set_result(result)
