@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,7 +21,7 @@ from webinar.domain.agenda import Agenda
 from webinar.services.live import Clock, utcnow
 from webinar.web import api, pages
 from webinar.web.gctune import GcTuner
-from webinar.web.live import live_endpoint
+from webinar.web.live import LiveShortcut, live_endpoint
 from webinar.web.render import STATIC, Encoder, make_environment
 from webinar.web.security import SecurityHeadersMiddleware
 
@@ -136,16 +137,18 @@ def create_app(settings: Settings) -> Starlette:
         WebSocketRoute("/ws", live_endpoint),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    session = functools.partial(
+        SessionMiddleware,
+        secret_key=settings.secrets["session_secret"],
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.https_only,
+    )
     middleware = [
+        Middleware(LiveShortcut, session=session),  # /ws: only the session layer
         Middleware(SecurityHeadersMiddleware),
-        Middleware(
-            SessionMiddleware,
-            secret_key=settings.secrets["session_secret"],
-            session_cookie=SESSION_COOKIE,
-            max_age=SESSION_MAX_AGE,
-            same_site="lax",
-            https_only=settings.https_only,
-        ),
+        Middleware(session),
     ]
     app = Starlette(
         routes=routes,

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable
 from typing import Any
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from webinar.realtime.hub import Client
@@ -31,6 +33,37 @@ FORMATS = ("html", "json")  # "html" becomes "html-staff" for hosts and organise
 #: Close code for a client dropped for being too slow: "try again later", so it resumes.
 CLOSE_TOO_SLOW = 1013
 CLOSE_POLICY = 1008
+
+
+class LiveShortcut:
+    """ASGI middleware: ``/ws`` goes straight to :func:`live_endpoint`.
+
+    A screen's socket lives for hours and every event written to it passes through each
+    layer between the endpoint and the server. The HTTP middleware (security headers,
+    error pages) and the router do nothing for it, so it skips them and keeps only the
+    session middleware, which reads the signed cookie. Put it outermost; the router
+    keeps a ``/ws`` route to the same endpoint, the map of the app.
+    """
+
+    def __init__(self, app: ASGIApp, session: Callable[[ASGIApp], ASGIApp]) -> None:
+        self.app = app
+        self.live = session(_live_asgi)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _route_path(scope) == "/ws":
+            await self.live(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+async def _live_asgi(scope: Scope, receive: Receive, send: Send) -> None:
+    await live_endpoint(WebSocket(scope, receive, send))
 
 
 async def live_endpoint(ws: WebSocket) -> None:
