@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from webinar.storage.db import Database
+from webinar.storage.db import Database, first_row, insert_id
 
 
 @dataclass(slots=True)
@@ -111,13 +111,11 @@ async def preassignments(db: Database) -> dict[str, int]:
 
 
 async def insert_round(tx: aiosqlite.Connection, item_id: str, seed: int, started_at: str) -> int:
-    cursor = await tx.execute(
+    rid = await insert_id(
+        tx,
         "INSERT INTO breakout_rounds (item_id, seed, started_at) VALUES (?, ?, ?)",
         (item_id, seed, started_at),
     )
-    rid = cursor.lastrowid
-    await cursor.close()
-    assert rid is not None
     return rid
 
 
@@ -186,14 +184,14 @@ async def save_response(
     tx: aiosqlite.Connection, round_id: int, group: int, topic: int, text: str, at: str
 ) -> int:
     """Store a response; return its new version number."""
-    async with tx.execute(
+    row = await first_row(
+        tx,
         "INSERT INTO breakout_responses (round_id, group_number, topic, text, version,"
         " updated_at) VALUES (?, ?, ?, ?, 1, ?)"
         " ON CONFLICT (round_id, group_number, topic) DO UPDATE SET text = excluded.text,"
         " version = version + 1, updated_at = excluded.updated_at RETURNING version",
         (round_id, group, topic, text, at),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     assert row is not None
     return int(row[0])
 

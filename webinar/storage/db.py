@@ -123,3 +123,28 @@ class Database:
     async def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         async with self.reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
+
+
+# -- inside the writer's transaction: one thread round trip per statement -------------------
+# Each awaited call on the writer goes to SQLite's thread and back through the event loop;
+# under load the loop is busy fanning events out, so every round trip saved shortens the
+# time a change waits for its commit. aiosqlite's ``execute_insert`` and ``execute_fetchall``
+# run a statement and read its result in one trip (``execute`` + ``fetchone`` + closing
+# the cursor is three).
+
+
+async def insert_id(tx: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> int:
+    """Run an INSERT; return the new row's id."""
+    row = await tx.execute_insert(sql, params)
+    if row is None or row[0] is None:  # pragma: no cover - SQLite reports it for an INSERT
+        raise RuntimeError(f"no row id after {sql.split('(')[0].strip()}")
+    return int(row[0])
+
+
+async def first_row(
+    tx: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ()
+) -> sqlite3.Row | None:
+    """Run a statement (a SELECT, or a write with RETURNING); its first row or None."""
+    for row in await tx.execute_fetchall(sql, params):
+        return row
+    return None

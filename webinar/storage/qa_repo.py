@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from webinar.domain.qa import Question
-from webinar.storage.db import Database
+from webinar.storage.db import Database, first_row, insert_id
 
 QUESTION_COLUMNS = (
     "id, item_id, text, author_name, author_org, anonymous, state, reject_reason,"
@@ -123,10 +123,9 @@ async def votes_of(db: Database, voter_id: str) -> set[int]:
 
 
 async def find_by_key(tx: aiosqlite.Connection, key_hash: str) -> Question | None:
-    async with tx.execute(
-        f"SELECT {QUESTION_COLUMNS} FROM questions WHERE key_hash = ?", (key_hash,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await first_row(
+        tx, f"SELECT {QUESTION_COLUMNS} FROM questions WHERE key_hash = ?", (key_hash,)
+    )
     return question_from_row(row) if row else None
 
 
@@ -137,7 +136,8 @@ async def insert_question(
     author_id: str | None,
     key_hash: str,
 ) -> int:
-    cursor = await tx.execute(
+    qid = await insert_id(
+        tx,
         "INSERT INTO questions (item_id, text, author_id, author_name, author_org, anonymous,"
         " key_hash, state, held_by_filter, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -155,9 +155,6 @@ async def insert_question(
             question.created_at.isoformat(),
         ),
     )
-    qid = cursor.lastrowid
-    await cursor.close()
-    assert qid is not None
     return qid
 
 
@@ -200,13 +197,12 @@ async def set_vote(
 
 
 async def recount(tx: aiosqlite.Connection, question_id: int) -> int:
-    await tx.execute(
+    row = await first_row(
+        tx,
         "UPDATE questions SET votes = (SELECT count(*) FROM votes WHERE question_id = ?)"
-        " WHERE id = ?",
+        " WHERE id = ? RETURNING votes",
         (question_id, question_id),
     )
-    async with tx.execute("SELECT votes FROM questions WHERE id = ?", (question_id,)) as cur:
-        row = await cur.fetchone()
     return int(row[0]) if row else 0
 
 
@@ -234,36 +230,34 @@ async def insert_reply(
     key_hash: str,
     at: str,
 ) -> int:
-    cursor = await tx.execute(
+    rid = await insert_id(
+        tx,
         "INSERT INTO replies (question_id, author_id, author_name, role, text, is_answer,"
         " key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (question_id, author_id, author_name, role, text, int(is_answer), key_hash, at),
     )
-    rid = cursor.lastrowid
-    await cursor.close()
-    assert rid is not None
     return rid
 
 
 async def reply_by_key(tx: aiosqlite.Connection, key_hash: str) -> Reply | None:
-    async with tx.execute(
+    row = await first_row(
+        tx,
         "SELECT id, question_id, author_name, role, text, is_answer, created_at"
         " FROM replies WHERE key_hash = ?",
         (key_hash,),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return _reply(row) if row else None
 
 
 async def counters(tx: aiosqlite.Connection) -> dict[str, int]:
     """Public counters: received (all but merged), published, answered."""
-    async with tx.execute(
+    row = await first_row(
+        tx,
         "SELECT count(*) FILTER (WHERE state != 'merged'),"
         " count(*) FILTER (WHERE state = 'published'),"
         " count(*) FILTER (WHERE answered != '' AND state IN ('published', 'hidden'))"
-        " FROM questions"
-    ) as cur:
-        row = await cur.fetchone()
+        " FROM questions",
+    )
     received, published, answered = (int(v or 0) for v in row) if row else (0, 0, 0)
     return {"received": received, "published": published, "answered": answered}
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from webinar.storage.db import PRAGMAS, Database
+from webinar.storage.db import PRAGMAS, Database, insert_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,14 +166,11 @@ async def append_event(
     tx: aiosqlite.Connection, at: str, type_: str, audience: str, data: dict[str, Any]
 ) -> int:
     """Append one event inside the caller's transaction; return its sequence number."""
-    cursor = await tx.execute(
+    seq = await insert_id(
+        tx,
         "INSERT INTO events (at, type, audience, data) VALUES (?, ?, ?, ?)",
         (at, type_, audience, json.dumps(data, separators=(",", ":"), ensure_ascii=False)),
     )
-    seq = cursor.lastrowid
-    await cursor.close()
-    if seq is None:  # pragma: no cover - sqlite always reports it for an INSERT
-        raise RuntimeError("the event log did not return a sequence number")
     return seq
 
 

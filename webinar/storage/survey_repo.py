@@ -8,7 +8,7 @@ from typing import Any
 
 import aiosqlite
 
-from webinar.storage.db import Database
+from webinar.storage.db import Database, first_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +43,11 @@ async def response_by_key(db: Database, key_hash: str) -> ResponseRow | None:
 
 async def response_by_key_tx(tx: aiosqlite.Connection, key_hash: str) -> ResponseRow | None:
     """The response with this key, read inside the caller's transaction."""
-    async with tx.execute(
+    row = await first_row(
+        tx,
         "SELECT id, breakout_group, answers, submitted FROM survey_responses WHERE key_hash = ?",
         (key_hash,),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     if row is None:
         return None
     return ResponseRow(row[0], row[1], json.loads(row[2]), bool(row[3]))
