@@ -86,11 +86,11 @@ async def live_endpoint(ws: WebSocket) -> None:
 class _Connection:
     """One screen's socket: the hub's sink while it is live, and the action handler.
 
-    Sending has one rule: one message at a time, in order. A send in progress (a catch-up,
-    a reply, a backlog being drained, or a direct write that had to wait for the transport)
-    holds the connection ``busy``; while it is busy, or while events are queued, new
-    events queue behind it and a drain task sends them. Otherwise an event is written at
-    once from the hub's ``publish`` (no task, no wake-up).
+    Sending has one rule: one message at a time, in order. A send in progress holds
+    ``send_lock`` (a catch-up, a reply, a backlog being drained) or sits in ``pending`` (a
+    direct write that had to wait for the transport); meanwhile, and while events are
+    queued, new events queue behind it and a drain task sends them. Otherwise an event is
+    written at once from the hub's ``publish_all`` (no task, no wake-up).
     """
 
     __slots__ = (
