@@ -84,3 +84,13 @@ async def test_cancelling_the_task_cancels_the_coroutine_where_it_waits() -> Non
         await task
     assert cleaned == [True]
     assert gate.cancelled()
+
+
+async def test_an_awaitable_that_is_not_a_coroutine_is_scheduled() -> None:
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    scheduled = eager.start(future)
+
+    assert scheduled is future  # nothing to step: it completes when it completes
+    future.set_result(None)
+    await scheduled

@@ -15,20 +15,23 @@ support 3.11.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 
-def start(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
-    """Step ``coro`` now: None if it has finished, else the task that finishes it.
+def start(step: Awaitable[None]) -> asyncio.Future[None] | None:
+    """Step a coroutine now: None if it has finished, else the task that finishes it.
 
-    An exception raised before the first suspension propagates to the caller.
+    An exception raised before the first suspension propagates to the caller. Any other
+    awaitable (an ASGI ``send`` need not be a coroutine) is simply scheduled.
     """
+    if not isinstance(step, Coroutine):
+        return asyncio.ensure_future(step)
     try:
-        waiting_on = coro.send(None)
+        waiting_on = step.send(None)
     except StopIteration:
         return None
-    return asyncio.ensure_future(_finish(coro, waiting_on))
+    return asyncio.ensure_future(_finish(step, waiting_on))
 
 
 async def _finish(coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:

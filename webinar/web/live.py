@@ -33,6 +33,8 @@ FORMATS = ("html", "json")  # "html" becomes "html-staff" for hosts and organise
 #: Close code for a client dropped for being too slow: "try again later", so it resumes.
 CLOSE_TOO_SLOW = 1013
 CLOSE_POLICY = 1008
+#: Where LiveShortcut leaves the server's ``send`` in the scope.
+RAW_SEND = "webinar.raw_send"
 
 
 class LiveShortcut:
@@ -51,6 +53,9 @@ class LiveShortcut:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and _route_path(scope) == "/ws":
+            # The server's own send, for events (the hot path); the session layer's
+            # wrapper only ever changes HTTP responses.
+            scope[RAW_SEND] = send
             await self.live(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -103,6 +108,7 @@ class _Connection:
         "own",
         "participant",
         "pending",
+        "raw_send",
         "send_lock",
         "sent_upto",
         "services",
@@ -116,6 +122,9 @@ class _Connection:
         self.services = services_of(ws)
         self.encoder: Encoder = ws.app.state.encoder
         self.send_lock = asyncio.Lock()
+        #: Events go straight to the server's send (skipping Starlette's state checks:
+        #: ``live`` and ``gone`` stand for them); replies and the rest use ``ws``.
+        self.raw_send: Send = ws.scope.get(RAW_SEND) or ws.send
         self.sent_upto = 0
         self.own: list[int] = []
         self.client: Client | None = None
@@ -124,7 +133,7 @@ class _Connection:
         #: The socket failed under a direct write: the receive loop is about to end.
         self.gone = False
         #: A direct write that had to wait for the transport, finishing in a task.
-        self.pending: asyncio.Task[None] | None = None
+        self.pending: asyncio.Future[None] | None = None
         #: The task draining the backlog, while there is one.
         self.drainer: asyncio.Task[None] | None = None
 
@@ -167,7 +176,7 @@ class _Connection:
         if self.gone or seq <= self.sent_upto:
             return True  # nothing to do: the socket is closing, or it was in the catch-up
         try:
-            pending = eager.start(self.ws.send_text(wire))
+            pending = eager.start(self.raw_send({"type": "websocket.send", "text": wire}))
         except Exception:  # the socket is gone; the receive loop sees it and ends
             self.gone = True
             return True
@@ -177,7 +186,7 @@ class _Connection:
             pending.add_done_callback(self._written)
         return True
 
-    def _written(self, task: asyncio.Task[None]) -> None:
+    def _written(self, task: asyncio.Future[None]) -> None:
         self.pending = None
         if not task.cancelled() and task.exception() is not None:
             self.gone = True
@@ -321,6 +330,7 @@ class _Connection:
             await self.ws.send_text(text)
 
     async def _close(self, code: int) -> None:
+        self.gone = True  # no direct write after the close
         if self.ws.application_state != WebSocketState.DISCONNECTED:
             with contextlib.suppress(Exception):
                 await self.ws.close(code=code)
