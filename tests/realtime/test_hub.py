@@ -23,8 +23,8 @@ def event(seq: int, audience: str = "all", type_: str = "x") -> Event:
 
 
 def drain(client: Client) -> list[tuple[int, str]]:
-    out = list(client.queue)
-    client.queue.clear()
+    out = list(client.queue or ())
+    client.queue = None
     return out
 
 
@@ -166,7 +166,7 @@ def test_a_busy_screen_queues_in_order_and_is_woken_once_per_backlog() -> None:
     hub.publish(event(4))
 
     assert sink.written == [1]
-    assert [seq for seq, _ in client.queue] == [2, 3, 4]
+    assert [seq for seq, _ in client.queue or ()] == [2, 3, 4]
     assert sink.wakes == 1
 
 

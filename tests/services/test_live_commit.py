@@ -45,7 +45,7 @@ async def test_concurrent_changes_share_commits_and_keep_their_order(tmp_path: P
     assert len(stored) == 200
     assert live.changes == 200
     assert live.commits < 200  # shared fsyncs
-    seqs = [seq for seq, _ in client.queue]
+    seqs = [seq for seq, _ in client.queue or ()]
     assert seqs == list(range(1, 201))
     await live.db.close()
 

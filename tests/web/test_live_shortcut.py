@@ -1,42 +1,85 @@
-"""LiveShortcut: the live socket skips the HTTP middleware and router; nothing else does."""
+"""LiveShortcut: the live socket skips the HTTP middleware and router, and reads the
+session cookie exactly as Starlette's SessionMiddleware writes it."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import PlainTextResponse
 
 from webinar.web.live import LiveShortcut
 
 pytestmark = pytest.mark.unit
 
+SESSIONS = functools.partial(SessionMiddleware, secret_key="s3cret", session_cookie="sess")
 
-def recorder(name: str, calls: list[str]) -> Any:
+
+def shortcut(calls: list[str], **session: Any) -> LiveShortcut:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        calls.append(f"{name} {scope['type']} {scope['path']}")
+        calls.append(f"{scope['type']} {scope['path']}")
 
-    return app
+    return LiveShortcut(app, session=functools.partial(SESSIONS, **session))
+
+
+async def cookie_from_starlette(content: dict[str, Any]) -> str:
+    """A session cookie written by a real SessionMiddleware."""
+
+    async def login(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope["session"].update(content)
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    await SESSIONS(login)(scope, receive, send)
+    header = next(v for k, v in sent[0]["headers"] if k == b"set-cookie").decode()
+    return header.split(";")[0].split("=", 1)[1]
+
+
+def ws_scope(cookie: str | None) -> dict[str, Any]:
+    headers = [(b"host", b"example.org")]
+    if cookie is not None:
+        headers.append((b"cookie", f"other=1; sess={cookie}".encode()))
+    return {"type": "websocket", "path": "/ws", "headers": headers}
 
 
 @pytest.mark.parametrize(
-    ("scope", "expected"),
+    "scope",
     [
-        ({"type": "websocket", "path": "/ws"}, "live websocket /ws"),
-        (
-            {"type": "websocket", "path": "/site/ws", "root_path": "/site"},
-            "live websocket /site/ws",
-        ),
-        ({"type": "websocket", "path": "/ws/other"}, "app websocket /ws/other"),
-        ({"type": "http", "path": "/ws"}, "app http /ws"),
-        ({"type": "lifespan", "path": ""}, "app lifespan "),
+        {"type": "websocket", "path": "/ws/other"},
+        {"type": "http", "path": "/ws"},
+        {"type": "lifespan", "path": ""},
     ],
 )
-async def test_only_the_live_socket_takes_the_shortcut(
-    scope: dict[str, Any], expected: str
-) -> None:
+async def test_everything_but_the_live_socket_goes_to_the_app(scope: dict[str, Any]) -> None:
     calls: list[str] = []
-    shortcut = LiveShortcut(recorder("app", calls), session=lambda _: recorder("live", calls))
 
-    await shortcut(scope, None, None)
+    await shortcut(calls)(scope, None, None)
 
-    assert calls == [expected]
+    assert calls == [f"{scope['type']} {scope['path']}"]
+
+
+async def test_the_session_is_read_as_starlette_wrote_it() -> None:
+    content = {"sid": "abc", "own": ["k1", "k2"], "csrf": "t"}
+    cookie = await cookie_from_starlette(content)
+
+    assert shortcut([])._session(ws_scope(cookie)) == content
+
+
+async def test_a_missing_forged_or_expired_cookie_gives_an_empty_session() -> None:
+    cookie = await cookie_from_starlette({"sid": "abc"})
+    forged = cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB")
+
+    assert shortcut([])._session(ws_scope(None)) == {}
+    assert shortcut([])._session(ws_scope(forged)) == {}
+    assert shortcut([])._session(ws_scope("not-a-cookie")) == {}
+    assert shortcut([], max_age=-1)._session(ws_scope(cookie)) == {}

@@ -86,8 +86,9 @@ class Client:
         self.owner = owner
         self.limit = limit
         self.sink = sink
-        #: (seq, wire) waiting to be sent, oldest first.
-        self.queue: deque[tuple[int, str]] = deque()
+        #: (seq, wire) waiting to be sent, oldest first; None while there is no backlog
+        #: (an empty deque costs most of a kilobyte, times every screen).
+        self.queue: deque[tuple[int, str]] | None = None
         self.dropped = False
 
     def offer(self, seq: int, wire: str) -> bool:
@@ -99,7 +100,9 @@ class Client:
         sink = self.sink
         if not queue and sink is not None and sink.write_now(seq, wire):
             return True
-        if len(queue) >= self.limit:
+        if queue is None:
+            queue = self.queue = deque()
+        elif len(queue) >= self.limit:
             self.drop()
             return False
         queue.append((seq, wire))
@@ -113,7 +116,7 @@ class Client:
         if self.dropped:
             return
         self.dropped = True
-        self.queue.clear()  # nothing more will be sent: free the backlog now
+        self.queue = None  # nothing more will be sent: free the backlog now
         if self.sink is not None:
             self.sink.wake()
 

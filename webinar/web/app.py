@@ -146,7 +146,7 @@ def create_app(settings: Settings) -> Starlette:
         https_only=settings.https_only,
     )
     middleware = [
-        Middleware(LiveShortcut, session=session),  # /ws: only the session layer
+        Middleware(LiveShortcut, session=session),  # /ws: straight to the endpoint
         Middleware(SecurityHeadersMiddleware),
         Middleware(session),
     ]

@@ -12,9 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from base64 import b64decode
 from collections.abc import Callable
 from typing import Any
 
+from itsdangerous import BadSignature
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -33,32 +37,45 @@ FORMATS = ("html", "json")  # "html" becomes "html-staff" for hosts and organise
 #: Close code for a client dropped for being too slow: "try again later", so it resumes.
 CLOSE_TOO_SLOW = 1013
 CLOSE_POLICY = 1008
-#: Where LiveShortcut leaves the server's ``send`` in the scope.
-RAW_SEND = "webinar.raw_send"
 
 
 class LiveShortcut:
     """ASGI middleware: ``/ws`` goes straight to :func:`live_endpoint`.
 
-    A screen's socket lives for hours and every event written to it passes through each
-    layer between the endpoint and the server. The HTTP middleware (security headers,
-    error pages) and the router do nothing for it, so it skips them and keeps only the
-    session middleware, which reads the signed cookie. Put it outermost; the router
-    keeps a ``/ws`` route to the same endpoint, the map of the app.
+    A screen's socket lives for hours, every event written to it passes through each
+    layer between the endpoint and the server, and every layer's frame and closures stay
+    in memory as long as the socket. The HTTP middleware (security headers, error pages),
+    the session middleware and the router do nothing for a socket once it is open, so it
+    skips them: the session cookie is read here, with the session middleware's own signer
+    and settings, into a plain dict. Put it outermost; the router keeps a ``/ws`` route to
+    the same endpoint, the map of the app.
     """
 
-    def __init__(self, app: ASGIApp, session: Callable[[ASGIApp], ASGIApp]) -> None:
+    def __init__(self, app: ASGIApp, session: Callable[[ASGIApp], SessionMiddleware]) -> None:
         self.app = app
-        self.live = session(_live_asgi)
+        self.sessions = session(app)  # for its signer and cookie settings only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and _route_path(scope) == "/ws":
-            # The server's own send, for events (the hot path); the session layer's
-            # wrapper only ever changes HTTP responses.
-            scope[RAW_SEND] = send
-            await self.live(scope, receive, send)
+            scope["session"] = self._session(scope)
+            await live_endpoint(WebSocket(scope, receive, send), send)
         else:
             await self.app(scope, receive, send)
+
+    def _session(self, scope: Scope) -> dict[str, Any]:
+        """The signed session cookie's content, as SessionMiddleware reads it; {} if absent,
+        expired or forged."""
+        sessions = self.sessions
+        header = "; ".join(v.decode("latin-1") for k, v in scope["headers"] if k == b"cookie")
+        cookie = cookie_parser(header).get(sessions.session_cookie)
+        if cookie is None:
+            return {}
+        try:
+            data = sessions.signer.unsign(cookie.encode("utf-8"), max_age=sessions.max_age)
+            content = json.loads(b64decode(data))
+        except (BadSignature, ValueError):
+            return {}
+        return content if isinstance(content, dict) else {}
 
 
 def _route_path(scope: Scope) -> str:
@@ -67,11 +84,9 @@ def _route_path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
-async def _live_asgi(scope: Scope, receive: Receive, send: Send) -> None:
-    await live_endpoint(WebSocket(scope, receive, send))
-
-
-async def live_endpoint(ws: WebSocket) -> None:
+async def live_endpoint(ws: WebSocket, send: Send | None = None) -> None:
+    """The live socket. ``send``: the server's own ASGI send, for writing events past
+    Starlette's checks (LiveShortcut passes it); by default the socket's checked send."""
     app_state = ws.app.state
     if not origin_allowed(ws.headers, app_state.allowed_origins):
         await ws.close(code=CLOSE_POLICY)  # before accept: the handshake gets HTTP 403
@@ -84,7 +99,7 @@ async def live_endpoint(ws: WebSocket) -> None:
     if fmt == "html" and participant.role in ("host", "organiser"):
         fmt = "html-staff"
     await ws.accept()
-    connection = _Connection(ws, participant, fmt)
+    connection = _Connection(ws, participant, fmt, send or ws.send)
     await connection.run()
 
 
@@ -115,7 +130,7 @@ class _Connection:
         "ws",
     )
 
-    def __init__(self, ws: WebSocket, participant: Participant, fmt: str) -> None:
+    def __init__(self, ws: WebSocket, participant: Participant, fmt: str, send: Send) -> None:
         self.ws = ws
         self.participant = participant
         self.fmt = fmt
@@ -124,7 +139,7 @@ class _Connection:
         self.send_lock = asyncio.Lock()
         #: Events go straight to the server's send (skipping Starlette's state checks:
         #: ``live`` and ``gone`` stand for them); replies and the rest use ``ws``.
-        self.raw_send: Send = ws.scope.get(RAW_SEND) or ws.send
+        self.raw_send = send
         self.sent_upto = 0
         self.own: list[int] = []
         self.client: Client | None = None
@@ -141,20 +156,11 @@ class _Connection:
         hub = self.services.hub
         self.own = await self.services.qa.owned(self.participant, own_keys(self.ws))
         await self.services.breakouts.ensure_member(self.participant)
-        watch = (
-            audiences(self.participant)
-            | {f"q:{qid}" for qid in self.own}
-            | self.services.breakouts.audiences_for(self.participant)
+        client = self.client = hub.subscribe(
+            self._audiences(), self.fmt, owner=self.participant.id, sink=self
         )
-        client = self.client = hub.subscribe(watch, self.fmt, owner=self.participant.id, sink=self)
         try:
-            resume, early = await self._first_message()
-            await self._catch_up(client, resume)
-            self.live = True
-            if client.queue or client.dropped:  # what arrived during the catch-up
-                self.wake()
-            if early is not None:
-                await self._handle(early)
+            await self._start(client)
             await self._receive_forever()
         except WebSocketDisconnect:
             pass
@@ -166,6 +172,27 @@ class _Connection:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
+
+    def _audiences(self) -> set[str]:
+        return (
+            audiences(self.participant)
+            | {f"q:{qid}" for qid in self.own}
+            | self.services.breakouts.audiences_for(self.participant)
+        )
+
+    async def _start(self, client: Client) -> None:
+        """Resume (or snapshot), go live, and handle a first message that was not a resume.
+
+        A method of its own so that what it reads is freed when it returns, not kept in
+        the frame of ``run`` for the hours the socket stays open.
+        """
+        resume, early = await self._first_message()
+        await self._catch_up(client, resume)
+        self.live = True
+        if client.queue or client.dropped:  # what arrived during the catch-up
+            self.wake()
+        if early is not None:
+            await self._handle(early)
 
     # -- the hub's sink ------------------------------------------------------------------------
 
@@ -207,9 +234,11 @@ class _Connection:
                 if client.dropped:
                     await self._close(CLOSE_TOO_SLOW)
                     return
-                if not client.queue:
+                queue = client.queue
+                if not queue:
+                    client.queue = None  # the backlog is sent: free it
                     return
-                seq, wire = client.queue.popleft()
+                seq, wire = queue.popleft()
                 if seq <= self.sent_upto:
                     continue
                 await self._send(wire)
