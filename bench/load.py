@@ -72,6 +72,7 @@ from __future__ import annotations
 import argparse
 import array
 import asyncio
+import collections
 import contextlib
 import json
 import math
@@ -515,6 +516,7 @@ class Worker:
         sem = asyncio.Semaphore(self.conf["concurrency"])
         latencies: list[float] = []
         errors: Counter[str] = Counter()
+        resent: Counter[str] = Counter()
         rng = random.Random(self.wid)
         sectors = ["Police", "Health", "Education", "Other"]
 
@@ -529,18 +531,29 @@ class Worker:
             }
             async with sem:
                 started = time.time()
-                try:
-                    response = await sim.http.post(
-                        "/api/survey/save", json=answers, headers={"X-CSRF-Token": sim.csrf}
-                    )
-                    if response.status_code != 200:
-                        errors[f"HTTP {response.status_code}"] += 1
-                except Exception as exc:
-                    errors[error_name(exc)] += 1
+                for attempt in (1, 2):
+                    try:
+                        response = await sim.http.post(
+                            "/api/survey/save", json=answers, headers={"X-CSRF-Token": sim.csrf}
+                        )
+                        if response.status_code != 200:
+                            errors[f"HTTP {response.status_code}"] += 1
+                    except (httpx.ReadError, httpx.RemoteProtocolError) as exc:
+                        # The server closed an idle keep-alive connection (uvicorn: after
+                        # 5 s) just as the request went out on it, so no response came.
+                        # Browsers resend in that case; so do we, once, and count it. The
+                        # save is idempotent (one response per person).
+                        if attempt == 1:
+                            resent[error_name(exc)] += 1
+                            continue
+                        errors[error_name(exc)] += 1
+                    except Exception as exc:
+                        errors[error_name(exc)] += 1
+                    break
                 latencies.append(time.time() - started)
 
         await asyncio.gather(*(submit(s) for s in self.live() if s.http is not None))
-        return {"latencies": latencies, "errors": errors, "done": time.time()}
+        return {"latencies": latencies, "errors": errors, "resent": resent, "done": time.time()}
 
     async def close(self) -> None:
         async def shut(sim: Sim) -> None:
@@ -671,6 +684,29 @@ class OurDriver:
         response = await self.voters[voter].act("qa.vote", question_id=qid, on=True)
         if response.status_code != 200:
             raise RuntimeError(f"HTTP {response.status_code}")
+
+    async def probe_pages(self, seconds: float, every: float = 0.5) -> dict[str, Any]:
+        """Load the attendee page and the host console in turn while the scenario runs:
+        are pages still responsive? Latency of each full GET, and any that failed."""
+        page_user = self.askers[0] if self.askers else self.host
+        latencies: list[float] = []
+        failures: collections.Counter[str] = collections.Counter()
+        deadline = time.monotonic() + seconds
+        turn = 0
+        while time.monotonic() < deadline:
+            session, path = (page_user, "/live") if turn % 2 == 0 else (self.host, "/host")
+            turn += 1
+            started = time.monotonic()
+            try:
+                response = await session.http.get(path, timeout=30)
+                if response.status_code == 200:
+                    latencies.append(time.monotonic() - started)
+                else:
+                    failures[f"HTTP {response.status_code}"] += 1
+            except httpx.HTTPError as exc:
+                failures[type(exc).__name__] += 1
+            await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))
+        return {"latency": summary(latencies), "failures": dict(failures)}
 
     async def close(self) -> None:
         await asyncio.gather(
@@ -1130,16 +1166,26 @@ class Bench:
     async def scenario_join(self, res: dict[str, Any]) -> None:
         return None
 
+    def start_probe(self, seconds: float) -> asyncio.Task[dict[str, Any]] | None:
+        """Our server only: page loads while the scenario runs (the baseline has no pages)."""
+        if isinstance(self.driver, OurDriver):
+            return asyncio.create_task(self.driver.probe_pages(seconds))
+        return None
+
     async def scenario_questions(self, res: dict[str, Any]) -> None:
         args = self.args
+        probe = self.start_probe(args.duration)
         sending = await self.send(args.rate, args.duration)
         await self.wait_arrivals(len(self.sent), args.grace)
         res["questions"] = {"rate": args.rate, **_without(sending, "sent", "expected_votes")}
         res["questions"].update(await self.measure(sending["sent"]))
+        if probe is not None:
+            res["questions"]["pages"] = await probe
 
     async def scenario_storm(self, res: dict[str, Any]) -> None:
         args = self.args
         assert isinstance(self.driver, OurDriver)
+        probe = self.start_probe(args.duration)
         sending = await self.send(args.rate, args.duration, args.votes)
         await self.wait_arrivals(len(self.sent), args.grace)
         await asyncio.sleep(1.5)  # votes are announced at most every 0.5 s
@@ -1160,6 +1206,8 @@ class Bench:
             if not acked.get(q, 0) <= n <= acked.get(q, 0) + unknown.get(q, 0)
         )
         storm["api_votes_total"] = sum(truth.values())
+        if probe is not None:
+            storm["pages"] = await probe
         res["storm"] = storm
 
     async def scenario_saturate(self, res: dict[str, Any]) -> None:
@@ -1244,12 +1292,15 @@ class Bench:
         replies = await self.call("survey", timeout=self.args.connect_timeout)
         latencies = [t for r in replies for t in r["latencies"]]
         errors: Counter[str] = Counter()
+        resent: Counter[str] = Counter()
         for reply in replies:
             errors.update(reply["errors"])
+            resent.update(reply["resent"])
         done = max(r["done"] for r in replies)
         res["survey"] = {
             "latency": summary(latencies),
             "errors": dict(errors),
+            "resent": dict(resent),
             "all_done_s": done - at,
             "per_s": len(latencies) / (done - at) if done > at else math.nan,
         }
@@ -1377,6 +1428,7 @@ def report(res: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
         rows.append(("survey errors", json.dumps(s["errors"])))
+        rows.append(("resent (idle connection closed)", json.dumps(s.get("resent", {}))))
         rows.append(("survey all done", f"{s['all_done_s']:.1f} s ({s['per_s']:,.0f}/s)"))
     cpu = res.get("cpu", {})
     if cpu:
@@ -1425,6 +1477,20 @@ def _delivery_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
         ("screens missing any", str(d["clients_missing"])),
         ("mean event size", f"{d['event_chars']:,.0f} chars"),
         ("sockets closed by server", json.dumps(d["closed"])),
+        *_page_rows(d),
+    ]
+
+
+def _page_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
+    if "pages" not in d:
+        return []
+    lat, failures = d["pages"]["latency"], d["pages"]["failures"]
+    return [
+        (
+            "page load /live, /host p50/p99/max",
+            f"{ms(lat['p50'])} / {ms(lat['p99'])} / {ms(lat['max'])} ({lat['n']} loads)",
+        ),
+        ("page load failures", json.dumps(failures)),
     ]
 
 
