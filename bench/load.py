@@ -1174,7 +1174,8 @@ class Bench:
 
     async def scenario_questions(self, res: dict[str, Any]) -> None:
         args = self.args
-        probe = self.start_probe(args.duration)
+        # With --pages, also load pages meanwhile (ours only: not in a --baseline comparison).
+        probe = self.start_probe(args.duration) if args.pages else None
         sending = await self.send(args.rate, args.duration)
         await self.wait_arrivals(len(self.sent), args.grace)
         res["questions"] = {"rate": args.rate, **_without(sending, "sent", "expected_votes")}
@@ -1559,6 +1560,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--grace", type=float, default=15.0, help="Seconds to wait for stragglers.")
     parser.add_argument("--text-size", type=int, default=160, help="Question length.")
     parser.add_argument("--compress", action="store_true", help="Offer permessage-deflate.")
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="questions: also load /live and /host twice a second (the storm always does).",
+    )
     parser.add_argument(
         "--baseline",
         action="store_true",
