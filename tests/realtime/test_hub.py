@@ -237,3 +237,17 @@ def test_an_event_that_fails_to_encode_is_skipped_and_the_rest_delivered(
 
     assert drain(client) == [(1, "json:1"), (3, "json:3")]
     assert "encoding event 2 as json failed" in caplog.text
+
+
+def test_a_commit_with_an_event_out_of_order_is_refused_whole() -> None:
+    hub = Hub(CountingEncoder())
+    client = hub.subscribe({"all"}, "json")
+    hub.publish(event(3))
+    drain(client)
+
+    with pytest.raises(ValueError, match="published after"):
+        hub.publish_all([event(5), event(4)])
+
+    assert hub.last_seq == 3
+    assert drain(client) == []
+    assert hub.missed(client, 3) == []

@@ -10,7 +10,7 @@ import pytest
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import PlainTextResponse
 
-from webinar.web.live import LiveShortcut
+from webinar.web.live import LiveShortcut, _route_path
 
 pytestmark = pytest.mark.unit
 
@@ -56,8 +56,8 @@ def ws_scope(cookie: str | None) -> dict[str, Any]:
     "scope",
     [
         {"type": "websocket", "path": "/ws/other"},
+        {"type": "websocket", "path": "/site/ws/other", "root_path": "/site"},
         {"type": "http", "path": "/ws"},
-        {"type": "lifespan", "path": ""},
     ],
 )
 async def test_everything_but_the_live_socket_goes_to_the_app(scope: dict[str, Any]) -> None:
@@ -66,6 +66,16 @@ async def test_everything_but_the_live_socket_goes_to_the_app(scope: dict[str, A
     await shortcut(calls)(scope, None, None)
 
     assert calls == [f"{scope['type']} {scope['path']}"]
+
+
+@pytest.mark.parametrize(
+    ("path", "root_path", "route"),
+    [("/ws", "", "/ws"), ("/site/ws", "/site", "/ws"), ("/ws", "/w", "/ws"), ("/s", "/s", "")],
+)
+def test_the_route_path_drops_the_root_path_only_at_a_segment_boundary(
+    path: str, root_path: str, route: str
+) -> None:
+    assert _route_path({"path": path, "root_path": root_path}) == route
 
 
 async def test_the_session_is_read_as_starlette_wrote_it() -> None:

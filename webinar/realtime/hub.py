@@ -111,8 +111,10 @@ class Client:
         return True
 
     def drop(self) -> None:
-        """Mark the client as too slow: its backlog is freed and its screen told to close
-        (with 1013, so that it reconnects and resumes)."""
+        """Mark the client as too slow: its backlog is freed at once and its screen woken
+        to close with 1013 (so that it reconnects and resumes). The close frame leaves
+        when the connection next takes data; a peer that never reads again holds only
+        its transport's buffer until TCP gives up on it."""
         if self.dropped:
             return
         self.dropped = True
@@ -210,14 +212,14 @@ class Hub:
         every other screen's: its events leave in one burst and its client wakes up once
         to read them, not once per event.
         """
-        entries = []
-        for event in events:
-            if event.seq <= self.last_seq:
-                raise ValueError(f"event {event.seq} published after {self.last_seq}")
-            entry = _Entry(event)
-            self._ring.append(entry)
-            self.last_seq = event.seq
-            entries.append(entry)
+        last = self.last_seq
+        for event in events:  # all checked before any is kept: nothing half-published
+            if event.seq <= last:
+                raise ValueError(f"event {event.seq} published after {last}")
+            last = event.seq
+        entries = [_Entry(event) for event in events]
+        self._ring.extend(entries)
+        self.last_seq = last
         if len(entries) == 1:
             self._fan_out(entries[0])
             return

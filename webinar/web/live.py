@@ -79,9 +79,15 @@ class LiveShortcut:
 
 
 def _route_path(scope: Scope) -> str:
+    """The path within the app, as Starlette's router sees it (``root_path`` removed only
+    at a segment boundary)."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    return path[len(root) :] if root and path.startswith(root) else path
+    if not root or not path.startswith(root):
+        return path
+    if path == root:
+        return ""
+    return path[len(root) :] if path[len(root)] == "/" else path
 
 
 async def live_endpoint(ws: WebSocket, send: Send | None = None) -> None:
@@ -198,7 +204,15 @@ class _Connection:
 
     def write_now(self, seq: int, wire: str) -> bool:
         """Write an event at once if nothing is being sent; False to queue it instead."""
-        if not self.live or self.send_lock.locked() or self.pending is not None:
+        # The drain task may hold an event it took from the queue while it waits for the
+        # lock (a released lock looks free before its next holder runs): nothing may pass
+        # it, so while it exists, everything queues behind it.
+        if (
+            not self.live
+            or self.drainer is not None
+            or self.pending is not None
+            or self.send_lock.locked()
+        ):
             return False
         if self.gone or seq <= self.sent_upto:
             return True  # nothing to do: the socket is closing, or it was in the catch-up

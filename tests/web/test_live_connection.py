@@ -1,0 +1,120 @@
+"""One socket's sends: events leave once each, in sequence order, whichever path they take
+(written at once, queued behind a reply, behind a write that waits for the transport)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from webinar.realtime.hub import Event, Hub
+from webinar.services.access import Participant
+from webinar.web.live import _Connection
+
+pytestmark = pytest.mark.unit
+
+
+class Socket:
+    """Stands in for the WebSocket: replies go through ``send_text``, events through the
+    raw ``send``. ``hold`` makes the next send of that text wait for a gate."""
+
+    def __init__(self) -> None:
+        self.app = SimpleNamespace(state=SimpleNamespace(services=None, encoder=None))
+        self.wire: list[str] = []
+        self.gates: dict[str, asyncio.Future[None]] = {}
+
+    def hold(self, text: str) -> asyncio.Future[None]:
+        gate = asyncio.get_running_loop().create_future()
+        self.gates[text] = gate
+        return gate
+
+    async def send_text(self, text: str) -> None:
+        await self._through(text)
+
+    async def raw_send(self, message: dict[str, Any]) -> None:
+        await self._through(message["text"])
+
+    async def _through(self, text: str) -> None:
+        gate = self.gates.pop(text, None)
+        if gate is not None:
+            await gate
+        self.wire.append(text)
+
+
+def event(seq: int) -> Event:
+    return Event(seq, "x", "all", {}, "2026-08-20T10:00:00+00:00")
+
+
+async def settle() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+def connect(hub: Hub, sock: Socket) -> _Connection:
+    ann = Participant("ann", "attendee", "Ann", "")
+    conn = _Connection(sock, ann, "json", sock.raw_send)  # type: ignore[arg-type]
+    conn.client = hub.subscribe({"all"}, "json", owner="ann", sink=conn)
+    conn.live = True
+    return conn
+
+
+async def test_an_event_published_as_a_reply_finishes_cannot_overtake_a_queued_one() -> None:
+    loop = asyncio.get_running_loop()
+    hub = Hub(lambda ev, fmt: f"ev{ev.seq}")
+    sock = Socket()
+    conn = connect(hub, sock)
+    gate = sock.hold("reply")
+
+    reply = asyncio.create_task(conn._send("reply"))
+    await settle()  # the reply holds the send lock, waiting for the transport
+    hub.publish(event(1))  # queued; the drain task takes it and waits for the lock
+    await settle()
+    # The reply finishes; in the same loop turn, before the drain task runs, event 2
+    # is published (a commit's wake-up was ready too).
+    gate.set_result(None)
+    loop.call_soon(hub.publish, event(2))
+    await reply
+    await settle()
+
+    assert sock.wire == ["reply", "ev1", "ev2"]
+
+
+async def test_events_behind_a_write_that_waits_for_the_transport_keep_their_order() -> None:
+    hub = Hub(lambda ev, fmt: f"ev{ev.seq}")
+    sock = Socket()
+    conn = connect(hub, sock)
+    gate = sock.hold("ev2")
+
+    hub.publish(event(1))  # written at once
+    hub.publish(event(2))  # the transport is full: this write waits
+    hub.publish(event(3))  # and these queue behind it
+    hub.publish(event(4))
+    assert sock.wire == ["ev1"]
+    assert conn.pending is not None
+    gate.set_result(None)
+    await settle()
+    hub.publish(event(5))  # idle again: written at once
+    await settle()
+
+    assert sock.wire == ["ev1", "ev2", "ev3", "ev4", "ev5"]
+    assert conn.drainer is None and conn.pending is None
+    assert conn.client is not None and not conn.client.queue
+
+
+async def test_a_socket_that_failed_takes_no_more_writes() -> None:
+    hub = Hub(lambda ev, fmt: f"ev{ev.seq}")
+    sock = Socket()
+    conn = connect(hub, sock)
+
+    async def broken(message: dict[str, Any]) -> None:
+        raise ConnectionResetError("peer gone")
+
+    conn.raw_send = broken
+    hub.publish(event(1))
+    conn.raw_send = sock.raw_send
+    hub.publish(event(2))
+
+    assert conn.gone is True
+    assert sock.wire == []
