@@ -17,7 +17,9 @@ Scenarios (``--scenario``):
                attendees sized to stay under the forum's limit of 5 questions a minute each;
                every text is unique and carries its send time. Submit-to-arrival latency on
                every attendee's socket (p50, p99, max), deliveries a second, missing and
-               duplicated questions per screen (by question id).
+               duplicated questions per screen (by question id); and every event logged
+               for everyone checked on every screen by sequence number (lost, duplicated,
+               out of order; for the baseline, every event any screen got).
 ``storm``      10 questions/s and 100 votes/s (``--rate``, ``--votes``) for ``--duration``;
                then checks that every question reached every screen exactly once, that
                the final counts of ``GET /api/qa/questions`` (as host) equal the votes
@@ -72,6 +74,7 @@ from __future__ import annotations
 import argparse
 import array
 import asyncio
+import bisect
 import collections
 import contextlib
 import json
@@ -82,6 +85,7 @@ import queue
 import random
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -213,6 +217,8 @@ class Server:
         self.code = ""
         self.host_token = ""
         self.log_path: Path | None = None
+        #: Our server's database (to read which events went to everyone); "" if unknown.
+        self.db_path = ""
 
     @property
     def ws_url(self) -> str:
@@ -223,6 +229,7 @@ class Server:
         if self.kind == "ours" and args.url:
             self.base = args.url.rstrip("/")
             self.pid = args.server_pid
+            self.db_path = args.db or ""
             meta: dict[str, str] = {}
             if args.db:
                 from webinar.storage.repo import ensure_meta_sync
@@ -238,7 +245,7 @@ class Server:
         folder = Path(self.tmp.name)
         self.log_path = folder / "server.log"
         if self.kind == "ours":
-            db = str(folder / "webinar.db")
+            db = self.db_path = str(folder / "webinar.db")
             command = [sys.executable, "-m", "webinar", "serve", str(SEED), "--db", db]
             command += ["--port", str(port)]
         else:
@@ -317,6 +324,10 @@ class Sim:
         "marks",
         "qa_chars",
         "ready_at",
+        "seq_back",
+        "seq_dups",
+        "seqs",
+        "start_seq",
         "task",
         "votes",
         "ws_s",
@@ -341,6 +352,13 @@ class Sim:
         self.ready_at = 0.0
         self.error = ""
         self.closed: int | None = None
+        #: Sequence numbers of the events received, in arrival order, after the snapshot
+        #: at ``start_seq``; a repeated one counts in ``seq_dups``, an earlier one that is
+        #: new in ``seq_back`` (events must arrive once each, in order).
+        self.seqs = array.array("q")
+        self.start_seq = 0
+        self.seq_dups = 0
+        self.seq_back = 0
 
 
 class Worker:
@@ -408,7 +426,8 @@ class Worker:
                 )
                 await sim.conn.send(json.dumps({"type": "resume", "last_seq": None}))
                 step = "snapshot"
-                await asyncio.wait_for(sim.conn.recv(), 60)
+                snapshot = json.loads(await asyncio.wait_for(sim.conn.recv(), 60))
+                sim.start_seq = int(snapshot.get("seq") or 0)
                 sim.ready_at = time.time()
                 sim.ws_s = sim.ready_at - opened
                 sim.task = asyncio.create_task(self._read(sim))
@@ -420,11 +439,21 @@ class Worker:
         loads = json.loads
         first, dups, votes, marks = sim.first, sim.dups, sim.votes, sim.marks
         event_at = self.event_at
+        seqs, seen = sim.seqs, set()
         try:
             async for raw in sim.conn:
                 now = time.time()
                 message = loads(raw)
                 kind = message.get("type")
+                seq = message.get("seq")
+                if isinstance(seq, int) and "at" in message:  # an event, not a reply
+                    if seq in seen or seq <= sim.start_seq:
+                        sim.seq_dups += 1
+                    else:
+                        if seqs and seq < seqs[-1]:
+                            sim.seq_back += 1
+                        seen.add(seq)
+                        seqs.append(seq)
                 if kind == "qa.question":
                     data = message["data"]
                     question = data.get("question") or {}
@@ -505,6 +534,36 @@ class Worker:
             "chars": chars,
             "arrivals": arrivals,
             "closed": Counter(s.closed for s in live if s.closed is not None),
+        }
+
+    async def cmd_seqs(self) -> bytes:
+        """Every sequence number some screen of this worker received (for the baseline,
+        where every event goes to everyone)."""
+        union: set[int] = set()
+        for sim in self.live():
+            union.update(sim.seqs)
+        return array.array("q", sorted(union)).tobytes()
+
+    async def cmd_seqcheck(self, everyone: bytes) -> dict[str, Any]:
+        """Per screen, against the events that went to everyone (``everyone``, sorted):
+        those after its snapshot that never arrived; and duplicates, out-of-order."""
+        expected = array.array("q", everyone)
+        lost = clients_lost = dups = back = total = 0
+        for sim in self.live():
+            start = bisect.bisect_right(expected, sim.start_seq)
+            received = set(sim.seqs)
+            missing = sum(1 for seq in expected[start:] if seq not in received)
+            total += len(expected) - start
+            lost += missing
+            clients_lost += missing > 0
+            dups += sim.seq_dups
+            back += sim.seq_back
+        return {
+            "expected": total,
+            "lost": lost,
+            "clients_lost": clients_lost,
+            "duplicates": dups,
+            "out_of_order": back,
         }
 
     async def cmd_marks(self, key: str, since: float) -> dict[str, Any]:
@@ -1161,6 +1220,32 @@ class Bench:
             "closed": {str(k): v for k, v in closed.items()},
         }
 
+    async def check_seqs(self) -> dict[str, Any] | None:
+        """Lost, duplicated and out-of-order events per screen, by sequence number.
+
+        The events every screen must get: for our server, those the database logged for
+        the audience ``all`` (read from its file); for the baseline, every event some screen
+        received (it sends everything to everyone). Each screen is held to those after
+        the snapshot it started from.
+        """
+        if self.kind == "ours":
+            if not self.server.db_path:
+                return None
+            conn = sqlite3.connect(f"file:{self.server.db_path}?mode=ro", uri=True)
+            try:
+                rows = conn.execute("SELECT seq FROM events WHERE audience = 'all' ORDER BY seq")
+                everyone = array.array("q", (row[0] for row in rows))
+            finally:
+                conn.close()
+        else:
+            union: set[int] = set()
+            for raw in await self.call("seqs", timeout=120):
+                union.update(array.array("q", raw))
+            everyone = array.array("q", sorted(union))
+        replies = await self.call("seqcheck", everyone.tobytes(), timeout=120)
+        keys = ("expected", "lost", "clients_lost", "duplicates", "out_of_order")
+        return {key: sum(r[key] for r in replies) for key in keys}
+
     # scenarios
 
     async def scenario_join(self, res: dict[str, Any]) -> None:
@@ -1180,6 +1265,7 @@ class Bench:
         await self.wait_arrivals(len(self.sent), args.grace)
         res["questions"] = {"rate": args.rate, **_without(sending, "sent", "expected_votes")}
         res["questions"].update(await self.measure(sending["sent"]))
+        res["questions"]["seqs"] = await self.check_seqs()
         if probe is not None:
             res["questions"]["pages"] = await probe
 
@@ -1200,6 +1286,7 @@ class Bench:
         # Screens are checked against the server's final counts; the server's counts
         # against the votes it acknowledged (plus those whose answer never came back).
         storm.update(await self.measure(sending["sent"], truth))
+        storm["seqs"] = await self.check_seqs()
         storm["api_missing_questions"] = sum(1 for q in self.sent if q not in shown)
         storm["api_vote_mismatch"] = sum(
             1
@@ -1478,7 +1565,22 @@ def _delivery_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
         ("screens missing any", str(d["clients_missing"])),
         ("mean event size", f"{d['event_chars']:,.0f} chars"),
         ("sockets closed by server", json.dumps(d["closed"])),
+        *_seq_rows(d),
         *_page_rows(d),
+    ]
+
+
+def _seq_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
+    seqs = d.get("seqs")
+    if not seqs:
+        return []
+    return [
+        ("events to all, by seq: expected", f"{seqs['expected']:,}"),
+        (
+            "  lost / duplicated / out of order",
+            f"{seqs['lost']} / {seqs['duplicates']} / {seqs['out_of_order']}"
+            f" ({seqs['clients_lost']} screens lost any)",
+        ),
     ]
 
 
