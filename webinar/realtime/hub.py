@@ -54,7 +54,7 @@ class Sink(Protocol):
 
     ``write_now`` writes at once when the screen is idle (nothing queued, no write in
     progress) and returns True; it returns False when the event must wait in the
-    client's queue. ``wake`` is called when the queue stops being empty, or when the
+    client's queue. ``wake`` is called when an event enters an empty queue, or when the
     client is dropped, so that the screen starts draining it (or closes).
     """
 
