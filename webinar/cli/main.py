@@ -265,6 +265,63 @@ def purge(
     )
 
 
+@cli.command()
+@db_option
+@agenda_option("The agenda the event ran from (its survey's free-text questions are erased too).")
+@click.option("--name", help="The person's name as they gave it (any case or spacing).")
+@click.option("--id", "person_id", help="The person's id, when several share a name.")
+@click.option("--free-text", is_flag=True, help="Also erase what they wrote.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase(
+    db_path: str,
+    agenda: Path | None,
+    name: str | None,
+    person_id: str | None,
+    free_text: bool,
+    yes: bool,
+) -> None:
+    """Erase one person on request: their name and organisation, and every link to what
+    they did.
+
+    Their questions, replies and points stay as anonymous contributions (their text too,
+    unless --free-text); vote totals and group sizes stay. Stop the server first.
+    """
+    from webinar.storage.purge import erase_person_sync, find_people_sync
+
+    if (name is None) == (person_id is None):
+        raise click.UsageError("Give either --name or --id.")
+    parsed = existing_event(db_path, agenda)
+    people = find_people_sync(db_path, name=name, person_id=person_id)
+    if not people:
+        who = f"named {name!r}" if name is not None else f"with id {person_id!r}"
+        raise click.ClickException(
+            f"{db_path}: no one {who} took part (names match in full, ignoring case and "
+            "spacing; anyone already erased or purged has no name)."
+        )
+    if len(people) > 1:
+        listed = "\n".join(
+            f"  --id {p.id}  {p.name}, {p.organisation or 'no organisation'}, joined {p.joined_at}"
+            for p in people
+        )
+        raise click.ClickException(
+            f"{db_path}: {len(people)} people are named {name!r}. "
+            f"Run again with the --id of the one to erase:\n{listed}"
+        )
+    (person,) = people
+    what = f"{person.name} ({person.organisation or 'no organisation'}, joined {person.joined_at})"
+    extra = " and everything they wrote" if free_text else ""
+    if not yes and not click.confirm(f"Erase {what}{extra} from {db_path}? This cannot be undone"):
+        raise click.Abort()
+    codes = [q.code for q in parsed.survey.questions if q.kind == "text"] if parsed.survey else []
+    counts = erase_person_sync(db_path, person, free_text=free_text, text_codes=codes)
+    click.echo(
+        f"Erased {person.name} from {db_path}: name and organisation. No longer linked to "
+        f"them: questions {counts['questions']}, replies {counts['replies']}, breakout points "
+        f"{counts['points']}, survey responses {counts['survey_responses']}. Sessions ended: "
+        f"{counts['sessions']}.{' Their text is erased.' if free_text else ''}"
+    )
+
+
 def main() -> None:
     cli()
 

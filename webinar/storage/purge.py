@@ -1,8 +1,10 @@
-"""Erasing personal data after the retention period (see docs/privacy.md)."""
+"""Erasing personal data: everyone's after the retention period, or one person's on
+request (see docs/privacy.md)."""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from webinar.storage.db import PRAGMAS
@@ -89,3 +91,119 @@ def ended_at_sync(path: str | Path) -> str | None:
         return None
     value = json.loads(row[0]).get("ended_at")
     return value if isinstance(value, str) else None
+
+
+# -- one person, on request ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone who took part, as the organiser can recognise them."""
+
+    id: str
+    name: str
+    organisation: str
+    joined_at: str
+
+
+def find_people_sync(
+    path: str | Path, *, name: str | None = None, person_id: str | None = None
+) -> list[Person]:
+    """Participants with this id, or with this name (whole name, any case or spacing)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT id, name, organisation, created_at FROM participants"
+            " WHERE name IS NOT NULL ORDER BY created_at"
+        ).fetchall()
+    finally:
+        conn.close()
+    wanted = _folded(name) if name is not None else None
+    return [
+        Person(row[0], row[1], row[2] or "", row[3])
+        for row in rows
+        if (person_id is not None and row[0] == person_id)
+        or (wanted is not None and _folded(row[1]) == wanted)
+    ]
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def erase_person_sync(
+    path: str | Path, person: Person, *, free_text: bool, text_codes: list[str]
+) -> dict[str, int]:
+    """Erase one person's name and organisation and unlink them from what they did, in one
+    transaction, then VACUUM. Returns how many of each kind of row were touched.
+
+    What they did stays as anonymous contributions: their questions and replies lose
+    their author (and, with ``free_text``, their text), their points in breakout groups
+    lose their name, their survey response loses its link to them. Their votes and group
+    membership stay attached to an id that no longer names anyone, so totals and group
+    sizes do not change. Their sessions end. The live event log, which repeats names, is
+    emptied (screens get a fresh snapshot when they reconnect). Anonymous questions were
+    never linked to anyone, so there is nothing to find or erase.
+    """
+    pid = person.id
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        for pragma in PRAGMAS:
+            conn.execute(pragma)
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            counts = _erase(conn, pid, person.name, free_text=free_text, text_codes=text_codes)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+        return counts
+    finally:
+        conn.close()
+
+
+def _erase(
+    conn: sqlite3.Connection, pid: str, name: str, *, free_text: bool, text_codes: list[str]
+) -> dict[str, int]:
+    # Their points: members' points carry a name, not an id; match it in the breakout
+    # rounds they took part in (any group: they may have been moved). A namesake in the
+    # same round loses the name on their points too: erasing too much beats too little.
+    points_of = (
+        "author_name = ? AND round_id IN"
+        " (SELECT round_id FROM breakout_members WHERE participant_id = ?)"
+    )
+    if free_text:
+        conn.execute("UPDATE questions SET text = '[removed]' WHERE author_id = ?", (pid,))
+        conn.execute("UPDATE replies SET text = '[removed]' WHERE author_id = ?", (pid,))
+        conn.execute(
+            f"UPDATE breakout_points SET text = '[removed]' WHERE {points_of}", (name, pid)
+        )
+        for code in text_codes:
+            conn.execute(
+                "UPDATE survey_responses SET answers = json_remove(answers, ?)"
+                " WHERE participant_id = ?",
+                (f'$."{code}"', pid),
+            )
+    counts = {
+        "questions": conn.execute(
+            "UPDATE questions SET author_id = NULL, author_name = NULL, author_org = NULL"
+            " WHERE author_id = ?",
+            (pid,),
+        ).rowcount,
+        "replies": conn.execute(
+            "UPDATE replies SET author_id = NULL, author_name = NULL WHERE author_id = ?", (pid,)
+        ).rowcount,
+        "points": conn.execute(
+            f"UPDATE breakout_points SET author_name = NULL WHERE {points_of}", (name, pid)
+        ).rowcount,
+        "survey_responses": conn.execute(
+            "UPDATE survey_responses SET participant_id = NULL WHERE participant_id = ?", (pid,)
+        ).rowcount,
+        "sessions": conn.execute("DELETE FROM sessions WHERE participant_id = ?", (pid,)).rowcount,
+    }
+    conn.execute("UPDATE participants SET name = NULL, organisation = NULL WHERE id = ?", (pid,))
+    conn.execute("DELETE FROM events")
+    return counts
