@@ -21,6 +21,7 @@ pytestmark = pytest.mark.e2e
 MARKUP_QUESTION = "Can the <b>bold</b> review findings be shared with schools?"
 ANSWER = "Yes: the Panel publishes a schools briefing with every national review."
 REPEATED_QUESTION = "Will the slides be sent round after the webinar?"
+NAMING_REPLY = "We had this with Jamie Smith in Year 4 last spring."
 
 
 async def assert_literal(text_element: Any, text: str) -> None:
@@ -125,6 +126,24 @@ async def test_ask_approve_vote_highlight_answer(
         await expect(answer).to_contain_text(f"Answer from the panel: {ANSWER}")
         await assert_literal(card.locator(".q-text"), MARKUP_QUESTION)
     await expect(mine.first.locator(".badge")).to_have_text("Published · answered")
+
+    # Bob's reply names a child; the host hides it from every attendee, then shows it again.
+    bob_card = bob.locator(f"#q-{question_id}")
+    await bob_card.get_by_label("Your reply").fill(NAMING_REPLY)
+    await bob_card.get_by_role("button", name="Send reply").click()
+    ann_card = ann.locator(f"#q-{question_id}")
+    await expect(ann_card.locator(".replies > summary")).to_have_text("Replies (2)")
+    await expect(ann_card.get_by_text(NAMING_REPLY)).to_be_visible()
+    staff_reply = staff_card.locator(".reply-list > li", has_text=NAMING_REPLY)
+    await staff_reply.get_by_role("button", name="Hide reply").click()
+    await expect(staff_reply.locator(".badge")).to_have_text("Hidden from attendees")
+    for page in (ann, bob):
+        card = page.locator(f"#q-{question_id}")
+        await expect(card.locator(".replies > summary")).to_have_text("Replies (1)")
+        await expect(card.get_by_text(NAMING_REPLY)).to_have_count(0)
+    await staff_reply.get_by_role("button", name="Show reply again").click()
+    await expect(ann_card.locator(".replies > summary")).to_have_text("Replies (2)")
+    await expect(staff_reply.get_by_role("button", name="Hide reply")).to_be_visible()
 
     # Three fast clicks on "Send question" store one question.
     await ann.get_by_label("Your question", exact=True).fill(REPEATED_QUESTION)

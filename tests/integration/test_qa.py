@@ -365,3 +365,73 @@ async def test_carry_over_moves_unanswered_questions(server: LiveServer) -> None
     ]
     await host.close()
     await ann.close()
+
+
+async def test_host_hides_a_reply_that_names_someone(server: LiveServer) -> None:
+    """A reply naming a child: the host hides it; no attendee screen, page or API shows it
+    any more, the host's does (marked), the export keeps it for the record."""
+    host = await host_of(server)
+    ann, bob = await attendee_of(server, "Ann"), await attendee_of(server, "Bob")
+    qid = (await ann.act("qa.ask", text="How do we learn from reviews?", key=key())).json()[
+        "question"
+    ]["id"]
+    named = "In our case little Jamie Smith was missed"
+    rid = (await bob.act("qa.reply", question_id=qid, text=named, key=key())).json()["reply"]["id"]
+    await bob.act("qa.reply", question_id=qid, text="Supervision helps", key=key())
+    ann_ws, host_ws = await live(ann), await live(host)
+
+    hidden = await host.act("qa.hide_reply", question_id=qid, reply_id=rid)
+
+    assert hidden.status_code == 200, hidden.text
+    seen = await ann_ws.wait_for(lambda m: m["type"] == "qa.question")
+    assert [r["text"] for r in seen["data"]["question"]["replies"]] == ["Supervision helps"]
+    staff = await host_ws.wait_for(lambda m: m["type"] == "qa.question")
+    assert [(r["text"], r["hidden"]) for r in staff["data"]["question"]["replies"]] == [
+        (named, True),
+        ("Supervision helps", False),
+    ]
+    assert named not in (await ann.http.get("/live")).text
+    await host.act("qa.highlight", question_id=qid)
+    projector = await host.http.get("/projector")  # what the room sees
+    assert "How do we learn from reviews?" in projector.text
+    assert named not in projector.text
+    assert named not in (await bob.http.get("/api/qa/questions")).text
+    assert "Hidden from attendees" in (await host.http.get("/host")).text
+    export = (await host.http.get("/api/qa/export?format=csv")).content.decode("utf-8-sig")
+    assert f"Bob: {named} [hidden by the host]" in export
+    assert rows(server, "SELECT hidden FROM replies ORDER BY id") == [(1,), (0,)]
+
+    # Shown again; and a reply that is not the question's is refused plainly.
+    assert (await host.act("qa.unhide_reply", question_id=qid, reply_id=rid)).status_code == 200
+    back = await ann_ws.wait_for(
+        lambda m: m["type"] == "qa.question" and len(m["data"]["question"]["replies"]) == 2
+    )
+    assert [r["text"] for r in back["data"]["question"]["replies"]] == [named, "Supervision helps"]
+    wrong = await host.act("qa.hide_reply", question_id=qid, reply_id=rid + 99)
+    assert wrong.status_code == 404
+    assert wrong.json()["error"]["message"] == "That question has no such reply."
+    refused = await ann.act("qa.hide_reply", question_id=qid, reply_id=rid)
+    assert refused.status_code == 403
+    for person in (host, ann, bob):
+        await person.close()
+
+
+async def test_a_hidden_reply_stays_hidden_after_a_restart(tmp_path: Any) -> None:
+    server = LiveServer(str(tmp_path / "webinar.db"))
+    await server.start()
+    host = await host_of(server)
+    ann = await attendee_of(server, "Ann")
+    qid = (await ann.act("qa.ask", text="Question", key=key())).json()["question"]["id"]
+    rid = (await ann.act("qa.reply", question_id=qid, text="Names a child", key=key())).json()[
+        "reply"
+    ]["id"]
+    await host.act("qa.hide_reply", question_id=qid, reply_id=rid)
+    await host.close()
+    await server.stop()
+
+    await server.start()
+    page = (await ann.http.get("/live")).text
+
+    assert "Names a child" not in page
+    await ann.close()
+    await server.stop()

@@ -124,6 +124,8 @@ ACTIONS: dict[str, frozenset[str]] = {
             "reject",
             "hide",
             "unhide",
+            "hide_reply",
+            "unhide_reply",
             "correct",
             "highlight",
             "pin",

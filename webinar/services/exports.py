@@ -42,6 +42,10 @@ QUESTION_COLUMNS = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _hidden_mark(reply: Reply) -> str:
+    return " [hidden by the host]" if reply.hidden else ""
+
+
 def question_rows(
     agenda: Agenda, questions: Sequence[Question], replies: dict[int, list[Reply]]
 ) -> list[dict[str, Any]]:
@@ -54,9 +58,12 @@ def question_rows(
     rows = []
     for q in sorted(questions, key=lambda q: q.id):
         these = replies.get(q.id, [])
-        answer = "\n".join(r.text for r in these if r.is_answer)
+
+        answer = "\n".join(f"{r.text}{_hidden_mark(r)}" for r in these if r.is_answer)
         others = "\n".join(
-            f"{r.author_name or 'Anonymous'}: {r.text}" for r in these if not r.is_answer
+            f"{r.author_name or 'Anonymous'}: {r.text}{_hidden_mark(r)}"
+            for r in these
+            if not r.is_answer
         )
         rows.append(
             {

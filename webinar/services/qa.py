@@ -140,7 +140,7 @@ class QAService:
             "pinned": q.pinned,
             "edited_by_host": q.edited_by_host,
             "created_at": iso(q.created_at),
-            "replies": [_reply_data(r) for r in self.replies.get(q.id, [])],
+            "replies": _replies_data(self.replies.get(q.id, []), staff=staff),
         }
         if staff:
             data["held_by_filter"] = q.held_by_filter
@@ -366,6 +366,30 @@ class QAService:
             raise QAError(f"Unknown moderation '{op}'.")
         return await self._change(question_id, operations[op])
 
+    async def hide_reply(self, question_id: int, reply_id: int, hidden: bool) -> Reply:
+        """Hide a reply from every attendee (or show it again); it stays for the record."""
+        self._get(question_id)
+        if not any(r.id == reply_id for r in self.replies.get(question_id, [])):
+            raise QAError("That question has no such reply.", "not_found", "reply_id")
+
+        async def work(
+            tx: aiosqlite.Connection, now: datetime
+        ) -> tuple[list[Reply], list[Outgoing]]:
+            current = self._get(question_id)  # as it is now, within the batch
+            await qa_repo.set_reply_hidden(tx, reply_id, hidden)
+            replies = [
+                replace(r, hidden=hidden) if r.id == reply_id else r
+                for r in self.replies.get(question_id, [])
+            ]
+            counters = await qa_repo.counters(tx)
+            return replies, self._events(current, current, counters, replies=replies)
+
+        def adopt(replies: list[Reply]) -> None:
+            self.replies[question_id] = replies
+
+        replies = await self.live.commit(work, adopt)
+        return next(r for r in replies if r.id == reply_id)
+
     async def merge(self, duplicate_id: int, into_id: int) -> Question:
         qa.merge(self._get(duplicate_id), self._get(into_id, field="into"))  # refuse at once
 
@@ -495,15 +519,19 @@ class QAService:
         after: Question,
         counters: dict[str, int],
         reply: Reply | None = None,
+        *,
+        replies: list[Reply] | None = None,
     ) -> list[Outgoing]:
-        """The events one question change produces, for each audience that may see it."""
-        replies = list(self.replies.get(after.id, []))
+        """The events one question change produces, for each audience that may see it.
+        ``reply``: one just added; ``replies``: the question's replies as they now are."""
+        if replies is None:
+            replies = list(self.replies.get(after.id, []))
         if reply is not None:
-            replies.append(reply)
+            replies = [*replies, reply]
         data = self.question_data(after, staff=False)
-        data["replies"] = [_reply_data(r) for r in replies]
+        data["replies"] = _replies_data(replies, staff=False)
         staff = self.question_data(after, staff=True)
-        staff["replies"] = data["replies"]
+        staff["replies"] = _replies_data(replies, staff=True)
         events = [Outgoing("qa.question", "staff", {"question": staff, "counters": counters})]
         was_public = before is not None and before.public
         if after.public or was_public:
@@ -570,15 +598,22 @@ def _owner_visible(q: Question) -> tuple[str, str, str, str]:
     return (q.state, q.text, q.answered, q.item_id)
 
 
-def _reply_data(reply: Reply) -> dict[str, Any]:
-    return {
-        "id": reply.id,
-        "author": reply.author_name,
-        "role": reply.role,
-        "text": reply.text,
-        "is_answer": reply.is_answer,
-        "created_at": iso(reply.created_at),
-    }
+def _replies_data(replies: list[Reply], *, staff: bool) -> list[dict[str, Any]]:
+    """Replies as a screen shows them: attendees never get a hidden one; staff see it,
+    marked."""
+    return [
+        {
+            "id": r.id,
+            "author": r.author_name,
+            "role": r.role,
+            "text": r.text,
+            "is_answer": r.is_answer,
+            "created_at": iso(r.created_at),
+            **({"hidden": r.hidden} if staff else {}),
+        }
+        for r in replies
+        if staff or not r.hidden
+    ]
 
 
 def _count(questions: Any) -> dict[str, int]:

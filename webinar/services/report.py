@@ -81,7 +81,9 @@ async def report_data(services: Any) -> dict[str, Any]:
                 "votes": q.votes,
                 "answered": q.answered,
                 "item": agenda.item(q.item_id).title if agenda.has_item(q.item_id) else "",
-                "answer": "\n".join(r.text for r in qa.replies.get(q.id, []) if r.is_answer),
+                "answer": "\n".join(
+                    r.text for r in qa.replies.get(q.id, []) if r.is_answer and not r.hidden
+                ),
             }
             for q in questions
         ],

@@ -28,6 +28,8 @@ class Reply:
     text: str
     is_answer: bool
     created_at: datetime
+    #: Hidden by a host: kept (and exported) for the record, shown to no attendee.
+    hidden: bool = False
 
 
 def question_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Question:
@@ -69,10 +71,20 @@ def question_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Question:
     )
 
 
+REPLY_COLUMNS = "id, question_id, author_name, role, text, is_answer, created_at, hidden"
+
+
 def _reply(row: sqlite3.Row | tuple[Any, ...]) -> Reply:
-    rid, qid, name, role, text, is_answer, created_at = tuple(row)
+    rid, qid, name, role, text, is_answer, created_at, hidden = tuple(row)
     return Reply(
-        rid, qid, name or "", role, text, bool(is_answer), datetime.fromisoformat(created_at)
+        rid,
+        qid,
+        name or "",
+        role,
+        text,
+        bool(is_answer),
+        datetime.fromisoformat(created_at),
+        bool(hidden),
     )
 
 
@@ -85,10 +97,7 @@ async def all_questions(db: Database) -> list[Question]:
 
 
 async def all_replies(db: Database) -> list[Reply]:
-    rows = await db.fetchall(
-        "SELECT id, question_id, author_name, role, text, is_answer, created_at"
-        " FROM replies ORDER BY id"
-    )
+    rows = await db.fetchall(f"SELECT {REPLY_COLUMNS} FROM replies ORDER BY id")
     return [_reply(r) for r in rows]
 
 
@@ -241,12 +250,13 @@ async def insert_reply(
 
 async def reply_by_key(tx: aiosqlite.Connection, key_hash: str) -> Reply | None:
     row = await first_row(
-        tx,
-        "SELECT id, question_id, author_name, role, text, is_answer, created_at"
-        " FROM replies WHERE key_hash = ?",
-        (key_hash,),
+        tx, f"SELECT {REPLY_COLUMNS} FROM replies WHERE key_hash = ?", (key_hash,)
     )
     return _reply(row) if row else None
+
+
+async def set_reply_hidden(tx: aiosqlite.Connection, reply_id: int, hidden: bool) -> None:
+    await tx.execute("UPDATE replies SET hidden = ? WHERE id = ?", (int(hidden), reply_id))
 
 
 async def counters(tx: aiosqlite.Connection) -> dict[str, int]:

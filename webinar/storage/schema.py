@@ -165,4 +165,9 @@ MIGRATIONS: tuple[str, ...] = (
         participant_id  TEXT PRIMARY KEY REFERENCES participants(id) ON DELETE CASCADE
     ) WITHOUT ROWID;
     """,
+    # 5: hosts can hide a reply (it may name a child): kept for the record, shown to no
+    # attendee.
+    """
+    ALTER TABLE replies ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+    """,
 )

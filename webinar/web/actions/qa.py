@@ -47,6 +47,10 @@ class ReplyParams(QuestionParams):
     anonymous: bool = False
 
 
+class ReplyRefParams(QuestionParams):
+    reply_id: int = Field(ge=1, description="One of the question's replies.")
+
+
 class ToggleParams(QuestionParams):
     on: bool = True
 
@@ -124,6 +128,18 @@ _moderation("correct", EditParams, "Correct a question's wording (shown as edite
 _moderation("highlight", ToggleParams, "Highlight the question being answered now.")
 _moderation("pin", ToggleParams, "Pin a question to the top of the list.")
 _moderation("answered_live", ToggleParams, "Mark a question as answered live.")
+
+
+def _reply_visibility(name: str, hidden: bool, summary: str) -> None:
+    @register(f"qa.{name}", HOST, ReplyRefParams, summary)
+    async def handler(ctx: Context, args: ReplyRefParams) -> dict[str, Any]:
+        qa = ctx.services.qa
+        await qa.hide_reply(args.question_id, args.reply_id, hidden)
+        return {"question": qa.question_data(qa.questions[args.question_id], staff=True)}
+
+
+_reply_visibility("hide_reply", True, "Hide a reply from attendees (it may name someone).")
+_reply_visibility("unhide_reply", False, "Show a hidden reply again.")
 
 
 @register("qa.merge", HOST, MergeParams, "Merge a duplicate into another question.")
