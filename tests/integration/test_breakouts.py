@@ -427,3 +427,67 @@ end = "10:40"
         await p.close()
     await host.close()
     await server.stop()
+
+
+async def test_host_corrects_a_response_after_the_lock_before_presenting_it(
+    server: LiveServer,
+) -> None:
+    """A facilitator's response names a child; after the breakout (responses locked) the
+    host takes the name out before presenting: the group, the feedback view, the
+    projector and the export show the correction, marked; the facilitator's next save,
+    were it still open, would clear the mark."""
+    host = await host_of(server)
+    people = await join_all(server, 4)
+    host_ws = await host.socket()
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    room = (await people[0][1].wait_for(group_event, timeout=3))["data"]
+    number, topic = room["number"], room["topics"][0]["index"]
+    members = [entry for entry in people if entry[2] in [m["id"] for m in room["members"]]]
+    facilitator, watcher = members[0], members[1]
+    assert (await facilitator[0].act("breakout.volunteer")).status_code == 200
+    named = "Jamie Smith's school was not told about the plan"
+    saved = await facilitator[0].act("breakout.capture", group=number, topic=topic, text=named)
+    assert saved.status_code == 200
+    await host.act("agenda.next")
+    await watcher[1].wait_for(
+        lambda m: m["type"] == "breakout.round" and m["data"]["state"] == "ended", timeout=3
+    )
+    server.offset = timedelta(seconds=61)  # past the grace: the group can no longer write
+    assert (
+        await facilitator[0].act("breakout.capture", group=number, topic=topic, text="x")
+    ).status_code == 409
+    await host.act("feedback.present", mode="topic", index=topic)
+
+    fixed = "A child's school was not told about the plan"
+    corrected = await host.act("breakout.correct", group=number, topic=topic, text=fixed)
+
+    assert corrected.status_code == 200, corrected.text
+    seen = await watcher[1].wait_for(
+        lambda m: m["type"] == "breakout.response" and m["data"]["text"] == fixed
+    )
+    assert seen["data"]["edited_by_host"] is True
+    staff = await host_ws.wait_for(
+        lambda m: m["type"] == "breakout.response" and m["data"]["text"] == fixed
+    )
+    assert staff["data"]["edited_by_host"] is True
+    feedback = (await host.http.get("/feedback")).text
+    assert fixed.replace("'", "&#39;") in feedback and "Edited by the host" in feedback
+    assert "Jamie Smith" not in feedback
+    projector = (await host.http.get("/projector")).text  # presenting this topic
+    assert fixed.replace("'", "&#39;") in projector and "Jamie Smith" not in projector
+    export = (await host.http.get("/api/breakout/export?format=csv")).text
+    assert "Jamie Smith" not in export
+    assert ",yes\r\n" in export or ",yes\n" in export  # the "Edited by the host" column
+
+    # Plain refusals: nothing written there, no such group, not a host.
+    other = next(i for i in range(len(room["topics"]) + 5) if i != topic)
+    nothing = await host.act("breakout.correct", group=number, topic=other, text="x")
+    no_group = await host.act("breakout.correct", group=99, topic=topic, text="x")
+    member = await watcher[0].act("breakout.correct", group=number, topic=topic, text="x")
+    assert (nothing.status_code, no_group.status_code, member.status_code) == (404, 404, 403)
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
+    await host_ws.close()
+    await host.close()

@@ -37,6 +37,9 @@ from webinar.storage.breakout_repo import GroupRow, RoundRow
 
 log = logging.getLogger(__name__)
 
+#: A topic a group has not written on: (text, version, starred, edited by the host).
+NO_RESPONSE: tuple[str, int, bool, bool] = ("", 0, False, False)
+
 #: Seconds a facilitator may be disconnected before the role is offered to the group.
 FACILITATOR_AWAY_SECONDS = 60
 TICK_SECONDS = 1.0
@@ -152,13 +155,14 @@ class BreakoutService:
     def topic_data(self, rnd: RoundRow, number: int, topic: int) -> dict[str, Any]:
         settings = self.item_of(rnd).breakout
         assert settings is not None
-        text, version, starred = rnd.responses.get((number, topic), ("", 0, False))
+        text, version, starred, by_host = rnd.responses.get((number, topic), NO_RESPONSE)
         return {
             "index": topic,
             "title": settings.topics[topic],
             "text": text,
             "version": version,
             "starred": starred,
+            "edited_by_host": by_host,
             "points": [
                 {"author": a, "text": t, "at": at}
                 for a, t, at in rnd.points.get((number, topic), [])
@@ -215,13 +219,14 @@ class BreakoutService:
         for index, title in enumerate(settings.topics):
             entries = []
             for number in numbers:
-                text, _, starred = rnd.responses.get((number, index), ("", 0, False))
+                text, _, starred, by_host = rnd.responses.get((number, index), NO_RESPONSE)
                 points = rnd.points.get((number, index), [])
                 entries.append(
                     {
                         "group": number,
                         "text": text,
                         "starred": starred,
+                        "edited_by_host": by_host,
                         "given": index in rnd.groups[number].topics,
                         "points": [{"author": a, "text": t} for a, t, _ in points],
                     }
@@ -253,8 +258,8 @@ class BreakoutService:
 
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
             await repo.star_response(tx, rnd.id, number, topic, on)
-            text, version, _ = rnd.responses[(number, topic)]
-            rnd.responses[(number, topic)] = (text, version, on)
+            text, version, _, by_host = rnd.responses[(number, topic)]
+            rnd.responses[(number, topic)] = (text, version, on, by_host)
             data = {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)}
             return None, [Outgoing("breakout.response", "staff", data)]
 
@@ -593,13 +598,30 @@ class BreakoutService:
             raise BreakoutError("There is no such topic.", "not_found", "topic")
         if not breakout.capture_open(rnd.ended_at, settings.grace_seconds, self.live.clock()):
             raise BreakoutError("The breakout has ended and its responses are locked.", "conflict")
+        return await self._save_response(rnd, number, topic, breakout.clean_response(text))
+
+    async def correct(self, number: int, topic: int, text: str) -> int:
+        """The host corrects a group's response (to take out a name before it is shown),
+        at any time, even after the responses are locked; returns its version."""
+        rnd = self.current
+        if rnd is None or number not in rnd.groups:
+            raise BreakoutError("There is no such group.", "not_found", "group")
+        if (number, topic) not in rnd.responses:
+            raise BreakoutError("That group has written nothing on this topic.", "not_found")
         clean = breakout.clean_response(text)
+        return await self._save_response(rnd, number, topic, clean, by_host=True)
+
+    async def _save_response(
+        self, rnd: RoundRow, number: int, topic: int, clean: str, *, by_host: bool = False
+    ) -> int:
         before = {k: v[0] for k, v in rnd.responses.items() if k[0] == number}
 
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
-            version = await repo.save_response(tx, rnd.id, number, topic, clean, iso(now))
-            starred = rnd.responses.get((number, topic), ("", 0, False))[2]
-            rnd.responses[(number, topic)] = (clean, version, starred)
+            version = await repo.save_response(
+                tx, rnd.id, number, topic, clean, iso(now), by_host=by_host
+            )
+            starred = rnd.responses.get((number, topic), NO_RESPONSE)[2]
+            rnd.responses[(number, topic)] = (clean, version, starred, by_host)
             events = [
                 Outgoing(
                     "breakout.response",

@@ -158,6 +158,7 @@ BREAKOUT_COLUMNS = (
     ("response", "Response"),
     ("points", "Members' points"),
     ("starred", "Starred"),
+    ("edited_by_host", "Edited by the host"),
 )
 
 
@@ -182,6 +183,7 @@ def breakout_rows(services: Any) -> list[dict[str, Any]]:
                         "response": entry["text"],
                         "points": "\n".join(p["text"] for p in entry["points"]),
                         "starred": "yes" if entry["starred"] else "no",
+                        "edited_by_host": "yes" if entry["edited_by_host"] else "no",
                     }
                 )
     return rows

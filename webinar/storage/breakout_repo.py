@@ -30,7 +30,8 @@ class RoundRow:
     message: str
     groups: dict[int, GroupRow] = field(default_factory=dict)
     #: (group, topic) -> (text, version, starred)
-    responses: dict[tuple[int, int], tuple[str, int, bool]] = field(default_factory=dict)
+    #: (group, topic) -> (text, version, starred, edited by the host)
+    responses: dict[tuple[int, int], tuple[str, int, bool, bool]] = field(default_factory=dict)
     #: (group, topic) -> [(author name, text, created_at)]
     points: dict[tuple[int, int], list[tuple[str, str, str]]] = field(default_factory=dict)
 
@@ -62,6 +63,7 @@ async def load_rounds(db: Database) -> list[RoundRow]:
             x["text"],
             x["version"],
             bool(x["starred"]),
+            bool(x["edited_by_host"]),
         )
     for p in await db.fetchall("SELECT * FROM breakout_points ORDER BY id"):
         rounds[p["round_id"]].points.setdefault((p["group_number"], p["topic"]), []).append(
@@ -181,16 +183,25 @@ async def set_message(tx: aiosqlite.Connection, round_id: int, message: str) -> 
 
 
 async def save_response(
-    tx: aiosqlite.Connection, round_id: int, group: int, topic: int, text: str, at: str
+    tx: aiosqlite.Connection,
+    round_id: int,
+    group: int,
+    topic: int,
+    text: str,
+    at: str,
+    *,
+    by_host: bool = False,
 ) -> int:
-    """Store a response; return its new version number."""
+    """Store a response (the facilitator's, or the host's correction); return its new
+    version number."""
     row = await first_row(
         tx,
         "INSERT INTO breakout_responses (round_id, group_number, topic, text, version,"
-        " updated_at) VALUES (?, ?, ?, ?, 1, ?)"
+        " updated_at, edited_by_host) VALUES (?, ?, ?, ?, 1, ?, ?)"
         " ON CONFLICT (round_id, group_number, topic) DO UPDATE SET text = excluded.text,"
-        " version = version + 1, updated_at = excluded.updated_at RETURNING version",
-        (round_id, group, topic, text, at),
+        " version = version + 1, updated_at = excluded.updated_at,"
+        " edited_by_host = excluded.edited_by_host RETURNING version",
+        (round_id, group, topic, text, at, int(by_host)),
     )
     assert row is not None
     return int(row[0])

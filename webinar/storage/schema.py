@@ -170,4 +170,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE replies ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
     """,
+    # 6: hosts can correct a group's response (to take a name out before it is shown);
+    # the facilitator's next save clears the mark.
+    """
+    ALTER TABLE breakout_responses ADD COLUMN edited_by_host INTEGER NOT NULL DEFAULT 0;
+    """,
 )

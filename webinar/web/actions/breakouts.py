@@ -108,9 +108,26 @@ class StarParams(Strict):
     on: bool = True
 
 
+class CorrectParams(Strict):
+    group: int = Field(ge=1)
+    topic: int = Field(ge=0)
+    text: str = Field(max_length=20_000, description="The corrected response, whole.")
+
+
 class PresentParams(Strict):
     mode: Literal["topic", "group", "off"]
     index: int = Field(default=0, ge=0)
+
+
+@register(
+    "breakout.correct",
+    HOST,
+    CorrectParams,
+    "Correct a group's response (e.g. take out a name), even after the breakout.",
+)
+async def correct(ctx: Context, args: CorrectParams) -> dict[str, Any]:
+    version = await ctx.services.breakouts.correct(args.group, args.topic, args.text)
+    return {"version": version}
 
 
 @register("breakout.star", HOST, StarParams, "Star a group's response to discuss it.")
