@@ -157,4 +157,21 @@ async def test_split_volunteer_capture_and_return(new_screen: Any, site: Any, ch
     await expect(mate.locator(f"#room-t{topic}-text .response-text")).to_have_text(typed)
     await check.not_reloaded(*pages[1:])
 
+    # In the feedback view the host corrects the group's wording before presenting it;
+    # the group's room follows, marked.
+    feedback = await host_screen.context.new_page()
+    feedback.set_default_timeout(10_000)
+    host_screen.console.watch(feedback)
+    await feedback.goto(f"{site.server.base}/feedback")
+    entry = feedback.locator(f"#fb-g{number}-t{topic}")
+    await entry.get_by_text("Correct the wording").click()
+    corrected = "Schools were not told about the plan"
+    await entry.get_by_label(f"Group {number}'s response, as it should be shown").fill(corrected)
+    await entry.get_by_role("button", name="Save correction").click()
+    await expect(entry.locator(".response-text")).to_have_text(corrected)
+    await expect(entry.locator(".badge", has_text="Edited by the host")).to_be_visible()
+    await expect(mate.locator(f"#room-t{topic}-text .response-text")).to_have_text(corrected)
+    await expect(mate.locator(f"#room-t{topic}-text")).to_contain_text("Edited by the host.")
+    check.accessible({"/feedback (host, correcting)": await check.violations(feedback)})
+
     await check.clean(*screens, host_screen)
