@@ -29,6 +29,15 @@ async def populate(server: LiveServer) -> None:
     """Zelda asks (named and anonymously), votes, makes a point in her breakout group and
     answers the survey; Yusuf asks, votes on hers and replies."""
     host = await host_of(server)
+    organiser = Person(server.base)
+    await organiser.enter("organiser", server.secrets["organiser_token"])
+    stored = await organiser.http.post(
+        "/api/breakout/preassign",
+        content=f"name,group\n{ZELDA[0]},1\n{YUSUF[0]},1\n".encode(),
+        headers={"Content-Type": "text/csv", "X-CSRF-Token": organiser.csrf},
+    )
+    assert stored.status_code == 200, stored.text
+    await organiser.close()
     zelda, yusuf = await attendee_of(server, *ZELDA), await attendee_of(server, *YUSUF)
     sockets = [await zelda.socket(), await yusuf.socket()]
     hers = await ask(zelda, "Zelda named question")
@@ -97,8 +106,10 @@ async def test_erase_removes_one_person_and_keeps_the_rest(event_db: str) -> Non
     # Not in free pages or the write-ahead log either (his is, as the control).
     assert YUSUF[0].encode() in Path(event_db).read_bytes()
     for path in Path(event_db).parent.glob("webinar.db*"):
-        raw = path.read_bytes()
-        assert ZELDA[0].encode() not in raw and ZELDA[1].encode() not in raw, path
+        raw = path.read_bytes().lower()
+        for secret in ZELDA:  # as typed, and lower-cased as pre-assignments match them
+            assert secret.lower().encode() not in raw, (path, secret)
+    assert rows(event_db, "SELECT match_key FROM preassignments") == [("yusuf pemberton",)]
     # What she wrote stays, anonymous; totals do not move.
     assert rows(event_db, "SELECT text, votes FROM questions ORDER BY id") == votes_before
     assert rows(
@@ -172,3 +183,25 @@ async def test_erase_explains_what_is_missing(tmp_path: Path) -> None:
     assert "no one named 'Nobody Here' took part" in nobody.output
     assert neither.exit_code == 2 and "Give either --name or --id." in neither.output
     assert no_file.exit_code == 1 and "does not exist" in no_file.output
+
+
+async def test_erase_and_purge_refuse_while_a_server_runs(tmp_path: Path) -> None:
+    server = LiveServer(str(tmp_path / "webinar.db"))
+    await server.start()
+    zelda = await attendee_of(server, *ZELDA)
+    await zelda.close()
+
+    erase = await run("erase", "--db", server.db_path, "--name", ZELDA[0], "--yes")
+    purge = await run("purge", "--db", server.db_path, "--retention-days", "0", "--yes")
+    second = await run("serve", "--db", server.db_path, "--port", "1")
+
+    running = f"A server is running on {server.db_path}. Stop it first"
+    assert erase.exit_code == 1 and running in erase.output
+    assert purge.exit_code == 1 and running in purge.output
+    assert second.exit_code == 1
+    assert f"Another server is already running on {server.db_path}" in second.output
+    assert ZELDA[0] in dump(server.db_path)  # nothing was changed under the server
+    await server.stop()
+
+    after = await run("erase", "--db", server.db_path, "--name", ZELDA[0], "--yes")
+    assert after.exit_code == 0, after.output

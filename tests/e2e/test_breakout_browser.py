@@ -166,7 +166,8 @@ async def test_split_volunteer_capture_and_return(new_screen: Any, site: Any, ch
     entry = feedback.locator(f"#fb-g{number}-t{topic}")
     await entry.get_by_text("Correct the wording").click()
     corrected = "Schools were not told about the plan"
-    await entry.get_by_label(f"Group {number}'s response, as it should be shown").fill(corrected)
+    label = f"Group {number}'s response to topic {int(topic) + 1}, as it should be shown"
+    await entry.get_by_label(label).fill(corrected)
     await entry.get_by_role("button", name="Save correction").click()
     await expect(entry.locator(".response-text")).to_have_text(corrected)
     await expect(entry.locator(".badge", has_text="Edited by the host")).to_be_visible()

@@ -460,9 +460,18 @@ async def test_host_corrects_a_response_after_the_lock_before_presenting_it(
     await host.act("feedback.present", mode="topic", index=topic)
 
     fixed = "A child's school was not told about the plan"
-    corrected = await host.act("breakout.correct", group=number, topic=topic, text=fixed)
+    seen_version = server.services.breakouts.current.responses[(number, topic)][1]
+    corrected = await host.act(
+        "breakout.correct", group=number, topic=topic, text=fixed, version=seen_version
+    )
 
     assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["version"] == seen_version + 1
+    stale = await host.act(
+        "breakout.correct", group=number, topic=topic, text="stale", version=seen_version
+    )
+    assert stale.status_code == 409
+    assert stale.json()["error"]["message"].startswith("The group has saved a newer version")
     seen = await watcher[1].wait_for(
         lambda m: m["type"] == "breakout.response" and m["data"]["text"] == fixed
     )

@@ -251,3 +251,14 @@ def test_a_commit_with_an_event_out_of_order_is_refused_whole() -> None:
     assert hub.last_seq == 3
     assert drain(client) == []
     assert hub.missed(client, 3) == []
+
+
+def test_no_replay_from_before_the_floor() -> None:
+    hub = Hub(CountingEncoder())
+    for seq in range(1, 6):
+        hub.publish(event(seq))
+    client = hub.subscribe({"all"}, "json")
+    hub.replay_floor = 3  # something shown by events up to 3 was taken back
+
+    assert hub.missed(client, 2) is None  # a snapshot instead
+    assert [seq for seq, _ in hub.missed(client, 3) or []] == [4, 5]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from webinar.domain.agenda import Agenda, shifted
 from webinar.domain.agenda_file import AgendaFileError
 from webinar.services import prepare_database
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
+from webinar.storage.db import InUse, exclusive
 
 #: WebSocket messages from clients are small JSON; refuse anything larger.
 WS_MAX_SIZE = 64 * 1024
@@ -45,6 +47,19 @@ def existing_event(db_path: str, agenda: Path | None) -> Agenda:
         return load_agenda(agenda or SEED_AGENDA)
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
+
+
+@contextmanager
+def server_stopped(db_path: str, command: str) -> Iterator[None]:
+    """Hold the database exclusively for ``command``; a plain refusal if a server runs."""
+    try:
+        with exclusive(db_path):
+            yield
+    except InUse:
+        raise click.ClickException(
+            f"A server is running on {db_path}. Stop it first: {command} changes the "
+            "database under it, and it would write back what it holds in memory."
+        ) from None
 
 
 class DefaultServe(click.Group):
@@ -105,6 +120,14 @@ def serve(
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
     if start_at is not None:
         parsed = shifted(parsed, _start_time(start_at, parsed.timezone))
+    try:
+        with exclusive(db_path):  # only a check here: the server takes it when it starts
+            pass
+    except InUse:
+        raise click.ClickException(
+            f"Another server is already running on {db_path}. Stop it first, or give this "
+            "one its own --db."
+        ) from None
     try:
         secrets = prepare_database(db_path)
     except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
@@ -257,7 +280,8 @@ def purge(
     if not yes and not click.confirm(f"Erase {what} from {db_path}? This cannot be undone"):
         raise click.Abort()
     codes = [q.code for q in parsed.survey.questions if q.kind == "text"] if parsed.survey else []
-    counts = purge_sync(db_path, free_text=free_text, text_codes=codes)
+    with server_stopped(db_path, "purge"):
+        counts = purge_sync(db_path, free_text=free_text, text_codes=codes)
     click.echo(
         f"Purged {db_path}: {counts['participants']} people's names and organisations, "
         f"links from {counts['questions']} questions and {counts['survey_responses']} survey "
@@ -313,7 +337,8 @@ def erase(
     if not yes and not click.confirm(f"Erase {what}{extra} from {db_path}? This cannot be undone"):
         raise click.Abort()
     codes = [q.code for q in parsed.survey.questions if q.kind == "text"] if parsed.survey else []
-    counts = erase_person_sync(db_path, person, free_text=free_text, text_codes=codes)
+    with server_stopped(db_path, "erase"):
+        counts = erase_person_sync(db_path, person, free_text=free_text, text_codes=codes)
     click.echo(
         f"Erased {person.name} from {db_path}: name and organisation. No longer linked to "
         f"them: questions {counts['questions']}, replies {counts['replies']}, breakout points "

@@ -134,6 +134,9 @@ class Hub:
         self._by_audience: dict[str, set[Client]] = {}
         self._by_owner: dict[str, set[Client]] = {}
         self.last_seq = 0
+        #: A screen resuming from before this sequence number gets a snapshot, never a
+        #: replay: something shown earlier was taken back (see ``raise_replay_floor``).
+        self.replay_floor = 0
         self.dropped_clients = 0
 
     # -- clients -----------------------------------------------------------------------------
@@ -263,6 +266,8 @@ class Hub:
         """What ``client`` missed after ``last_seq``, encoded; None if the ring is too short."""
         if last_seq > self.last_seq:
             return None  # a sequence from another database (server reset): start afresh
+        if last_seq < self.replay_floor:
+            return None  # replaying would show again what was taken back
         if last_seq == self.last_seq:
             return []
         if not self._ring or self._ring[0].event.seq > last_seq + 1:

@@ -34,6 +34,7 @@ from webinar.services.agenda import AgendaService
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import breakout_repo as repo
 from webinar.storage.breakout_repo import GroupRow, RoundRow
+from webinar.storage.repo import raise_replay_floor
 
 log = logging.getLogger(__name__)
 
@@ -219,12 +220,13 @@ class BreakoutService:
         for index, title in enumerate(settings.topics):
             entries = []
             for number in numbers:
-                text, _, starred, by_host = rnd.responses.get((number, index), NO_RESPONSE)
+                text, version, starred, by_host = rnd.responses.get((number, index), NO_RESPONSE)
                 points = rnd.points.get((number, index), [])
                 entries.append(
                     {
                         "group": number,
                         "text": text,
+                        "version": version,
                         "starred": starred,
                         "edited_by_host": by_host,
                         "given": index in rnd.groups[number].topics,
@@ -600,14 +602,24 @@ class BreakoutService:
             raise BreakoutError("The breakout has ended and its responses are locked.", "conflict")
         return await self._save_response(rnd, number, topic, breakout.clean_response(text))
 
-    async def correct(self, number: int, topic: int, text: str) -> int:
+    async def correct(self, number: int, topic: int, text: str, version: int | None = None) -> int:
         """The host corrects a group's response (to take out a name before it is shown),
-        at any time, even after the responses are locked; returns its version."""
+        at any time, even after the responses are locked; returns its version.
+
+        ``version``: the one the host corrected; if the group has saved since, the
+        correction is refused rather than silently replacing newer words.
+        """
         rnd = self.current
         if rnd is None or number not in rnd.groups:
             raise BreakoutError("There is no such group.", "not_found", "group")
         if (number, topic) not in rnd.responses:
             raise BreakoutError("That group has written nothing on this topic.", "not_found")
+        if version is not None and rnd.responses[(number, topic)][1] != version:
+            raise BreakoutError(
+                "The group has saved a newer version since you opened this one. It is shown "
+                "now: correct that one.",
+                "conflict",
+            )
         clean = breakout.clean_response(text)
         return await self._save_response(rnd, number, topic, clean, by_host=True)
 
@@ -616,7 +628,11 @@ class BreakoutService:
     ) -> int:
         before = {k: v[0] for k, v in rnd.responses.items() if k[0] == number}
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
+        async def work(
+            tx: aiosqlite.Connection, now: datetime
+        ) -> tuple[tuple[int, int], list[Outgoing]]:
+            # A host's correction takes back what earlier events showed: no replay of them.
+            floor = await raise_replay_floor(tx) if by_host else 0
             version = await repo.save_response(
                 tx, rnd.id, number, topic, clean, iso(now), by_host=by_host
             )
@@ -636,9 +652,10 @@ class BreakoutService:
             ]
             if bool(before.get((number, topic), "").strip()) != bool(clean.strip()):
                 events.append(Outgoing("breakout.grid", "staff", self.grid_data(rnd)))
-            return version, events
+            return (version, floor), events
 
-        return await self.live.commit(work)
+        version, _ = await self.live.commit(work, lambda result: self.live.take_back(result[1]))
+        return version
 
     async def add_point(
         self, participant: Participant, number: int, topic: int, text: str, key: str

@@ -83,6 +83,11 @@ class Live:
         rows = await repo.recent_events(self.db, size)
         self.hub.load(Event(r.seq, r.type, r.audience, r.data, r.at) for r in rows)
         self.hub.last_seq = max(self.hub.last_seq, await repo.last_seq(self.db))
+        self.hub.replay_floor = max(self.hub.replay_floor, await repo.replay_floor(self.db))
+
+    def take_back(self, floor: int) -> None:
+        """Apply a floor from ``repo.raise_replay_floor``: no replay from before it."""
+        self.hub.replay_floor = max(self.hub.replay_floor, floor)
 
     async def commit(
         self,

@@ -34,7 +34,7 @@ from webinar.domain.qa import QAError, QASettings, Question, RateLimiter
 from webinar.services.access import Participant
 from webinar.services.agenda import AgendaService
 from webinar.services.live import Live, Outgoing, iso
-from webinar.storage import qa_repo
+from webinar.storage import qa_repo, repo
 from webinar.storage.qa_repo import Reply
 
 log = logging.getLogger(__name__)
@@ -374,20 +374,23 @@ class QAService:
 
         async def work(
             tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[list[Reply], list[Outgoing]]:
+        ) -> tuple[tuple[list[Reply], int], list[Outgoing]]:
             current = self._get(question_id)  # as it is now, within the batch
             await qa_repo.set_reply_hidden(tx, reply_id, hidden)
+            # Earlier events carry the reply: a screen must not be replayed them.
+            floor = await repo.raise_replay_floor(tx) if hidden else 0
             replies = [
                 replace(r, hidden=hidden) if r.id == reply_id else r
                 for r in self.replies.get(question_id, [])
             ]
             counters = await qa_repo.counters(tx)
-            return replies, self._events(current, current, counters, replies=replies)
+            return (replies, floor), self._events(current, current, counters, replies=replies)
 
-        def adopt(replies: list[Reply]) -> None:
-            self.replies[question_id] = replies
+        def adopt(result: tuple[list[Reply], int]) -> None:
+            self.replies[question_id] = result[0]
+            self.live.take_back(result[1])
 
-        replies = await self.live.commit(work, adopt)
+        replies, _ = await self.live.commit(work, adopt)
         return next(r for r in replies if r.id == reply_id)
 
     async def merge(self, duplicate_id: int, into_id: int) -> Question:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +148,36 @@ async def first_row(
     for row in await tx.execute_fetchall(sql, params):
         return row
     return None
+
+
+# -- one server per database ----------------------------------------------------------------
+
+
+class InUse(Exception):
+    """Another process holds the database exclusively (a running server)."""
+
+
+@contextmanager
+def exclusive(path: str | Path) -> Iterator[None]:
+    """Hold ``<database>.lock`` exclusively for the block, or raise :class:`InUse` at once.
+
+    A running server holds it, so that a second server, ``webinar purge`` or ``webinar
+    erase`` refuse to work under it (they would change the database behind the server's
+    in-memory state, which would write it back). The operating system releases the lock
+    when the process ends, however it ends. Where ``fcntl`` does not exist (Windows) there
+    is no lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on the platforms we deploy to
+        yield
+        return
+    with open(f"{path}.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InUse(f"{path} is in use by a running server") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from webinar.domain.preassign import name_key
 from webinar.storage.db import PRAGMAS
 
 #: Statements that remove who took part, keeping anonymous aggregates (counts, votes
@@ -118,17 +119,13 @@ def find_people_sync(
         ).fetchall()
     finally:
         conn.close()
-    wanted = _folded(name) if name is not None else None
+    wanted = name_key(name) if name is not None else None
     return [
         Person(row[0], row[1], row[2] or "", row[3])
         for row in rows
         if (person_id is not None and row[0] == person_id)
-        or (wanted is not None and _folded(row[1]) == wanted)
+        or (wanted is not None and name_key(row[1]) == wanted)
     ]
-
-
-def _folded(text: str) -> str:
-    return " ".join(text.split()).casefold()
 
 
 def erase_person_sync(
@@ -168,18 +165,23 @@ def erase_person_sync(
 def _erase(
     conn: sqlite3.Connection, pid: str, name: str, *, free_text: bool, text_codes: list[str]
 ) -> dict[str, int]:
-    # Their points: members' points carry a name, not an id; match it in the breakout
-    # rounds they took part in (any group: they may have been moved). A namesake in the
-    # same round loses the name on their points too: erasing too much beats too little.
+    # Their points: members' points carry a name, not an id. Their name comes off every
+    # point with it in the rounds they took part in (any group: they may have been moved;
+    # a namesake's name goes too, erring towards erasing). Their text goes only where
+    # they are a member, so that a namesake's words are never lost.
     points_of = (
         "author_name = ? AND round_id IN"
         " (SELECT round_id FROM breakout_members WHERE participant_id = ?)"
+    )
+    written_by = (
+        "author_name = ? AND (round_id, group_number) IN"
+        " (SELECT round_id, group_number FROM breakout_members WHERE participant_id = ?)"
     )
     if free_text:
         conn.execute("UPDATE questions SET text = '[removed]' WHERE author_id = ?", (pid,))
         conn.execute("UPDATE replies SET text = '[removed]' WHERE author_id = ?", (pid,))
         conn.execute(
-            f"UPDATE breakout_points SET text = '[removed]' WHERE {points_of}", (name, pid)
+            f"UPDATE breakout_points SET text = '[removed]' WHERE {written_by}", (name, pid)
         )
         for code in text_codes:
             conn.execute(
@@ -203,6 +205,10 @@ def _erase(
             "UPDATE survey_responses SET participant_id = NULL WHERE participant_id = ?", (pid,)
         ).rowcount,
         "sessions": conn.execute("DELETE FROM sessions WHERE participant_id = ?", (pid,)).rowcount,
+        # A pre-assignment line for them holds their name, in matching form.
+        "preassignments": conn.execute(
+            "DELETE FROM preassignments WHERE match_key = ?", (name_key(name),)
+        ).rowcount,
     }
     conn.execute("UPDATE participants SET name = NULL, organisation = NULL WHERE id = ?", (pid,))
     conn.execute("DELETE FROM events")

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from webinar.storage.db import PRAGMAS, Database, insert_id
+from webinar.storage.db import PRAGMAS, Database, first_row, insert_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +180,24 @@ async def recent_events(db: Database, limit: int) -> list[EventRow]:
         "SELECT * FROM (SELECT * FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq", (limit,)
     )
     return [_event(row) for row in rows]
+
+
+async def raise_replay_floor(tx: aiosqlite.Connection) -> int:
+    """From now on, no screen may be *replayed* the events logged so far: one that resumes
+    from before this point gets a fresh snapshot. For a change that takes back what earlier
+    events showed (a hidden reply, a corrected response). Returns the floor."""
+    row = await first_row(
+        tx,
+        "INSERT INTO meta (key, value)"
+        " SELECT 'replay_floor', CAST(coalesce(max(seq), 0) AS TEXT) FROM events WHERE 1"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING value",
+    )
+    return int(row[0]) if row else 0
+
+
+async def replay_floor(db: Database) -> int:
+    row = await db.fetchone("SELECT value FROM meta WHERE key = 'replay_floor'")
+    return int(row[0]) if row else 0
 
 
 async def last_seq(db: Database) -> int:

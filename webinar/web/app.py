@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from webinar import services as service_layer
 from webinar.domain.agenda import Agenda
 from webinar.services.live import Clock, utcnow
+from webinar.storage.db import exclusive
 from webinar.web import api, pages
 from webinar.web.gctune import GcTuner
 from webinar.web.live import LiveShortcut, live_endpoint
@@ -93,19 +94,21 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        services = await service_layer.open_services(
-            settings.agenda, settings.db_path, encoder, settings.clock
-        )
-        app.state.services = services
-        await service_layer.start(services)
-        tuner = GcTuner()
-        if settings.tune_gc:
-            tuner.start()
-        try:
-            yield
-        finally:
-            await tuner.stop()
-            await service_layer.stop(services)
+        # One server per database; purge and erase wait for it to stop (see exclusive).
+        with exclusive(settings.db_path):
+            services = await service_layer.open_services(
+                settings.agenda, settings.db_path, encoder, settings.clock
+            )
+            app.state.services = services
+            await service_layer.start(services)
+            tuner = GcTuner()
+            if settings.tune_gc:
+                tuner.start()
+            try:
+                yield
+            finally:
+                await tuner.stop()
+                await service_layer.stop(services)
 
     routes = [
         Route("/", pages.home),

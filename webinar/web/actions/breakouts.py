@@ -112,6 +112,9 @@ class CorrectParams(Strict):
     group: int = Field(ge=1)
     topic: int = Field(ge=0)
     text: str = Field(max_length=20_000, description="The corrected response, whole.")
+    version: int | None = Field(
+        default=None, ge=0, description="The version corrected; 409 if the group saved since."
+    )
 
 
 class PresentParams(Strict):
@@ -126,7 +129,7 @@ class PresentParams(Strict):
     "Correct a group's response (e.g. take out a name), even after the breakout.",
 )
 async def correct(ctx: Context, args: CorrectParams) -> dict[str, Any]:
-    version = await ctx.services.breakouts.correct(args.group, args.topic, args.text)
+    version = await ctx.services.breakouts.correct(args.group, args.topic, args.text, args.version)
     return {"version": version}
 
 
