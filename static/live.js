@@ -141,6 +141,34 @@
     return Array.prototype.slice.call(template.content.children);
   }
 
+  // A live update may replace the very control someone just used (a host's "Hide reply"
+  // becomes "Show reply again"). Focus must not fall back to the top of the page
+  // (WCAG 2.4.3): it moves to the same control in the new content, or the one acting on
+  // the same thing, or else to the new content itself.
+  function controlKey(el) {
+    if (el.id) { return "#" + el.id; }
+    if (el.hasAttribute("hx-post")) { return el.getAttribute("hx-post") + "|" + (el.getAttribute("hx-vals") || ""); }
+    return el.tagName + "|" + (el.textContent || "").trim();
+  }
+
+  function swap(old, fresh) {
+    var active = document.activeElement;
+    var had = active && active !== document.body && old.contains(active);
+    var key = had ? controlKey(active) : "";
+    var vals = had ? active.getAttribute("hx-vals") : null;
+    old.replaceWith(fresh);
+    activate(fresh);
+    if (!had) { return; }
+    var candidates = Array.prototype.slice.call(fresh.querySelectorAll("button, [href], input, select, textarea, summary"));
+    var next = candidates.filter(function (el) { return controlKey(el) === key; })[0] ||
+      (vals ? candidates.filter(function (el) { return el.getAttribute("hx-vals") === vals; })[0] : null);
+    if (next) { next.focus(); }
+    if (document.activeElement !== next) {  // none, or inside a closed disclosure
+      if (!fresh.hasAttribute("tabindex")) { fresh.setAttribute("tabindex", "-1"); }
+      fresh.focus();
+    }
+  }
+
   function activate(el) {
     if (window.htmx) { window.htmx.process(el); }
     applyMyVotes(el);
@@ -154,7 +182,7 @@
       var id = fragment.id;
       var target = id ? document.getElementById(id) : null;
       if (op === "replace") {
-        if (target) { target.replaceWith(fragment); activate(fragment); }
+        if (target) { swap(target, fragment); }
       } else if (op === "replace-list") {
         if (target) {
           target.innerHTML = fragment.innerHTML;
@@ -173,13 +201,17 @@
         var room = document.getElementById("breakout-room");
         if (target && room && room.getAttribute("data-round") === fragment.getAttribute("data-round") &&
             room.getAttribute("data-group") === fragment.getAttribute("data-group")) {
-          target.replaceWith(fragment);
-          activate(fragment);
+          swap(target, fragment);
           refreshFacilitatorBoxes(room);
         }
       }
     });
+    // Sorting moves list items, and moving an element drops its focus: put it back.
+    var active = document.activeElement;
     Object.keys(touched).forEach(function (listId) { settleList(listId, touched[listId]); });
+    if (active && active !== document.body && document.activeElement !== active && document.contains(active)) {
+      active.focus({ preventScroll: true });
+    }
   }
 
   function upsert(fragment, existing, touched) {
@@ -187,7 +219,7 @@
     if (existing) {
       fragment.querySelectorAll("[data-patch][id]").forEach(function (part) {
         var old = document.getElementById(part.id);
-        if (old) { old.replaceWith(part); activate(part); }
+        if (old) { swap(old, part); }
       });
       ["data-votes", "data-pinned", "data-list"].forEach(function (name) {
         if (fragment.hasAttribute(name)) { existing.setAttribute(name, fragment.getAttribute(name)); }
@@ -251,7 +283,7 @@
     if (same) {
       fragment.querySelectorAll("[data-patch][id]").forEach(function (part) {
         var old = document.getElementById(part.id);
-        if (old) { old.replaceWith(part); activate(part); }
+        if (old) { swap(old, part); }
       });
       ["data-facilitator", "data-ended"].forEach(function (name) {
         target.setAttribute(name, fragment.getAttribute(name) || "");

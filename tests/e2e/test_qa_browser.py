@@ -137,13 +137,15 @@ async def test_ask_approve_vote_highlight_answer(
     staff_reply = staff_card.locator(".reply-list > li", has_text=NAMING_REPLY)
     await staff_reply.get_by_role("button", name="Hide reply").click()
     await expect(staff_reply.locator(".badge")).to_have_text("Hidden from attendees")
+    # The live update replaced the button; focus moved to its counterpart, not the page top.
+    await expect(staff_reply.get_by_role("button", name="Show reply again")).to_be_focused()
     for page in (ann, bob):
         card = page.locator(f"#q-{question_id}")
         await expect(card.locator(".replies > summary")).to_have_text("Replies (1)")
         await expect(card.get_by_text(NAMING_REPLY)).to_have_count(0)
     await staff_reply.get_by_role("button", name="Show reply again").click()
     await expect(ann_card.locator(".replies > summary")).to_have_text("Replies (2)")
-    await expect(staff_reply.get_by_role("button", name="Hide reply")).to_be_visible()
+    await expect(staff_reply.get_by_role("button", name="Hide reply")).to_be_focused()
 
     # Three fast clicks on "Send question" store one question.
     await ann.get_by_label("Your question", exact=True).fill(REPEATED_QUESTION)
