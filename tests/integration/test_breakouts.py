@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -499,4 +500,43 @@ async def test_host_corrects_a_response_after_the_lock_before_presenting_it(
         await s.close()
         await p.close()
     await host_ws.close()
+    await host.close()
+
+
+async def test_a_response_refused_late_in_its_transaction_leaves_no_trace_in_memory(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = await host_of(server)
+    people = await join_all(server, 4)
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    room = (await people[0][1].wait_for(group_event, timeout=3))["data"]
+    number, topic = room["number"], room["topics"][0]["index"]
+    facilitator = people[0][0]
+    await facilitator.act("breakout.volunteer")
+    assert (
+        await facilitator.act("breakout.capture", group=number, topic=topic, text="First")
+    ).status_code == 200
+    from webinar.storage import repo
+
+    real = repo.append_event
+
+    async def failing(tx: Any, at: str, type_: str, audience: str, data: Any) -> int:
+        if type_ == "breakout.response":
+            raise sqlite3.OperationalError("disk I/O error")
+        return await real(tx, at, type_, audience, data)
+
+    monkeypatch.setattr(repo, "append_event", failing)
+    refused = await facilitator.act("breakout.capture", group=number, topic=topic, text="Lost")
+    monkeypatch.setattr(repo, "append_event", real)
+
+    assert refused.status_code == 500
+    cached = server.services.breakouts.current.responses[(number, topic)]
+    assert cached[:2] == ("First", 1)
+    again = await facilitator.act("breakout.capture", group=number, topic=topic, text="Second")
+    assert again.json() == {"ok": True, "group": number, "topic": topic, "version": 2}
+    assert server.services.breakouts.current.responses[(number, topic)][:2] == ("Second", 2)
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
     await host.close()

@@ -18,7 +18,7 @@ import hashlib
 import logging
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,8 +38,29 @@ from webinar.storage.repo import raise_replay_floor
 
 log = logging.getLogger(__name__)
 
-#: A topic a group has not written on: (text, version, starred, edited by the host).
-NO_RESPONSE: tuple[str, int, bool, bool] = ("", 0, False, False)
+#: A group's response to a topic: (text, version, starred, edited by the host).
+Response = tuple[str, int, bool, bool]
+#: A topic a group has not written on.
+NO_RESPONSE: Response = ("", 0, False, False)
+
+
+@contextlib.contextmanager
+def _tentatively(
+    responses: dict[tuple[int, int], Response], key: tuple[int, int], entry: Response
+) -> Iterator[None]:
+    """Show ``entry`` in the cache while a change builds its events, then put back what
+    was there: the cache takes it for good only once the change is written (``apply``),
+    so a change refused later in its transaction leaves no trace in memory."""
+    previous = responses.get(key)
+    responses[key] = entry
+    try:
+        yield
+    finally:
+        if previous is None:
+            del responses[key]
+        else:
+            responses[key] = previous
+
 
 #: Seconds a facilitator may be disconnected before the role is offered to the group.
 FACILITATOR_AWAY_SECONDS = 60
@@ -258,14 +279,20 @@ class BreakoutService:
         if (number, topic) not in rnd.responses:
             raise BreakoutError("That group has written nothing on this topic.", "not_found")
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
-            await repo.star_response(tx, rnd.id, number, topic, on)
-            text, version, _, by_host = rnd.responses[(number, topic)]
-            rnd.responses[(number, topic)] = (text, version, on, by_host)
-            data = {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)}
-            return None, [Outgoing("breakout.response", "staff", data)]
+        key = (number, topic)
 
-        await self.live.commit(work)
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Response, list[Outgoing]]:
+            await repo.star_response(tx, rnd.id, number, topic, on)
+            text, version, _, by_host = rnd.responses[key]
+            entry = (text, version, on, by_host)
+            with _tentatively(rnd.responses, key, entry):
+                data = {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)}
+            return entry, [Outgoing("breakout.response", "staff", data)]
+
+        def apply(entry: Response) -> None:
+            rnd.responses[key] = entry
+
+        await self.live.commit(work, apply)
 
     async def present(self, mode: str, index: int) -> dict[str, Any]:
         """Put one topic (or one group's responses) on the projector, or nothing."""
@@ -628,34 +655,46 @@ class BreakoutService:
     ) -> int:
         before = {k: v[0] for k, v in rnd.responses.items() if k[0] == number}
 
+        key = (number, topic)
+
         async def work(
             tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[tuple[int, int], list[Outgoing]]:
+        ) -> tuple[tuple[Response, int], list[Outgoing]]:
             # A host's correction takes back what earlier events showed: no replay of them.
             floor = await raise_replay_floor(tx) if by_host else 0
             version = await repo.save_response(
                 tx, rnd.id, number, topic, clean, iso(now), by_host=by_host
             )
-            starred = rnd.responses.get((number, topic), NO_RESPONSE)[2]
-            rnd.responses[(number, topic)] = (clean, version, starred, by_host)
-            events = [
-                Outgoing(
-                    "breakout.response",
-                    group_audience(rnd.id, number),
-                    {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)},
-                ),
-                Outgoing(
-                    "breakout.response",
-                    "staff",
-                    {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)},
-                ),
-            ]
-            if bool(before.get((number, topic), "").strip()) != bool(clean.strip()):
-                events.append(Outgoing("breakout.grid", "staff", self.grid_data(rnd)))
-            return (version, floor), events
+            entry = (clean, version, rnd.responses.get(key, NO_RESPONSE)[2], by_host)
+            with _tentatively(rnd.responses, key, entry):
+                events = self._response_events(rnd, number, topic, before, clean)
+            return (entry, floor), events
 
-        version, _ = await self.live.commit(work, lambda result: self.live.take_back(result[1]))
-        return version
+        def apply(result: tuple[Response, int]) -> None:
+            rnd.responses[key] = result[0]
+            self.live.take_back(result[1])
+
+        (entry, _) = await self.live.commit(work, apply)
+        return entry[1]
+
+    def _response_events(
+        self, rnd: RoundRow, number: int, topic: int, before: dict[tuple[int, int], str], clean: str
+    ) -> list[Outgoing]:
+        events = [
+            Outgoing(
+                "breakout.response",
+                group_audience(rnd.id, number),
+                {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)},
+            ),
+            Outgoing(
+                "breakout.response",
+                "staff",
+                {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)},
+            ),
+        ]
+        if bool(before.get((number, topic), "").strip()) != bool(clean.strip()):
+            events.append(Outgoing("breakout.grid", "staff", self.grid_data(rnd)))
+        return events
 
     async def add_point(
         self, participant: Participant, number: int, topic: int, text: str, key: str
