@@ -4,11 +4,15 @@ request (see docs/privacy.md)."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from webinar.domain.preassign import name_key
 from webinar.storage.db import PRAGMAS
+
+T = TypeVar("T")
 
 #: Statements that remove who took part, keeping anonymous aggregates (counts, votes
 #: totals, ratings, responses by group).
@@ -44,11 +48,8 @@ def purge_sync(path: str | Path, *, free_text: bool, text_codes: list[str]) -> d
     ``text_codes`` are the survey's free-text question codes, removed with ``free_text``.
     Returns how many rows each kind of data touched.
     """
-    conn = sqlite3.connect(str(path), isolation_level=None)
-    try:
-        for pragma in PRAGMAS:
-            conn.execute(pragma)
-        conn.execute("PRAGMA secure_delete = ON")
+
+    def purge(conn: sqlite3.Connection) -> dict[str, int]:
         counts = {
             "participants": conn.execute(
                 "SELECT count(*) FROM participants WHERE role = 'attendee' AND name IS NOT NULL"
@@ -56,27 +57,49 @@ def purge_sync(path: str | Path, *, free_text: bool, text_codes: list[str]) -> d
             "questions": conn.execute("SELECT count(*) FROM questions").fetchone()[0],
             "survey_responses": conn.execute("SELECT count(*) FROM survey_responses").fetchone()[0],
         }
+        for statement in PEOPLE:
+            conn.execute(statement)
+        if free_text:
+            for statement in FREE_TEXT:
+                conn.execute(statement)
+            _remove_answers(conn, text_codes)
+        return counts
+
+    return _erasing(path, purge)
+
+
+def _erasing(path: str | Path, erase: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``erase`` in one transaction with ``secure_delete``, then checkpoint the WAL and
+    VACUUM, so that no erased value survives in free pages or the log."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        for pragma in PRAGMAS:
+            conn.execute(pragma)
+        conn.execute("PRAGMA secure_delete = ON")
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in PEOPLE:
-                conn.execute(statement)
-            if free_text:
-                for statement in FREE_TEXT:
-                    conn.execute(statement)
-                for code in text_codes:
-                    conn.execute(
-                        "UPDATE survey_responses SET answers = json_remove(answers, ?)",
-                        (f'$."{code}"',),
-                    )
+            result = erase(conn)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("VACUUM")
-        return counts
+        return result
     finally:
         conn.close()
+
+
+def _remove_answers(
+    conn: sqlite3.Connection, text_codes: list[str], where: str = "", params: tuple[str, ...] = ()
+) -> None:
+    """Remove the survey's free-text answers (``text_codes``) from the responses ``where``
+    selects (all of them by default)."""
+    for code in text_codes:
+        conn.execute(
+            f"UPDATE survey_responses SET answers = json_remove(answers, ?) {where}",
+            (f'$."{code}"', *params),
+        )
 
 
 def ended_at_sync(path: str | Path) -> str | None:
@@ -142,24 +165,12 @@ def erase_person_sync(
     emptied (screens get a fresh snapshot when they reconnect). Anonymous questions were
     never linked to anyone, so there is nothing to find or erase.
     """
-    pid = person.id
-    conn = sqlite3.connect(str(path), isolation_level=None)
-    try:
-        for pragma in PRAGMAS:
-            conn.execute(pragma)
-        conn.execute("PRAGMA secure_delete = ON")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            counts = _erase(conn, pid, person.name, free_text=free_text, text_codes=text_codes)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("VACUUM")
-        return counts
-    finally:
-        conn.close()
+    return _erasing(
+        path,
+        lambda conn: _erase(
+            conn, person.id, person.name, free_text=free_text, text_codes=text_codes
+        ),
+    )
 
 
 def _erase(
@@ -183,12 +194,7 @@ def _erase(
         conn.execute(
             f"UPDATE breakout_points SET text = '[removed]' WHERE {written_by}", (name, pid)
         )
-        for code in text_codes:
-            conn.execute(
-                "UPDATE survey_responses SET answers = json_remove(answers, ?)"
-                " WHERE participant_id = ?",
-                (f'$."{code}"', pid),
-            )
+        _remove_answers(conn, text_codes, "WHERE participant_id = ?", (pid,))
     counts = {
         "questions": conn.execute(
             "UPDATE questions SET author_id = NULL, author_name = NULL, author_org = NULL"
