@@ -22,7 +22,7 @@ from webinar.services.live import Clock, utcnow
 from webinar.storage.db import exclusive
 from webinar.web import api, pages
 from webinar.web.gctune import GcTuner
-from webinar.web.live import LiveShortcut, live_endpoint
+from webinar.web.live import LIVE_PATH, LiveShortcut, live_endpoint
 from webinar.web.render import STATIC, Encoder, make_environment
 from webinar.web.security import SecurityHeadersMiddleware
 
@@ -137,7 +137,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/breakout/export", api.export_breakouts, methods=["GET"]),
         Route("/api/survey/export", api.export_survey, methods=["GET"]),
         Route("/api/{area}/{command}", api.action, methods=["POST"]),
-        WebSocketRoute("/ws", live_endpoint),
+        WebSocketRoute(LIVE_PATH, live_endpoint),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     session = functools.partial(

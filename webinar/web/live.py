@@ -37,6 +37,8 @@ FORMATS = ("html", "json")  # "html" becomes "html-staff" for hosts and organise
 #: Close code for a client dropped for being too slow: "try again later", so it resumes.
 CLOSE_TOO_SLOW = 1013
 CLOSE_POLICY = 1008
+#: Where screens open their socket (the router's route and LiveShortcut both use it).
+LIVE_PATH = "/ws"
 
 
 class LiveShortcut:
@@ -56,7 +58,7 @@ class LiveShortcut:
         self.sessions = session(app)  # for its signer and cookie settings only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and _route_path(scope) == "/ws":
+        if scope["type"] == "websocket" and _route_path(scope) == LIVE_PATH:
             scope["session"] = self._session(scope)
             await live_endpoint(WebSocket(scope, receive, send), send)
         else:
