@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -108,12 +109,26 @@ class LiveServer(Loopback):
 class ServerProcess(Loopback):
     """``python -m webinar serve`` in a subprocess, for restarts and kills."""
 
-    def __init__(self, db_path: str, agenda: Path = SEED_AGENDA, port: int | None = None) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        agenda: Path = SEED_AGENDA,
+        port: int | None = None,
+        extra_args: tuple[str, ...] = (),
+        open_files: int | None = None,
+    ) -> None:
         self.db_path = db_path
         self.agenda = agenda
         self.port = port or free_port()
+        self.extra_args = extra_args
+        #: Soft and hard RLIMIT_NOFILE for the server (it cannot raise it past this).
+        self.open_files = open_files
         self.proc: subprocess.Popen[str] | None = None
         self.output = ""
+
+    def _limit_open_files(self) -> None:  # runs in the child, before exec
+        if self.open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     def start(self, timeout: float = 20.0) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -128,8 +143,10 @@ class ServerProcess(Loopback):
                 self.db_path,
                 "--port",
                 str(self.port),
+                *self.extra_args,
             ],
             cwd=ROOT,
+            preexec_fn=self._limit_open_files if self.open_files is not None else None,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -147,6 +164,14 @@ class ServerProcess(Loopback):
             except httpx.HTTPError:
                 time.sleep(0.1)
         raise TimeoutError("server did not start")
+
+    def memory_kib(self, field: str = "VmHWM") -> int:
+        """A memory figure of the server from /proc (VmHWM: its peak resident set)."""
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        raise KeyError(field)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc is None:

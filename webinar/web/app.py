@@ -21,6 +21,7 @@ from webinar.domain.agenda import Agenda
 from webinar.services.live import Clock, utcnow
 from webinar.storage.db import exclusive
 from webinar.web import api, pages
+from webinar.web.bodylimit import BodyLimitMiddleware
 from webinar.web.gctune import GcTuner
 from webinar.web.live import LIVE_PATH, LiveShortcut, live_endpoint
 from webinar.web.render import STATIC, Encoder, make_environment
@@ -133,7 +134,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/join", api.join, methods=["POST"]),
         Route("/api/qa/questions", api.questions, methods=["GET"]),
         Route("/api/qa/export", api.export_questions, methods=["GET"]),
-        Route("/api/breakout/preassign", api.upload_preassignments, methods=["POST"]),
+        Route(api.PREASSIGN_PATH, api.upload_preassignments, methods=["POST"]),
         Route("/api/breakout/export", api.export_breakouts, methods=["GET"]),
         Route("/api/survey/export", api.export_survey, methods=["GET"]),
         Route("/api/{area}/{command}", api.action, methods=["POST"]),
@@ -151,6 +152,8 @@ def create_app(settings: Settings) -> Starlette:
     middleware = [
         Middleware(LiveShortcut, session=session),  # /ws: straight to the endpoint
         Middleware(SecurityHeadersMiddleware),
+        # Before anything reads a body: refused at its limit, chunked or not.
+        Middleware(BodyLimitMiddleware, limits={api.PREASSIGN_PATH: api.MAX_UPLOAD}),
         Middleware(session),
     ]
     app = Starlette(
