@@ -40,7 +40,7 @@ from webinar.services import prepare_database
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.web.app import Settings, create_app
 
-WS_MAX_SIZE = 64 * 1024  # as webinar.cli.main
+WS_MAX_SIZE = 64 * 1024  # as webinar.web.server
 
 
 def describe(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, n: int) -> str:

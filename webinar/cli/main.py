@@ -17,10 +17,6 @@ from webinar.services import prepare_database
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.storage.db import InUse, exclusive
 
-#: WebSocket messages from clients are small JSON; refuse anything larger.
-WS_MAX_SIZE = 64 * 1024
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -98,6 +94,13 @@ def cli() -> None:
 @click.option(
     "--allow-origin", "allowed_origins", multiple=True, help="Another allowed Origin (repeatable)."
 )
+@click.option(
+    "--header-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.5, 600),
+    help="Seconds a request may take to send its headers before it is closed.",
+)
 def serve(
     agenda: Path | None,
     db_path: str,
@@ -107,10 +110,10 @@ def serve(
     https_only: bool,
     allowed_origins: tuple[str, ...],
     start_at: str | None,
+    header_timeout: float,
 ) -> None:
     """Serve AGENDA (default: the seed webinar) and print the host and organiser links."""
-    import uvicorn
-
+    from webinar.web import server
     from webinar.web.app import Settings, create_app, links
 
     path = agenda or SEED_AGENDA
@@ -152,18 +155,7 @@ def serve(
     click.echo(f"  organiser: {shown['organiser']}")
     click.echo("  Keep the host and organiser links secret: they grant control.")
     sys.stdout.flush()
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="info",
-        ws_max_size=WS_MAX_SIZE,
-        # Per-message compression doubles memory per connection and compresses every
-        # event once per client; events are small. Off.
-        ws_per_message_deflate=False,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-    )
+    server.run(app, host=host, port=port, header_timeout=header_timeout)
 
 
 def _start_time(value: str, tz: tzinfo) -> datetime:
