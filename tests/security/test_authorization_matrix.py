@@ -65,6 +65,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "GET /host": HOST,
     "GET /projector": STAFF,
     "GET /organiser": frozenset({"organiser"}),
+    "POST /organiser/rotate": frozenset({"organiser"}),  # CSRF-checked form
     "GET /feedback": STAFF,
     "GET /survey": JOINED,
     "GET /results": STAFF,
@@ -150,6 +151,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "feedback.present": A_HOST,
     "survey.save": ATTENDEES,
     "survey.state": frozenset({"host", "organiser"}),
+    "event.rotate": frozenset({"organiser"}),
 }
 
 #: The role-level grant of each action as docs/api.md states it (what REGISTRY must say).
@@ -253,6 +255,13 @@ async def preassign(cast: Any, role: str, person: Person) -> tuple[int, str]:
     return response.status_code, ""
 
 
+async def rotate_form(cast: Any, role: str, person: Person) -> tuple[int, str]:
+    """The organiser's replace form, with nothing ticked: it replaces nothing."""
+    token = await csrf_of(person)
+    response = await person.http.post("/organiser/rotate", data={"csrf_token": token})
+    return response.status_code, response.headers.get("location", "")
+
+
 async def any_action(cast: Any, role: str, person: Person) -> tuple[int, str]:
     """The action route: an action this role may call (a visitor: any action)."""
     name = {"organiser": "survey.state"}.get(role, "qa.vote")
@@ -286,6 +295,7 @@ PROBES: dict[str, Probe] = {
     "GET /host": get("/host"),
     "GET /projector": get("/projector"),
     "GET /organiser": get("/organiser"),
+    "POST /organiser/rotate": rotate_form,
     "GET /feedback": get("/feedback?by=group"),
     "GET /survey": get("/survey"),
     "GET /results": get("/results"),
@@ -313,6 +323,7 @@ REDIRECTS: dict[str, Callable[[str], str]] = {
     "GET /join": lambda role: HOME[role],
     "GET /enter/{role}/{token}": lambda role: "/host",
     "POST /leave": lambda role: "/join",
+    "POST /organiser/rotate": lambda role: "/organiser#links-heading",
 }
 #: Statuses of an allowed call other than 200.
 OTHER_OK = {

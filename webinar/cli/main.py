@@ -339,6 +339,50 @@ def erase(
     )
 
 
+@cli.command()
+@db_option
+@click.option("--code", "code", is_flag=True, help="Replace the event code (and attendee link).")
+@click.option("--host-link", "host", is_flag=True, help="Replace the host link.")
+@click.option("--organiser-link", "organiser", is_flag=True, help="Replace the organiser link.")
+@click.option(
+    "--end-sessions", is_flag=True, help="Also sign out everyone who came in with what is replaced."
+)
+@click.option(
+    "--public-url", default="http://127.0.0.1:8000", show_default=True, help="For the links shown."
+)
+def rotate(
+    db_path: str, code: bool, host: bool, organiser: bool, end_sessions: bool, public_url: str
+) -> None:
+    """Replace the event code or a secret link: the old one stops working.
+
+    While a server runs, do it from the organiser page instead.
+    """
+    from webinar.services.access import rotate_offline
+    from webinar.web.links import links_for
+
+    which = [
+        name
+        for name, ticked in zip(("code", "host", "organiser"), (code, host, organiser), strict=True)
+        if ticked
+    ]
+    if not which:
+        raise click.UsageError("Say what to replace: --code, --host-link and/or --organiser-link.")
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"The database {db_path} does not exist.")
+    with server_stopped(db_path, "rotate"):
+        secrets, ended = rotate_offline(db_path, which, end_sessions=end_sessions)
+    shown = links_for(public_url, secrets)
+    labels = {"code": "attendees", "host": "host", "organiser": "organiser"}
+    old = "the old ones no longer work" if len(which) > 1 else "the old one no longer works"
+    click.echo(f"Replaced in {db_path}; {old}:")
+    for name in which:
+        extra = f"  (event code {shown['code']})" if name == "code" else ""
+        link = shown["attendee" if name == "code" else name]
+        click.echo(f"  {labels[name] + ':':<11}{link}{extra}")
+    if end_sessions:
+        click.echo(f"  Signed out: {ended} {'person' if ended == 1 else 'people'}.")
+
+
 def main() -> None:
     cli()
 

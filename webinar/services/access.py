@@ -7,9 +7,11 @@ the database is created; attendees through the event's join code.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -59,14 +61,32 @@ class Participant:
         return self.role == "organiser"
 
 
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
 def new_secrets() -> dict[str, str]:
     """Secrets for a new database: never a default, always generated."""
     return {
         "session_secret": secrets.token_urlsafe(48),
         "host_token": secrets.token_urlsafe(24),
         "organiser_token": secrets.token_urlsafe(24),
-        "join_code": "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)),
+        "join_code": new_code(),
     }
+
+
+#: What can be rotated: the secret it is stored as, and the role of whoever entered by it.
+ROTATABLE: dict[str, tuple[str, Role]] = {
+    "code": ("join_code", "attendee"),
+    "host": ("host_token", "host"),
+    "organiser": ("organiser_token", "organiser"),
+}
+
+
+def rotated_secrets(which: Iterable[str]) -> dict[str, str]:
+    """New values for the secrets behind ``which`` (names of :data:`ROTATABLE`)."""
+    fresh = new_secrets()
+    return {ROTATABLE[name][0]: fresh[ROTATABLE[name][0]] for name in which}
 
 
 def clean_text(value: str, *, field: str, label: str, limit: int, required: bool) -> str:
@@ -185,11 +205,84 @@ class AccessService:
         await self.live.commit(work)
         self._sessions.pop(session_id, None)
 
+    async def rotate(
+        self, which: Iterable[str], *, end_sessions: bool = False, keep: str | None = None
+    ) -> list[str]:
+        """Replace the event code and/or secret links (names of :data:`ROTATABLE`); with
+        ``end_sessions``, also sign out everyone who entered by them, except the session
+        ``keep`` (the organiser doing it). Returns the ids of the participants signed out.
+        The old code or link stops working at once. ``AccessError`` if ``which`` is empty
+        or names something else."""
+        values, roles = _rotation(which)
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[list[str], list[Outgoing]]:
+            return await _rotate_in(tx, values, roles if end_sessions else [], keep), []
+
+        def apply(_: list[str]) -> None:  # once written: the old code or link stops here
+            self.join_code = values.get("join_code", self.join_code)
+            self._tokens["host"] = values.get("host_token", self._tokens["host"])
+            self._tokens["organiser"] = values.get("organiser_token", self._tokens["organiser"])
+            if end_sessions:
+                self._sessions = {
+                    k: p for k, p in self._sessions.items() if k == keep or p.role not in roles
+                }
+
+        return await self.live.commit(work, apply)
+
+    def secrets(self) -> dict[str, str]:
+        """The current event code and link tokens (for the links staff see)."""
+        return {
+            "join_code": self.join_code,
+            "host_token": self._tokens["host"],
+            "organiser_token": self._tokens["organiser"],
+        }
+
     async def load(self) -> None:
         self._attendees = await repo.count_participants(self.live.db, "attendee")
+        meta = await repo.get_meta(self.live.db)
+        self.join_code = meta["join_code"]
+        self._tokens = {"host": meta["host_token"], "organiser": meta["organiser_token"]}
+        self._sessions.clear()
 
     async def attendee_count(self) -> int:
         return self._attendees
+
+
+def _rotation(which: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+    """New secret values for ``which``, and the roles that entered by them."""
+    names = sorted(set(which))
+    if not names or any(name not in ROTATABLE for name in names):
+        raise AccessError(
+            "Choose what to replace: the event code, the host link or the organiser link.",
+            "which",
+        )
+    return rotated_secrets(names), [ROTATABLE[name][1] for name in names]
+
+
+async def _rotate_in(
+    tx: aiosqlite.Connection, values: dict[str, str], end_roles: list[str], keep: str | None
+) -> list[str]:
+    await repo.replace_secrets(tx, values)
+    if not end_roles:
+        return []
+    return await repo.delete_sessions_of_roles(tx, end_roles, keep=keep)
+
+
+def rotate_offline(
+    db_path: str, which: Iterable[str], *, end_sessions: bool = False
+) -> tuple[dict[str, str], int]:
+    """:meth:`AccessService.rotate` on a database no server holds (the CLI): returns all
+    the secrets as they now are and how many people were signed out."""
+    values, roles = _rotation(which)
+
+    async def run() -> tuple[dict[str, str], int]:
+        async with aiosqlite.connect(db_path) as tx:
+            ended = await _rotate_in(tx, values, roles if end_sessions else [], None)
+            await tx.commit()
+            meta = await repo.meta_in(tx)
+        return meta, len(ended)
+
+    return asyncio.run(run())
 
 
 def _role(value: str) -> Role:

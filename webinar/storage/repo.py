@@ -62,6 +62,31 @@ async def get_meta(db: Database) -> dict[str, str]:
     return {row["key"]: row["value"] for row in await db.fetchall("SELECT key, value FROM meta")}
 
 
+async def meta_in(tx: aiosqlite.Connection) -> dict[str, str]:
+    return {str(k): str(v) for k, v in await tx.execute_fetchall("SELECT key, value FROM meta")}
+
+
+async def replace_secrets(tx: aiosqlite.Connection, values: dict[str, str]) -> None:
+    """Store new values for existing secrets (a rotated code or link)."""
+    await tx.executemany(
+        "UPDATE meta SET value = ? WHERE key = ?", [(v, k) for k, v in values.items()]
+    )
+
+
+async def delete_sessions_of_roles(
+    tx: aiosqlite.Connection, roles: list[str], keep: str | None = None
+) -> list[str]:
+    """End every session of participants with these roles but ``keep``; return those
+    participants."""
+    marks = ",".join("?" * len(roles))
+    rows = await tx.execute_fetchall(
+        "DELETE FROM sessions WHERE id IS NOT ? AND participant_id IN"
+        f" (SELECT id FROM participants WHERE role IN ({marks})) RETURNING participant_id",
+        [keep, *roles],
+    )
+    return sorted({row[0] for row in rows})
+
+
 # -- participants and sessions ----------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from webinar.storage.db import exclusive
 from webinar.web import api, pages
 from webinar.web.bodylimit import BodyLimitMiddleware
 from webinar.web.gctune import GcTuner
+from webinar.web.links import links_for
 from webinar.web.live import LIVE_PATH, LiveShortcut, live_endpoint
 from webinar.web.render import STATIC, Encoder, make_environment
 from webinar.web.security import SecurityHeadersMiddleware
@@ -49,15 +50,8 @@ class Settings:
 
 
 def links(settings: Settings) -> dict[str, str]:
-    base = settings.base_url.rstrip("/")
-    code = settings.secrets["join_code"]
-    return {
-        "code": code,
-        "attendee": f"{base}/join?code={code}",
-        "host": f"{base}/enter/host/{settings.secrets['host_token']}",
-        "organiser": f"{base}/enter/organiser/{settings.secrets['organiser_token']}",
-        "projector": f"{base}/projector",
-    }
+    """The links as the server starts (``webinar serve`` prints them)."""
+    return links_for(settings.base_url, settings.secrets)
 
 
 async def healthz(request: Request) -> Response:
@@ -121,6 +115,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/host", pages.host_page),
         Route("/projector", pages.projector_page),
         Route("/organiser", pages.organiser_page),
+        Route("/organiser/rotate", pages.rotate_submit, methods=["POST"]),
         Route("/feedback", pages.feedback_page),
         Route("/survey", pages.survey_page),
         Route("/results", pages.results_page),
@@ -165,5 +160,5 @@ def create_app(settings: Settings) -> Starlette:
     app.state.env = env
     app.state.encoder = encoder
     app.state.allowed_origins = settings.allowed_origins
-    app.state.links = links(settings)
+    app.state.base_url = settings.base_url
     return app

@@ -10,8 +10,10 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from webinar.domain.survey import QUESTION_ANSWERED_OPTIONS
 from webinar.services.access import AccessError, Participant
 from webinar.services.report import report_data, report_markdown
+from webinar.web.actions import ActionError, perform
 from webinar.web.api import client_of, own_keys
 from webinar.web.auth import current_participant, services_of
+from webinar.web.links import links_for
 from webinar.web.security import CSRF_FIELD, csrf_ok, csrf_token, origin_allowed
 
 HOME_BY_ROLE = {"attendee": "/live", "host": "/host", "organiser": "/organiser"}
@@ -49,6 +51,50 @@ async def live_context(request: Request, participant: Participant) -> dict[str, 
         "mine": forum["mine"],
         "my_votes": my_votes,
     }
+
+
+def staff_links(request: Request) -> dict[str, str]:
+    """The links as they are now (the organiser may have replaced the code or a link)."""
+    return links_for(request.app.state.base_url, services_of(request).access.secrets())
+
+
+async def rotate_submit(request: Request) -> Response:
+    """POST /organiser/rotate (a form): the ``event.rotate`` action, then back to the page."""
+    participant = await current_participant(request)
+    form = await request.form(max_files=0, max_fields=10)
+    token = form.get(CSRF_FIELD)
+    if participant is None or participant.role != "organiser":
+        return forbidden(request, participant)
+    if not csrf_ok(request, token if isinstance(token, str) else None) or not origin_allowed(
+        request.headers, request.app.state.allowed_origins
+    ):
+        return forbidden(request, participant)
+    ticked = {name: form.get(name) == "yes" for name in ("code", "host", "organiser")}
+    raw = {**ticked, "end_sessions": form.get("end_sessions") == "yes"}
+    try:
+        result, _ = await perform(
+            services_of(request), participant, "event.rotate", raw, session=request.session
+        )
+    except ActionError as exc:
+        request.session["notice"] = {"text": exc.message, "ok": False}
+    else:
+        replaced = [label for name, label in ROTATED_LABELS.items() if ticked[name]]
+        ended = result["signed_out"] if raw["end_sessions"] else None
+        request.session["notice"] = {"ok": True, "text": rotated_notice(replaced, ended)}
+    return RedirectResponse("/organiser#links-heading", status_code=303)
+
+
+ROTATED_LABELS = {"code": "event code", "host": "host link", "organiser": "organiser link"}
+
+
+def rotated_notice(replaced: list[str], signed_out: int | None) -> str:
+    """ "Replaced the host link: the old one no longer works. 2 people were signed out." """
+    old = "the old ones no longer work" if len(replaced) > 1 else "the old one no longer works"
+    text = f"Replaced the {' and the '.join(replaced)}: {old}."
+    if signed_out is not None:
+        people = "1 person was" if signed_out == 1 else f"{signed_out} people were"
+        text += f" {people} signed out."
+    return text
 
 
 def forbidden(request: Request, participant: Participant | None) -> HTMLResponse:
@@ -138,7 +184,7 @@ async def host_page(request: Request) -> Response:
     services = services_of(request)
     context = await live_context(request, participant)
     context["attendee_count"] = await services.access.attendee_count()
-    context["links"] = request.app.state.links
+    context["links"] = staff_links(request)
     return render(request, "host.html", **context)
 
 
@@ -146,7 +192,9 @@ async def projector_page(request: Request) -> Response:
     participant = await current_participant(request)
     if participant is None or participant.role not in ("host", "organiser"):
         return forbidden(request, participant)
-    return render(request, "projector.html", **(await live_context(request, participant)))
+    context = await live_context(request, participant)
+    context["join_code"] = services_of(request).access.join_code
+    return render(request, "projector.html", **context)
 
 
 async def organiser_page(request: Request) -> Response:
@@ -155,7 +203,8 @@ async def organiser_page(request: Request) -> Response:
         return forbidden(request, participant)
     services = services_of(request)
     context = await live_context(request, participant)
-    context["links"] = request.app.state.links
+    context["links"] = staff_links(request)
+    context["notice"] = request.session.pop("notice", None)
     context["attendee_count"] = await services.access.attendee_count()
     context["log"] = await services.clock_service.history()
     return render(request, "organiser.html", **context)

@@ -9,6 +9,7 @@ and the authorization tests enumerate :data:`REGISTRY`.
 from webinar.web.actions import (  # noqa: F401  (they register their actions)
     agenda,
     breakouts,
+    event,
     qa,
     survey,
 )
