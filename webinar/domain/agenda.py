@@ -144,6 +144,22 @@ class Agenda:
         return item_id in self._by_id
 
 
+#: A session outlives the planned end by this much (an event that overruns, late saves).
+SESSION_MARGIN = timedelta(days=1)
+#: The shortest session lifetime, for an event started long after its planned time.
+SESSION_MINIMUM = timedelta(hours=12)
+
+
+def session_lifetime(agenda: Agenda, now: datetime) -> timedelta:
+    """How long a session cookie made at ``now`` should last: until the event is over,
+    the survey's days after it included, and a margin; never the browser's default weeks
+    (the cookie holds the keys to a person's anonymous questions)."""
+    over = agenda.planned_end + SESSION_MARGIN
+    if agenda.survey is not None:
+        over += timedelta(days=agenda.survey.open_days)
+    return max(SESSION_MINIMUM, over - now)
+
+
 def shifted(agenda: Agenda, start: datetime) -> Agenda:
     """The same agenda moved in time so that its first item starts at ``start``.
 

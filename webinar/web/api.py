@@ -45,12 +45,17 @@ def error(status: int, message: str, field: str | None = None) -> JSONResponse:
     return JSONResponse(ActionError(status, message, field).as_json(), status_code=status)
 
 
+def content_type_of(request: Request) -> str:
+    """The media type of the body, lower case, without parameters."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 async def read_input(request: Request) -> dict[str, Any]:
     """The request's JSON object or form fields; ``ActionError(400/415)`` otherwise.
 
     A body over its limit never gets here whole: ``BodyLimitMiddleware`` answers 413.
     """
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = content_type_of(request)
     if content_type == "application/json":
         body = await request.body()
         if not body.strip():
@@ -103,7 +108,13 @@ async def action(request: Request) -> Response:
         raw = await read_input(request)
         check_unsafe(request, participant, raw)
         data, context = await perform(
-            services_of(request), participant, name, raw, own_keys(request), request.session
+            services_of(request),
+            participant,
+            name,
+            raw,
+            own_keys(request),
+            request.session,
+            form=content_type_of(request) != "application/json",
         )
     except ActionError as exc:
         return JSONResponse(exc.as_json(), status_code=exc.status)

@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from webinar import services as service_layer
-from webinar.domain.agenda import Agenda
+from webinar.domain.agenda import Agenda, session_lifetime
 from webinar.services.live import Clock, utcnow
 from webinar.storage.db import exclusive
 from webinar.web import api, pages
@@ -31,7 +31,6 @@ from webinar.web.security import SecurityHeadersMiddleware
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "webinar_session"
-SESSION_MAX_AGE = 14 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -66,9 +65,10 @@ async def not_found(request: Request, exc: Exception) -> Response:
         if status == 404
         else "This address does not take that method."
     )
+    headers = getattr(exc, "headers", None)  # 405 carries Allow
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": {"message": message}}, status_code=status)
-    return PlainTextResponse(message, status_code=status)
+        return JSONResponse({"error": {"message": message}}, status_code=status, headers=headers)
+    return PlainTextResponse(message, status_code=status, headers=headers)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -140,7 +140,8 @@ def create_app(settings: Settings) -> Starlette:
         SessionMiddleware,
         secret_key=settings.secrets["session_secret"],
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        # For the event (and its survey), not weeks: see session_lifetime.
+        max_age=int(session_lifetime(settings.agenda, settings.clock()).total_seconds()),
         same_site="lax",
         https_only=settings.https_only,
     )

@@ -27,8 +27,9 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "Not allowed for your role, wrong origin, or missing CSRF token.",
         404: "Unknown action.",
         409: "Not possible in the current state.",
-        413: "Body too large.",
+        413: "Body too large (64 KB for actions and joins, 2 MB for an upload).",
         415: "Unsupported content type.",
+        429: "Too many attempts from your address: wait as long as Retry-After says.",
     }
     return {
         str(code): {
@@ -68,7 +69,10 @@ def openapi_document() -> dict[str, Any]:
                         }
                     },
                 },
-                "responses": {"201": {"description": "Joined."}, **_errors(400, 403, 413, 415)},
+                "responses": {
+                    "201": {"description": "Joined."},
+                    **_errors(400, 403, 413, 415, 429),
+                },
             }
         },
         "/api/qa/questions": {
@@ -105,6 +109,7 @@ def openapi_document() -> dict[str, Any]:
         },
     }
     for name, action in sorted(REGISTRY.items()):
+        schema = action.params.model_json_schema()
         paths["/api/" + name.replace(".", "/")] = {
             "post": {
                 "operationId": name.replace(".", "_"),
@@ -119,8 +124,9 @@ def openapi_document() -> dict[str, Any]:
                     }
                 ],
                 "requestBody": {
-                    "required": False,
-                    "content": {"application/json": {"schema": action.params.model_json_schema()}},
+                    # An action with required fields cannot be called without a body.
+                    "required": bool(schema.get("required")),
+                    "content": {"application/json": {"schema": schema}},
                 },
                 "responses": {
                     "200": {"description": "Done; the new state."},

@@ -48,10 +48,16 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        # Pages and exports hold names and questions: no browser or proxy keeps a copy.
+        # Static files (the same for everyone) may be cached.
+        private = not scope["path"].startswith("/static/")
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                if private and b"cache-control" not in present:
+                    extra.append((b"cache-control", b"no-store"))
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 

@@ -81,10 +81,15 @@ def register(
     return add
 
 
-def parse_params(action: Action, raw: Mapping[str, Any]) -> BaseModel:
-    """Validate raw input; ``ActionError(400)`` with a plain sentence when it is wrong."""
+def parse_params(action: Action, raw: Mapping[str, Any], *, form: bool = False) -> BaseModel:
+    """Validate raw input; ``ActionError(400)`` with a plain sentence when it is wrong.
+
+    JSON must match the declared types exactly (``true``, not ``"yes"`` or ``1``; ``5``,
+    not ``"5"``), as the OpenAPI document says. Form fields are all text, so ``form``
+    input is converted (``"5"`` -> 5, ``"true"`` -> True).
+    """
     try:
-        return action.params.model_validate(dict(raw))
+        return action.params.model_validate(dict(raw), strict=not form)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or None
@@ -118,6 +123,8 @@ async def perform(
     raw: Mapping[str, Any],
     own_keys: list[str] | None = None,
     session: Mapping[str, Any] | None = None,
+    *,
+    form: bool = False,
 ) -> tuple[dict[str, Any], Context | None]:
     """Check role, validate, run; return the result and the context (for session updates).
 
@@ -130,7 +137,7 @@ async def perform(
         raise ActionError(401, "Please join the event first.")
     if actor.role not in action.roles:
         raise ActionError(403, "You are not allowed to do that.")
-    args = parse_params(action, raw)
+    args = parse_params(action, raw, form=form)
     context = Context(services, actor, list(own_keys or []), session=dict(session or {}))
     try:
         return await action.handler(context, args), context
