@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from webinar.domain.agenda import Agenda
 from webinar.realtime.hub import Encoder, Hub
-from webinar.services.access import AccessService, new_secrets
+from webinar.services.access import AccessLimits, AccessService, new_secrets
 from webinar.services.agenda import AgendaService
 from webinar.services.breakouts import BreakoutService
 from webinar.services.live import Clock, Live, utcnow
@@ -47,9 +47,16 @@ def prepare_database(db_path: str) -> dict[str, str]:
 
 
 async def open_services(
-    agenda: Agenda, db_path: str, encode: Encoder, clock: Clock = utcnow
+    agenda: Agenda,
+    db_path: str,
+    encode: Encoder,
+    clock: Clock = utcnow,
+    limits: AccessLimits | None = None,
 ) -> Services:
-    """Open the database, restore state and the replay ring; start nothing yet."""
+    """Open the database, restore state and the replay ring; start nothing yet.
+
+    ``limits``: how fast one address may join and how wrong codes are slowed.
+    """
     db = Database(db_path)
     await db.open()
     live = Live(db, Hub(encode, ring_size=RING_SIZE), clock)
@@ -64,7 +71,7 @@ async def open_services(
     await breakouts.load()
     survey = SurveyService(agenda, live, agenda_service, qa_service, breakouts)
     await survey.load()
-    access = AccessService(live, meta)
+    access = AccessService(live, meta, limits)
     await access.load()
     live.reloaders += [
         agenda_service.load,

@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from webinar import services as service_layer
 from webinar.domain.agenda import Agenda
+from webinar.services.access import AccessLimits
 from webinar.services.live import Clock, utcnow
 from webinar.storage.db import exclusive
 from webinar.web import api, pages
@@ -45,6 +46,8 @@ class Settings:
     clock: Clock = field(default=utcnow)
     #: Freeze long-lived objects so full garbage collections stay short (see gctune).
     tune_gc: bool = False
+    #: Joins per address, and how wrong codes and links are slowed (see AccessLimits).
+    access_limits: AccessLimits = field(default_factory=AccessLimits)
 
 
 def links(settings: Settings) -> dict[str, str]:
@@ -97,7 +100,11 @@ def create_app(settings: Settings) -> Starlette:
         # One server per database; purge and erase wait for it to stop (see exclusive).
         with exclusive(settings.db_path):
             services = await service_layer.open_services(
-                settings.agenda, settings.db_path, encoder, settings.clock
+                settings.agenda,
+                settings.db_path,
+                encoder,
+                settings.clock,
+                settings.access_limits,
             )
             app.state.services = services
             await service_layer.start(services)

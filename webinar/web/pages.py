@@ -51,6 +51,13 @@ async def live_context(request: Request, participant: Participant) -> dict[str, 
     }
 
 
+def with_retry_after(response: Response, exc: AccessError) -> Response:
+    """Say when to try again, for a refusal that is only for now (429)."""
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def forbidden(request: Request, participant: Participant | None) -> HTMLResponse:
     return render(request, "forbidden.html", status=403, participant=participant)
 
@@ -88,7 +95,8 @@ async def join_submit(request: Request) -> Response:
         )
     except AccessError as exc:
         errors = {exc.field or "form": str(exc)}
-        return render(request, "join.html", status=exc.status, form=shown, errors=errors)
+        page = render(request, "join.html", status=exc.status, form=shown, errors=errors)
+        return with_retry_after(page, exc)
     request.session.clear()
     request.session["sid"] = session_id
     return RedirectResponse("/live", status_code=303)
@@ -105,7 +113,8 @@ async def enter(request: Request) -> Response:
         )
     except AccessError as exc:
         status = 429 if exc.status == 429 else 403
-        return render(request, "forbidden.html", status=status, participant=None, message=str(exc))
+        page = render(request, "forbidden.html", status=status, participant=None, message=str(exc))
+        return with_retry_after(page, exc)
     request.session.clear()
     request.session["sid"] = session_id
     return RedirectResponse(HOME_BY_ROLE[role], status_code=303)
