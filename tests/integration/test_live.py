@@ -12,6 +12,7 @@ from websockets.exceptions import InvalidStatus
 
 from helpers import LiveServer, Person, attendee_of, host_of
 from webinar.services.access import AccessLimits
+from webinar.web.live import MAX_SCREENS, TOO_MANY_SCREENS
 
 pytestmark = pytest.mark.integration
 
@@ -368,6 +369,31 @@ async def test_joins_from_one_address_are_limited_to_a_burst_and_a_rate(tmp_path
         for person in people:
             await person.close()
         await server.stop()
+
+
+async def test_a_ninth_screen_on_one_session_closes_the_oldest(server: LiveServer) -> None:
+    ann = await attendee_of(server, "Ann")
+    screens = []
+    for _ in range(MAX_SCREENS):
+        sock = await ann.socket()
+        await sock.wait_for(lambda m: m["type"] == "snapshot", timeout=10)
+        screens.append(sock)
+
+    newest = await ann.socket()
+    await newest.wait_for(lambda m: m["type"] == "snapshot", timeout=10)
+    await asyncio.wait_for(screens[0].conn.wait_closed(), 10)
+    pongs = []
+    for sock in [*screens[1:], newest]:
+        await sock.conn.send('{"type": "ping"}')
+        pongs.append((await sock.wait_for(lambda m: m["type"] == "pong", timeout=10))["type"])
+
+    assert screens[0].conn.close_code == 1008  # a policy close: browsers do not retry it
+    assert screens[0].conn.close_reason == TOO_MANY_SCREENS
+    assert pongs == ["pong"] * MAX_SCREENS
+    assert len(server.services.hub.screens_of(server.services.hub.owners().pop())) == MAX_SCREENS
+    for sock in [*screens[1:], newest]:
+        await sock.close()
+    await ann.close()
 
 
 async def test_leaving_ends_the_session_on_the_server(server: LiveServer) -> None:
