@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from webinar.domain.agenda import Agenda
+from webinar.domain.breakout import AWAY_AFTER
 from webinar.realtime.hub import Encoder, Hub
 from webinar.services.access import AccessLimits, AccessService, new_secrets
 from webinar.services.agenda import AgendaService
@@ -52,10 +54,12 @@ async def open_services(
     encode: Encoder,
     clock: Clock = utcnow,
     limits: AccessLimits | None = None,
+    away_after: timedelta = AWAY_AFTER,
 ) -> Services:
     """Open the database, restore state and the replay ring; start nothing yet.
 
-    ``limits``: how fast one address may join and how wrong codes are slowed.
+    ``limits``: how fast one address may join and how wrong codes are slowed;
+    ``away_after``: someone with no screen for longer is not dealt into a breakout group.
     """
     db = Database(db_path)
     await db.open()
@@ -67,7 +71,7 @@ async def open_services(
     qa_service = QAService(agenda, live, agenda_service)
     await qa_service.load()
     qa_service.on_owner.append(lambda owner, qid: live.hub.add_audience_for(owner, f"q:{qid}"))
-    breakouts = BreakoutService(agenda, live, agenda_service, live.hub.owners)
+    breakouts = BreakoutService(agenda, live, agenda_service, live.hub.owners, away_after)
     await breakouts.load()
     survey = SurveyService(agenda, live, agenda_service, qa_service, breakouts)
     await survey.load()

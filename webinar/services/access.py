@@ -237,6 +237,27 @@ class AccessService:
         await self.live.commit(work)
         self._sessions.pop(session_id, None)
 
+    async def remove_in(
+        self, tx: aiosqlite.Connection, participant_id: str, now: datetime
+    ) -> list[Outgoing]:
+        """Inside the caller's transaction: take an attendee off the roster and end their
+        sessions; the events to append. ``AccessError(404)`` if there is no such attendee.
+        The caller's ``apply`` should call :meth:`removed`."""
+        if not await repo.remove_attendee(tx, participant_id, iso(now)):
+            raise AccessError(
+                "There is no attendee with that id on the roster.", "participant_id", status=404
+            )
+        # Changes run one after another inside the writer: counting here is exact.
+        return [Outgoing("roster.joined", "staff", {"count": self._attendees - 1})]
+
+    def removed(self, participant_id: str) -> None:
+        """After a removal is written: one fewer on the roster, and no cached session of
+        theirs works any more."""
+        self._attendees -= 1
+        for session_id, participant in list(self._sessions.items()):
+            if participant.id == participant_id:
+                del self._sessions[session_id]
+
     async def load(self) -> None:
         self._attendees = await repo.count_participants(self.live.db, "attendee")
 

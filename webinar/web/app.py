@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from webinar import services as service_layer
 from webinar.domain.agenda import Agenda
+from webinar.domain.breakout import AWAY_AFTER
 from webinar.services.access import AccessLimits
 from webinar.services.live import Clock, utcnow
 from webinar.storage.db import exclusive
@@ -48,6 +50,8 @@ class Settings:
     tune_gc: bool = False
     #: Joins per address, and how wrong codes and links are slowed (see AccessLimits).
     access_limits: AccessLimits = field(default_factory=AccessLimits)
+    #: Someone with no screen open for longer is not dealt into a breakout group.
+    away_after: timedelta = AWAY_AFTER
 
 
 def links(settings: Settings) -> dict[str, str]:
@@ -105,6 +109,7 @@ def create_app(settings: Settings) -> Starlette:
                 encoder,
                 settings.clock,
                 settings.access_limits,
+                settings.away_after,
             )
             app.state.services = services
             await service_layer.start(services)

@@ -177,6 +177,7 @@ class _Connection:
             self._audiences(), self.fmt, owner=self.participant.id, sink=self
         )
         hub.end_screens(self.participant.id, TOO_MANY_SCREENS, keep=MAX_SCREENS)
+        self.services.breakouts.screen_opened(self.participant.id)
         try:
             await self._start(client)
             await self._receive_forever()
@@ -185,6 +186,7 @@ class _Connection:
         finally:
             self.live = False
             hub.unsubscribe(client)
+            self.services.breakouts.screen_closed(self.participant.id)
             for task in (self.drainer, self.pending, self.closer):
                 if task is not None:
                     task.cancel()
