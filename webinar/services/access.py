@@ -261,6 +261,11 @@ class AccessService:
     async def load(self) -> None:
         self._attendees = await repo.count_participants(self.live.db, "attendee")
 
+    async def roster(self) -> list[Participant]:
+        """The attendees on the roster, by name (for the host's "remove" control)."""
+        rows = await repo.roster(self.live.db)
+        return [Participant(r.id, "attendee", r.name or "", r.organisation or "") for r in rows]
+
     async def attendee_count(self) -> int:
         return self._attendees
 

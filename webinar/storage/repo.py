@@ -122,6 +122,15 @@ async def remove_attendee(tx: aiosqlite.Connection, participant_id: str, at: str
     return True
 
 
+async def roster(db: Database) -> list[ParticipantRow]:
+    """The attendees on the roster (not removed), by name."""
+    rows = await db.fetchall(
+        "SELECT * FROM participants WHERE role = 'attendee' AND removed_at IS NULL"
+        " ORDER BY name COLLATE NOCASE, created_at"
+    )
+    return [_participant(row) for row in rows]
+
+
 async def count_participants(db: Database, role: str) -> int:
     """How many of ``role`` are on the roster (the removed are not)."""
     row = await db.fetchone(

@@ -147,6 +147,7 @@ async def host_page(request: Request) -> Response:
     services = services_of(request)
     context = await live_context(request, participant)
     context["attendee_count"] = await services.access.attendee_count()
+    context["roster"] = await services.access.roster()
     context["links"] = request.app.state.links
     return render(request, "host.html", **context)
 
