@@ -8,6 +8,7 @@ the database is created; attendees through the event's join code.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
@@ -91,6 +92,19 @@ def new_secrets() -> dict[str, str]:
     }
 
 
+def address_key(client: str) -> str:
+    """The key an address is limited under: an IPv4 address as it is, an IPv6 address by
+    its /64 (one household or office gets a whole /64, so each of its addresses must not
+    count as a new client)."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else address)
+
+
 def clean_text(value: str, *, field: str, label: str, limit: int, required: bool) -> str:
     """Normalise a short single-line text; ``AccessError`` naming the field when it is bad."""
     text = unicodedata.normalize("NFC", value).strip()
@@ -157,6 +171,7 @@ class AccessService:
         rate (``AccessLimits``; 429 with the seconds to wait). The right code is never
         refused for someone else's wrong ones.
         """
+        client = address_key(client)
         clean_name = clean_text(name, field="name", label="Name", limit=NAME_MAX, required=True)
         clean_org = clean_text(
             organisation,
@@ -185,6 +200,7 @@ class AccessService:
         Wrong links are slowed as wrong codes are, but counted apart from them: attendees'
         typos never delay the host.
         """
+        client = address_key(client)
         expected = self._tokens.get(role)
         if expected is None or not hmac.compare_digest(token.encode(), expected.encode()):
             self._wrong(
