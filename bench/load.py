@@ -158,6 +158,12 @@ def http_client(base: str) -> httpx.AsyncClient:
     )
 
 
+def simulated_address(n: int) -> str:
+    """Attendee ``n``'s own address: real attendees join from many, and the server limits
+    joins per address. The server trusts ``X-Forwarded-For`` from 127.0.0.1."""
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
 def cookie_header(http: httpx.AsyncClient) -> str:
     return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
@@ -404,6 +410,7 @@ class Worker:
                             "name": f"Attendee {sim.idx:05d}",
                             "organisation": f"Organisation {sim.idx % ORGANISATIONS:02d}",
                         },
+                        headers={"X-Forwarded-For": simulated_address(sim.idx)},
                     )
                     if response.status_code != 201:
                         sim.error = f"join: HTTP {response.status_code}"

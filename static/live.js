@@ -99,8 +99,10 @@
 
   document.addEventListener("htmx:wsClose", function (event) {
     var code = event.detail && event.detail.event ? event.detail.event.code : 0;
+    var reason = event.detail && event.detail.event ? event.detail.event.reason : "";
     if (code === 1008) {
-      setConnection("closed", "Not connected. Reload the page or join again.");
+      // A policy close is final (the extension does not retry it): say why, if told.
+      setConnection("closed", (reason ? reason + " " : "") + "Not connected. Reload the page or join again.");
     } else {
       setConnection("closed", "Reconnecting…");
     }

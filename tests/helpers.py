@@ -22,6 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from webinar.domain.agenda import Agenda
 from webinar.services import prepare_database
+from webinar.services.access import AccessLimits
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.web.app import Settings, create_app
 
@@ -63,6 +64,8 @@ class LiveServer(Loopback):
     secrets: dict[str, str] = field(default_factory=dict)
     #: Added to the real time the server sees: lets a test jump past a grace period.
     offset: timedelta = field(default_factory=timedelta)
+    #: Joins per address and guessing limits (None: the app's defaults).
+    access_limits: AccessLimits | None = None
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -74,6 +77,7 @@ class LiveServer(Loopback):
             secrets=self.secrets,
             base_url=self.base,
             clock=lambda: datetime.now(UTC) + self.offset,
+            **({"access_limits": self.access_limits} if self.access_limits else {}),
         )
         config = uvicorn.Config(
             create_app(settings),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from websockets.exceptions import InvalidStatus
 
 from helpers import LiveServer, Person, attendee_of, host_of
+from webinar.services.access import AccessLimits
+from webinar.web.live import MAX_SCREENS, TOO_MANY_SCREENS
 
 pytestmark = pytest.mark.integration
 
@@ -281,21 +284,116 @@ async def test_code_guessing_is_slowed_down(server: LiveServer) -> None:
         (
             await guesser.http.post("/api/join", json={"code": f"GUESS{i:03d}", "name": "X"})
         ).status_code
-        for i in range(12)
+        for i in range(8)
     ]
-    right_code_now = await guesser.http.post(
-        "/api/join", json={"code": server.secrets["join_code"], "name": "X"}
-    )
-    bad_links = [(await guesser.http.get(f"/enter/host/wrong{i}")).status_code for i in range(2)]
+    slowed = await guesser.http.post("/api/join", json={"code": "GUESS999", "name": "X"})
 
-    assert statuses == [400] * 10 + [429] * 2
-    assert right_code_now.status_code == 429
-    assert right_code_now.json()["error"]["message"].startswith(
-        "Too many attempts with a wrong code or link. Please wait"
+    # Five free wrong guesses, a sixth that starts a wait, then 429 while it lasts.
+    assert statuses == [400] * 6 + [429] * 2
+    assert slowed.status_code == 429
+    assert int(slowed.headers["Retry-After"]) >= 1
+    assert slowed.json()["error"]["message"].startswith(
+        "That event code is not right. Check the invitation. Too many wrong ones have come "
+        "from your network: please wait"
     )
-    assert bad_links == [429, 429]
     assert await server.services.access.attendee_count() == 0
     await guesser.close()
+
+
+async def test_one_persons_wrong_codes_never_lock_out_the_right_code(server: LiveServer) -> None:
+    # Two browsers on one address (127.0.0.1): a council office behind one NAT.
+    typist, colleague = Person(server.base), Person(server.base)
+    for i in range(20):
+        await typist.http.post("/api/join", json={"code": f"TYPO{i:04d}", "name": "T"})
+    still_wrong = await typist.http.post("/api/join", json={"code": "TYPO9999", "name": "T"})
+
+    joined = await colleague.http.post(
+        "/api/join", json={"code": server.secrets["join_code"], "name": "Colleague"}
+    )
+    typist_fixed = await typist.http.post(
+        "/api/join", json={"code": server.secrets["join_code"].lower(), "name": "Typist"}
+    )
+    host = await typist.http.get(f"/enter/host/{server.secrets['host_token']}")
+    wrong_link = await colleague.http.get("/enter/organiser/not-the-link")
+
+    assert still_wrong.status_code == 429
+    assert joined.status_code == 201, joined.text
+    assert typist_fixed.status_code == 201, typist_fixed.text
+    assert host.status_code == 303  # and the host's link is counted apart from codes
+    assert host.headers["location"] == "/host"
+    assert wrong_link.status_code == 403
+    assert await server.services.access.attendee_count() == 2
+    await typist.close()
+    await colleague.close()
+
+
+async def test_wrong_links_are_slowed_apart_from_codes(server: LiveServer) -> None:
+    guesser = Person(server.base)
+
+    links = [(await guesser.http.get(f"/enter/host/wrong{i}")).status_code for i in range(8)]
+    code = await guesser.http.post("/api/join", json={"code": "WRONG123", "name": "X"})
+    right = await guesser.http.get(f"/enter/organiser/{server.secrets['organiser_token']}")
+
+    assert links == [403] * 6 + [429] * 2
+    assert code.status_code == 400  # wrong links do not slow attendees' codes
+    assert right.status_code == 303
+    await guesser.close()
+
+
+async def test_joins_from_one_address_are_limited_to_a_burst_and_a_rate(tmp_path: Path) -> None:
+    server = LiveServer(
+        str(tmp_path / "webinar.db"),
+        access_limits=AccessLimits(join_burst=3, joins_per_minute=30),
+    )
+    await server.start()
+    code = server.secrets["join_code"]
+    people = [Person(server.base) for _ in range(5)]
+    try:
+        first = [
+            (await p.http.post("/api/join", json={"code": code, "name": f"P{i}"})).status_code
+            for i, p in enumerate(people[:4])
+        ]
+        refused = await people[3].http.post("/api/join", json={"code": code, "name": "P3"})
+        server.offset += timedelta(seconds=2)  # one token back at 30 a minute
+        later = await people[4].http.post("/api/join", json={"code": code, "name": "P4"})
+
+        assert first == [201, 201, 201, 429]
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == "2"
+        assert refused.json()["error"]["message"] == (
+            "Many people have just joined from your network. Please try again in 2 seconds."
+        )
+        assert later.status_code == 201, later.text
+        assert await server.services.access.attendee_count() == 4
+    finally:
+        for person in people:
+            await person.close()
+        await server.stop()
+
+
+async def test_a_ninth_screen_on_one_session_closes_the_oldest(server: LiveServer) -> None:
+    ann = await attendee_of(server, "Ann")
+    screens = []
+    for _ in range(MAX_SCREENS):
+        sock = await ann.socket()
+        await sock.wait_for(lambda m: m["type"] == "snapshot", timeout=10)
+        screens.append(sock)
+
+    newest = await ann.socket()
+    await newest.wait_for(lambda m: m["type"] == "snapshot", timeout=10)
+    await asyncio.wait_for(screens[0].conn.wait_closed(), 10)
+    pongs = []
+    for sock in [*screens[1:], newest]:
+        await sock.conn.send('{"type": "ping"}')
+        pongs.append((await sock.wait_for(lambda m: m["type"] == "pong", timeout=10))["type"])
+
+    assert screens[0].conn.close_code == 1008  # a policy close: browsers do not retry it
+    assert screens[0].conn.close_reason == TOO_MANY_SCREENS
+    assert pongs == ["pong"] * MAX_SCREENS
+    assert len(server.services.hub.screens_of(server.services.hub.owners().pop())) == MAX_SCREENS
+    for sock in [*screens[1:], newest]:
+        await sock.close()
+    await ann.close()
 
 
 async def test_leaving_ends_the_session_on_the_server(server: LiveServer) -> None:

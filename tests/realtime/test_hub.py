@@ -129,6 +129,7 @@ class FakeSink:
         self.idle = True
         self.written: list[int] = []
         self.wakes = 0
+        self.ended = ""
 
     def write_now(self, seq: int, wire: str) -> bool:
         if not self.idle:
@@ -138,6 +139,9 @@ class FakeSink:
 
     def wake(self) -> None:
         self.wakes += 1
+
+    def end(self, reason: str) -> None:
+        self.ended = reason
 
 
 def test_an_idle_screen_gets_events_written_at_once_with_no_queue() -> None:
@@ -262,3 +266,20 @@ def test_no_replay_from_before_the_floor() -> None:
 
     assert hub.missed(client, 2) is None  # a snapshot instead
     assert [seq for seq, _ in hub.missed(client, 3) or []] == [4, 5]
+
+
+def test_end_screens_closes_the_oldest_of_one_owner_and_keeps_the_newest() -> None:
+    hub = Hub(CountingEncoder())
+    sinks = [FakeSink() for _ in range(4)]
+    for sink in sinks:
+        hub.subscribe({"p:ann"}, "json", owner="ann", sink=sink)
+    bob = FakeSink()
+    hub.subscribe({"p:bob"}, "json", owner="bob", sink=bob)
+
+    ended = hub.end_screens("ann", "too many", keep=2)
+
+    assert ended == 2
+    assert [s.ended for s in sinks] == ["too many", "too many", "", ""]
+    assert bob.ended == ""
+    assert [c.sink for c in hub.screens_of("ann")] == sinks  # closing is the sink's job
+    assert hub.end_screens("ann", "removed") == 4

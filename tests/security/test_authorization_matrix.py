@@ -152,6 +152,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "survey.save": ATTENDEES,
     "survey.state": frozenset({"host", "organiser"}),
     "event.rotate": frozenset({"organiser"}),
+    "roster.remove": frozenset({"host", "organiser"}),
 }
 
 #: The role-level grant of each action as docs/api.md states it (what REGISTRY must say).
@@ -438,6 +439,7 @@ def overrides_for(
         "breakout.capture": {"group": group, "topic": 0},
         "breakout.point": {"group": group, "topic": 0, "key": f"point-{principal.key:<16}"},
         "breakout.move": {"participant_id": "nobody-at-all", "group": 2},
+        "roster.remove": {"participant_id": "nobody-at-all"},  # 404 for staff: no one removed
         "breakout.facilitator": {"group": 1, "participant_id": cast.facilitator_id},
         "breakout.clear_help": {"group": group},
         "breakout.star": {"group": group, "topic": 0},

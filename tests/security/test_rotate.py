@@ -6,6 +6,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from websockets.exceptions import ConnectionClosed
 
 from helpers import LiveServer, Person, attendee_of, host_of
 from webinar.cli.main import cli
@@ -31,8 +32,12 @@ async def test_a_replaced_host_link_stops_working_and_its_sessions_end(
     organiser = await organiser_of(server)
     host = await host_of(server)
     old = server.secrets["host_token"]
+    screen = await host.socket()
+    await screen.wait_for(lambda m: m["type"] == "snapshot")
 
     response = await organiser.act("event.rotate", host=True, end_sessions=True)
+    with pytest.raises(ConnectionClosed) as closed:
+        await screen.wait_for(lambda m: False, timeout=30)
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -40,6 +45,8 @@ async def test_a_replaced_host_link_stops_working_and_its_sessions_end(
     assert body["signed_out"] == 1
     new = body["secrets"]["host_token"]
     assert new != old
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.reason == "Your link or code was replaced: you are signed out."
     assert (await host.http.get(f"/enter/host/{old}")).status_code == 403
     assert await whoami(host) is None  # the old host's cookie no longer works
     assert (await host.act("agenda.start")).status_code == 401

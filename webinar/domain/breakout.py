@@ -27,6 +27,27 @@ def capture_open(ended_at: datetime | None, grace_seconds: int, now: datetime) -
     return ended_at is None or now <= ended_at + timedelta(seconds=grace_seconds)
 
 
+#: How long after someone's last screen closed they still count as here at the split.
+AWAY_AFTER = timedelta(minutes=2)
+
+
+def present_at_split(
+    connected: set[str],
+    left_at: Mapping[str, datetime],
+    now: datetime,
+    away_after: timedelta = AWAY_AFTER,
+) -> set[str]:
+    """Who is dealt into the groups when a breakout starts.
+
+    Everyone with a screen open, and anyone whose last screen closed less than
+    ``away_after`` before ``now`` (a phone reconnecting, a page reloading: they are
+    dealt in with everyone, pre-assignments and all). Someone with no screen for longer
+    is not dealt in; they are placed as a late joiner if they come back.
+    """
+    recent = {pid for pid, at in left_at.items() if now - at < away_after}
+    return connected | recent
+
+
 def pick_facilitator(members: Sequence[str], seed: int, group: int) -> str | None:
     """A member chosen at random, the same for the same round, group and members."""
     if not members:

@@ -62,6 +62,9 @@ class Sink(Protocol):
 
     def wake(self) -> None: ...
 
+    def end(self, reason: str) -> None:
+        """Close the screen for good (a policy close, no reconnecting), saying why."""
+
 
 class Client:
     """One connected screen: the audiences it may see, its format and its backlog.
@@ -132,7 +135,8 @@ class Hub:
         self._queue_size = queue_size
         self._clients: set[Client] = set()
         self._by_audience: dict[str, set[Client]] = {}
-        self._by_owner: dict[str, set[Client]] = {}
+        #: Each participant's screens, oldest first (a dict keeps the order they opened).
+        self._by_owner: dict[str, dict[Client, None]] = {}
         self.last_seq = 0
         #: A screen resuming from before this sequence number gets a snapshot, never a
         #: replay: something shown earlier was taken back (see ``raise_replay_floor``).
@@ -149,7 +153,7 @@ class Hub:
         client = Client(frozenset(audiences), fmt, self._queue_size, owner, sink)
         self._clients.add(client)
         if owner:
-            self._by_owner.setdefault(owner, set()).add(client)
+            self._by_owner.setdefault(owner, {})[client] = None
         for audience in client.audiences:
             self._by_audience.setdefault(audience, set()).add(client)
         return client
@@ -158,7 +162,7 @@ class Hub:
         self._clients.discard(client)
         owned = self._by_owner.get(client.owner)
         if owned is not None:
-            owned.discard(client)
+            owned.pop(client, None)
             if not owned:
                 del self._by_owner[client.owner]
         for audience in client.audiences:
@@ -187,6 +191,20 @@ class Hub:
                 members.discard(client)
                 if not members:
                     del self._by_audience[audience]
+
+    def screens_of(self, owner: str) -> list[Client]:
+        """One participant's open screens, oldest first."""
+        return list(self._by_owner.get(owner, ()))
+
+    def end_screens(self, owner: str, reason: str, keep: int = 0) -> int:
+        """Close one participant's screens for good, all but the newest ``keep``; returns
+        how many were told to close."""
+        screens = self.screens_of(owner)
+        ending = screens[: max(0, len(screens) - keep)]
+        for client in ending:
+            if client.sink is not None:
+                client.sink.end(reason)
+        return len(ending)
 
     def owners(self) -> set[str]:
         """Participant ids with at least one open screen."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from webinar.domain.agenda import Agenda
+from webinar.domain.breakout import AWAY_AFTER
 from webinar.realtime.hub import Encoder, Hub
-from webinar.services.access import AccessService, new_secrets
+from webinar.services.access import AccessLimits, AccessService, new_secrets
 from webinar.services.agenda import AgendaService
 from webinar.services.breakouts import BreakoutService
 from webinar.services.live import Clock, Live, utcnow
@@ -47,9 +49,18 @@ def prepare_database(db_path: str) -> dict[str, str]:
 
 
 async def open_services(
-    agenda: Agenda, db_path: str, encode: Encoder, clock: Clock = utcnow
+    agenda: Agenda,
+    db_path: str,
+    encode: Encoder,
+    clock: Clock = utcnow,
+    limits: AccessLimits | None = None,
+    away_after: timedelta = AWAY_AFTER,
 ) -> Services:
-    """Open the database, restore state and the replay ring; start nothing yet."""
+    """Open the database, restore state and the replay ring; start nothing yet.
+
+    ``limits``: how fast one address may join and how wrong codes are slowed;
+    ``away_after``: someone with no screen for longer is not dealt into a breakout group.
+    """
     db = Database(db_path)
     await db.open()
     live = Live(db, Hub(encode, ring_size=RING_SIZE), clock)
@@ -60,11 +71,11 @@ async def open_services(
     qa_service = QAService(agenda, live, agenda_service)
     await qa_service.load()
     qa_service.on_owner.append(lambda owner, qid: live.hub.add_audience_for(owner, f"q:{qid}"))
-    breakouts = BreakoutService(agenda, live, agenda_service, live.hub.owners)
+    breakouts = BreakoutService(agenda, live, agenda_service, live.hub.owners, away_after)
     await breakouts.load()
     survey = SurveyService(agenda, live, agenda_service, qa_service, breakouts)
     await survey.load()
-    access = AccessService(live, meta)
+    access = AccessService(live, meta, limits)
     await access.load()
     live.reloaders += [
         agenda_service.load,

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import secrets
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, NoReturn
 
 import aiosqlite
 
-from webinar.domain.ratelimit import RateLimiter
+from webinar.domain.ratelimit import GuessBackoff, TokenBucket
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import repo
 from webinar.storage.repo import ParticipantRow
@@ -31,18 +32,40 @@ ORGANISATION_MAX = 120
 #: Join codes avoid letters and digits that are easy to confuse (0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
-#: Wrong codes or links allowed per address in the window before it must wait.
-FAILURES_ALLOWED = 10
-FAILURE_WINDOW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class AccessLimits:
+    """How fast one address may join, and how wrong codes and links are slowed.
+
+    An address is often a whole office behind one NAT: joins are admitted in a burst of
+    ``join_burst``, then ``joins_per_minute`` (defaults: 120 at once, then 2 a second, so
+    200 people clicking the link together are all in within about 40 seconds, and a flood
+    of 2,000 takes a quarter of an hour). Wrong codes (attendees) and wrong links (hosts,
+    organisers) are counted apart, only when wrong, per address and over all addresses.
+    """
+
+    join_burst: int = 120
+    joins_per_minute: float = 120.0
+    code_guesses: GuessBackoff = field(default_factory=GuessBackoff)
+    link_guesses: GuessBackoff = field(default_factory=GuessBackoff)
 
 
 class AccessError(ValueError):
     """A join or entry that cannot be accepted; ``str()`` is a plain sentence."""
 
-    def __init__(self, message: str, field: str | None = None, status: int = 400) -> None:
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        status: int = 400,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.status = status
+        #: Seconds to wait before trying again (sent as ``Retry-After`` with a 429).
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +98,9 @@ def new_secrets() -> dict[str, str]:
     }
 
 
+#: What the screens of someone signed out by a rotation show (a WebSocket close reason).
+SIGNED_OUT = "Your link or code was replaced: you are signed out."
+
 #: What can be rotated: the secret it is stored as, and the role of whoever entered by it.
 ROTATABLE: dict[str, tuple[str, Role]] = {
     "code": ("join_code", "attendee"),
@@ -87,6 +113,19 @@ def rotated_secrets(which: Iterable[str]) -> dict[str, str]:
     """New values for the secrets behind ``which`` (names of :data:`ROTATABLE`)."""
     fresh = new_secrets()
     return {ROTATABLE[name][0]: fresh[ROTATABLE[name][0]] for name in which}
+
+
+def address_key(client: str) -> str:
+    """The key an address is limited under: an IPv4 address as it is, an IPv6 address by
+    its /64 (one household or office gets a whole /64, so each of its addresses must not
+    count as a new client)."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else address)
 
 
 def clean_text(value: str, *, field: str, label: str, limit: int, required: bool) -> str:
@@ -103,7 +142,9 @@ def clean_text(value: str, *, field: str, label: str, limit: int, required: bool
 
 
 class AccessService:
-    def __init__(self, live: Live, meta: dict[str, str]) -> None:
+    def __init__(
+        self, live: Live, meta: dict[str, str], limits: AccessLimits | None = None
+    ) -> None:
         self.live = live
         self.join_code = meta["join_code"]
         self._tokens: dict[Role, str] = {
@@ -111,36 +152,49 @@ class AccessService:
             "organiser": meta["organiser_token"],
         }
         self._sessions: dict[str, Participant] = {}
-        self.failures = RateLimiter(FAILURES_ALLOWED, FAILURE_WINDOW)
+        limits = limits or AccessLimits()
+        self.joins = TokenBucket(limits.join_burst, limits.joins_per_minute)
+        self.code_guesses = limits.code_guesses
+        self.link_guesses = limits.link_guesses
         self._attendees = 0
 
     def check_code(self, code: str) -> bool:
         given = "".join(code.split()).upper()
         return hmac.compare_digest(given.encode(), self.join_code.encode())
 
-    def _guard(self, client: str) -> None:
-        """Refuse a client that has failed too often (code or link guessing)."""
+    def _wrong(self, guesses: GuessBackoff, client: str, message: str, field: str) -> NoReturn:
+        """Refuse a wrong code or link: 400, or 429 while ``client`` must wait.
+
+        Only wrong guesses get here (a right one is admitted first), so the wait slows
+        guessing without ever keeping out someone who has the right code or link.
+        """
         now = self.live.clock()
-        wait = self.failures.retry_after(client, now)
+        wait = guesses.wait(client, now)
         if wait:
             raise AccessError(
-                f"Too many attempts with a wrong code or link. Please wait {wait} seconds.",
-                "code",
+                f"{message} Too many wrong ones have come from your network: please wait "
+                f"{wait} seconds before trying again.",
+                field,
                 status=429,
+                retry_after=wait,
             )
-
-    def _failed(self, client: str) -> None:
-        self.failures.allow(client, self.live.clock())
+        guesses.failed(client, now)
+        wait = guesses.wait(client, now)
+        if wait:
+            message += f" Please wait {wait} seconds before trying again."
+        raise AccessError(message, field)
 
     async def join(
         self, code: str, name: str, organisation: str = "", *, client: str = ""
     ) -> tuple[str, Participant]:
         """Admit an attendee; return (session id, participant). ``AccessError`` if refused.
 
-        ``client`` (the caller's address) counts wrong codes: after ``FAILURES_ALLOWED``
-        in ``FAILURE_WINDOW`` the address must wait (status 429), so codes cannot be guessed.
+        ``client`` (the caller's address): its wrong codes are slowed with a growing wait
+        (status 429 while it lasts), and its joins are limited to a burst and a steady
+        rate (``AccessLimits``; 429 with the seconds to wait). The right code is never
+        refused for someone else's wrong ones.
         """
-        self._guard(client)
+        client = address_key(client)
         clean_name = clean_text(name, field="name", label="Name", limit=NAME_MAX, required=True)
         clean_org = clean_text(
             organisation,
@@ -150,17 +204,34 @@ class AccessService:
             required=False,
         )
         if not self.check_code(code):
-            self._failed(client)
-            raise AccessError("That event code is not right. Check the invitation.", "code")
+            wrong = "That event code is not right. Check the invitation."
+            self._wrong(self.code_guesses, client, wrong, "code")
+        wait = self.joins.take(client, self.live.clock())
+        if wait:
+            raise AccessError(
+                "Many people have just joined from your network. Please try again in "
+                f"{wait} seconds.",
+                None,
+                status=429,
+                retry_after=wait,
+            )
         return await self._create("attendee", clean_name, clean_org)
 
     async def enter(self, role: Role, token: str, *, client: str = "") -> tuple[str, Participant]:
-        """Admit a host or organiser by their secret link token (failures count as for join)."""
-        self._guard(client)
+        """Admit a host or organiser by their secret link token.
+
+        Wrong links are slowed as wrong codes are, but counted apart from them: attendees'
+        typos never delay the host.
+        """
+        client = address_key(client)
         expected = self._tokens.get(role)
         if expected is None or not hmac.compare_digest(token.encode(), expected.encode()):
-            self._failed(client)
-            raise AccessError("This link is not valid. Ask the organiser for a new one.", "token")
+            self._wrong(
+                self.link_guesses,
+                client,
+                "This link is not valid. Ask the organiser for a new one.",
+                "token",
+            )
         return await self._create(role, "Host" if role == "host" else "Organiser", "")
 
     async def _create(self, role: Role, name: str, organisation: str) -> tuple[str, Participant]:
@@ -227,7 +298,12 @@ class AccessService:
                     k: p for k, p in self._sessions.items() if k == keep or p.role not in roles
                 }
 
-        return await self.live.commit(work, apply)
+        ended = await self.live.commit(work, apply)
+        kept = self._sessions.get(keep) if keep else None
+        for participant_id in ended:
+            if kept is None or participant_id != kept.id:
+                self.live.hub.end_screens(participant_id, SIGNED_OUT)
+        return ended
 
     def secrets(self) -> dict[str, str]:
         """The current event code and link tokens (for the links staff see)."""
@@ -237,12 +313,38 @@ class AccessService:
             "organiser_token": self._tokens["organiser"],
         }
 
+    async def remove_in(
+        self, tx: aiosqlite.Connection, participant_id: str, now: datetime
+    ) -> list[Outgoing]:
+        """Inside the caller's transaction: take an attendee off the roster and end their
+        sessions; the events to append. ``AccessError(404)`` if there is no such attendee.
+        The caller's ``apply`` should call :meth:`removed`."""
+        if not await repo.remove_attendee(tx, participant_id, iso(now)):
+            raise AccessError(
+                "There is no attendee with that id on the roster.", "participant_id", status=404
+            )
+        # Changes run one after another inside the writer: counting here is exact.
+        return [Outgoing("roster.joined", "staff", {"count": self._attendees - 1})]
+
+    def removed(self, participant_id: str) -> None:
+        """After a removal is written: one fewer on the roster, and no cached session of
+        theirs works any more."""
+        self._attendees -= 1
+        for session_id, participant in list(self._sessions.items()):
+            if participant.id == participant_id:
+                del self._sessions[session_id]
+
     async def load(self) -> None:
         self._attendees = await repo.count_participants(self.live.db, "attendee")
         meta = await repo.get_meta(self.live.db)
         self.join_code = meta["join_code"]
         self._tokens = {"host": meta["host_token"], "organiser": meta["organiser_token"]}
         self._sessions.clear()
+
+    async def roster(self) -> list[Participant]:
+        """The attendees on the roster, by name (for the host's "remove" control)."""
+        rows = await repo.roster(self.live.db)
+        return [Participant(r.id, "attendee", r.name or "", r.organisation or "") for r in rows]
 
     async def attendee_count(self) -> int:
         return self._attendees

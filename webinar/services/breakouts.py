@@ -78,12 +78,17 @@ class BreakoutService:
         live: Live,
         agenda_service: AgendaService,
         connected: Callable[[], set[str]],
+        away_after: timedelta = breakout.AWAY_AFTER,
     ) -> None:
         self.agenda = agenda
         self.live = live
         self.agenda_service = agenda_service
         #: Participant ids with at least one open screen (from the hub).
         self.connected = connected
+        #: Someone whose last screen closed longer ago than this is not dealt in.
+        self.away_after = away_after
+        #: When each participant's last screen closed (while they have none open).
+        self._left_at: dict[str, datetime] = {}
         self.rounds: list[RoundRow] = []
         self.names: dict[str, tuple[str, str]] = {}
         self._lock = asyncio.Lock()
@@ -395,10 +400,24 @@ class BreakoutService:
             name, organisation = names.get(pid, ("", ""))
             await self.ensure_member(Participant(pid, "attendee", name, organisation))
 
+    def screen_opened(self, participant_id: str) -> None:
+        self._left_at.pop(participant_id, None)
+
+    def screen_closed(self, participant_id: str) -> None:
+        """A participant's last open screen closed (see :meth:`here`)."""
+        if participant_id not in self.connected():
+            self._left_at[participant_id] = self.live.clock()
+
+    def here(self) -> set[str]:
+        """Who is here for a split: a screen open, or closed less than ``away_after`` ago."""
+        now = self.live.clock()
+        self._left_at = {p: at for p, at in self._left_at.items() if now - at < self.away_after}
+        return breakout.present_at_split(self.connected(), self._left_at, now, self.away_after)
+
     async def _start(self, item: Item) -> None:
         settings = item.breakout
         assert settings is not None
-        present = await repo.attendees(self.live.db, sorted(self.connected()))
+        present = await repo.attendees(self.live.db, sorted(self.here()))
         names = await repo.names_of(self.live.db, present)
         self.names.update(names)
         people = [Person(pid, names.get(pid, ("", ""))[1]) for pid in present]
@@ -793,6 +812,34 @@ class BreakoutService:
             self.live.hub.add_audience_for(participant_id, group_audience(rnd.id, number))
 
         await self.live.commit(work, adopt)
+
+    async def remove_in(self, tx: aiosqlite.Connection, participant_id: str) -> list[Outgoing]:
+        """Inside the caller's transaction: take someone out of their group in the open
+        round (and of its facilitator's seat); the events to append. Memory is changed in
+        place after the writes, as every breakout change is (see Live.commit); the
+        caller's ``apply`` should call :meth:`removed` for the screens."""
+        rnd = self.open_round()
+        group = self.group_of(rnd, participant_id) if rnd is not None else None
+        if rnd is None or group is None:
+            return []
+        await repo.delete_member(tx, rnd.id, participant_id)
+        if group.facilitator_id == participant_id:
+            await repo.set_facilitator(tx, rnd.id, group.number, None)
+            group.facilitator_id = None
+        group.members.remove(participant_id)
+        return [
+            self._group_event(rnd, group),
+            Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
+        ]
+
+    def removed(self, participant_id: str) -> None:
+        """After a removal is written: their screens see no group any more."""
+        self._left_at.pop(participant_id, None)
+        for rnd in self.rounds:
+            for group in rnd.groups.values():
+                self.live.hub.remove_audience_for(
+                    participant_id, group_audience(rnd.id, group.number)
+                )
 
     # -- pre-assignments -----------------------------------------------------------------------
 

@@ -92,7 +92,8 @@ async def attendees(db: Database, ids: list[str]) -> list[str]:
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = await db.fetchall(
-            f"SELECT id FROM participants WHERE role = 'attendee' AND id IN ({marks})",
+            "SELECT id FROM participants WHERE role = 'attendee' AND removed_at IS NULL"
+            f" AND id IN ({marks})",
             tuple(chunk),
         )
         out += [r["id"] for r in rows]
@@ -100,7 +101,9 @@ async def attendees(db: Database, ids: list[str]) -> list[str]:
 
 
 async def attendee_names(db: Database) -> list[str]:
-    rows = await db.fetchall("SELECT name FROM participants WHERE role = 'attendee'")
+    rows = await db.fetchall(
+        "SELECT name FROM participants WHERE role = 'attendee' AND removed_at IS NULL"
+    )
     return [r["name"] or "" for r in rows]
 
 
@@ -138,6 +141,13 @@ async def put_member(
         " VALUES (?, ?, ?, ?) ON CONFLICT (round_id, participant_id)"
         " DO UPDATE SET group_number = excluded.group_number",
         (round_id, participant_id, group, at),
+    )
+
+
+async def delete_member(tx: aiosqlite.Connection, round_id: int, participant_id: str) -> None:
+    await tx.execute(
+        "DELETE FROM breakout_members WHERE round_id = ? AND participant_id = ?",
+        (round_id, participant_id),
     )
 
 

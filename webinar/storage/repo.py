@@ -123,16 +123,44 @@ async def delete_session(tx: aiosqlite.Connection, session_id: str) -> None:
 
 
 async def load_session(db: Database, session_id: str) -> ParticipantRow | None:
-    """The participant a session belongs to, or None for an unknown session."""
+    """The participant a session belongs to, or None for an unknown session (or one of
+    someone removed)."""
     row = await db.fetchone(
-        "SELECT p.* FROM sessions s JOIN participants p ON p.id = s.participant_id WHERE s.id = ?",
+        "SELECT p.* FROM sessions s JOIN participants p ON p.id = s.participant_id"
+        " WHERE s.id = ? AND p.removed_at IS NULL",
         (session_id,),
     )
     return _participant(row) if row else None
 
 
+async def remove_attendee(tx: aiosqlite.Connection, participant_id: str, at: str) -> bool:
+    """Mark an attendee removed and end all their sessions; False if there is no such
+    attendee (or they were removed already)."""
+    cursor = await tx.execute(
+        "UPDATE participants SET removed_at = ?"
+        " WHERE id = ? AND role = 'attendee' AND removed_at IS NULL",
+        (at, participant_id),
+    )
+    if cursor.rowcount != 1:
+        return False
+    await tx.execute("DELETE FROM sessions WHERE participant_id = ?", (participant_id,))
+    return True
+
+
+async def roster(db: Database) -> list[ParticipantRow]:
+    """The attendees on the roster (not removed), by name."""
+    rows = await db.fetchall(
+        "SELECT * FROM participants WHERE role = 'attendee' AND removed_at IS NULL"
+        " ORDER BY name COLLATE NOCASE, created_at"
+    )
+    return [_participant(row) for row in rows]
+
+
 async def count_participants(db: Database, role: str) -> int:
-    row = await db.fetchone("SELECT count(*) FROM participants WHERE role = ?", (role,))
+    """How many of ``role`` are on the roster (the removed are not)."""
+    row = await db.fetchone(
+        "SELECT count(*) FROM participants WHERE role = ? AND removed_at IS NULL", (role,)
+    )
     return int(row[0]) if row else 0
 
 

@@ -175,4 +175,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE breakout_responses ADD COLUMN edited_by_host INTEGER NOT NULL DEFAULT 0;
     """,
+    # 7: hosts can remove an attendee (a bot, someone who should not be there): kept for
+    # the record with when, out of the roster, their sessions ended.
+    """
+    ALTER TABLE participants ADD COLUMN removed_at TEXT;
+    """,
 )

@@ -159,7 +159,10 @@ async def join(request: Request) -> Response:
             fields["code"], fields["name"], fields["organisation"], client=client_of(request)
         )
     except AccessError as exc:
-        return error(exc.status, str(exc), exc.field)
+        refused = error(exc.status, str(exc), exc.field)
+        if exc.retry_after:
+            refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     request.session.clear()
     request.session["sid"] = session_id
     return JSONResponse(

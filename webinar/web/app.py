@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,6 +19,8 @@ from starlette.staticfiles import StaticFiles
 
 from webinar import services as service_layer
 from webinar.domain.agenda import Agenda, session_lifetime
+from webinar.domain.breakout import AWAY_AFTER
+from webinar.services.access import AccessLimits
 from webinar.services.live import Clock, utcnow
 from webinar.storage.db import exclusive
 from webinar.web import api, pages
@@ -46,6 +49,10 @@ class Settings:
     clock: Clock = field(default=utcnow)
     #: Freeze long-lived objects so full garbage collections stay short (see gctune).
     tune_gc: bool = False
+    #: Joins per address, and how wrong codes and links are slowed (see AccessLimits).
+    access_limits: AccessLimits = field(default_factory=AccessLimits)
+    #: Someone with no screen open for longer is not dealt into a breakout group.
+    away_after: timedelta = AWAY_AFTER
 
 
 def links(settings: Settings) -> dict[str, str]:
@@ -92,7 +99,12 @@ def create_app(settings: Settings) -> Starlette:
         # One server per database; purge and erase wait for it to stop (see exclusive).
         with exclusive(settings.db_path):
             services = await service_layer.open_services(
-                settings.agenda, settings.db_path, encoder, settings.clock
+                settings.agenda,
+                settings.db_path,
+                encoder,
+                settings.clock,
+                settings.access_limits,
+                settings.away_after,
             )
             app.state.services = services
             await service_layer.start(services)

@@ -37,6 +37,12 @@ FORMATS = ("html", "json")  # "html" becomes "html-staff" for hosts and organise
 #: Close code for a client dropped for being too slow: "try again later", so it resumes.
 CLOSE_TOO_SLOW = 1013
 CLOSE_POLICY = 1008
+#: Most screens open at once per participant (tabs, a phone, a laptop, a reconnecting
+#: screen whose old socket has not timed out yet). One more closes the *oldest* with
+#: ``CLOSE_POLICY`` and ``TOO_MANY_SCREENS``: the screen just opened is the one in use,
+#: and a policy close is not retried by the browser (no ping-pong between two tabs).
+MAX_SCREENS = 8
+TOO_MANY_SCREENS = f"Opened on more than {MAX_SCREENS} screens: this, the oldest, was closed."
 #: Where screens open their socket (the router's route and LiveShortcut both use it).
 LIVE_PATH = "/ws"
 
@@ -123,6 +129,7 @@ class _Connection:
 
     __slots__ = (
         "client",
+        "closer",
         "drainer",
         "encoder",
         "fmt",
@@ -159,6 +166,8 @@ class _Connection:
         self.pending: asyncio.Future[None] | None = None
         #: The task draining the backlog, while there is one.
         self.drainer: asyncio.Task[None] | None = None
+        #: The task closing the socket for good (``end``), once asked.
+        self.closer: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         hub = self.services.hub
@@ -167,6 +176,8 @@ class _Connection:
         client = self.client = hub.subscribe(
             self._audiences(), self.fmt, owner=self.participant.id, sink=self
         )
+        hub.end_screens(self.participant.id, TOO_MANY_SCREENS, keep=MAX_SCREENS)
+        self.services.breakouts.screen_opened(self.participant.id)
         try:
             await self._start(client)
             await self._receive_forever()
@@ -175,7 +186,8 @@ class _Connection:
         finally:
             self.live = False
             hub.unsubscribe(client)
-            for task in (self.drainer, self.pending):
+            self.services.breakouts.screen_closed(self.participant.id)
+            for task in (self.drainer, self.pending, self.closer):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -236,6 +248,13 @@ class _Connection:
         client = self.client
         if client is not None and (client.queue or client.dropped):
             self.wake()
+
+    def end(self, reason: str) -> None:
+        """Close this screen for good (``CLOSE_POLICY``: the browser does not retry)."""
+        if self.closer is None:
+            self.live = False  # nothing more is written to it
+            self.gone = True
+            self.closer = asyncio.get_running_loop().create_task(self._close(CLOSE_POLICY, reason))
 
     def wake(self) -> None:
         """Events are waiting (or the client was dropped): start draining, once."""
@@ -372,13 +391,15 @@ class _Connection:
         async with self.send_lock:
             if self.pending is not None:  # a direct write still waiting for the transport
                 await asyncio.wait({self.pending})
+            if self.gone:  # closed (or closing) under us: nothing more can go out
+                return
             await self.ws.send_text(text)
 
-    async def _close(self, code: int) -> None:
+    async def _close(self, code: int, reason: str | None = None) -> None:
         self.gone = True  # no direct write after the close
         if self.ws.application_state != WebSocketState.DISCONNECTED:
             with contextlib.suppress(Exception):
-                await self.ws.close(code=code)
+                await self.ws.close(code=code, reason=reason)
 
 
 def _parse(text: str) -> dict[str, Any] | str:

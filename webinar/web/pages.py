@@ -97,6 +97,13 @@ def rotated_notice(replaced: list[str], signed_out: int | None) -> str:
     return text
 
 
+def with_retry_after(response: Response, exc: AccessError) -> Response:
+    """Say when to try again, for a refusal that is only for now (429)."""
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def forbidden(request: Request, participant: Participant | None) -> HTMLResponse:
     return render(request, "forbidden.html", status=403, participant=participant)
 
@@ -134,7 +141,8 @@ async def join_submit(request: Request) -> Response:
         )
     except AccessError as exc:
         errors = {exc.field or "form": str(exc)}
-        return render(request, "join.html", status=exc.status, form=shown, errors=errors)
+        page = render(request, "join.html", status=exc.status, form=shown, errors=errors)
+        return with_retry_after(page, exc)
     request.session.clear()
     request.session["sid"] = session_id
     return RedirectResponse("/live", status_code=303)
@@ -151,7 +159,8 @@ async def enter(request: Request) -> Response:
         )
     except AccessError as exc:
         status = 429 if exc.status == 429 else 403
-        return render(request, "forbidden.html", status=status, participant=None, message=str(exc))
+        page = render(request, "forbidden.html", status=status, participant=None, message=str(exc))
+        return with_retry_after(page, exc)
     request.session.clear()
     request.session["sid"] = session_id
     return RedirectResponse(HOME_BY_ROLE[role], status_code=303)
@@ -184,6 +193,7 @@ async def host_page(request: Request) -> Response:
     services = services_of(request)
     context = await live_context(request, participant)
     context["attendee_count"] = await services.access.attendee_count()
+    context["roster"] = await services.access.roster()
     context["links"] = staff_links(request)
     return render(request, "host.html", **context)
 

@@ -11,6 +11,7 @@ from webinar.web.actions import (  # noqa: F401  (they register their actions)
     breakouts,
     event,
     qa,
+    roster,
     survey,
 )
 from webinar.web.actions.core import REGISTRY, ActionError, Context, perform

@@ -13,7 +13,7 @@ from webinar.domain.clock import ClockError
 from webinar.domain.qa import QAError
 from webinar.domain.survey import SurveyError
 from webinar.services import Services
-from webinar.services.access import Participant
+from webinar.services.access import AccessError, Participant
 
 QA_STATUS = {"invalid": 400, "conflict": 409, "forbidden": 403, "not_found": 404}
 
@@ -143,6 +143,8 @@ async def perform(
         return await action.handler(context, args), context
     except ClockError as exc:
         raise ActionError(409, str(exc)) from None
+    except AccessError as exc:
+        raise ActionError(exc.status, str(exc), exc.field) from None
     except (QAError, BreakoutError) as exc:
         raise ActionError(QA_STATUS[exc.kind], str(exc), exc.field) from None
     except SurveyError as exc:
