@@ -11,13 +11,14 @@ import sqlite3
 import struct
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from helpers import LiveServer, Person, attendee_of, free_port, host_of
+from helpers import LiveServer, Person, attendee_of, free_port, host_of, seed_agenda
 
 pytestmark = pytest.mark.integration
 
@@ -238,3 +239,29 @@ async def test_an_anonymous_answer_cannot_be_tied_to_its_author(tmp_path: Path) 
     assert rows(path, "SELECT count(*) FROM events WHERE type LIKE 'survey.%'") == [(0,)]
     for person in (host, organiser, *people):
         await person.close()
+
+
+async def test_a_named_survey_keeps_the_respondent_and_is_split_by_group(tmp_path: Path) -> None:
+    agenda = seed_agenda()
+    assert agenda.survey is not None
+    named = replace(agenda, survey=replace(agenda.survey, anonymous=False))
+    server = LiveServer(str(tmp_path / "webinar.db"), agenda=named)
+    await server.start()
+    host = await open_survey(server)
+    organiser = Person(server.base)
+    await organiser.enter("organiser", server.secrets["organiser_token"])
+    ann = await attendee_of(server, "Ann", "Org")
+
+    saved = await ann.act("survey.save", key=uuid.uuid4().hex, overall="4", final=True)
+    csv_export = await organiser.http.get("/api/survey/export?format=csv")
+    results = await organiser.http.get("/results")
+
+    assert saved.status_code == 200, saved.text
+    table = list(csv.DictReader(io.StringIO(csv_export.content.decode("utf-8-sig"))))
+    assert [(r["breakout_group"], r["overall"]) for r in table] == [("", "4")]
+    assert 'hx-get="/results/group?group=none"' not in results.text  # 1 < 5: suppressed
+    assert "No group" in results.text
+    assert rows(server.db_path, "SELECT count(participant_id) FROM survey_responses") == [(1,)]
+    for person in (host, organiser, ann):
+        await person.close()
+    await server.stop()
