@@ -594,6 +594,8 @@ class Worker:
                 "role": rng.choice(sectors),
                 "cover_next": f"More on proportionate reviews ({sim.idx})",
                 "final": True,
+                # As the browser does: a retry after a lost reply continues the response.
+                "key": f"load-{self.wid}-{sim.idx}-{rng.getrandbits(64):016x}",
             }
             async with sem:
                 started = time.time()

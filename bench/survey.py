@@ -128,7 +128,8 @@ WORDS = tuple(_PHRASES.split())
 
 
 def bench_agenda() -> Agenda:
-    """The seed agenda with its survey extended to 12 questions."""
+    """The seed agenda with its survey extended to 12 questions, and named (not anonymous)
+    so that the results are split by breakout group as a named survey's are."""
     seed = load_agenda(SEED_AGENDA)
     assert seed.survey is not None
     questions = seed.survey.questions
@@ -140,7 +141,7 @@ def bench_agenda() -> Agenda:
         *[q for q in EXTRA_QUESTIONS if q.kind in ("single", "multiple")],
         *[q for q in questions if q.kind in ("question_answered", "text")],
     )
-    survey: Survey = replace(seed.survey, questions=tuple(ordered))
+    survey: Survey = replace(seed.survey, questions=tuple(ordered), anonymous=False)
     return replace(seed, survey=survey)
 
 
@@ -164,7 +165,7 @@ def make_responses(survey: Survey, count: int, groups: int, seed: int) -> list[R
     """``count`` responses as the database would hold them, made up from ``seed``."""
     rng = random.Random(seed)
     rows = []
-    for number in range(1, count + 1):
+    for _ in range(count):
         submitted = rng.random() < 0.95
         asked = rng.random() < 0.2
         answers: dict[str, Any] = {}
@@ -189,7 +190,7 @@ def make_responses(survey: Survey, count: int, groups: int, seed: int) -> list[R
         cleaned = clean_answers(survey, answers, asked_question=asked, final=submitted)
         assert cleaned == answers, (cleaned, answers)
         group = None if rng.random() < 0.05 else rng.randint(1, groups)
-        rows.append(ResponseRow(number, group, answers, submitted))
+        rows.append(ResponseRow(group, answers, submitted))
     return rows
 
 
@@ -253,20 +254,18 @@ async def http_results(
         try:
 
             async def work(tx: Any, now: Any) -> tuple[None, list[Any]]:
-                day = now.date().isoformat()
-                for row in rows:
-                    pid = f"bench-{row.id:06d}"
+                for number, row in enumerate(rows, start=1):
+                    pid = f"bench-{number:06d}"
                     person = repo.ParticipantRow(pid, "attendee", None, None, now.isoformat())
                     await repo.create_participant(tx, person, f"session-{pid}")
                     await survey_repo.insert_response(
                         tx,
                         key_hash=key_hash(pid),
-                        participant_id=None,
+                        participant_id=pid,
                         respondent_id=pid,
                         breakout_group=row.breakout_group,
                         answers=row.answers,
                         submitted=row.submitted,
-                        day=day,
                     )
                 return None, []
 

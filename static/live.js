@@ -92,6 +92,7 @@
     wrapper.send(JSON.stringify({ type: "resume", last_seq: lastSeq() }));
     setConnection("open", "Live");
     resendDrafts();
+    resendSurvey();
     sendPing(wrapper);
     if (pingTimer) { clearInterval(pingTimer); }
     pingTimer = setInterval(function () { sendPing(wrapper); }, 30000);
@@ -528,14 +529,6 @@
     if (!event.detail.successful) { return; }
     var body = null;
     try { body = JSON.parse(event.detail.xhr.responseText); } catch (e) { body = null; }
-    if (body && body.answers && typeof body.submitted === "boolean") {
-      var state = document.getElementById("survey-state");
-      var final = event.detail.elt && event.detail.elt.hasAttribute("data-survey-submit");
-      if (state) {
-        state.textContent = final ? "Thank you: your answers are submitted. You can still change them."
-          : "Saved.";
-      }
-    }
     if (body && typeof body.stored === "number") {
       var waiting = (body.not_joined_yet || []).length;
       flash("Stored " + body.stored + " pre-assignments." +
@@ -578,7 +571,209 @@
   });
 
 
+  /* -- the survey: a key and a draft kept here, its status, the error summary --------- */
+
+  var SUBMITTED = "Thank you: your answers are submitted. You can still change them.";
+
+  function surveyForm() { return document.getElementById("survey-form"); }
+
+  function inSurvey(elt) {
+    var form = surveyForm();
+    return !!(form && elt && (elt === form || form.contains(elt)));
+  }
+
+  // Kept per participant, so that someone else joining in this browser starts afresh.
+  function surveyItem(kind) { return "webinar-survey-" + kind + ":" + me(); }
+
+  function remember(name, value) {
+    try {
+      if (value === null) { window.localStorage.removeItem(name); } else { window.localStorage.setItem(name, value); }
+    } catch (e) { /* storage full or blocked: the server copy still saves */ }
+  }
+
+  function recall(name) {
+    try { return window.localStorage.getItem(name); } catch (e) { return null; }
+  }
+
+  // The answers in the form, question code -> the values given (the key left out).
+  function surveyAnswers(form) {
+    var answers = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "key" || el.type === "button" || el.type === "submit") { return; }
+      var values = answers[el.name] || (answers[el.name] = []);
+      if ((el.type !== "radio" && el.type !== "checkbox") || el.checked) { values.push(el.value); }
+    });
+    return JSON.stringify(answers);
+  }
+
+  function restoreSurveyDraft(form, draft) {
+    var answers;
+    try { answers = JSON.parse(draft); } catch (e) { return false; }
+    if (!answers || typeof answers !== "object") { return false; }
+    var before = surveyAnswers(form);
+    Array.prototype.forEach.call(form.elements, function (el) {
+      var values = answers[el.name];
+      if (!Array.isArray(values) || el.name === "key") { return; }
+      if (el.type === "radio" || el.type === "checkbox") {
+        el.checked = values.indexOf(el.value) !== -1;
+      } else if (el.tagName === "TEXTAREA") {
+        el.value = typeof values[0] === "string" ? values[0] : "";
+      }
+    });
+    return surveyAnswers(form) !== before;
+  }
+
+  function surveyStatus(text) {
+    var out = document.getElementById("survey-state");
+    if (out && out.textContent !== text) { out.textContent = text; }
+  }
+
+  function setupSurvey() {
+    var form = surveyForm();
+    if (!form) { return; }
+    var key = form.querySelector('input[name="key"]');
+    if (key && !key.value) {
+      // No reply has brought this session a key yet: make one (or take the one an earlier
+      // save from this browser used, whose reply may have been lost) and keep it.
+      key.value = recall(surveyItem("key")) || newKey();
+      remember(surveyItem("key"), key.value);
+    }
+    var draft = recall(surveyItem("draft"));
+    if (draft && restoreSurveyDraft(form, draft)) {
+      surveyStatus("Restored what you gave before; saving…");
+      if (window.htmx) { window.htmx.trigger(form, "change"); }
+    }
+  }
+
+  function resendSurvey() {
+    var form = surveyForm();
+    if (form && recall(surveyItem("draft")) && window.htmx) { window.htmx.trigger(form, "change"); }
+  }
+
+  window.addEventListener("online", resendSurvey);
+
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var form = surveyForm();
+      if (form && event.target !== form && form.contains(event.target)) {
+        remember(surveyItem("draft"), surveyAnswers(form));
+      }
+    });
+  });
+
+  function clearSurveyErrors(form) {
+    var summary = document.getElementById("survey-errors");
+    if (summary) { summary.hidden = true; summary.querySelector("ul").innerHTML = ""; }
+    form.querySelectorAll(".has-error").forEach(function (field) {
+      field.classList.remove("has-error");
+      var message = field.querySelector(".error");
+      if (message) { message.hidden = true; message.textContent = ""; }
+      var described = field.tagName === "FIELDSET" ? field : field.querySelector("textarea");
+      if (described) {
+        described.removeAttribute("aria-describedby");
+        described.removeAttribute("aria-invalid");
+      }
+    });
+  }
+
+  // The question's first control: where the summary's link takes the reader.
+  function questionControl(field) {
+    return field.tagName === "FIELDSET" ? field.querySelector("input") : field.querySelector("textarea");
+  }
+
+  function showSurveyErrors(form, errors, moveFocus) {
+    clearSurveyErrors(form);
+    var summary = document.getElementById("survey-errors");
+    var list = summary.querySelector("ul");
+    errors.forEach(function (error) {
+      var item = document.createElement("li");
+      var field = error.field ? form.querySelector('[data-question="' + error.field + '"]') : null;
+      var control = field ? questionControl(field) : null;
+      if (field && control) {
+        var link = document.createElement("a");
+        link.href = "#" + control.id;
+        link.textContent = error.message;
+        item.appendChild(link);
+        field.classList.add("has-error");
+        var message = field.querySelector(".error");
+        message.textContent = "";
+        var prefix = document.createElement("span");
+        prefix.className = "visually-hidden";
+        prefix.textContent = "Error: ";
+        message.appendChild(prefix);
+        message.appendChild(document.createTextNode(error.message));
+        message.hidden = false;
+        var described = field.tagName === "FIELDSET" ? field : control;
+        described.setAttribute("aria-describedby", message.id);
+        if (described === control) { control.setAttribute("aria-invalid", "true"); }
+      } else {
+        item.textContent = error.message;
+      }
+      list.appendChild(item);
+    });
+    summary.hidden = false;
+    if (moveFocus) { summary.focus(); }
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#survey-errors a[href^='#']");
+    if (!link) { return; }
+    var control = document.getElementById(link.getAttribute("href").slice(1));
+    if (!control) { return; }
+    // As GOV.UK's summary does: focus the control, with its question's label in view.
+    event.preventDefault();
+    control.focus({ preventScroll: true });
+    var field = control.closest("[data-question]");
+    (field || control).scrollIntoView({ block: "start" });
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = surveyForm();
+    if (form && inSurvey(event.detail.elt) && event.detail.xhr) {
+      event.detail.xhr.surveySent = surveyAnswers(form);
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = surveyForm();
+    var elt = event.detail.elt;
+    if (!form || !inSurvey(elt)) { return; }
+    var final = elt.hasAttribute("data-survey-submit");
+    var xhr = event.detail.xhr;
+    var body = null;
+    try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+    if (event.detail.successful && body && typeof body.submitted === "boolean") {
+      if (xhr.surveySent === surveyAnswers(form)) {
+        // The server holds what the form shows, and the session cookie now holds the key.
+        remember(surveyItem("draft"), null);
+        remember(surveyItem("key"), null);
+      }
+      if (final) { clearSurveyErrors(form); }
+      var summary = document.getElementById("survey-errors");
+      // Decided by the server's answer, not by which request this was: an autosave whose
+      // reply comes after the submit's must not take the confirmation away.
+      if (body.submitted) {
+        surveyStatus(SUBMITTED);
+      } else if (summary && !summary.hidden) {
+        surveyStatus("Saved, but not submitted: please see the problem at the top of the form.");
+      } else {
+        surveyStatus("Saved.");
+      }
+    } else if (xhr && xhr.status >= 400) {
+      var error = body && body.error ? body.error : { message: "Something went wrong (" + xhr.status + ")." };
+      var errors = error.errors || [{ field: error.field, message: error.message }];
+      if (final || error.field) {
+        showSurveyErrors(form, errors, final);
+      }
+      surveyStatus(final ? "Not submitted: please see the problem at the top of the form."
+        : "Not saved: " + error.message);
+    } else {
+      surveyStatus("Not saved yet: your answers are kept on this device and sent when the connection is back.");
+    }
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
+    if (inSurvey(event.detail.elt)) { return; }  // the survey shows its own errors in place
     var xhr = event.detail.xhr;
     var message = "Something went wrong (" + xhr.status + ").";
     try {
@@ -588,7 +783,8 @@
     flash(message, "error");
   });
 
-  document.addEventListener("htmx:sendError", function () {
+  document.addEventListener("htmx:sendError", function (event) {
+    if (inSurvey(event.detail.elt)) { return; }
     flash("Could not reach the server. Check your connection and try again.", "error");
   });
 
@@ -604,6 +800,7 @@
     fillKeys(document);
     var room = document.getElementById("breakout-room");
     if (room) { roomRole(room); }
+    setupSurvey();
     tick();
     setInterval(tick, 500);
   });

@@ -408,6 +408,22 @@ def test_clean_answers_final_several_missing_says_how_many() -> None:
     )
 
 
+def test_clean_answers_final_several_missing_lists_each_for_the_error_summary() -> None:
+    error = refused({"b": "Yes"}, survey=STRICT, asked=True, final=True)
+
+    assert error.errors == (
+        ("a", 'Question 1 ("First?") is required; please answer it.'),
+        ("c", 'Question 3 ("Third?") is required; please answer it.'),
+        ("asked", 'Question 4 ("Was it answered?") is required; please answer it.'),
+    )
+
+
+def test_clean_answers_one_wrong_answer_is_its_only_error() -> None:
+    error = refused({"comments": 42})
+
+    assert error.errors == (("comments", str(error)),)
+
+
 def test_clean_answers_final_required_question_answered_skipped_when_not_asked() -> None:
     raw = {"a": 2, "b": "No", "c": "ok"}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -33,6 +34,8 @@ SECTOR = "Which sector do you work in?"
 COMMENTS = "Any other comments?"
 MISSING = f'Question 1 ("{OVERALL}") is required; please answer it.'
 THANKS = "Thank you: your answers are submitted. You can still change them."
+NOT_SUBMITTED = "Not submitted: please see the problem at the top of the form."
+SAVED_NOT_SUBMITTED = "Saved, but not submitted: please see the problem at the top of the form."
 #: The options of the sessions question, in the survey's order.
 SESSION_OPTIONS = (
     "Welcome and reflections on Covid-19",
@@ -105,8 +108,11 @@ def autosave_with(*codes: str) -> Any:
     return matches
 
 
-async def answer(page: Any, codes: tuple[str, ...], steps: list[Callable[[], Any]]) -> None:
-    """Do ``steps`` and wait for the autosave that carries every answer they gave.
+async def answer(
+    page: Any, codes: tuple[str, ...], steps: list[Callable[[], Any]], status: str = "Saved."
+) -> None:
+    """Do ``steps`` and wait for the autosave that carries every answer they gave; the
+    status line then says ``status``.
 
     The form saves 400 ms after its last change, so waiting for that save (rather than
     clicking Submit at once) means no save of the same answers lands after the submit.
@@ -115,7 +121,7 @@ async def answer(page: Any, codes: tuple[str, ...], steps: list[Callable[[], Any
         for step in steps:
             await step()
     assert (await saved.value).ok
-    await expect(page.locator("#survey-state")).to_have_text("Saved.")
+    await expect(page.locator("#survey-state")).to_have_text(status)
 
 
 async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
@@ -154,12 +160,23 @@ async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
                 ],
             )
             await submit.click()
-            await expect(page.locator("#flash")).to_have_text(MISSING)
-            await expect(page.locator("#flash")).to_have_attribute("data-kind", "error")
-            await expect(page.locator("#survey-state")).to_have_text("Saved.")
+            # The error summary takes focus and the question is marked (GOV.UK's pattern);
+            # nothing says "Saved." as if the submit had worked.
+            summary = page.locator("#survey-errors")
+            await expect(summary).to_be_focused()
+            await expect(summary.get_by_role("link")).to_have_text([MISSING])
+            await expect(page.locator("#q-overall")).to_have_class(re.compile(r"\bhas-error\b"))
+            await expect(form.get_by_role("group", name=OVERALL)).to_have_accessible_description(
+                f"Error: {MISSING}"
+            )
+            await expect(page.locator("#survey-state")).to_have_text(NOT_SUBMITTED)
+            await expect(page.locator("#flash")).to_have_text("")
             report["/survey (required answer missing)"] = await check.violations(page)
             await answer(
-                page, ("overall", "comments"), [partial(comment.fill, a.comment), overall.check]
+                page,
+                ("overall", "comments"),
+                [partial(comment.fill, a.comment), overall.check],
+                status=SAVED_NOT_SUBMITTED,
             )
         else:
             # The comment first: clicking away from it then saves it with the rest.
@@ -176,6 +193,8 @@ async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
         await submit.click()
         await expect(page.locator("#survey-state")).to_have_text(THANKS)
         await expect(page.locator("#flash")).to_have_text("")
+        await expect(page.locator("#survey-errors")).to_be_hidden()
+        await expect(page.locator(".has-error")).to_have_count(0)
 
     # A reload shows the answers as stored, and that they are submitted.
     ann = pages[FORGETFUL]
@@ -223,9 +242,15 @@ async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
         ("0", "0.0%"),
     )
     comments = page.get_by_role("region", name=COMMENTS).locator("ul.texts > li")
-    await expect(comments).to_have_text([a.comment for a in ATTENDEES])
+    # In a random order (the responses' keys), not the order of answering.
+    await expect(comments).to_have_count(len(ATTENDEES))
+    assert sorted(await comments.all_inner_texts()) == sorted(a.comment for a in ATTENDEES)
     assert await page.locator("main b").count() == 0, "a typed <b> became markup"
-    await expect(page.locator(".group-results summary")).to_have_text(["No group"])
+    # Anonymous: not split by breakout group at all (not even "No group").
+    await expect(page.locator(".group-results")).to_have_count(0)
+    await expect(page.get_by_role("region", name="By breakout group")).to_contain_text(
+        "so its answers are not split by breakout group"
+    )
     report["/results"] = await check.violations(page)
 
     # ... and downloads the responses through the page's link.
@@ -245,7 +270,7 @@ async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
     assert len(records) == 3
     assert [r["response"] for r in records] == [1, 2, 3]
     assert {r["submitted"] for r in records} == {"yes"}
-    # Responses are anonymous and in saving order: match them by their comment.
+    # Responses are anonymous and in a random order: match them by their comment.
     by_comment = {r["comments"]: r for r in records}
     assert set(by_comment) == {a.comment for a in ATTENDEES}
     for a in ATTENDEES:
@@ -277,3 +302,155 @@ async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
     await check.clean(screens[FORGETFUL], allowed=refused_submit)
     others = [screen for name, screen in screens.items() if name != FORGETFUL]
     await check.clean(*others, organiser_screen)
+
+
+#: What a save whose connection drops logs: Chromium's failed request, and htmx's
+#: ``htmx:sendError`` and unsuccessful ``htmx:afterRequest`` (logged with the form).
+DROPPED_SAVE = re.compile(
+    r"/api/survey/save\): Failed to load resource: net::ERR_CONNECTION_RESET$"
+    r"|htmx-[\d.]+\.min\.js\): htmx:(sendError|afterRequest), \[object HTMLFormElement\]$"
+)
+
+
+def dropped_save(error: str) -> bool:
+    return error.startswith("console.error at ") and bool(DROPPED_SAVE.search(error))
+
+
+async def open_survey(server: LiveServer) -> None:
+    host = await host_of(server)
+    assert (await host.act("agenda.start")).status_code == 200
+    assert (await host.act("agenda.jump", item_id="closing-remarks")).status_code == 200
+    await host.close()
+
+
+def final_submit(response: Any) -> bool:
+    return response.url.endswith("/api/survey/save") and "final" in parse_qs(
+        response.request.post_data or ""
+    )
+
+
+async def settled(page: Any) -> None:
+    """Wait until the survey form has no request in flight: htmx takes its
+    ``htmx-request`` class off just before it fires ``htmx:afterRequest``, in one go."""
+    await page.wait_for_function(
+        "() => !document.getElementById('survey-form').classList.contains('htmx-request')"
+    )
+
+
+async def test_submit_at_once_keeps_the_confirmation_and_errors_are_summarised_in_view(
+    server: LiveServer, new_screen: Any, site: Any, check: Any
+) -> None:
+    screen = await new_screen(viewport={"width": 360, "height": 640})
+    page = await site.join(screen, "Dee Example", ORGANISATION)
+    await open_survey(server)
+    await page.goto(f"{server.base}/survey")
+    form = page.locator("#survey-form")
+    comment = form.get_by_label(COMMENTS)
+    submit = form.get_by_role("button", name="Submit my answers")
+    overall = form.get_by_role("group", name=OVERALL)
+
+    # Required rating left empty; a comment typed; Submit clicked straight away.
+    await comment.fill("Typed, then straight to Submit.")
+    async with page.expect_response(autosave_with("comments")) as autosaved:
+        await submit.click()
+        summary = page.locator("#survey-errors")
+        await expect(summary).to_be_focused()
+    assert (await autosaved.value).ok  # the blur's autosave, after the refused submit
+    await settled(page)
+    assert await summary.is_visible()
+    assert await summary.evaluate("el => el.getBoundingClientRect().top >= 0")  # in view
+    await expect(summary.get_by_role("link")).to_have_text([MISSING])
+    await expect(page.locator("#q-overall")).to_have_class(re.compile(r"\bhas-error\b"))
+    await expect(overall).to_have_accessible_description(f"Error: {MISSING}")
+    await expect(page.locator("#survey-state")).to_have_text(SAVED_NOT_SUBMITTED)
+    report = {"/survey (error summary, phone)": await check.violations(page)}
+
+    # The summary's link takes the reader to the question's first answer.
+    await summary.get_by_role("link", name=MISSING).click()
+    first = overall.get_by_role("radio", name="1", exact=True)
+    await expect(first).to_be_focused()
+
+    # Pick an answer, type more and click Submit at once: the blur queues an autosave
+    # whose reply comes after the submit's; the confirmation must stay.
+    await overall.get_by_role("radio", name="4", exact=True).check()
+    await comment.fill("Typed, then straight to Submit, again.")
+    async with (
+        page.expect_response(final_submit) as submitted,
+        page.expect_response(autosave_with("overall", "comments")) as later,
+    ):
+        await submit.click()
+    assert (await submitted.value).ok and (await later.value).ok
+    await settled(page)
+    await expect(page.locator("#survey-state")).to_have_text(THANKS)
+    await expect(summary).to_be_hidden()
+    await expect(page.locator(".has-error")).to_have_count(0)
+    await expect(overall).to_have_accessible_description("")
+
+    check.accessible(report)
+    await check.clean(
+        screen,
+        allowed=lambda e: (
+            e.startswith(f"console.error at {server.base}/survey (")
+            and bool(REFUSED_SUBMIT.search(e))
+        ),
+    )
+
+
+async def test_a_lost_reply_loses_nothing_and_the_draft_survives_a_reload(
+    server: LiveServer, new_screen: Any, site: Any, check: Any
+) -> None:
+    screen = await new_screen()
+    page = await site.join(screen, "Eve Example", ORGANISATION)
+    await open_survey(server)
+    await page.goto(f"{server.base}/survey")
+    form = page.locator("#survey-form")
+    comment = form.get_by_label(COMMENTS)
+
+    # The first save reaches the server and is stored, but its reply is lost.
+    async def lose_reply(route: Any) -> None:
+        response = await route.fetch()  # the server commits and replies ...
+        assert response.ok
+        await route.abort("connectionreset")  # ... and the browser never hears of it
+
+    await page.route("**/api/survey/save", lose_reply, times=1)
+    async with page.expect_event("requestfailed") as failed:
+        await (
+            form.get_by_role("group", name=OVERALL)
+            .get_by_role("radio", name="5", exact=True)
+            .check()
+        )
+    assert (await failed.value).url.endswith("/api/survey/save")
+    await settled(page)
+    await expect(page.locator("#survey-state")).to_have_text(
+        "Not saved yet: your answers are kept on this device and sent when the connection is back."
+    )
+    with sqlite3.connect(server.db_path) as conn:
+        assert conn.execute("SELECT answers FROM survey_responses").fetchall() == [
+            ('{"overall": 5}',)
+        ]
+
+    # More typed, then the page reloaded before any save got through: the server has no
+    # key in this session, but the browser kept its key and its draft.
+    await page.route("**/api/survey/save", lambda route: route.abort("connectionreset"))
+    await comment.fill("Typed while the connection was down.")
+    await comment.blur()
+    await settled(page)
+    await page.unroute("**/api/survey/save")
+    async with page.expect_response(autosave_with("overall", "comments")) as restored:
+        await page.reload()
+    assert (await restored.value).ok
+    await settled(page)
+    rating = form.get_by_role("group", name=OVERALL).get_by_role("radio", name="5", exact=True)
+    await expect(rating).to_be_checked()
+    await expect(comment).to_have_value("Typed while the connection was down.")
+    await expect(page.locator("#survey-state")).to_have_text("Saved.")
+
+    # ... and the survey can be finished: one response, all of it, submitted.
+    await form.get_by_role("button", name="Submit my answers").click()
+    await expect(page.locator("#survey-state")).to_have_text(THANKS)
+    with sqlite3.connect(server.db_path) as conn:
+        assert conn.execute("SELECT answers, submitted FROM survey_responses").fetchall() == [
+            ('{"overall": 5, "comments": "Typed while the connection was down."}', 1)
+        ]
+    assert await page.evaluate("Object.keys(window.localStorage)") == []
+    await check.clean(screen, allowed=dropped_save)

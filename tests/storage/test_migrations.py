@@ -65,3 +65,60 @@ def test_a_database_from_before_hidden_replies_and_corrections_is_brought_up_to_
             "SELECT text, version, edited_by_host FROM breakout_responses"
         ).fetchall() == [("An older response", 3, 0)]
         assert conn.execute("SELECT text FROM questions").fetchall() == [("An older question",)]
+
+
+def test_survey_responses_from_before_keep_their_answers_and_lose_every_link(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "event.db"
+    database_at(path, 6)
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        for pid, name in (("p-ann", "Ann"), ("p-bob", "Bob"), ("p-cat", "Cat")):
+            conn.execute(
+                "INSERT INTO participants (id, role, name, created_at)"
+                " VALUES (?, 'attendee', ?, ?)",
+                (pid, name, AT),
+            )
+        conn.execute("INSERT INTO survey_respondents VALUES ('p-bob'), ('p-ann')")
+        conn.execute(
+            "INSERT INTO survey_responses (id, key_hash, participant_id, breakout_group,"
+            " answers, submitted, updated_on) VALUES"
+            " (1, 'hash-b', NULL, 2, '{\"overall\": 4}', 1, '2020-08-29'),"
+            " (2, 'hash-a', 'p-ann', 1, '{\"overall\": 5, \"comments\": \"Named\"}', 0,"
+            " '2020-08-30')"
+        )
+
+    migrate_sync(path)
+    migrate_sync(path)  # a second start changes nothing
+
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+        # Rows intact: the same keys (sessions continue their responses), answers, state;
+        # the anonymous response has lost its group, the named one keeps its own.
+        assert conn.execute(
+            "SELECT key_hash, participant_id, breakout_group, answers, submitted"
+            " FROM survey_responses ORDER BY key_hash"
+        ).fetchall() == [
+            ("hash-a", "p-ann", 1, '{"overall": 5, "comments": "Named"}', 0),
+            ("hash-b", None, None, '{"overall": 4}', 1),
+        ]
+        assert [c[1] for c in conn.execute("PRAGMA table_info(survey_responses)")] == [
+            "key_hash",
+            "participant_id",
+            "breakout_group",
+            "answers",
+            "submitted",
+        ]
+        with pytest.raises(sqlite3.OperationalError, match="rowid"):
+            conn.execute("SELECT rowid FROM survey_responses")
+        # Who responded is kept (one response each), as a flag.
+        assert conn.execute(
+            "SELECT participant_id FROM survey_respondents ORDER BY participant_id"
+        ).fetchall() == [("p-ann",), ("p-bob",)]
+        assert conn.execute(
+            "SELECT id, survey_responded FROM participants ORDER BY id"
+        ).fetchall() == [("p-ann", 1), ("p-bob", 1), ("p-cat", 0)]
+        # The old table's bytes (the anonymous response's group beside its key) are gone.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert b"2020-08-29" not in path.read_bytes()
+    assert b"2020-08-30" not in path.read_bytes()

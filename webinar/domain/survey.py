@@ -60,11 +60,24 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 class SurveyError(ValueError):
-    """A refused survey answer, with a plain sentence and the question's code in ``field``."""
+    """A refused survey answer, with a plain sentence and the question's code in ``field``.
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    ``errors`` lists every question in error as (code, sentence) when there are several
+    (the unanswered required questions of a submit); otherwise it is ``((field,
+    message),)`` when ``field`` is given, and empty when not.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        errors: Sequence[tuple[str, str]] = (),
+    ) -> None:
         super().__init__(message)
         self.field = field
+        self.errors: tuple[tuple[str, str], ...] = tuple(errors) or (
+            ((field, message),) if field else ()
+        )
 
 
 # --------------------------------------------------------------------------- validation
@@ -117,15 +130,19 @@ def clean_answers(
             and (question.kind != "question_answered" or asked_question)
         ]
         if missing:
+            errors = [
+                (q.code, f"{_ref(n, q, capital=True)} is required; please answer it.")
+                for n, q in missing
+            ]
             number, question = missing[0]
             if len(missing) == 1:
-                message = f"{_ref(number, question, capital=True)} is required; please answer it."
+                message = errors[0][1]
             else:
                 message = (
                     f"{len(missing)} required questions are unanswered, starting with "
                     f"{_ref(number, question)}."
                 )
-            raise SurveyError(message, field=question.code)
+            raise SurveyError(message, field=question.code, errors=errors)
     return cleaned
 
 

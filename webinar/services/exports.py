@@ -216,13 +216,20 @@ CODEBOOK_COLUMNS = (
 
 
 def survey_columns(survey: Any) -> list[tuple[str, str]]:
-    columns = [("response", "response"), ("group", "breakout_group"), ("submitted", "submitted")]
+    """The response number, the breakout group (named surveys only: beside an anonymous
+    response, with the group's member list, it would name the few who answered from a
+    group), whether submitted, and a column per question code."""
+    columns = [("response", "response")]
+    if not survey.anonymous:
+        columns.append(("group", "breakout_group"))
+    columns.append(("submitted", "submitted"))
     return columns + [(q.code, q.code) for q in survey.questions]
 
 
 async def survey_export(services: Any, fmt: str) -> tuple[bytes, str]:
     """Survey responses: a row per response, a column per question code; XLSX adds a
-    codebook sheet. Anonymous responses carry no name or id of the respondent."""
+    codebook sheet. Anonymous responses carry no name, id or group of the respondent, and
+    the rows are in a random order (their keys' hashes), not the order of saving."""
     from webinar.domain.survey import QUESTION_ANSWERED_OPTIONS
 
     survey = services.agenda.survey

@@ -1,9 +1,10 @@
 """The post-event survey: opening and closing, one response each, results.
 
 Anonymous by default: a response is stored under the hash of a key that only the
-respondent's session holds, with no participant id; a separate table records just *that*
-an attendee has responded, so nobody answers twice. Partial answers are saved as people
-go; a response stays editable until the survey closes.
+respondent's browser holds (it makes the key and sends it with every save; the session
+cookie keeps a copy), with no participant id, group, time or row id; a flag on the
+participant records just *that* they have responded, so nobody answers twice. Partial
+answers are saved as people go; a response stays editable until the survey closes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from webinar.storage import qa_repo, survey_repo
 from webinar.storage.survey_repo import ResponseRow
 
 OVERRIDES = ("auto", "open", "closed")
+KEY_MIN, KEY_MAX = 16, 100
 
 
 class SurveyStateError(SurveyError):
@@ -43,6 +45,16 @@ def key_hash(key: str) -> str:
 
 def new_key() -> str:
     return secrets.token_urlsafe(24)
+
+
+def check_key(key: str) -> str:
+    """``key`` if it is a plausible client-made response key, else ``SurveyError``."""
+    if not isinstance(key, str) or not KEY_MIN <= len(key) <= KEY_MAX:
+        raise SurveyError(
+            f"The survey key must be {KEY_MIN} to {KEY_MAX} characters. Reload the page.",
+            field="key",
+        )
+    return key
 
 
 class SurveyService:
@@ -130,12 +142,19 @@ class SurveyService:
         *,
         final: bool,
         asked_question: bool,
+        session_key: str | None = None,
     ) -> tuple[str, ResponseRow]:
-        """Save answers (a partial save merges); returns (the session's key, response).
+        """Save answers (a partial save merges); returns (the response's key, response).
 
-        ``SurveyError`` when the survey is not open, an answer is invalid, a required
-        answer is missing on the final submit, or this attendee already responded from
-        another browser session.
+        ``key`` is the one the respondent's browser made for its response and sends with
+        every save, so a save retried after its reply was lost continues the same
+        response; ``session_key`` is the one the session cookie holds (from an earlier
+        reply). The response under either is continued; with neither, a new one is made
+        under ``key`` (or a server-made key when the caller sent none).
+
+        ``SurveyError`` when the survey is not open, a key or an answer is invalid, a
+        required answer is missing on the final submit, or this attendee already
+        responded under a key this browser does not hold.
         """
         survey = self.survey
         if survey is None:
@@ -147,47 +166,52 @@ class SurveyService:
             raise SurveyStateError("The survey has closed; answers can no longer change.")
         if participant.role != "attendee":
             raise SurveyStateError("Only attendees answer the survey.", "forbidden")
+        if key is not None:
+            check_key(key)
         answers = rules.clean_answers(survey, raw, asked_question=asked_question, final=False)
         emptied = {code for code, value in raw.items() if value in ("", None, [])}
-        group = self._group_of(participant)
-        # Read and write in one transaction, so concurrent saves from this session merge.
-        known = key_hash(key) if key else None
+        # The group only for named responses: with the group's member list, an anonymous
+        # response's group would name the few who answered from it.
+        group = None if survey.anonymous else self._group_of(participant)
+        candidates = [k for k in dict.fromkeys((key, session_key)) if k]
 
+        # Read and write in one transaction, so concurrent saves of one response merge.
         async def work(
             tx: aiosqlite.Connection, now: datetime
         ) -> tuple[tuple[str, ResponseRow], list[Outgoing]]:
-            day = now.date().isoformat()
-            existing = await survey_repo.response_by_key_tx(tx, known) if known else None
-            merged = {**(existing.answers if existing else {}), **answers}
+            found: tuple[str, ResponseRow] | None = None
+            for candidate in candidates:
+                existing = await survey_repo.response_by_key_tx(tx, key_hash(candidate))
+                if existing is not None:
+                    found = (candidate, existing)
+                    break
+            merged = {**(found[1].answers if found else {}), **answers}
             for code in emptied:  # an emptied answer is removed
                 merged.pop(code, None)
             if final:
                 rules.clean_answers(survey, merged, asked_question=asked_question, final=True)
-            submitted = final or (existing.submitted if existing else False)
-            if existing is not None and key is not None:
-                await survey_repo.update_response(tx, known or "", merged, submitted, day)
-                return (
-                    key,
-                    ResponseRow(existing.id, existing.breakout_group, merged, submitted),
-                ), []
+            if found is not None:
+                used, existing = found
+                submitted = final or existing.submitted
+                await survey_repo.update_response(tx, key_hash(used), merged, submitted)
+                return (used, ResponseRow(existing.breakout_group, merged, submitted)), []
             if await survey_repo.has_responded(tx, participant.id):
                 raise SurveyStateError(
                     "You have already started the survey in another browser. Your answers "
                     "are anonymous, so they can only be changed there."
                 )
-            session_key = new_key()
+            used = key or new_key()
             await survey_repo.insert_response(
                 tx,
-                key_hash=key_hash(session_key),
+                key_hash=key_hash(used),
                 participant_id=None if survey.anonymous else participant.id,
                 respondent_id=participant.id,
                 breakout_group=group,
                 answers=merged,
-                submitted=submitted,
-                day=day,
+                submitted=final,
             )
-            row = ResponseRow(0, group, merged, submitted)
-            return (session_key, row), [Outgoing("survey.count", "staff", {"delta": 1})]
+            # No event: the event log's times would say when each response was begun.
+            return (used, ResponseRow(group, merged, final)), []
 
         result = await self.live.commit(work)
         self._version += 1
@@ -225,7 +249,10 @@ class SurveyService:
             "respondents": len(rows),
             "submitted": sum(1 for r in rows if r.submitted),
             "questions": rules.summarise(survey, answers),
-            "groups": rules.split_by_group(survey, [(r.breakout_group, r.answers) for r in rows]),
+            # Anonymous responses carry no group (see save), so they are not split by one.
+            "groups": []
+            if survey.anonymous
+            else rules.split_by_group(survey, [(r.breakout_group, r.answers) for r in rows]),
         }
         if self._version == version:  # no save landed while computing
             self._results = (version, results)

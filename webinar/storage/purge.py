@@ -26,7 +26,7 @@ PEOPLE = (
     "UPDATE breakout_groups SET facilitator_id = NULL",
     "UPDATE breakout_points SET author_name = NULL",
     "UPDATE survey_responses SET participant_id = NULL",
-    "DELETE FROM survey_respondents",
+    "UPDATE participants SET survey_responded = 0",
     "DELETE FROM preassignments",
     # The live event log repeats names and texts; replay is useless after the event.
     "DELETE FROM events",
@@ -208,7 +208,9 @@ def _erase(
             f"UPDATE breakout_points SET author_name = NULL WHERE {points_of}", (name, pid)
         ).rowcount,
         "survey_responses": conn.execute(
-            "UPDATE survey_responses SET participant_id = NULL WHERE participant_id = ?", (pid,)
+            "UPDATE survey_responses SET participant_id = NULL, breakout_group = NULL"
+            " WHERE participant_id = ?",
+            (pid,),
         ).rowcount,
         "sessions": conn.execute("DELETE FROM sessions WHERE participant_id = ?", (pid,)).rowcount,
         # A pre-assignment line for them holds their name, in matching form.

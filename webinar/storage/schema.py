@@ -180,4 +180,36 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE participants ADD COLUMN removed_at TEXT;
     """,
+    # 8: nothing joins a respondent to an anonymous survey response. Responses lose their
+    # row id (insertion order) and day, and anonymous ones their breakout group (with the
+    # group's member list it named the few who answered from it); they are keyed by the
+    # hash of the respondent's key, so their order is random. *That* someone responded
+    # becomes a flag on their participant row, which is set in place (the same record
+    # size), so it keeps no order either; ``survey_respondents`` stays as a view.
+    # secure_delete: the old rows' bytes (ids, days, groups) do not stay in free pages.
+    """
+    PRAGMA secure_delete = ON;
+    CREATE TABLE survey_responses_new (
+        key_hash        TEXT PRIMARY KEY,
+        participant_id  TEXT REFERENCES participants(id) ON DELETE SET NULL,
+        breakout_group  INTEGER,
+        answers         TEXT NOT NULL,
+        submitted       INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    INSERT INTO survey_responses_new (key_hash, participant_id, breakout_group, answers,
+                                      submitted)
+        SELECT key_hash, participant_id,
+               CASE WHEN participant_id IS NULL THEN NULL ELSE breakout_group END,
+               answers, submitted
+        FROM survey_responses ORDER BY key_hash;
+    DROP TABLE survey_responses;
+    ALTER TABLE survey_responses_new RENAME TO survey_responses;
+    ALTER TABLE participants ADD COLUMN survey_responded INTEGER NOT NULL DEFAULT 0
+        CHECK (survey_responded IN (0, 1));
+    UPDATE participants SET survey_responded =
+        (id IN (SELECT participant_id FROM survey_respondents));
+    DROP TABLE survey_respondents;
+    CREATE VIEW survey_respondents AS
+        SELECT id AS participant_id FROM participants WHERE survey_responded = 1;
+    """,
 )

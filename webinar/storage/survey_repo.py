@@ -1,4 +1,9 @@
-"""Survey storage: responses (by the hash of a key the respondent's session holds)."""
+"""Survey storage: responses (by the hash of a key the respondent's browser holds).
+
+Nothing here joins a respondent to an anonymous response: responses have no row id, no
+time and (when anonymous) no participant or group, and are read in the order of their
+key's hash, which is random; *that* someone responded is a flag on their participant row.
+"""
 
 from __future__ import annotations
 
@@ -13,56 +18,44 @@ from webinar.storage.db import Database, first_row
 
 @dataclass(frozen=True, slots=True)
 class ResponseRow:
-    id: int
     breakout_group: int | None
     answers: dict[str, Any]
     submitted: bool
 
 
+_COLUMNS = "breakout_group, answers, submitted"
+
+
+def _row(row: Any) -> ResponseRow:
+    return ResponseRow(row[0], json.loads(row[1]), bool(row[2]))
+
+
 async def all_responses(db: Database) -> list[ResponseRow]:
-    rows = await db.fetchall(
-        "SELECT id, breakout_group, answers, submitted FROM survey_responses ORDER BY id"
-    )
-    return [
-        ResponseRow(r["id"], r["breakout_group"], json.loads(r["answers"]), bool(r["submitted"]))
-        for r in rows
-    ]
+    """Every response, in the order of their keys' hashes (random, not saving order)."""
+    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM survey_responses ORDER BY key_hash")
+    return [_row(r) for r in rows]
 
 
 async def response_by_key(db: Database, key_hash: str) -> ResponseRow | None:
     row = await db.fetchone(
-        "SELECT id, breakout_group, answers, submitted FROM survey_responses WHERE key_hash = ?",
-        (key_hash,),
+        f"SELECT {_COLUMNS} FROM survey_responses WHERE key_hash = ?", (key_hash,)
     )
-    if row is None:
-        return None
-    return ResponseRow(
-        row["id"], row["breakout_group"], json.loads(row["answers"]), bool(row["submitted"])
-    )
+    return None if row is None else _row(row)
 
 
 async def response_by_key_tx(tx: aiosqlite.Connection, key_hash: str) -> ResponseRow | None:
     """The response with this key, read inside the caller's transaction."""
     row = await first_row(
-        tx,
-        "SELECT id, breakout_group, answers, submitted FROM survey_responses WHERE key_hash = ?",
-        (key_hash,),
+        tx, f"SELECT {_COLUMNS} FROM survey_responses WHERE key_hash = ?", (key_hash,)
     )
-    if row is None:
-        return None
-    return ResponseRow(row[0], row[1], json.loads(row[2]), bool(row[3]))
+    return None if row is None else _row(row)
 
 
 async def has_responded(tx: aiosqlite.Connection, participant_id: str) -> bool:
-    async with tx.execute(
-        "SELECT 1 FROM survey_respondents WHERE participant_id = ?", (participant_id,)
-    ) as cur:
-        return await cur.fetchone() is not None
-
-
-async def key_in_use(tx: aiosqlite.Connection, key_hash: str) -> bool:
-    async with tx.execute("SELECT 1 FROM survey_responses WHERE key_hash = ?", (key_hash,)) as cur:
-        return await cur.fetchone() is not None
+    row = await first_row(
+        tx, "SELECT survey_responded FROM participants WHERE id = ?", (participant_id,)
+    )
+    return bool(row and row[0])
 
 
 async def insert_response(
@@ -74,29 +67,33 @@ async def insert_response(
     breakout_group: int | None,
     answers: dict[str, Any],
     submitted: bool,
-    day: str,
 ) -> None:
+    """Store a new response and mark its respondent as having responded.
+
+    The mark is an integer flag going from 0 to 1: SQLite rewrites the record in place
+    (same size), so the participants table keeps no trace of the order people responded.
+    """
     await tx.execute(
         "INSERT INTO survey_responses (key_hash, participant_id, breakout_group, answers,"
-        " submitted, updated_on) VALUES (?, ?, ?, ?, ?, ?)",
+        " submitted) VALUES (?, ?, ?, ?, ?)",
         (
             key_hash,
             participant_id,
             breakout_group,
             json.dumps(answers, ensure_ascii=False),
             int(submitted),
-            day,
         ),
     )
     await tx.execute(
-        "INSERT OR IGNORE INTO survey_respondents (participant_id) VALUES (?)", (respondent_id,)
+        "UPDATE participants SET survey_responded = 1 WHERE id = ? AND survey_responded = 0",
+        (respondent_id,),
     )
 
 
 async def update_response(
-    tx: aiosqlite.Connection, key_hash: str, answers: dict[str, Any], submitted: bool, day: str
+    tx: aiosqlite.Connection, key_hash: str, answers: dict[str, Any], submitted: bool
 ) -> None:
     await tx.execute(
-        "UPDATE survey_responses SET answers = ?, submitted = ?, updated_on = ? WHERE key_hash = ?",
-        (json.dumps(answers, ensure_ascii=False), int(submitted), day, key_hash),
+        "UPDATE survey_responses SET answers = ?, submitted = ? WHERE key_hash = ?",
+        (json.dumps(answers, ensure_ascii=False), int(submitted), key_hash),
     )

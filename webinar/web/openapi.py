@@ -12,7 +12,22 @@ ERROR = {
     "properties": {
         "error": {
             "type": "object",
-            "properties": {"message": {"type": "string"}, "field": {"type": "string"}},
+            "properties": {
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+                "errors": {
+                    "description": "Every field in error, when there are several.",
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "field": {"type": "string"},
+                            "message": {"type": "string"},
+                        },
+                        "required": ["field", "message"],
+                    },
+                },
+            },
             "required": ["message"],
         }
     },

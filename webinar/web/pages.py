@@ -239,8 +239,9 @@ async def survey_page(request: Request) -> Response:
     if participant is None:
         return RedirectResponse("/join", status_code=303)
     survey = services_of(request).survey
-    key = request.session.get("survey")
-    mine = await survey.mine(key if isinstance(key, str) else None)
+    stored = request.session.get("survey")
+    key = stored if isinstance(stored, str) else None
+    mine = await survey.mine(key)
     return render(
         request,
         "survey.html",
@@ -248,6 +249,7 @@ async def survey_page(request: Request) -> Response:
         state=survey.state(),
         answers=mine.answers if mine else {},
         submitted=bool(mine and mine.submitted),
+        survey_key=key or "",
         asked=await survey.asked_question(participant, own_keys(request)),
         answered_options=QUESTION_ANSWERED_OPTIONS,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,16 +21,26 @@ QA_STATUS = {"invalid": 400, "conflict": 409, "forbidden": 403, "not_found": 404
 class ActionError(Exception):
     """A refused action: HTTP status, a plain sentence, and optionally the field."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        field: str | None = None,
+        errors: Sequence[tuple[str, str]] = (),
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.field = field
+        #: Every field in error as (field, sentence), when there are several.
+        self.errors = tuple(errors)
 
     def as_json(self) -> dict[str, Any]:
         error: dict[str, Any] = {"message": self.message}
         if self.field:
             error["field"] = self.field
+        if len(self.errors) > 1:
+            error["errors"] = [{"field": f, "message": m} for f, m in self.errors]
         return {"error": error}
 
 
@@ -149,4 +159,4 @@ async def perform(
         raise ActionError(QA_STATUS[exc.kind], str(exc), exc.field) from None
     except SurveyError as exc:
         status = QA_STATUS[getattr(exc, "kind", "invalid")]
-        raise ActionError(status, str(exc), exc.field) from None
+        raise ActionError(status, str(exc), exc.field, exc.errors) from None

@@ -16,6 +16,14 @@ class SaveParams(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     final: bool = Field(default=False, description="Submit: required answers must be there.")
+    key: str | None = Field(
+        default=None,
+        description=(
+            "A random key (16 to 100 characters) the client makes for its response and sends"
+            " with every save, so a save retried after a lost reply continues the same"
+            " response. Without it, the session's key is used (or one is made)."
+        ),
+    )
 
 
 class StateParams(BaseModel):
@@ -28,15 +36,16 @@ async def save(ctx: Context, args: SaveParams) -> dict[str, Any]:
     survey = ctx.services.survey
     raw = dict(args.model_extra or {})
     asked = await survey.asked_question(ctx.actor, ctx.own_keys)
-    key = ctx.session.get(SESSION_KEY)
-    session_key, row = await survey.save(
+    stored = ctx.session.get(SESSION_KEY)
+    used, row = await survey.save(
         ctx.actor,
-        key if isinstance(key, str) else None,
+        args.key,
         raw,
         final=args.final,
         asked_question=asked,
+        session_key=stored if isinstance(stored, str) else None,
     )
-    ctx.session_updates[SESSION_KEY] = session_key
+    ctx.session_updates[SESSION_KEY] = used
     return {"answers": row.answers, "submitted": row.submitted}
 
 
