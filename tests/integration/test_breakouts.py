@@ -8,14 +8,14 @@ import io
 import sqlite3
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import LiveServer, Person, Socket, host_of
+from helpers import LiveServer, Person, Socket, host_of, seed_agenda
 
 pytestmark = pytest.mark.integration
 
@@ -562,3 +562,75 @@ async def test_a_response_refused_late_in_its_transaction_leaves_no_trace_in_mem
         await s.close()
         await p.close()
     await host.close()
+
+
+def seed_with_breakout(**changes: Any) -> Any:
+    """The seed webinar with its breakout's settings changed."""
+    agenda = seed_agenda()
+    items = tuple(
+        replace(item, breakout=replace(item.breakout, **changes)) if item.breakout else item
+        for item in agenda.items
+    )
+    return replace(agenda, items=items)
+
+
+async def test_late_joiner_past_the_group_size_is_told_to_the_host(tmp_path: Path) -> None:
+    server = LiveServer(str(tmp_path / "w.db"), agenda=seed_with_breakout(group_size=2))
+    await server.start()
+    host = await host_of(server)
+    people = await join_all(server, 4)
+    host_ws = await host.socket()
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    split = await host_ws.wait_for(lambda m: m["type"] == "breakout.grid")
+
+    late = Person(server.base)
+    await late.join(server.secrets["join_code"], "Late Comer", "Leeds SP")
+    late_ws = await late.socket()
+
+    def grew(m: dict[str, Any]) -> bool:
+        return m["type"] == "breakout.grid" and any(
+            len(g["members"]) == 3 for g in m["data"]["groups"]
+        )
+
+    grown = await host_ws.wait_for(grew, timeout=5)
+
+    assert sorted(len(g["members"]) for g in split["data"]["groups"]) == [2, 2]
+    assert split["data"]["oversize"] == ""
+    (big,) = [g["number"] for g in grown["data"]["groups"] if len(g["members"]) == 3]
+    assert grown["data"]["oversize"] == (
+        f"Group {big} has more than 2 people, the group size asked for: people who join late "
+        "go to the smallest group, so a group grows past 2 only when every group is full."
+    )
+    page = await host.http.get("/host")
+    assert grown["data"]["oversize"] in page.text
+    await late_ws.close()
+    await late.close()
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
+    await host_ws.close()
+    await host.close()
+    await server.stop()
+
+
+async def test_a_fixed_number_of_groups_splits_into_that_many(tmp_path: Path) -> None:
+    server = LiveServer(
+        str(tmp_path / "w.db"), agenda=seed_with_breakout(group_size=None, group_count=3)
+    )
+    await server.start()
+    host = await host_of(server)
+    people = await join_all(server, 7)
+    host_ws = await host.socket()
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    grid = await host_ws.wait_for(lambda m: m["type"] == "breakout.grid")
+
+    assert sorted(len(g["members"]) for g in grid["data"]["groups"]) == [2, 2, 3]
+    assert grid["data"]["oversize"] == ""
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
+    await host_ws.close()
+    await host.close()
+    await server.stop()

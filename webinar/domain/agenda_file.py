@@ -52,6 +52,7 @@ SLIDE_KEYS = ("title", "body")
 BREAKOUT_KEYS = (
     "topics",
     "group_size",
+    "groups",
     "min_topics",
     "instructions",
     "grace_seconds",
@@ -960,6 +961,19 @@ def _read_breakout(
     )
     if group_size is None and "group_size" in table:
         ok = False
+    group_count = reader.whole(
+        table, "groups", label, "breakout.groups", low=1, example="groups = 4"
+    )
+    if group_count is None and "groups" in table:
+        ok = False
+    if "groups" in table and "group_size" in table:
+        reader.problem(
+            label,
+            "breakout.groups",
+            "is given together with group_size; give only one of the two: group_size for "
+            "the most people per group, or groups for a fixed number of groups.",
+        )
+        ok = False
     min_topics = reader.whole(
         table, "min_topics", label, "breakout.min_topics", low=1, example="min_topics = 2"
     )
@@ -1002,7 +1016,8 @@ def _read_breakout(
         return None
     return BreakoutSettings(
         topics=tuple(topics),
-        group_size=group_size if group_size is not None else 6,
+        group_size=None if group_count is not None else (group_size or 6),
+        group_count=group_count,
         min_topics=min_topics if min_topics is not None else min(2, len(topics)),
         instructions=instructions or "",
         grace_seconds=seconds["grace_seconds"],
