@@ -127,3 +127,62 @@ def test_breakout_group_size_of_eight_with_fifty_present_makes_seven_groups() ->
     allocation = allocate_breakout(settings, people, seed=7)
 
     assert sorted(allocation.sizes) == [7, 7, 7, 7, 7, 7, 8]
+
+
+# --- items past midnight ---------------------------------------------------------------------
+
+LATE = """\
+[[items]]
+title = "Late talk"
+kind = "talk"
+start = "23:30"
+{length}
+
+[[items]]
+title = "Later still"
+kind = "talk"
+duration = 30
+"""
+
+
+def test_an_end_after_midnight_is_refused() -> None:
+    problem = only_problem(doc(LATE.format(length='end = "00:30"')))
+
+    assert (problem.item, problem.field) == ('item 1 "Late talk"', "end")
+
+
+def test_a_duration_running_past_midnight_is_refused_like_an_end() -> None:
+    problem = only_problem(doc(LATE.format(length="duration = 60")))
+
+    assert str(problem) == (
+        'agendas/test.toml, item 1 "Late talk", field duration: is 60 minutes, so this item, '
+        "starting at 23:30, would end at 00:30 on a later day; all items are on the event's "
+        "day, so the latest an item can end is 23:59."
+    )
+
+
+def test_a_duration_ending_at_midnight_is_refused_like_end_00_00() -> None:
+    problem = only_problem(doc(LATE.format(length="duration = 30")))
+
+    assert (problem.field, problem.message.split(";")[0]) == (
+        "duration",
+        "is 30 minutes, so this item, starting at 23:30, would end at 00:00 on a later day",
+    )
+
+
+def test_a_duration_ending_at_23_59_is_accepted() -> None:
+    text = doc(LATE.format(length="duration = 29").split('[[items]]\ntitle = "Later')[0])
+
+    agenda = parse(text)
+
+    assert f"{agenda.planned_end:%H:%M}" == "23:59"
+
+
+def test_items_chained_by_duration_past_midnight_are_refused_once() -> None:
+    first = '[[items]]\ntitle = "Item 1"\nkind = "talk"\nstart = "00:00"\nduration = 10\n'
+    rest = [f'[[items]]\ntitle = "Item {n}"\nkind = "talk"\nduration = 10\n' for n in range(2, 151)]
+
+    found = problems(doc("\n".join([first, *rest])))
+
+    # Item 144 would end at midnight; the items after it have no start to check.
+    assert [(p.item, p.field) for p in found] == [('item 144 "Item 144"', "duration")]

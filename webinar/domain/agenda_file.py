@@ -1055,6 +1055,17 @@ def _resolve_times(reader: _Reader, items: list[_RawItem], day: date, zone: tzin
                 raw.end_at = None
         elif raw.duration is not None and raw.start_at is not None and not raw.end_given:
             raw.end_at = raw.start_at + timedelta(minutes=raw.duration)
+            if raw.end_at.date() != day:
+                # The same rule as for end: an end of "00:30" is not after a start of
+                # "23:30", and an item cannot run into the next day by its length either.
+                reader.problem(
+                    raw.label,
+                    "duration",
+                    f"is {raw.duration} minutes, so this item, starting at "
+                    f"{_hhmm(raw.start_at)}, would end at {_hhmm(raw.end_at)} on a later day; "
+                    "all items are on the event's day, so the latest an item can end is 23:59.",
+                )
+                raw.end_at = None
         previous = raw
 
     before: _RawItem | None = None
