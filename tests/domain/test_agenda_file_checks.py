@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from webinar.domain.agenda import Agenda
-from webinar.domain.agenda_file import AgendaFileError, AgendaProblem, parse_agenda
+from webinar.domain.agenda_file import AgendaFileError, AgendaProblem, decode_agenda, parse_agenda
 from webinar.domain.allocator import Person, allocate_breakout
 
 pytestmark = pytest.mark.unit
@@ -186,3 +186,131 @@ def test_items_chained_by_duration_past_midnight_are_refused_once() -> None:
 
     # Item 144 would end at midnight; the items after it have no start to check.
     assert [(p.item, p.field) for p in found] == [('item 144 "Item 144"', "duration")]
+
+
+# --- size limits -----------------------------------------------------------------------------
+
+ONE_ITEM = '[[items]]\ntitle = "Talk {n}"\nkind = "talk"\nstart = "10:00"\nduration = 1\n'
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read() -> None:
+    text = doc(BREAKOUT, "  instructions = '''\n" + "Discuss.\n" * 70_000 + "'''\n")
+
+    problem = only_problem(text)
+
+    assert str(problem) == (
+        "agendas/test.toml: is 630 KB; an agenda file may be at most 500 KB. Take out what "
+        "the webinar does not need (long slide texts, repeated items) or split it into "
+        "several webinars."
+    )
+
+
+def test_more_items_than_allowed_are_refused_in_one_sentence() -> None:
+    text = doc("\n".join(ONE_ITEM.format(n=n) for n in range(1, 1_002)))
+
+    problem = only_problem(text)
+
+    assert str(problem) == (
+        "agendas/test.toml, field items: lists 1,001 items; an agenda may have at most 200. "
+        "A longer programme is several webinars."
+    )
+
+
+def test_two_hundred_items_are_allowed() -> None:
+    first = ONE_ITEM.format(n=1)
+    rest = [ONE_ITEM.format(n=n).replace('start = "10:00"\n', "") for n in range(2, 201)]
+
+    agenda = parse(doc("\n".join([first, *rest])))
+
+    assert len(agenda.items) == 200
+
+
+def test_many_problems_are_listed_up_to_a_hundred_then_counted() -> None:
+    # 200 items, each with two problems: an unknown kind and a start before the first's.
+    items = [ONE_ITEM.format(n=n).replace('"talk"', '"tlak"') for n in range(1, 201)]
+
+    error = AgendaFileError(problems(doc("\n".join(items))))
+    lines = str(error).splitlines()
+
+    assert len(error.problems) == 399
+    assert len(lines) == 101
+    assert lines[:100] == [str(problem) for problem in error.problems[:100]]
+    assert lines[100] == (
+        "agendas/test.toml: … and 299 more problems not listed; fix the ones above and check "
+        "the file again."
+    )
+
+
+# --- encodings and TOML mistakes ---------------------------------------------------------------
+
+
+def test_bytes_that_are_not_utf8_are_named_by_line_and_column() -> None:
+    data = (EVENT + "\n" + BREAKOUT).replace('"Groups"', '"Caf\u00e9 groups"').encode("cp1252")
+
+    with pytest.raises(AgendaFileError) as info:
+        decode_agenda(data, NAME)
+
+    assert str(info.value) == (
+        "agendas/test.toml: is not UTF-8 text at line 13, column 13: the byte 0xE9 there is "
+        'not UTF-8, perhaps "\u00e9" saved in another encoding. Save the file as UTF-8 (most '
+        "editors offer the encoding under Save As)."
+    )
+
+
+def test_utf8_with_a_byte_order_mark_is_read() -> None:
+    data = b"\xef\xbb\xbf" + (EVENT + "\n" + BREAKOUT).encode("utf-8")
+
+    agenda = parse(decode_agenda(data, NAME))
+
+    assert agenda.title == "Test webinar"
+
+
+def test_an_unclosed_text_is_called_that() -> None:
+    problem = only_problem(EVENT.replace('"Test webinar"', '"Test webinar'))
+
+    assert problem.message == (
+        "is not valid TOML at line 2, column 22: a text in quotes is not closed before the end "
+        "of the line; add the closing quote, or put text over several lines between three "
+        'double quotes ("""), as slide bodies are.'
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'topics = ["A" "B"]\n',
+            "is not valid TOML at line 1, column 15: a list in square brackets is not closed, "
+            "or two of its entries have no comma between them; separate entries with commas "
+            "and end the list with ].",
+        ),
+        (
+            EVENT + EVENT,
+            "is not valid TOML at line 5, column 7: the section [event] appears twice; keep one "
+            "[event] line and put all its settings under it.",
+        ),
+        (
+            EVENT + 'title = "Again"\n',
+            "is not valid TOML at line 5, column 16: this setting is given twice in the same "
+            "section (or a section has the name of a setting); keep one of them.",
+        ),
+        (
+            "[event]\ngroup size = 6\n",
+            "is not valid TOML at line 2, column 7: a setting needs an equals sign after its "
+            'name, like title = "Welcome" (names have no spaces: group_size, not group size).',
+        ),
+        (
+            "[[items]\n",
+            "is not valid TOML at line 1, column 8: a section name in double square brackets "
+            "needs two closing brackets, like [[items]].",
+        ),
+        (
+            'title = "A\x07bell"\n',
+            "is not valid TOML at line 1, column 11: the text contains the control character "
+            "'\\x07', which TOML does not allow there; delete it (it is often invisible: "
+            "retype the line).",
+        ),
+    ],
+)
+def test_toml_mistakes_are_said_in_words(text: str, message: str) -> None:
+    assert only_problem(text).message == message
