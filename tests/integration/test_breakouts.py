@@ -331,6 +331,8 @@ async def test_feedback_view_star_present_and_export(server: LiveServer) -> None
 
     from openpyxl import load_workbook
 
+    from webinar.services.exports import sheet_names
+
     host = await host_of(server)
     people = await join_all(server, 12)
     await host.act("agenda.start")
@@ -377,7 +379,8 @@ async def test_feedback_view_star_present_and_export(server: LiveServer) -> None
         row for sheet in workbook.worksheets for row in sheet.iter_rows(min_row=2, values_only=True)
     ]
     assert len(rows) == covered
-    assert all(sheet.title.startswith("Topic ") for sheet in workbook.worksheets)
+    topics = server.agenda.item("lcspr-breakout").breakout.topics
+    assert workbook.sheetnames == sheet_names(topics)  # a sheet per topic, named by its title
     assert attendee_page.status_code == 403
     for p, s, _ in people:
         await s.close()
@@ -632,5 +635,88 @@ async def test_a_fixed_number_of_groups_splits_into_that_many(tmp_path: Path) ->
         await s.close()
         await p.close()
     await host_ws.close()
+    await host.close()
+    await server.stop()
+
+
+SECOND_TOPICS = ("What would you change first?", "Who: [else] should hear this?")
+
+
+def seed_with_two_breakouts() -> Any:
+    """The seed webinar whose feedback item is a second breakout, with its own topics."""
+    from webinar.domain.agenda import BreakoutSettings
+
+    agenda = seed_agenda()
+    second = BreakoutSettings(topics=SECOND_TOPICS, group_size=6, min_topics=2)
+    items = tuple(
+        replace(item, kind="breakout", breakout=second) if item.id == "breakout-feedback" else item
+        for item in agenda.items
+    )
+    return replace(agenda, items=items)
+
+
+async def capture_every_given_topic(people: list[tuple[Person, Socket, str]], item: str) -> None:
+    """Each group's first member volunteers and writes on every topic the group was given."""
+    rooms = {}
+    for _, sock, pid in people:
+        rooms[pid] = (
+            await sock.wait_for(lambda m: group_event(m) and m["data"]["item_id"] == item)
+        )["data"]
+    writers: set[int] = set()
+    for person, _, pid in people:
+        room = rooms[pid]
+        if room["number"] in writers:
+            continue
+        writers.add(room["number"])
+        assert (await person.act("breakout.volunteer")).status_code == 200
+        for topic in room["topics"]:
+            saved = await person.act(
+                "breakout.capture",
+                group=room["number"],
+                topic=topic["index"],
+                text=f"{item} group {room['number']} on {topic['title']}",
+            )
+            assert saved.status_code == 200, saved.text
+
+
+async def test_breakout_xlsx_has_a_sheet_per_breakout_and_topic(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from webinar.services.exports import sheet_names
+
+    server = LiveServer(str(tmp_path / "w.db"), agenda=seed_with_two_breakouts())
+    await server.start()
+    host = await host_of(server)
+    people = await join_all(server, 4)
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    await capture_every_given_topic(people, "lcspr-breakout")
+    await host.act("agenda.next")
+    await capture_every_given_topic(people, "breakout-feedback")
+
+    response = await host.http.get("/api/breakout/export?format=xlsx")
+    workbook = load_workbook(io.BytesIO(response.content))
+
+    first_topics = server.agenda.item("lcspr-breakout").breakout.topics
+    titles = [*first_topics, *SECOND_TOPICS]
+    names = sheet_names(titles)
+    assert workbook.sheetnames == names
+    # ":", "[", "]" and "?" are not allowed in a sheet name.
+    assert names[-2:] == ["What would you change first", "Who else should hear this"]
+    assert all(len(name) <= 31 for name in names)
+    assert len({name.casefold() for name in names}) == len(names)
+    written = 0
+    for sheet, title in zip(workbook.worksheets, titles, strict=True):
+        breakout = "LCSPR Breakout" if title in first_topics else "Breakout Feedback"
+        item = "lcspr-breakout" if title in first_topics else "breakout-feedback"
+        for row in sheet.iter_rows(min_row=2, values_only=True):
+            written += 1
+            assert (row[0], row[3]) == (breakout, title)
+            assert row[5] == f"{item} group {row[1]} on {title}"
+    # One group in each breakout: 2 topics given in the first, both topics in the second.
+    assert written == 4
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
     await host.close()
     await server.stop()
