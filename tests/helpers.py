@@ -108,10 +108,18 @@ class LiveServer(Loopback):
 class ServerProcess(Loopback):
     """``python -m webinar serve`` in a subprocess, for restarts and kills."""
 
-    def __init__(self, db_path: str, agenda: Path = SEED_AGENDA, port: int | None = None) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        agenda: Path = SEED_AGENDA,
+        port: int | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.db_path = db_path
         self.agenda = agenda
         self.port = port or free_port()
+        #: More ``serve`` options, like ``("--start", "now")``; change them between starts.
+        self.args = args
         self.proc: subprocess.Popen[str] | None = None
         self.output = ""
 
@@ -128,6 +136,7 @@ class ServerProcess(Loopback):
                 self.db_path,
                 "--port",
                 str(self.port),
+                *self.args,
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
