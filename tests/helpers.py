@@ -118,13 +118,14 @@ class ServerProcess(Loopback):
         db_path: str,
         agenda: Path = SEED_AGENDA,
         port: int | None = None,
-        extra_args: tuple[str, ...] = (),
+        args: tuple[str, ...] = (),
         open_files: int | None = None,
     ) -> None:
         self.db_path = db_path
         self.agenda = agenda
         self.port = port or free_port()
-        self.extra_args = extra_args
+        #: More ``serve`` options, like ``("--start", "now")``; change them between starts.
+        self.args = args
         #: Soft and hard RLIMIT_NOFILE for the server (it cannot raise it past this).
         self.open_files = open_files
         self.proc: subprocess.Popen[str] | None = None
@@ -147,7 +148,7 @@ class ServerProcess(Loopback):
                 self.db_path,
                 "--port",
                 str(self.port),
-                *self.extra_args,
+                *self.args,
             ],
             cwd=ROOT,
             preexec_fn=self._limit_open_files if self.open_files is not None else None,

@@ -186,14 +186,17 @@ def test_allocate_unknown_organisation_is_not_spread_as_one() -> None:
         (40, 6, [5, 5, 6, 6, 6, 6, 6]),
         (36, 6, [6, 6, 6, 6, 6, 6]),
         (9, 6, [4, 5]),
-        (8, 6, [8]),
+        (8, 6, [4, 4]),
         (6, 6, [6]),
         (15, 6, [5, 5, 5]),
+        (50, 8, [7, 7, 7, 7, 7, 7, 8]),
+        (10, 4, [3, 3, 4]),
+        (4, 2, [2, 2]),
         (3, 2, [3]),
         (5, 2, [2, 3]),
     ],
 )
-def test_allocate_group_size_picks_the_closest_average(
+def test_allocate_group_size_is_the_most_people_per_group(
     present: int, size: int, sizes: list[int]
 ) -> None:
     people = [Person(f"p{number}") for number in range(present)]

@@ -6,7 +6,6 @@ import math
 import random
 from collections import Counter
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -140,17 +139,19 @@ def test_allocate_sizes_differ_by_at_most_one(case: Case) -> None:
 
 @SETTINGS
 @given(cases(by_count=False))
-def test_allocate_group_size_gives_the_closest_average(case: Case) -> None:
+def test_allocate_group_size_is_a_ceiling(case: Case) -> None:
     assert case.group_size is not None
-    present = len(case.people)
+    present, size = len(case.people), case.group_size
 
-    groups = len(case.allocate().groups)
+    allocation = case.allocate()
 
-    def distance(count: int) -> Fraction:
-        return abs(Fraction(present, count) - target)
-
-    target = case.group_size
-    assert distance(groups) == min(distance(count) for count in range(1, present // 2 + 1))
+    assert_sizes_balanced(allocation)
+    if size == 2 and present % 2:
+        # The one exception: nobody is left alone, so one pair becomes a trio.
+        assert sorted(allocation.sizes) == [2] * (present // 2 - 1) + [3]
+    else:
+        assert len(allocation.groups) == math.ceil(present / size)
+        assert max(allocation.sizes) <= size
 
 
 @SETTINGS

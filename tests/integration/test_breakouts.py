@@ -8,14 +8,14 @@ import io
 import sqlite3
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import LiveServer, Person, Socket, host_of
+from helpers import LiveServer, Person, Socket, host_of, seed_agenda
 
 pytestmark = pytest.mark.integration
 
@@ -331,6 +331,8 @@ async def test_feedback_view_star_present_and_export(server: LiveServer) -> None
 
     from openpyxl import load_workbook
 
+    from webinar.services.exports import sheet_names
+
     host = await host_of(server)
     people = await join_all(server, 12)
     await host.act("agenda.start")
@@ -377,7 +379,8 @@ async def test_feedback_view_star_present_and_export(server: LiveServer) -> None
         row for sheet in workbook.worksheets for row in sheet.iter_rows(min_row=2, values_only=True)
     ]
     assert len(rows) == covered
-    assert all(sheet.title.startswith("Topic ") for sheet in workbook.worksheets)
+    topics = server.agenda.item("lcspr-breakout").breakout.topics
+    assert workbook.sheetnames == sheet_names(topics)  # a sheet per topic, named by its title
     assert attendee_page.status_code == 403
     for p, s, _ in people:
         await s.close()
@@ -562,3 +565,158 @@ async def test_a_response_refused_late_in_its_transaction_leaves_no_trace_in_mem
         await s.close()
         await p.close()
     await host.close()
+
+
+def seed_with_breakout(**changes: Any) -> Any:
+    """The seed webinar with its breakout's settings changed."""
+    agenda = seed_agenda()
+    items = tuple(
+        replace(item, breakout=replace(item.breakout, **changes)) if item.breakout else item
+        for item in agenda.items
+    )
+    return replace(agenda, items=items)
+
+
+async def test_late_joiner_past_the_group_size_is_told_to_the_host(tmp_path: Path) -> None:
+    server = LiveServer(str(tmp_path / "w.db"), agenda=seed_with_breakout(group_size=2))
+    await server.start()
+    host = await host_of(server)
+    people = await join_all(server, 4)
+    host_ws = await host.socket()
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    split = await host_ws.wait_for(lambda m: m["type"] == "breakout.grid")
+
+    late = Person(server.base)
+    await late.join(server.secrets["join_code"], "Late Comer", "Leeds SP")
+    late_ws = await late.socket()
+
+    def grew(m: dict[str, Any]) -> bool:
+        return m["type"] == "breakout.grid" and any(
+            len(g["members"]) == 3 for g in m["data"]["groups"]
+        )
+
+    grown = await host_ws.wait_for(grew, timeout=5)
+
+    assert sorted(len(g["members"]) for g in split["data"]["groups"]) == [2, 2]
+    assert split["data"]["oversize"] == ""
+    (big,) = [g["number"] for g in grown["data"]["groups"] if len(g["members"]) == 3]
+    assert grown["data"]["oversize"] == (
+        f"Group {big} has more than 2 people, the group size asked for: people who join late "
+        "go to the smallest group, so a group grows past 2 only when every group is full."
+    )
+    page = await host.http.get("/host")
+    assert grown["data"]["oversize"] in page.text
+    await late_ws.close()
+    await late.close()
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
+    await host_ws.close()
+    await host.close()
+    await server.stop()
+
+
+async def test_a_fixed_number_of_groups_splits_into_that_many(tmp_path: Path) -> None:
+    server = LiveServer(
+        str(tmp_path / "w.db"), agenda=seed_with_breakout(group_size=None, group_count=3)
+    )
+    await server.start()
+    host = await host_of(server)
+    people = await join_all(server, 7)
+    host_ws = await host.socket()
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    grid = await host_ws.wait_for(lambda m: m["type"] == "breakout.grid")
+
+    assert sorted(len(g["members"]) for g in grid["data"]["groups"]) == [2, 2, 3]
+    assert grid["data"]["oversize"] == ""
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
+    await host_ws.close()
+    await host.close()
+    await server.stop()
+
+
+SECOND_TOPICS = ("What would you change first?", "Who: [else] should hear this?")
+
+
+def seed_with_two_breakouts() -> Any:
+    """The seed webinar whose feedback item is a second breakout, with its own topics."""
+    from webinar.domain.agenda import BreakoutSettings
+
+    agenda = seed_agenda()
+    second = BreakoutSettings(topics=SECOND_TOPICS, group_size=6, min_topics=2)
+    items = tuple(
+        replace(item, kind="breakout", breakout=second) if item.id == "breakout-feedback" else item
+        for item in agenda.items
+    )
+    return replace(agenda, items=items)
+
+
+async def capture_every_given_topic(people: list[tuple[Person, Socket, str]], item: str) -> None:
+    """Each group's first member volunteers and writes on every topic the group was given."""
+    rooms = {}
+    for _, sock, pid in people:
+        rooms[pid] = (
+            await sock.wait_for(lambda m: group_event(m) and m["data"]["item_id"] == item)
+        )["data"]
+    writers: set[int] = set()
+    for person, _, pid in people:
+        room = rooms[pid]
+        if room["number"] in writers:
+            continue
+        writers.add(room["number"])
+        assert (await person.act("breakout.volunteer")).status_code == 200
+        for topic in room["topics"]:
+            saved = await person.act(
+                "breakout.capture",
+                group=room["number"],
+                topic=topic["index"],
+                text=f"{item} group {room['number']} on {topic['title']}",
+            )
+            assert saved.status_code == 200, saved.text
+
+
+async def test_breakout_xlsx_has_a_sheet_per_breakout_and_topic(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from webinar.services.exports import sheet_names
+
+    server = LiveServer(str(tmp_path / "w.db"), agenda=seed_with_two_breakouts())
+    await server.start()
+    host = await host_of(server)
+    people = await join_all(server, 4)
+    await host.act("agenda.start")
+    await host.act("agenda.jump", item_id="lcspr-breakout")
+    await capture_every_given_topic(people, "lcspr-breakout")
+    await host.act("agenda.next")
+    await capture_every_given_topic(people, "breakout-feedback")
+
+    response = await host.http.get("/api/breakout/export?format=xlsx")
+    workbook = load_workbook(io.BytesIO(response.content))
+
+    first_topics = server.agenda.item("lcspr-breakout").breakout.topics
+    titles = [*first_topics, *SECOND_TOPICS]
+    names = sheet_names(titles)
+    assert workbook.sheetnames == names
+    # ":", "[", "]" and "?" are not allowed in a sheet name.
+    assert names[-2:] == ["What would you change first", "Who else should hear this"]
+    assert all(len(name) <= 31 for name in names)
+    assert len({name.casefold() for name in names}) == len(names)
+    written = 0
+    for sheet, title in zip(workbook.worksheets, titles, strict=True):
+        breakout = "LCSPR Breakout" if title in first_topics else "Breakout Feedback"
+        item = "lcspr-breakout" if title in first_topics else "breakout-feedback"
+        for row in sheet.iter_rows(min_row=2, values_only=True):
+            written += 1
+            assert (row[0], row[3]) == (breakout, title)
+            assert row[5] == f"{item} group {row[1]} on {title}"
+    # One group in each breakout: 2 topics given in the first, both topics in the second.
+    assert written == 4
+    for p, s, _ in people:
+        await s.close()
+        await p.close()
+    await host.close()
+    await server.stop()

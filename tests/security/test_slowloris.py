@@ -50,7 +50,7 @@ def test_partial_requests_over_the_open_files_limit_leave_the_event_running(
 ) -> None:
     db = str(tmp_path) + "/slow.db"  # type: ignore[operator]
     secrets = prepare_database(db)
-    server = ServerProcess(db, open_files=256, extra_args=("--header-timeout", "3"))
+    server = ServerProcess(db, open_files=256, args=("--header-timeout", "3"))
     server.start()
     cap = connection_cap(256)
 

@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 
 import click
 
-from webinar.domain.agenda import Agenda, shifted
+from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError
 from webinar.services import prepare_database
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
+from webinar.services.plan import plan_event, planned_agenda
 from webinar.storage.db import InUse, exclusive
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,7 +41,7 @@ def existing_event(db_path: str, agenda: Path | None) -> Agenda:
     if not Path(db_path).is_file():
         raise click.ClickException(f"The database {db_path} does not exist.")
     try:
-        return load_agenda(agenda or SEED_AGENDA)
+        return planned_agenda(db_path, load_agenda(agenda or SEED_AGENDA))
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
 
@@ -121,8 +122,7 @@ def serve(
         parsed = load_agenda(path)
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
-    if start_at is not None:
-        parsed = shifted(parsed, _start_time(start_at, parsed.timezone))
+    requested = _start_time(start_at, parsed.timezone) if start_at is not None else None
     try:
         with exclusive(db_path):  # only a check here: the server takes it when it starts
             pass
@@ -135,6 +135,8 @@ def serve(
         secrets = prepare_database(db_path)
     except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
         raise click.ClickException(f"The database {db_path} cannot be opened: {exc}") from None
+    # A rehearsal moves only until it starts; then a restart keeps the plan it started with.
+    parsed, note = plan_event(db_path, parsed, requested)
     base_url = public_url or f"http://{host}:{port}"
     settings = Settings(
         agenda=parsed,
@@ -154,6 +156,8 @@ def serve(
     click.echo(f"  host:      {shown['host']}")
     click.echo(f"  organiser: {shown['organiser']}")
     click.echo("  Keep the host and organiser links secret: they grant control.")
+    if note:
+        click.echo(f"  {note}")
     sys.stdout.flush()
     server.run(app, host=host, port=port, header_timeout=header_timeout)
 

@@ -39,7 +39,8 @@ class BreakoutSettings:
     """How a breakout item splits the audience and what the groups discuss."""
 
     topics: tuple[str, ...]
-    group_size: int = 6
+    #: The most people per group ("groups of 6"); ``None`` when ``group_count`` is given.
+    group_size: int | None = 6
     min_topics: int = 2
     instructions: str = ""
     #: Seconds after the breakout ends during which facilitators may still save.
@@ -50,6 +51,8 @@ class BreakoutSettings:
     volunteer_seconds: int = 60
     #: Optional per-group video link, ``{group}`` is replaced by the group number.
     video_url_template: str = ""
+    #: A fixed number of groups (the file's ``groups``), instead of a group size.
+    group_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

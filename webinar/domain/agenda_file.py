@@ -30,7 +30,15 @@ from webinar.domain.agenda import (
     SurveyQuestion,
 )
 
-__all__ = ["AgendaFileError", "AgendaProblem", "parse_agenda"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_ITEMS",
+    "AgendaFileError",
+    "AgendaProblem",
+    "decode_agenda",
+    "parse_agenda",
+    "too_large",
+]
 
 TOP_KEYS = ("event", "items", "survey", "qa")
 QA_KEYS = ("max_length", "word_filter")
@@ -52,6 +60,7 @@ SLIDE_KEYS = ("title", "body")
 BREAKOUT_KEYS = (
     "topics",
     "group_size",
+    "groups",
     "min_topics",
     "instructions",
     "grace_seconds",
@@ -75,6 +84,13 @@ SCALE_KEYS = ("scale_min", "scale_max", "scale_min_label", "scale_max_label")
 
 #: Longest item given with ``duration``, in minutes.
 MAX_DURATION_MINUTES = 24 * 60
+#: Largest agenda file, in bytes: about 40 times the seed webinar. Every page carries
+#: the agenda, so a larger one would make every attendee's page (on a phone) as large.
+MAX_FILE_BYTES = 500_000
+#: Most items on one agenda: a full day in five-minute items is 288; real ones have dozens.
+MAX_ITEMS = 200
+#: Problems listed in full; the rest are counted ("... and 58,154 more problems.").
+MAX_PROBLEMS_SHOWN = 100
 #: Widest rating scale (``scale_max - scale_min``).
 MAX_SCALE_SPAN = 10
 FIRST_YEAR = 1970
@@ -121,7 +137,15 @@ class AgendaFileError(ValueError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return "\n".join(str(problem) for problem in self.problems)
+        """Every problem on its own line, up to ``MAX_PROBLEMS_SHOWN``; then how many more."""
+        lines = [str(problem) for problem in self.problems[:MAX_PROBLEMS_SHOWN]]
+        rest = len(self.problems) - MAX_PROBLEMS_SHOWN
+        if rest > 0:
+            lines.append(
+                f"{self.problems[0].file}: … and {rest:,} more problem{'' if rest == 1 else 's'}"
+                " not listed; fix the ones above and check the file again."
+            )
+        return "\n".join(lines)
 
     def __reduce__(self) -> tuple[type[AgendaFileError], tuple[list[AgendaProblem]]]:
         return (type(self), (self.problems,))
@@ -142,6 +166,54 @@ def parse_agenda(text: str, name: str, *, today: date | None = None) -> Agenda:
             str(name), None, None, f"could not be read because of an internal error ({exc!r})."
         )
         raise AgendaFileError([problem]) from exc
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{size / 1000:.0f} KB"
+
+
+def too_large(name: str, size: int) -> AgendaProblem | None:
+    """The problem with an agenda file of ``size`` bytes, or ``None`` if it is small enough."""
+    if size <= MAX_FILE_BYTES:
+        return None
+    return AgendaProblem(
+        str(name),
+        None,
+        None,
+        f"is {_size(size)}; an agenda file may be at most {_size(MAX_FILE_BYTES)}. Take out "
+        "what the webinar does not need (long slide texts, repeated items) or split it into "
+        "several webinars.",
+    )
+
+
+def decode_agenda(data: bytes, name: str) -> str:
+    """The text of an agenda file's bytes, which must be UTF-8 (a leading BOM is dropped).
+
+    Raises :class:`AgendaFileError` naming the line and column of the first byte that is
+    not UTF-8, as a TOML error names where it is.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = exc.start
+    before = data[:start].decode("utf-8-sig")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    bad = data[start]
+    guess = bytes([bad]).decode("cp1252", "replace")
+    perhaps = f', perhaps "{guess}" saved in another encoding' if guess.isprintable() else ""
+    raise AgendaFileError(
+        [
+            AgendaProblem(
+                str(name),
+                None,
+                None,
+                f"is not UTF-8 text at line {line}, column {column}: the byte 0x{bad:02X} "
+                f"there is not UTF-8{perhaps}. Save the file as UTF-8 (most editors offer "
+                "the encoding under Save As).",
+            )
+        ]
+    ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -502,6 +574,57 @@ class _Reader:
 # The parse
 
 
+_TOML_CHARACTER_RE = re.compile(r"(?:Illegal|Found invalid) character (.+)")
+_TOML_TWICE_RE = re.compile(r"Cannot declare \((.*)\) twice")
+#: tomllib's wording for common mistakes, put in words an organiser can act on.
+_TOML_REASONS = {
+    "Unterminated string": "a text in quotes is never closed; add the closing quotes",
+    "Expected \"'''\"": "a text in three single quotes is never closed; add the closing '''",
+    'Expected "\'"': "a text in single quotes is never closed; add the closing '",
+    "Unclosed array": "a list in square brackets is not closed, or two of its entries have "
+    "no comma between them; separate entries with commas and end the list with ]",
+    "Unclosed inline table": "a table in curly braces is not closed, or two of its settings "
+    "have no comma between them; end it with }",
+    "Cannot overwrite a value": "this setting is given twice in the same section (or a "
+    "section has the name of a setting); keep one of them",
+    "Expected '=' after a key in a key/value pair": "a setting needs an equals sign after "
+    'its name, like title = "Welcome" (names have no spaces: group_size, not group size)',
+    "Expected ']' at the end of a table declaration": "a section name needs a closing "
+    "square bracket, like [event]",
+    "Expected ']]' at the end of an array declaration": "a section name in double square "
+    "brackets needs two closing brackets, like [[items]]",
+    "Invalid statement": "this line is neither a setting (name = value) nor a section name "
+    "in square brackets",
+}
+
+
+def _toml_reason(reason: str) -> str:
+    """A TOML error message in plain words, where tomllib's own would puzzle an organiser."""
+    if reason in _TOML_REASONS:
+        return _TOML_REASONS[reason]
+    character = _TOML_CHARACTER_RE.fullmatch(reason)
+    if character:
+        if character.group(1) == repr("\n"):
+            return (
+                "a text in quotes is not closed before the end of the line; add the closing "
+                'quote, or put text over several lines between three double quotes ("""), '
+                "as slide bodies are"
+            )
+        return (
+            f"the text contains the control character {character.group(1)}, which TOML does "
+            "not allow there; delete it (it is often invisible: retype the line)"
+        )
+    twice = _TOML_TWICE_RE.fullmatch(reason)
+    if twice:
+        parts = [part.strip().strip("'\"") for part in twice.group(1).split(",")]
+        section = ".".join(part for part in parts if part)
+        return (
+            f"the section [{section}] appears twice; keep one [{section}] line and put all "
+            "its settings under it"
+        )
+    return reason
+
+
 def _toml_problem(name: str, text: str, exc: tomllib.TOMLDecodeError) -> AgendaProblem:
     message = str(exc)
     position = _TOML_POSITION_RE.search(message)
@@ -513,7 +636,7 @@ def _toml_problem(name: str, text: str, exc: tomllib.TOMLDecodeError) -> AgendaP
         line = 0
         reason = _TOML_END_RE.sub("", message)
         where = "at the end of the file" if _TOML_END_RE.search(message) else "somewhere"
-    reason = reason.strip().rstrip(".") or "it cannot be read"
+    reason = _toml_reason(reason.strip().rstrip(".")) or "it cannot be read"
     reason = reason[0].lower() + reason[1:]
     hint = ""
     lines = text.splitlines()
@@ -526,6 +649,9 @@ def _parse(text: str, name: str, today: date | None) -> Agenda:
     name = str(name)
     if not isinstance(text, str):
         raise AgendaFileError([AgendaProblem(name, None, None, "is not text.")])
+    large = too_large(name, len(text.encode("utf-8", "surrogatepass")))
+    if large is not None:
+        raise AgendaFileError([large])
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -590,6 +716,18 @@ def _parse(text: str, name: str, today: date | None) -> Agenda:
         )
     else:
         entries = reader.table_list(items_value, None, "items", "[[items]]")
+        if entries is not None and len(entries) > MAX_ITEMS:
+            raise AgendaFileError(
+                [
+                    AgendaProblem(
+                        name,
+                        None,
+                        "items",
+                        f"lists {len(entries):,} items; an agenda may have at most "
+                        f"{MAX_ITEMS}. A longer programme is several webinars.",
+                    )
+                ]
+            )
         if entries is not None and not entries:
             reader.problem(
                 None, "items", "is empty; an agenda needs at least one item, started by [[items]]."
@@ -960,6 +1098,19 @@ def _read_breakout(
     )
     if group_size is None and "group_size" in table:
         ok = False
+    group_count = reader.whole(
+        table, "groups", label, "breakout.groups", low=1, example="groups = 4"
+    )
+    if group_count is None and "groups" in table:
+        ok = False
+    if "groups" in table and "group_size" in table:
+        reader.problem(
+            label,
+            "breakout.groups",
+            "is given together with group_size; give only one of the two: group_size for "
+            "the most people per group, or groups for a fixed number of groups.",
+        )
+        ok = False
     min_topics = reader.whole(
         table, "min_topics", label, "breakout.min_topics", low=1, example="min_topics = 2"
     )
@@ -1002,7 +1153,8 @@ def _read_breakout(
         return None
     return BreakoutSettings(
         topics=tuple(topics),
-        group_size=group_size if group_size is not None else 6,
+        group_size=None if group_count is not None else (group_size or 6),
+        group_count=group_count,
         min_topics=min_topics if min_topics is not None else min(2, len(topics)),
         instructions=instructions or "",
         grace_seconds=seconds["grace_seconds"],
@@ -1040,6 +1192,17 @@ def _resolve_times(reader: _Reader, items: list[_RawItem], day: date, zone: tzin
                 raw.end_at = None
         elif raw.duration is not None and raw.start_at is not None and not raw.end_given:
             raw.end_at = raw.start_at + timedelta(minutes=raw.duration)
+            if raw.end_at.date() != day:
+                # The same rule as for end: an end of "00:30" is not after a start of
+                # "23:30", and an item cannot run into the next day by its length either.
+                reader.problem(
+                    raw.label,
+                    "duration",
+                    f"is {raw.duration} minutes, so this item, starting at "
+                    f"{_hhmm(raw.start_at)}, would end at {_hhmm(raw.end_at)} on a later day; "
+                    "all items are on the event's day, so the latest an item can end is 23:59.",
+                )
+                raw.end_at = None
         previous = raw
 
     before: _RawItem | None = None

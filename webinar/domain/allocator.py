@@ -134,10 +134,12 @@ def allocate(
 
     Give exactly one of ``group_size`` and ``group_count``:
 
-    * ``group_size``: the number of groups is the one whose average size is closest to
-      the target (a tie goes to fewer, larger groups), but never so many that a group
-      would have fewer than 2 people. 40 people in groups of 6 make 7 groups (5 of 6 and
-      2 of 5); 9 people make 2 groups (5 and 4); 8 people make 1 group of 8.
+    * ``group_size``: the most people a group holds, as an organiser means "groups of 8":
+      ``ceil(present / group_size)`` groups, so none is larger than the size. 50 people in
+      groups of 8 make 7 groups (1 of 8 and 6 of 7); 40 in groups of 6 make 7 (5 of 6 and
+      2 of 5); 8 in groups of 6 make 2 groups of 4. The one exception is a group size of 2
+      with an odd number present: one group then has 3 people, since a group of 1 is not
+      a conversation.
     * ``group_count``: exactly that many groups, each of at least 2 people.
 
     ``preassigned`` maps person ids to group numbers. Ids of people not present are
@@ -203,13 +205,22 @@ def allocate_breakout(
     preassigned: Mapping[str, int] | None = None,
     avoid_pairs: Iterable[frozenset[str]] = (),
 ) -> Allocation:
-    """:func:`allocate` with the group size and topics of an agenda's breakout item."""
+    """:func:`allocate` with the group size (or count) and topics of a breakout item.
+
+    A fixed ``group_count`` is lowered to one group per two people present when fewer
+    came than it needs (4 groups with 6 people present make 3 groups of 2).
+    """
+    group_size, group_count = settings.group_size, settings.group_count
+    if group_count is not None:
+        group_size = None
+        group_count = max(1, min(group_count, len(people) // MIN_GROUP_SIZE))
     return allocate(
         people,
         topics=len(settings.topics),
         min_topics=settings.min_topics,
         seed=seed,
-        group_size=settings.group_size,
+        group_size=group_size,
+        group_count=group_count,
         preassigned=preassigned,
         avoid_pairs=avoid_pairs,
     )
@@ -348,11 +359,10 @@ def _count_groups(present: int, group_size: int | None, group_count: int | None)
             raise AllocationError(
                 f"{_present(present)}, fewer than the group size of {group_size}."
             )
-        fewer = present // group_size
-        # Average sizes present/fewer >= size > present/(fewer + 1): take the closer one.
-        above = present - group_size * fewer  # times 1/fewer: how far above the target
-        below = group_size * (fewer + 1) - present  # times 1/(fewer+1): how far below
-        count = fewer + 1 if below * fewer < above * (fewer + 1) else fewer
+        # The size is a ceiling ("groups of 8" means at most 8), as in Zoom's
+        # "participants per room"; only a size of 2 with an odd number present would
+        # leave somebody alone, and then one group has 3 instead.
+        count = -(-present // group_size)
         return min(count, present // MIN_GROUP_SIZE)
     assert group_count is not None
     if group_count < 1:

@@ -2,33 +2,46 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
 from webinar.domain.agenda import Agenda
-from webinar.domain.agenda_file import AgendaFileError, AgendaProblem, parse_agenda
+from webinar.domain.agenda_file import (
+    MAX_FILE_BYTES,
+    AgendaFileError,
+    AgendaProblem,
+    decode_agenda,
+    parse_agenda,
+    too_large,
+)
 
 #: The seed webinar shipped with the project.
 SEED_AGENDA = Path(__file__).resolve().parents[2] / "agendas" / "seed.toml"
 
 
 def load_agenda(path: str | Path, *, today: date | None = None) -> Agenda:
-    """Read and parse an agenda file; ``AgendaFileError`` naming the file on any problem."""
+    """Read and parse an agenda file; ``AgendaFileError`` naming the file on any problem.
+
+    A file over the size limit is refused before it is read.
+    """
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            # Never more than one byte past the limit, even from a pipe or a growing file.
+            data = b"" if size > MAX_FILE_BYTES else file.read(MAX_FILE_BYTES + 1)
+        large = too_large(name, max(size, len(data)))
+        if large is not None:
+            raise AgendaFileError([large])
     except FileNotFoundError:
         raise AgendaFileError([AgendaProblem(name, None, None, "does not exist.")]) from None
     except IsADirectoryError:
         raise AgendaFileError(
             [AgendaProblem(name, None, None, "is a folder, not a file.")]
         ) from None
-    except UnicodeDecodeError:
-        raise AgendaFileError(
-            [AgendaProblem(name, None, None, "is not UTF-8 text. Save it as UTF-8.")]
-        ) from None
     except OSError as exc:
         raise AgendaFileError(
             [AgendaProblem(name, None, None, f"cannot be read ({exc.strerror}).")]
         ) from None
-    return parse_agenda(text, name, today=today or date.today())
+    return parse_agenda(decode_agenda(data, name), name, today=today or date.today())

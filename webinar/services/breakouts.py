@@ -26,7 +26,13 @@ import aiosqlite
 
 from webinar.domain import allocator, breakout, preassign
 from webinar.domain.agenda import Agenda, Item
-from webinar.domain.allocator import Allocation, AllocationError, Group, Person
+from webinar.domain.allocator import (
+    MIN_GROUP_SIZE,
+    Allocation,
+    AllocationError,
+    Group,
+    Person,
+)
 from webinar.domain.breakout import BreakoutError
 from webinar.domain.preassign import name_key
 from webinar.services.access import Participant
@@ -210,6 +216,7 @@ class BreakoutService:
             "round": rnd.id,
             "item_id": rnd.item_id,
             "state": "open" if rnd.ended_at is None else "ended",
+            "oversize": _oversize_note(settings.group_size, rnd.groups),
             "topics": list(settings.topics),
             "by_topic": {str(k): v for k, v in cover.by_topic.items()},
             "groups": [
@@ -446,11 +453,15 @@ class BreakoutService:
         seed: int,
         preassigned: dict[str, int],
     ) -> Allocation:
-        """Groups for the people present. Fewer than two groups' worth of people make one
-        group (even of one person: they can still capture), never an error."""
+        """Groups for the people present. Fewer people than one group holds (than two,
+        with a fixed number of groups) make one group (even of one person: they can still
+        capture), never an error."""
         if not people:
             return Allocation(())
-        if len(people) < max(2, settings.group_size):
+        smallest = MIN_GROUP_SIZE
+        if settings.group_count is None and settings.group_size is not None:
+            smallest = max(smallest, settings.group_size)
+        if len(people) < smallest:
             topics = allocator.assign_topics(
                 1, len(settings.topics), settings.min_topics, random.Random(seed)
             )[0]
@@ -915,3 +926,20 @@ class BreakoutService:
             self._kick.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), TICK_SECONDS)
+
+
+def _oversize_note(size: int | None, groups: dict[int, GroupRow]) -> str:
+    """A sentence for the host when groups hold more people than the size asked for."""
+    if size is None:
+        return ""
+    over = sorted(number for number, group in groups.items() if len(group.members) > size)
+    if not over:
+        return ""
+    if len(over) == 1:
+        which = f"Group {over[0]} has"
+    else:
+        which = f"Groups {', '.join(map(str, over[:-1]))} and {over[-1]} have"
+    return (
+        f"{which} more than {size} people, the group size asked for: people who join late "
+        f"go to the smallest group, so a group grows past {size} only when every group is full."
+    )

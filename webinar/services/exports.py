@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.child import INVALID_TITLE_REGEX
 
 from webinar.domain.agenda import Agenda
 from webinar.domain.qa import REJECT_REASONS, Question
@@ -175,6 +176,7 @@ def breakout_rows(services: Any) -> list[dict[str, Any]]:
                     continue
                 rows.append(
                     {
+                        "round": rnd.id,  # not a column: which sheet the row goes on
                         "breakout": title,
                         "group": entry["group"],
                         "topic_number": topic["index"] + 1,
@@ -190,17 +192,63 @@ def breakout_rows(services: Any) -> list[dict[str, Any]]:
 
 
 def breakout_export(services: Any, fmt: str) -> tuple[bytes, str]:
-    """Breakout responses: CSV (one table) or XLSX (a sheet per topic)."""
+    """Breakout responses: CSV (one table) or XLSX (a sheet per breakout and topic, in
+    agenda order, named by the topic's title)."""
     rows = breakout_rows(services)
     if fmt == "csv":
         return to_csv(rows, BREAKOUT_COLUMNS), "text/csv; charset=utf-8"
-    sheets: list[tuple[str, list[dict[str, Any]], Sequence[tuple[str, str]]]] = []
-    numbers = sorted({r["topic_number"] for r in rows}) or [1]
-    for number in numbers:
-        sheets.append(
-            (f"Topic {number}", [r for r in rows if r["topic_number"] == number], BREAKOUT_COLUMNS)
-        )
+    parts: list[tuple[str, list[dict[str, Any]]]] = []
+    for rnd in services.breakouts.rounds:
+        settings = services.agenda.item(rnd.item_id).breakout
+        for number, topic in enumerate(settings.topics if settings else (), start=1):
+            parts.append(
+                (
+                    topic,
+                    [r for r in rows if r["round"] == rnd.id and r["topic_number"] == number],
+                )
+            )
+    if not parts:
+        parts = [("Breakout responses", [])]
+    names = sheet_names([title for title, _ in parts])
+    sheets: list[tuple[str, list[dict[str, Any]], Sequence[tuple[str, str]]]] = [
+        (name, part, BREAKOUT_COLUMNS) for name, (_, part) in zip(names, parts, strict=True)
+    ]
     return to_xlsx(sheets), XLSX
+
+
+#: Excel's longest sheet name.
+SHEET_NAME_LIMIT = 31
+
+
+def sheet_names(titles: Sequence[str]) -> list[str]:
+    """Valid Excel sheet names for ``titles``, in order, each different from the others.
+
+    Characters Excel refuses (``[]:*?/\\``) become spaces; a name is at most 31
+    characters, cut at a word with "…"; names are unique ignoring case (Excel compares
+    them so), a repeat getting " (2)", " (3)", ...; "History" is Excel's own.
+    """
+    used: set[str] = {"history"}
+    names: list[str] = []
+    for title in titles:
+        base = " ".join(INVALID_TITLE_REGEX.sub(" ", title).split()).strip("'").strip()
+        base = base or "Sheet"
+        name, copy = _fit(base, ""), 1
+        while name.casefold() in used:
+            copy += 1
+            name = _fit(base, f" ({copy})")
+        used.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def _fit(text: str, suffix: str) -> str:
+    room = SHEET_NAME_LIMIT - len(suffix)
+    if len(text) <= room:
+        return text + suffix
+    cut = text[: room - 1]
+    if " " in cut[room // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" '") + "…" + suffix
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

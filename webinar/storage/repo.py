@@ -58,6 +58,45 @@ def ensure_meta_sync(path: str | Path, defaults: dict[str, str]) -> dict[str, st
         conn.close()
 
 
+#: The meta key holding where a rehearsal's plan was moved to (``serve --start``).
+PLANNED_START = "planned_start"
+
+
+def event_plan_sync(path: str | Path) -> tuple[bool, str | None]:
+    """Whether the event has started, and the stored start of a moved plan (or ``None``).
+
+    Synchronous, for the CLI before the server starts (or beside a running one).
+    """
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        for pragma in PRAGMAS:
+            conn.execute(pragma)
+        row = conn.execute("SELECT state FROM run_state WHERE id = 1").fetchone()
+        moved = conn.execute("SELECT value FROM meta WHERE key = ?", (PLANNED_START,)).fetchone()
+    finally:
+        conn.close()
+    started = row is not None and json.loads(row[0]).get("started_at") is not None
+    return started, moved[0] if moved else None
+
+
+def store_planned_start_sync(path: str | Path, value: str | None) -> None:
+    """Remember where the plan was moved to, or (``None``) that it was not moved."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        for pragma in PRAGMAS:
+            conn.execute(pragma)
+        if value is None:
+            conn.execute("DELETE FROM meta WHERE key = ?", (PLANNED_START,))
+        else:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (PLANNED_START, value),
+            )
+    finally:
+        conn.close()
+
+
 async def get_meta(db: Database) -> dict[str, str]:
     return {row["key"]: row["value"] for row in await db.fetchall("SELECT key, value FROM meta")}
 

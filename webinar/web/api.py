@@ -234,6 +234,7 @@ def agenda_json(services: Any) -> dict[str, Any]:
                     {
                         "topics": list(item.breakout.topics),
                         "group_size": item.breakout.group_size,
+                        "groups": item.breakout.group_count,
                         "min_topics": item.breakout.min_topics,
                         "instructions": item.breakout.instructions,
                     }
