@@ -87,6 +87,10 @@ class LiveServer(Loopback):
             ws_max_size=64 * 1024,
             ws_per_message_deflate=False,
             lifespan="on",
+            # A test's clients sit idle while others act (40 joins on a busy machine take
+            # more than uvicorn's 5 s): a keep-alive connection closed under a request
+            # that reuses it would fail that request (httpx does not resend a POST).
+            timeout_keep_alive=120,
         )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
