@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -424,3 +424,18 @@ async def test_unknown_api_addresses_answer_in_json(server: LiveServer) -> None:
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error"]["message"] == "This address does not take that method."
     await visitor.close()
+
+
+async def test_pong_tells_the_servers_clock_not_the_machines(server: LiveServer) -> None:
+    server.offset = timedelta(hours=3)  # the services' clock: what countdowns follow
+    ann = await attendee_of(server, "Ann")
+    ws = await ann.socket()
+    await ws.wait_for(lambda m: m["type"] == "snapshot")
+
+    await ws.conn.send('{"type": "ping"}')
+    pong = await ws.wait_for(lambda m: m.get("type") == "pong")
+
+    told = datetime.fromisoformat(pong["now"])
+    assert abs(told - (datetime.now(UTC) + timedelta(hours=3))) < timedelta(minutes=1)
+    await ws.close()
+    await ann.close()

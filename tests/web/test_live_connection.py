@@ -118,3 +118,26 @@ async def test_a_socket_that_failed_takes_no_more_writes() -> None:
 
     assert conn.gone is True
     assert sock.wire == []
+
+
+class ClosedSocket(Socket):
+    """A socket the server has already closed (as after an oversize message)."""
+
+    async def send_text(self, text: str) -> None:
+        raise RuntimeError('Cannot call "send" once a close message has been sent.')
+
+
+async def test_a_reply_to_a_socket_closed_under_it_ends_the_connection_quietly() -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    hub = Hub(lambda ev, fmt: f"ev{ev.seq}")
+    sock = ClosedSocket()
+    conn = connect(hub, sock)
+
+    with pytest.raises(WebSocketDisconnect) as ended:
+        await conn._send("reply")
+    await conn._send("another")  # once gone, a send is skipped: no error, nothing written
+
+    assert ended.value.code == 1006
+    assert conn.gone
+    assert sock.wire == []

@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from webinar.realtime.hub import Client
 from webinar.services.access import Participant
-from webinar.services.live import iso, utcnow
+from webinar.services.live import iso
 from webinar.web import eager
 from webinar.web.actions import ActionError, perform
 from webinar.web.api import own_keys, parse_json
@@ -349,7 +349,11 @@ class _Connection:
         kind = message.get("type")
         if kind == "ping":
             await self._reply(
-                {"type": "pong", "seq": self.services.hub.last_seq, "now": iso(utcnow())}
+                {
+                    "type": "pong",
+                    "seq": self.services.hub.last_seq,
+                    "now": iso(self.services.live.clock()),
+                }
             )
         elif kind == "resume":
             await self._reply({"type": "error", "message": "Resume only as the first message."})
@@ -393,7 +397,13 @@ class _Connection:
                 await asyncio.wait({self.pending})
             if self.gone:  # closed (or closing) under us: nothing more can go out
                 return
-            await self.ws.send_text(text)
+            try:
+                await self.ws.send_text(text)
+            except (RuntimeError, OSError):
+                # The socket closed under the send (the server closed it for an oversize
+                # message, the peer went away): the receive loop ends it, quietly.
+                self.gone = True
+                raise WebSocketDisconnect(1006) from None
 
     async def _close(self, code: int, reason: str | None = None) -> None:
         self.gone = True  # no direct write after the close
