@@ -583,6 +583,23 @@
   }
 
   // Kept per participant, so that someone else joining in this browser starts afresh.
+  /* -- leaving on a shared computer: this browser keeps nothing of the person's ------ */
+
+  function setupLeave() {
+    document.querySelectorAll("form[data-leave]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        try {
+          var keys = [];
+          for (var i = 0; i < window.localStorage.length; i++) {
+            var name = window.localStorage.key(i);
+            if (name && name.indexOf("webinar-") === 0) { keys.push(name); }
+          }
+          keys.forEach(function (name) { window.localStorage.removeItem(name); });
+        } catch (e) { /* storage blocked: nothing was kept */ }
+      });
+    });
+  }
+
   function surveyItem(kind) { return "webinar-survey-" + kind + ":" + me(); }
 
   function remember(name, value) {
@@ -801,6 +818,7 @@
     var room = document.getElementById("breakout-room");
     if (room) { roomRole(room); }
     setupSurvey();
+    setupLeave();
     tick();
     setInterval(tick, 500);
   });
