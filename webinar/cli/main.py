@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from webinar import __version__
 from webinar.domain.agenda import Agenda, shifted
 from webinar.domain.agenda_file import AgendaFileError
 from webinar.services import prepare_database
@@ -62,17 +63,21 @@ def server_stopped(db_path: str, command: str) -> Iterator[None]:
         ) from None
 
 
+#: The options of ``webinar`` itself, which are not ``serve``'s.
+OWN_OPTIONS = ("--help", "-h", "--version")
+
+
 class DefaultServe(click.Group):
     """``webinar`` alone (or with an agenda path) means ``webinar serve``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+        if not args or (args[0] not in self.commands and args[0] not in OWN_OPTIONS):
             args = ["serve", *args]
         return super().parse_args(ctx, args)
 
 
 @click.group(cls=DefaultServe)
-@click.version_option(package_name="webinar")
+@click.version_option(__version__, prog_name="webinar")
 def cli() -> None:
     """Run a live webinar: timed agenda, Q&A, breakout groups, feedback and survey."""
 
