@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, time, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from webinar import __version__
+from webinar.cli.serving import check_port, joining_hint, timing_hint
 from webinar.domain.agenda import Agenda, shifted
 from webinar.domain.agenda_file import AgendaFileError
 from webinar.services import prepare_database
@@ -133,6 +134,7 @@ def serve(
             f"Another server is already running on {db_path}. Stop it first, or give this "
             "one its own --db."
         ) from None
+    check_port(host, port)  # before any link is printed
     try:
         secrets = prepare_database(db_path)
     except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
@@ -156,6 +158,10 @@ def serve(
     click.echo(f"  host:      {shown['host']}")
     click.echo(f"  organiser: {shown['organiser']}")
     click.echo("  Keep the host and organiser links secret: they grant control.")
+    for line in joining_hint(host, port, public_url) + timing_hint(
+        parsed, datetime.now(UTC), rehearsal=start_at is not None
+    ):
+        click.echo(line)
     sys.stdout.flush()
     uvicorn.run(
         app,
