@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from helpers import ROOT, free_port
+from helpers import ROOT, free_port, read_until
 from webinar import __version__
 from webinar.cli.main import cli
 from webinar.cli.serving import joining_hint, timing_hint
@@ -129,17 +129,11 @@ def banner(tmp_path: Path, *args: str) -> str:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    assert proc.stdout is not None
-    lines = []
     try:
-        for line in proc.stdout:  # readiness by signal: uvicorn says when it listens
-            lines.append(line)
-            if "Uvicorn running on" in line:
-                break
+        return read_until(proc, "Uvicorn running on", timeout=120)
     finally:
         proc.terminate()
-        proc.communicate(timeout=30)
-    return "".join(lines)
+        proc.wait(timeout=30)
 
 
 @pytest.mark.integration

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Person, free_port
+from helpers import Person, free_port, read_until
 
 pytestmark = pytest.mark.integration
 
@@ -152,22 +152,17 @@ def served(installed: Installed) -> Iterator[dict[str, str]]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    assert proc.stdout is not None
-    printed = []
     try:
-        for line in proc.stdout:  # readiness by signal: uvicorn says when it listens
-            printed.append(line)
-            if "Uvicorn running on" in line:
-                break
-        output = "".join(printed)
-        assert "Uvicorn running on" in output, output
+        output = read_until(proc, "Uvicorn running on", timeout=120)
         links = dict(re.findall(r"^\s+(attendees|host|organiser):\s+(\S+)", output, re.M))
-        links["code"] = re.search(r"event code (\S+)\)", output)[1]  # type: ignore[index]
+        code = re.search(r"event code (\S+)\)", output)
+        assert code is not None, output
+        links["code"] = code[1]
         links["base"] = f"http://127.0.0.1:{port}"
         yield links
     finally:
         proc.terminate()
-        proc.communicate(timeout=30)
+        proc.wait(timeout=30)
     assert (installed.run_dir / "webinar.db").is_file()
 
 

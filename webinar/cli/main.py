@@ -86,12 +86,28 @@ def cli() -> None:
 @cli.command()
 @click.argument("agenda", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--db", "db_path", default="webinar.db", show_default=True, help="SQLite file.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="WEBINAR_HOST",
+    show_envvar=True,
+    help="Address to listen on (0.0.0.0: every network this computer is on).",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    envvar="WEBINAR_PORT",
+    show_envvar=True,
+)
 @click.option(
     "--public-url",
     default=None,
-    help="The address people use to reach this server (behind a reverse proxy).",
+    envvar="WEBINAR_PUBLIC_URL",
+    show_envvar=True,
+    help="The address people use to reach this server, put in the printed links.",
 )
 @click.option("--https", "https_only", is_flag=True, help="Mark cookies Secure (served over TLS).")
 @click.option(
