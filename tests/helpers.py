@@ -304,3 +304,37 @@ async def attendee_of(server: LiveServer, name: str, organisation: str = "") -> 
     person = Person(server.base)
     await person.join(server.secrets["join_code"], name, organisation)
     return person
+
+
+def read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:
+    """What ``proc`` prints (stdout) up to and including the line holding ``marker``.
+
+    Readiness by signal: returns as soon as that line is printed. ``AssertionError`` with
+    everything printed if the process ends, or ``timeout`` seconds pass, first.
+    """
+    import queue
+    import threading
+
+    assert proc.stdout is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        with proc.stdout:  # closed once the process has ended and its output is read
+            for line in proc.stdout:
+                lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    printed: list[str] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"no {marker!r} in {timeout} s:\n{''.join(printed)}") from None
+        if line is None:
+            raise AssertionError(f"exited before {marker!r}:\n{''.join(printed)}")
+        printed.append(line)
+        if marker in line:
+            return "".join(printed)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, time, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from webinar import __version__
+from webinar.cli.serving import check_port, joining_hint, timing_hint
 from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError
 from webinar.services import prepare_database
@@ -59,17 +61,21 @@ def server_stopped(db_path: str, command: str) -> Iterator[None]:
         ) from None
 
 
+#: The options of ``webinar`` itself, which are not ``serve``'s.
+OWN_OPTIONS = ("--help", "-h", "--version")
+
+
 class DefaultServe(click.Group):
     """``webinar`` alone (or with an agenda path) means ``webinar serve``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+        if not args or (args[0] not in self.commands and args[0] not in OWN_OPTIONS):
             args = ["serve", *args]
         return super().parse_args(ctx, args)
 
 
 @click.group(cls=DefaultServe)
-@click.version_option(package_name="webinar")
+@click.version_option(__version__, prog_name="webinar")
 def cli() -> None:
     """Run a live webinar: timed agenda, Q&A, breakout groups, feedback and survey."""
 
@@ -77,12 +83,28 @@ def cli() -> None:
 @cli.command()
 @click.argument("agenda", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--db", "db_path", default="webinar.db", show_default=True, help="SQLite file.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="WEBINAR_HOST",
+    show_envvar=True,
+    help="Address to listen on (0.0.0.0: every network this computer is on).",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    envvar="WEBINAR_PORT",
+    show_envvar=True,
+)
 @click.option(
     "--public-url",
     default=None,
-    help="The address people use to reach this server (behind a reverse proxy).",
+    envvar="WEBINAR_PUBLIC_URL",
+    show_envvar=True,
+    help="The address people use to reach this server, put in the printed links.",
 )
 @click.option("--https", "https_only", is_flag=True, help="Mark cookies Secure (served over TLS).")
 @click.option(
@@ -131,6 +153,7 @@ def serve(
             f"Another server is already running on {db_path}. Stop it first, or give this "
             "one its own --db."
         ) from None
+    check_port(host, port)  # before any link is printed
     try:
         secrets = prepare_database(db_path)
     except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
@@ -158,6 +181,10 @@ def serve(
     click.echo("  Keep the host and organiser links secret: they grant control.")
     if note:
         click.echo(f"  {note}")
+    for line in joining_hint(host, port, public_url) + timing_hint(
+        parsed, datetime.now(UTC), rehearsal=start_at is not None
+    ):
+        click.echo(line)
     sys.stdout.flush()
     server.run(app, host=host, port=port, header_timeout=header_timeout)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from importlib.resources import files
 from pathlib import Path
 
 from webinar.domain.agenda import Agenda
@@ -16,8 +17,22 @@ from webinar.domain.agenda_file import (
     too_large,
 )
 
-#: The seed webinar shipped with the project.
-SEED_AGENDA = Path(__file__).resolve().parents[2] / "agendas" / "seed.toml"
+
+def shipped(folder: str) -> Path:
+    """A folder of package data (``templates``, ``static``, ``agendas``) as a path.
+
+    Found through ``importlib.resources``, so it is wherever the package is: a wheel
+    installed in a venv, an editable install or a checkout. Installs unpack the wheel, so
+    the folder is on disk; ``RuntimeError`` if the package is imported from a zip file.
+    """
+    resource = files("webinar") / folder
+    if not isinstance(resource, Path) or not resource.is_dir():
+        raise RuntimeError(f"webinar's {folder} folder is missing from {resource}.")
+    return resource
+
+
+#: The seed webinar shipped with the package.
+SEED_AGENDA = shipped("agendas") / "seed.toml"
 
 
 def load_agenda(path: str | Path, *, today: date | None = None) -> Agenda:

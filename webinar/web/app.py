@@ -28,7 +28,7 @@ from webinar.web.bodylimit import BodyLimitMiddleware
 from webinar.web.gctune import GcTuner
 from webinar.web.links import links_for
 from webinar.web.live import LIVE_PATH, LiveShortcut, live_endpoint
-from webinar.web.render import STATIC, Encoder, make_environment
+from webinar.web.render import Encoder, make_environment
 from webinar.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/survey/export", api.export_survey, methods=["GET"]),
         Route("/api/{area}/{command}", api.action, methods=["POST"]),
         WebSocketRoute(LIVE_PATH, live_endpoint),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Mount("/static", StaticFiles(packages=[("webinar", "static")]), name="static"),
     ]
     session = functools.partial(
         SessionMiddleware,

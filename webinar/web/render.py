@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -21,10 +20,6 @@ from markupsafe import Markup
 from webinar.domain.agenda import Agenda
 from webinar.domain.survey import bar_chart_svg
 from webinar.realtime.hub import Event
-
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES = ROOT / "templates"
-STATIC = ROOT / "static"
 
 # Raw HTML in slide text is escaped, never passed through: slides are text, not markup.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -48,7 +43,7 @@ def markdown(text: str) -> Markup:
 
 def make_environment(agenda: Agenda) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.PackageLoader("webinar", "templates"),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
