@@ -156,6 +156,11 @@
     var had = active && active !== document.body && old.contains(active);
     var key = had ? controlKey(active) : "";
     var vals = had ? active.getAttribute("hx-vals") : null;
+    // A disclosure the reader opened (the whole slide deck) stays open.
+    Array.prototype.forEach.call(old.querySelectorAll("details[id][open]"), function (details) {
+      var counterpart = fresh.querySelector("#" + details.id);
+      if (counterpart) { counterpart.open = true; }
+    });
     old.replaceWith(fresh);
     activate(fresh);
     if (!had) { return; }
