@@ -29,11 +29,23 @@
     el.textContent = text;
   }
 
+  var flashTimer = null;
+
   function flash(message, kind) {
     var el = document.getElementById("flash");
     if (!el) { return; }
     el.textContent = message || "";
     el.setAttribute("data-kind", kind || "info");
+    // A confirmation ("Thank you…") goes after a while; an error stays until the next
+    // action, so it can be read and acted on.
+    if (flashTimer) { clearTimeout(flashTimer); flashTimer = null; }
+    if (message && (kind || "info") === "info") {
+      var ms = parseInt(el.getAttribute("data-info-ms") || "10000", 10);
+      flashTimer = setTimeout(function () {
+        flashTimer = null;
+        if (el.textContent === message) { el.textContent = ""; }
+      }, ms);
+    }
   }
 
   function pad(n) { return n < 10 ? "0" + n : String(n); }
@@ -64,9 +76,25 @@
     }
   }
 
+  var LOCKED_TEXT = "The breakout has ended and your group's responses are locked: they are saved as shown.";
+
+  function lockRoomIfDue(now) {
+    // After the grace that follows the end, the facilitator's boxes are read-only, saying
+    // why, rather than refusing what is typed into them.
+    var room = document.getElementById("breakout-room");
+    var at = room ? Date.parse(room.getAttribute("data-locks-at") || "") : NaN;
+    if (isNaN(at) || now < at) { return; }
+    room.querySelectorAll("textarea[data-draft]").forEach(function (box) {
+      if (box.readOnly) { return; }
+      box.readOnly = true;
+      saveState(box, LOCKED_TEXT);
+    });
+  }
+
   function tick() {
     mirrorTimers();
     var now = Date.now() + offsetMs;
+    lockRoomIfDue(now);
     var timers = document.querySelectorAll(".timer[data-ends-at]");
     for (var i = 0; i < timers.length; i++) {
       var el = timers[i];
@@ -74,6 +102,16 @@
       var seconds = frozen !== null ? parseFloat(frozen)
         : (Date.parse(el.getAttribute("data-ends-at")) - now) / 1000;
       if (isNaN(seconds)) { continue; }
+      var atZero = el.getAttribute("data-at-zero");
+      if (atZero && seconds <= 0) {
+        // A start that is due counts no further: "-0:04" would read as a fault.
+        seconds = 0;
+        var line = atZero === "waiting" ? el.closest("[data-until-start]") : null;
+        if (line) {
+          line.querySelector(".starts-in").hidden = true;
+          line.querySelector(".waiting-start").hidden = false;
+        }
+      }
       var text = formatRemaining(seconds);
       if (el.textContent !== text) { el.textContent = text; }
       el.classList.toggle("overrun", seconds < 0);
@@ -159,6 +197,11 @@
     var had = active && active !== document.body && old.contains(active);
     var key = had ? controlKey(active) : "";
     var vals = had ? active.getAttribute("hx-vals") : null;
+    // A disclosure the reader opened (the whole slide deck) stays open.
+    Array.prototype.forEach.call(old.querySelectorAll("details[id][open]"), function (details) {
+      var counterpart = fresh.querySelector("#" + details.id);
+      if (counterpart) { counterpart.open = true; }
+    });
     old.replaceWith(fresh);
     activate(fresh);
     if (!had) { return; }
@@ -198,6 +241,11 @@
         applyVotes(JSON.parse(fragment.getAttribute("data-votes") || "{}"), touched);
       } else if (op === "upsert") {
         upsert(fragment, target, touched);
+      } else if (op === "my-vote") {
+        // A question this person voted for was merged: the vote now counts for the target.
+        delete myVotes[fragment.getAttribute("data-from")];
+        myVotes[fragment.getAttribute("data-question")] = fragment.getAttribute("data-voted") === "yes";
+        applyMyVotes(document);
       } else if (op === "room") {
         applyRoom(fragment, target);
       } else if (op === "patch") {
@@ -288,7 +336,7 @@
         var old = document.getElementById(part.id);
         if (old) { swap(old, part); }
       });
-      ["data-facilitator", "data-ended"].forEach(function (name) {
+      ["data-facilitator", "data-ended", "data-locks-at"].forEach(function (name) {
         target.setAttribute(name, fragment.getAttribute(name) || "");
       });
       if (fragment.querySelectorAll("form.capture").length !== target.querySelectorAll("form.capture").length) {
@@ -302,7 +350,10 @@
       target = fragment;
       target.hidden = false;
       if (target.getAttribute("data-ended") !== "yes") {
-        target.focus();  // everyone's screen moves into their group room
+        // Said, not done: focus stays where it is, so nobody typing loses their words or
+        // presses a room button by accident (WCAG 3.2.2).
+        flash("You are now in breakout group " + target.getAttribute("data-group") +
+          ". Your group's room is at the top of the page.", "info");
       }
     }
     roomRole(target);
@@ -392,6 +443,15 @@
 
   var warned = {};
 
+  // What is left, in words, counted from the real remaining time: never "1 minutes"
+  // or "0 minutes".
+  function timeLeftWords(seconds) {
+    if (seconds < 60) { return "Less than a minute"; }
+    var minutes = Math.max(1, Math.round(seconds / 60));
+    var words = { 1: "One minute", 2: "Two minutes", 3: "Three minutes", 4: "Four minutes", 5: "Five minutes" };
+    return words[minutes] || minutes + " minutes";
+  }
+
   function warnIfDue(el, seconds) {
     var at = parseInt(el.getAttribute("data-warn-at") || "0", 10);
     var deadline = el.getAttribute("data-ends-at");
@@ -400,10 +460,7 @@
       warned[deadline] = true;
       var box = document.getElementById("warning");
       if (box) {
-        box.textContent = "Two minutes left in the breakout. Please save your key points.";
-        if (at !== 120) {
-          box.textContent = Math.round(at / 60) + " minutes left in the breakout. Please save your key points.";
-        }
+        box.textContent = timeLeftWords(seconds) + " left in the breakout. Please save your key points.";
       }
     }
   }

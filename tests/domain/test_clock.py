@@ -888,6 +888,7 @@ def test_to_dict_is_json_safe_with_offsets_and_seconds() -> None:
         "paused_at": "2025-06-12T10:13:30+01:00",
         "paused_total": 0,
         "held": False,
+        "slide": 0,
         "skipped": ["lcspr"],
         "history": [
             {

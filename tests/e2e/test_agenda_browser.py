@@ -178,6 +178,8 @@ async def test_every_live_page_follows_without_console_errors(
     await expect(console.locator("#attendee-count")).to_have_text("1")
     await expect(organiser.page.locator("#attendee-count")).to_have_text("1")
     await console.get_by_role("button", name="Start the event").click()
+    # Next only once the start has landed: sent while it is in flight, it is refused.
+    await expect(console.locator("#agenda-now h2")).to_have_text("Welcome")
     await console.get_by_role("button", name="Next item").click()
 
     current = "#schedule li[aria-current='step'] .item-title"

@@ -111,6 +111,8 @@ ACTIONS: dict[str, frozenset[str]] = {
             "resume",
             "hold",
             "release",
+            "next_slide",
+            "previous_slide",
         )
     },
     "qa.ask": FORUM,

@@ -10,8 +10,9 @@ Everything here is a pure function of ``(agenda, state, now)``:
 * :func:`next_change_at` tells a service how long it may sleep.
 * The host commands (:func:`start`, :func:`next_item`, :func:`back`, :func:`jump`,
   :func:`skip`, :func:`unskip`, :func:`extend`, :func:`pause`, :func:`resume`,
-  :func:`hold`, :func:`release`) each return a new, already advanced :class:`RunState`,
-  or raise :class:`ClockError` with a sentence that can be shown to the host as is.
+  :func:`hold`, :func:`release`, :func:`next_slide`, :func:`previous_slide`) each
+  return a new, already advanced :class:`RunState`, or raise :class:`ClockError` with a
+  sentence that can be shown to the host as is.
 
 ``now`` is always passed in and must be timezone-aware; it is expected never to go
 backwards between calls.
@@ -73,8 +74,9 @@ class RunState:
 
     ``current_started_at`` may lie in the future: the current item waits out the gap the
     agenda plans before it. ``extension``, ``paused_at``, ``paused_total`` and
-    ``held`` belong to the current item and reset when it changes. ``skipped`` holds the
-    ids of items the host marked to skip before they ran.
+    ``held`` belong to the current item and reset when it changes, as does ``slide``, the
+    index of the current item's slide the presenter shows. ``skipped`` holds the ids of
+    items the host marked to skip before they ran.
     """
 
     started_at: datetime | None = None
@@ -87,6 +89,7 @@ class RunState:
     held: bool = False
     skipped: frozenset[str] = frozenset()
     history: tuple[ItemRun, ...] = ()
+    slide: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of this state.
@@ -104,6 +107,7 @@ class RunState:
             "paused_at": _dt_out(self.paused_at),
             "paused_total": _td_out(self.paused_total),
             "held": self.held,
+            "slide": self.slide,
             "skipped": sorted(self.skipped),
             "history": [
                 {
@@ -122,7 +126,9 @@ class RunState:
     def from_dict(cls, data: Mapping[str, Any]) -> RunState:
         """Rebuild a state from :meth:`to_dict` output (e.g. after ``json.loads``).
 
-        Every key written by :meth:`to_dict` is required; unknown keys are ignored.
+        Every key written by :meth:`to_dict` is required except ``slide`` (states saved
+        before slides were stepped through have none: the first slide); unknown keys are
+        ignored.
         Raises ``ValueError`` with a plain message when the data is malformed or
         inconsistent (e.g. a naive timestamp, a negative duration, a current item
         without a start time).
@@ -138,6 +144,9 @@ class RunState:
         held = _field(data, "held")
         if not isinstance(held, bool):
             raise ValueError("The saved run state field 'held' must be true or false.")
+        slide = data.get("slide", 0)
+        if isinstance(slide, bool) or not isinstance(slide, int) or slide < 0:
+            raise ValueError("The saved run state field 'slide' must be a whole number, 0 or more.")
         state = cls(
             started_at=_dt_in(data, "started_at"),
             ended_at=_dt_in(data, "ended_at"),
@@ -149,6 +158,7 @@ class RunState:
             held=held,
             skipped=frozenset(skipped_raw),
             history=tuple(_run_in(entry, index) for index, entry in enumerate(history_raw)),
+            slide=slide,
         )
         _check_consistent(state)
         return state
@@ -179,6 +189,8 @@ class Status:
     minus ``now`` (frozen while paused, negative when held past the deadline, and
     including the wait while ``waiting``). ``drift`` is how late the programme runs
     (negative: ahead). ``schedule`` has one entry per agenda item, in agenda order.
+    ``slide`` is the index of the current item's slide on show, ``None`` when there is no
+    current item or it has no slides.
     """
 
     phase: Phase
@@ -195,6 +207,7 @@ class Status:
     drift: timedelta
     projected_end: datetime
     schedule: tuple[ScheduledItem, ...]
+    slide: int | None = None
 
 
 # --------------------------------------------------------------------------- engine
@@ -490,6 +503,37 @@ def release(agenda: Agenda, state: RunState, now: datetime) -> RunState:
     return advance(agenda, state, now)
 
 
+def next_slide(agenda: Agenda, state: RunState, now: datetime) -> RunState:
+    """Show the current item's next slide on every screen.
+
+    Raises :class:`ClockError` before the start, after the end, when the current item has
+    no slides and when its last slide is already on show.
+    """
+    state = advance(agenda, state, now)
+    current = _require_current(agenda, state)
+    slides = current.item.slides
+    if not slides:
+        raise ClockError(f'"{current.item.title}" has no slides.')
+    if state.slide >= len(slides) - 1:
+        raise ClockError(f'This is the last slide of "{current.item.title}".')
+    return replace(state, slide=state.slide + 1)
+
+
+def previous_slide(agenda: Agenda, state: RunState, now: datetime) -> RunState:
+    """Show the current item's previous slide on every screen.
+
+    Raises :class:`ClockError` before the start, after the end, when the current item has
+    no slides and when its first slide is on show.
+    """
+    state = advance(agenda, state, now)
+    current = _require_current(agenda, state)
+    if not current.item.slides:
+        raise ClockError(f'"{current.item.title}" has no slides.')
+    if state.slide <= 0:
+        raise ClockError(f'This is the first slide of "{current.item.title}".')
+    return replace(state, slide=state.slide - 1)
+
+
 # -------------------------------------------------------------------------- helpers
 
 
@@ -560,6 +604,7 @@ def _begin(state: RunState, item_id: str, at: datetime) -> RunState:
         paused_at=None,
         paused_total=_ZERO,
         held=False,
+        slide=0,
     )
 
 
@@ -573,6 +618,7 @@ def _finish(state: RunState, at: datetime) -> RunState:
         paused_at=None,
         paused_total=_ZERO,
         held=False,
+        slide=0,
     )
 
 
@@ -711,6 +757,7 @@ def _status_live(agenda: Agenda, state: RunState, current: _Current, now: dateti
         drift=current_end - current.item.end,
         projected_end=cursor,
         schedule=tuple(schedule),
+        slide=min(state.slide, len(current.item.slides) - 1) if current.item.slides else None,
     )
 
 

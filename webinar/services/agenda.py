@@ -37,6 +37,8 @@ COMMANDS: dict[str, Callable[..., RunState]] = {
     "resume": clock.resume,
     "hold": clock.hold,
     "release": clock.release,
+    "next_slide": clock.next_slide,
+    "previous_slide": clock.previous_slide,
 }
 
 STATE_EVENT = "agenda.state"
@@ -178,6 +180,7 @@ def status_data(status: Status) -> dict[str, Any]:
         "drift_seconds": status.drift.total_seconds(),
         "drift_text": clock.format_drift(status.drift),
         "projected_end": iso(status.projected_end),
+        "slide": status.slide,
         "schedule": [
             {
                 "id": entry.item.id,

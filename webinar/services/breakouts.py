@@ -165,6 +165,15 @@ class BreakoutService:
             "item_id": rnd.item_id,
             "number": group.number,
             "ended": rnd.ended_at is not None,
+            # When the facilitator's boxes become read-only: the end plus the grace.
+            "locks_at": (
+                iso(rnd.ended_at + timedelta(seconds=settings.grace_seconds))
+                if rnd.ended_at is not None
+                else None
+            ),
+            "locked": not breakout.capture_open(
+                rnd.ended_at, settings.grace_seconds, self.live.clock()
+            ),
             "message": rnd.message,
             "facilitator": group.facilitator_id,
             "volunteer_by": iso(rnd.started_at + timedelta(seconds=settings.volunteer_seconds)),

@@ -402,11 +402,16 @@ class QAService:
             duplicate = self._get(duplicate_id)  # as it is now, within the batch
             merged = qa.merge(duplicate, self._get(into_id, field="into"))
             await qa_repo.update_question(tx, merged, iso(now))
+            voters = await qa_repo.voters_of(tx, duplicate_id)
             count = await qa_repo.move_votes(tx, duplicate_id, into_id)
             target = replace(self.questions[into_id], votes=count)
             counters = await qa_repo.counters(tx)
             events = self._events(duplicate, replace(merged, votes=0), counters)
             events += self._events(self.questions[into_id], target, counters)
+            # Each voter's own screens learn that their vote now counts for the target;
+            # nobody else learns who voted.
+            moved = {"question_id": into_id, "from": duplicate_id, "voted": True}
+            events += [Outgoing("qa.my_vote", f"p:{voter}", moved) for voter in voters]
             return [(replace(merged, votes=0), True), (target, True)], events
 
         def adopt(changes: list[tuple[Question, bool]]) -> None:

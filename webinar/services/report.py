@@ -55,6 +55,28 @@ async def report_data(services: Any) -> dict[str, Any]:
                 "paused_minutes": _minutes(state.paused_total),
             }
         )
+    if state.started_at is not None:
+        # Items that never ran (skipped, or passed over) are listed too, as not run.
+        ran_ids = {run.item_id for run in state.history}
+        if status.current is not None:
+            ran_ids.add(status.current.id)
+        for entry in status.schedule:
+            if entry.state in ("skipped", "not_run") and entry.item.id not in ran_ids:
+                ran.append(
+                    {
+                        "title": entry.item.title,
+                        "kind": entry.item.kind,
+                        "planned_start": entry.item.start.astimezone(tz),
+                        "planned_end": entry.item.end.astimezone(tz),
+                        "start": None,
+                        "end": None,
+                        "outcome": "not_run",
+                        "skipped": entry.state == "skipped",
+                        "overrun_minutes": None,
+                        "extended_minutes": 0,
+                        "paused_minutes": 0,
+                    }
+                )
     qa = services.qa
     questions = sorted(
         (q for q in qa.questions.values() if q.state in ("published", "hidden")),
@@ -96,6 +118,12 @@ def _t(moment: datetime | None) -> str:
     return moment.strftime("%H:%M") if moment else "–"
 
 
+def _ran(started: datetime | None, ended: datetime | None) -> str:
+    if started is None:
+        return "not started yet"
+    return f"ran {_t(started)}–{_t(ended) if ended else '(still running)'}"
+
+
 def _md(text: str) -> str:
     """Escape Markdown's active characters in user text, and keep it on one line."""
     out = " ".join(text.split())
@@ -110,7 +138,7 @@ def report_markdown(data: dict[str, Any]) -> str:
         lines += [f"Organised by {_md(data['organiser'])}.", ""]
     lines += [
         f"Planned {_t(data['planned_start'])}–{_t(data['planned_end'])}; "
-        f"ran {_t(data['started'])}–{_t(data['ended'])} ({data['timezone']}).",
+        f"{_ran(data['started'], data['ended'])} ({data['timezone']}).",
         "",
         "## The agenda as it ran",
         "",
@@ -123,12 +151,18 @@ def report_markdown(data: dict[str, Any]) -> str:
             notes.append(f"extended {r['extended_minutes']} min")
         if r["paused_minutes"]:
             notes.append(f"paused {r['paused_minutes']} min")
-        if r["outcome"] not in ("completed", "running"):
+        if r["outcome"] not in ("completed", "running", "not_run"):
             notes.append(r["outcome"].replace("_", " "))
-        over = r["overrun_minutes"]
+        if r.get("skipped"):
+            notes.append("skipped by the host")
+        if r["outcome"] == "not_run":
+            actual, over = "not run", "–"
+        else:
+            end = _t(r["end"]) if r["end"] else "now"
+            actual, over = f"{_t(r['start'])}–{end}", f"{r['overrun_minutes']:+d} min"
         lines.append(
             f"| {_md(r['title'])} | {_t(r['planned_start'])}–{_t(r['planned_end'])} | "
-            f"{_t(r['start'])}–{_t(r['end'])} | {over:+d} min | {', '.join(notes)} |"
+            f"{actual} | {over} | {', '.join(notes)} |"
         )
     c = data["counters"]
     lines += [
@@ -142,7 +176,8 @@ def report_markdown(data: dict[str, Any]) -> str:
         mark = {"live": " (answered live)", "written": " (answered in writing)"}.get(
             q["answered"], ""
         )
-        lines.append(f"- {_md(q['text'])} — {q['votes']} votes{mark}")
+        votes = "1 vote" if q["votes"] == 1 else f"{q['votes']} votes"
+        lines.append(f"- {_md(q['text'])} — {votes}{mark}")
         if q["answer"]:
             lines.append(f"  - Answer: {_md(q['answer'])}")
     lines += ["", "## Breakout responses by topic", ""]

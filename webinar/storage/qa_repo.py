@@ -215,6 +215,15 @@ async def recount(tx: aiosqlite.Connection, question_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+async def voters_of(tx: aiosqlite.Connection, question_id: int) -> list[str]:
+    """Who voted for a question, in the order they voted."""
+    cursor = await tx.execute(
+        "SELECT voter_id FROM votes WHERE question_id = ? ORDER BY created_at, voter_id",
+        (question_id,),
+    )
+    return [str(row[0]) for row in await cursor.fetchall()]
+
+
 async def move_votes(tx: aiosqlite.Connection, from_id: int, to_id: int) -> int:
     """Give ``to_id`` the votes of ``from_id`` (a voter of both counts once)."""
     await tx.execute(

@@ -79,7 +79,12 @@ def make_environment(agenda: Agenda) -> jinja2.Environment:
         )
         return Markup(svg)  # built from escaped parts by the domain
 
+    def plural(count: int, noun: str) -> str:
+        """``1 vote``, ``2 votes``, ``0 votes``."""
+        return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
     env.filters["clock"] = clock_time
+    env.filters["plural"] = plural
     env.filters["clock_day"] = clock_day
     env.filters["chart"] = chart
     env.filters["markdown"] = markdown

@@ -48,3 +48,7 @@ _agenda_action("pause", NoParams, "Pause the countdown of the current item.")
 _agenda_action("resume", NoParams, "Resume the countdown after a pause.")
 _agenda_action("hold", NoParams, "Keep the current item running past its end.")
 _agenda_action("release", NoParams, "Let a held item advance when its time is up.")
+_agenda_action("next_slide", NoParams, "Show the current item's next slide on every screen.")
+_agenda_action(
+    "previous_slide", NoParams, "Show the current item's previous slide on every screen."
+)
