@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -134,6 +135,8 @@ class ServerProcess(Loopback):
         self.open_files = open_files
         self.proc: subprocess.Popen[str] | None = None
         self.output = ""
+        self._printed: list[str] = []
+        self._pump = threading.Thread()
 
     def _limit_open_files(self) -> None:  # runs in the child, before exec
         if self.open_files is not None:
@@ -161,12 +164,16 @@ class ServerProcess(Loopback):
             text=True,
             env=env,
         )
+        # Read what it prints all the time: a pipe nobody reads fills (64 KiB of access
+        # log) and then blocks the server in the middle of a request.
+        self._printed = []
+        self._pump = threading.Thread(target=self._read_output, args=(self.proc,), daemon=True)
+        self._pump.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited: {self.proc.stdout.read() if self.proc.stdout else ''}"
-                )
+                self._pump.join(timeout=15)
+                raise RuntimeError(f"server exited: {''.join(self._printed)}")
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=0.5).status_code == 200:
                     return
@@ -187,12 +194,19 @@ class ServerProcess(Loopback):
             return
         self.proc.send_signal(sig)
         try:
-            out, _ = self.proc.communicate(timeout=15)
+            self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, _ = self.proc.communicate()
-        self.output += out or ""
+            self.proc.wait()
+        self._pump.join(timeout=15)
+        self.output += "".join(self._printed)
         self.proc = None
+
+    def _read_output(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        with proc.stdout:
+            for line in proc.stdout:
+                self._printed.append(line)
 
 
 class Person:
