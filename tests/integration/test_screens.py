@@ -231,3 +231,17 @@ async def test_after_the_lock_the_facilitator_box_is_read_only(tmp_path: Path) -
     assert boxes and all(" readonly" in box for box in boxes)
     assert locked in locked_page
     assert re.search(r'data-locks-at="\d{4}-\d\d-\d\dT[^"]+"', locked_page)
+
+
+async def test_the_survey_intro_keeps_the_space_between_its_sentences(server: LiveServer) -> None:
+    host = await host_of(server)
+    ann = await attendee_of(server, "Ann")
+    opened = await host.act("survey.state", state="open")
+
+    page = (await ann.http.get("/survey")).text
+
+    assert opened.status_code == 200, opened.text
+    assert "not stored with your name. Answers are saved as you go" in page
+    assert "name.Answers" not in page
+    for person in (host, ann):
+        await person.close()
