@@ -31,6 +31,7 @@ import linecache
 import signal
 import time
 import tracemalloc
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,10 @@ async def main(args: argparse.Namespace) -> None:
     secrets = prepare_database(args.db)
     base = f"http://127.0.0.1:{args.port}"
     settings = Settings(
-        agenda=load_agenda(SEED_AGENDA), db_path=args.db, secrets=secrets, base_url=base
+        agenda=load_agenda(SEED_AGENDA, today=date.today()),
+        db_path=args.db,
+        secrets=secrets,
+        base_url=base,
     )
     config = uvicorn.Config(
         create_app(settings),

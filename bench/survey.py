@@ -59,6 +59,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -130,7 +131,7 @@ WORDS = tuple(_PHRASES.split())
 def bench_agenda() -> Agenda:
     """The seed agenda with its survey extended to 12 questions, and named (not anonymous)
     so that the results are split by breakout group as a named survey's are."""
-    seed = load_agenda(SEED_AGENDA)
+    seed = load_agenda(SEED_AGENDA, today=date.today())
     assert seed.survey is not None
     questions = seed.survey.questions
     # Ratings first, then choices, then the texts, as a survey is usually laid out.

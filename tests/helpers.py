@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ def free_port() -> int:
 
 
 def seed_agenda() -> Agenda:
-    return load_agenda(SEED_AGENDA)
+    return load_agenda(SEED_AGENDA, today=date.today())
 
 
 class Loopback:

@@ -217,10 +217,10 @@ def test_seed_survey_opens_at_closing_remarks() -> None:
     assert "Safeguarding partnership business unit" in role.options
 
 
-def test_seed_date_today_defaults_to_the_real_today() -> None:
-    before = date.today()
-    agenda = parse_agenda(seed_text(), SEED_NAME)
-    assert agenda.planned_start.date() in {before, date.today()}
+def test_seed_date_today_is_the_day_the_caller_passes() -> None:
+    # The domain reads no clock: the command line passes the real today.
+    agenda = parse_agenda(seed_text(), SEED_NAME, today=date(2031, 5, 6))
+    assert agenda.planned_start.date() == date(2031, 5, 6)
 
 
 def test_docs_complete_example_parses() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_shifted_agenda_keeps_lengths_gaps_and_ids() -> None:
-    agenda = load_agenda(SEED_AGENDA)
+    agenda = load_agenda(SEED_AGENDA, today=date(2026, 3, 4))
     start = agenda.planned_start + timedelta(hours=4, minutes=7)
 
     moved = shifted(agenda, start)

@@ -9,7 +9,7 @@ import sqlite3
 import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -420,7 +420,9 @@ end = "10:40"
   group_size = 6
   min_topics = 2
 """
-    server = LiveServer(str(tmp_path / "two.db"), agenda=parse_agenda(text, "two.toml"))
+    server = LiveServer(
+        str(tmp_path / "two.db"), agenda=parse_agenda(text, "two.toml", today=date.today())
+    )
     await server.start()
     host = await host_of(server)
     people = []

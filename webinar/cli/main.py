@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,7 +43,7 @@ def existing_event(db_path: str, agenda: Path | None) -> Agenda:
     if not Path(db_path).is_file():
         raise click.ClickException(f"The database {db_path} does not exist.")
     try:
-        return planned_agenda(db_path, load_agenda(agenda or SEED_AGENDA))
+        return planned_agenda(db_path, load_agenda(agenda or SEED_AGENDA, today=date.today()))
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
 
@@ -141,7 +141,7 @@ def serve(
 
     path = agenda or SEED_AGENDA
     try:
-        parsed = load_agenda(path)
+        parsed = load_agenda(path, today=date.today())
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
     requested = _start_time(start_at, parsed.timezone) if start_at is not None else None
@@ -210,7 +210,7 @@ def check(files: tuple[Path, ...]) -> None:
     failed = False
     for path in files:
         try:
-            agenda = load_agenda(path)
+            agenda = load_agenda(path, today=date.today())
         except AgendaFileError as exc:
             failed = True
             click.echo(str(exc), err=True)

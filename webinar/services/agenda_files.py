@@ -35,9 +35,10 @@ def shipped(folder: str) -> Path:
 SEED_AGENDA = shipped("agendas") / "seed.toml"
 
 
-def load_agenda(path: str | Path, *, today: date | None = None) -> Agenda:
+def load_agenda(path: str | Path, *, today: date) -> Agenda:
     """Read and parse an agenda file; ``AgendaFileError`` naming the file on any problem.
 
+    ``today`` is the day ``date = "today"`` in the file means (the caller reads the clock).
     A file over the size limit is refused before it is read.
     """
     name = str(path)
@@ -59,4 +60,4 @@ def load_agenda(path: str | Path, *, today: date | None = None) -> Agenda:
         raise AgendaFileError(
             [AgendaProblem(name, None, None, f"cannot be read ({exc.strerror}).")]
         ) from None
-    return parse_agenda(decode_agenda(data, name), name, today=today or date.today())
+    return parse_agenda(decode_agenda(data, name), name, today=today)
