@@ -5,7 +5,6 @@ Pure domain code; the survey below mirrors the question kinds of ``agendas/seed.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,6 @@ from webinar.domain.survey import (
     OptionCount,
     QuestionSummary,
     SurveyError,
-    bar_chart_svg,
     clean_answers,
     split_by_group,
     summarise,
@@ -31,7 +29,6 @@ from webinar.domain.survey import (
 pytestmark = pytest.mark.unit
 
 SEED_AGENDA = Path(__file__).parents[2] / "agendas" / "seed.toml"
-SVG = "{http://www.w3.org/2000/svg}"
 
 SESSIONS = (
     "Welcome and reflections on Covid-19",
@@ -143,10 +140,6 @@ def refused(
 
 def by_code(summaries: list[QuestionSummary]) -> dict[str, QuestionSummary]:
     return {summary.code: summary for summary in summaries}
-
-
-def parse_svg(svg: str) -> ET.Element:
-    return ET.fromstring(svg)
 
 
 # --------------------------------------------------------------------------- the test survey
@@ -710,165 +703,3 @@ def test_split_by_group_no_responses_gives_no_groups() -> None:
 def test_split_by_group_minimum_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="minimum must be at least 1"):
         split_by_group(SURVEY, [], minimum=0)
-
-
-# --------------------------------------------------------------------------- bar_chart_svg
-
-
-def test_bar_chart_svg_is_accessible_image_with_title_and_desc() -> None:
-    svg = bar_chart_svg(["Excellent", "Good"], [40.0, 30.0], title="Overall rating")
-
-    root = parse_svg(svg)
-    title = root.find(f"{SVG}title")
-    desc = root.find(f"{SVG}desc")
-
-    assert (root.tag, root.get("role"), root.get("width")) == (f"{SVG}svg", "img", "100%")
-    assert root.get("viewBox") == "0 0 480 120"
-    assert title is not None and desc is not None
-    assert (title.text, desc.text) == ("Overall rating", "Excellent: 40.0%, Good: 30.0%")
-    assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
-    assert list(root)[:2] == [title, desc]
-
-
-def test_bar_chart_svg_draws_one_rect_and_two_texts_per_bar() -> None:
-    svg = bar_chart_svg(["Excellent", "Good", "Poor"], [40.0, 30.0, 0.0], title="Overall")
-
-    root = parse_svg(svg)
-
-    assert [r.get("width") for r in root.iter(f"{SVG}rect")] == ["160.0", "120.0", "0.0"]
-    assert [t.text for t in root.iter(f"{SVG}text")] == [
-        "Excellent",
-        "40.0%",
-        "Good",
-        "30.0%",
-        "Poor",
-        "0.0%",
-    ]
-
-
-def test_bar_chart_svg_max_value_scales_bars() -> None:
-    svg = bar_chart_svg(["A", "B"], [3, 6], title="Ticks", unit="responses", max_value=12)
-
-    root = parse_svg(svg)
-
-    assert [r.get("width") for r in root.iter(f"{SVG}rect")] == ["100.0", "200.0"]
-    assert [t.text for t in root.iter(f"{SVG}text")][1::2] == ["3 responses", "6 responses"]
-
-
-def test_bar_chart_svg_without_unit_scales_to_largest_value() -> None:
-    svg = bar_chart_svg(["A", "B"], [1.5, 3], title="Mean", unit="")
-
-    root = parse_svg(svg)
-    desc = root.find(f"{SVG}desc")
-
-    assert [r.get("width") for r in root.iter(f"{SVG}rect")] == ["200.0", "400.0"]
-    assert desc is not None and desc.text == "A: 1.5, B: 3"
-
-
-def test_bar_chart_svg_escapes_markup_in_labels_and_title() -> None:
-    svg = bar_chart_svg(["<script>alert(1)</script>", "Q&A"], [50.0, 50.0], title="R&D <b>")
-
-    root = parse_svg(svg)
-    desc = root.find(f"{SVG}desc")
-    title = root.find(f"{SVG}title")
-
-    assert "<script>" not in svg
-    assert root.find(f".//{SVG}script") is None
-    assert [t.text for t in root.iter(f"{SVG}text")][::2] == ["<script>alert(1)</script>", "Q&A"]
-    assert title is not None and title.text == "R&D <b>"
-    assert desc is not None and desc.text == "<script>alert(1)</script>: 50.0%, Q&A: 50.0%"
-
-
-def test_bar_chart_svg_has_no_style_script_or_external_resources() -> None:
-    svg = bar_chart_svg(["A"], [10.0], title="T")
-
-    root = parse_svg(svg)
-    attributes = {name for element in root.iter() for name in element.attrib}
-    tags = {element.tag.removeprefix(SVG) for element in root.iter()}
-
-    assert "style" not in attributes
-    assert tags == {"svg", "title", "desc", "text", "rect"}
-    assert "href" not in svg and "url(" not in svg and "@import" not in svg
-
-
-def luminance(colour: str) -> float:
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast_with_white(colour: str) -> float:
-    return 1.05 / (luminance(colour) + 0.05)
-
-
-def test_bar_chart_svg_colours_meet_contrast_against_white() -> None:
-    root = parse_svg(bar_chart_svg(["A", "B"], [10.0, 20.0], title="T"))
-
-    bar_fills = {r.get("fill", "") for r in root.iter(f"{SVG}rect")}
-    text_fills = {t.get("fill", "") for t in root.iter(f"{SVG}text")}
-
-    assert (bar_fills, text_fills) == ({"#1d4f91"}, {"#000000"})
-    assert min(contrast_with_white(c) for c in bar_fills) >= 3.0
-    assert min(contrast_with_white(c) for c in text_fills) >= 4.5
-
-
-def test_bar_chart_svg_long_label_shortened_on_bar_full_in_desc() -> None:
-    label = "L" * 100
-
-    root = parse_svg(bar_chart_svg([label], [5.0], title="T"))
-    desc = root.find(f"{SVG}desc")
-
-    assert next(t.text for t in root.iter(f"{SVG}text")) == "L" * 53 + "..."
-    assert desc is not None and desc.text == f"{label}: 5.0%"
-
-
-def test_bar_chart_svg_no_data_is_well_formed() -> None:
-    root = parse_svg(bar_chart_svg([], [], title="Nothing yet"))
-    desc = root.find(f"{SVG}desc")
-
-    assert desc is not None and desc.text == "No data."
-    assert list(root.iter(f"{SVG}rect")) == []
-
-
-def test_bar_chart_svg_control_characters_removed_to_stay_well_formed() -> None:
-    root = parse_svg(bar_chart_svg(["a\x00b\x1bc"], [1.0], title="t\x07"))
-
-    assert next(t.text for t in root.iter(f"{SVG}text")) == "abc"
-
-
-def test_bar_chart_svg_same_data_same_ids_different_data_different_ids() -> None:
-    first = parse_svg(bar_chart_svg(["A"], [1.0], title="One"))
-    again = parse_svg(bar_chart_svg(["A"], [1.0], title="One"))
-    other = parse_svg(bar_chart_svg(["A"], [2.0], title="One"))
-
-    assert first.get("aria-labelledby") == again.get("aria-labelledby")
-    assert first.get("aria-labelledby") != other.get("aria-labelledby")
-
-
-@pytest.mark.parametrize(
-    ("labels", "values", "message"),
-    [
-        (["A", "B"], [1.0], "2 labels but 1 values"),
-        (["A"], [-1.0], "values must be finite and not negative"),
-        (["A"], [float("inf")], "values must be finite and not negative"),
-    ],
-)
-def test_bar_chart_svg_bad_data_is_refused(
-    labels: list[str], values: list[float], message: str
-) -> None:
-    with pytest.raises(ValueError, match=message):
-        bar_chart_svg(labels, values, title="T")
-
-
-def test_bar_chart_svg_from_summary_rating_counts() -> None:
-    responses: list[Mapping[str, Answer]] = [{"overall": 5}, {"overall": 5}, {"overall": 4}]
-    overall = by_code(summarise(SURVEY, responses))["overall"]
-
-    svg = bar_chart_svg(
-        [c.label for c in overall.counts], [c.percent for c in overall.counts], title=overall.text
-    )
-    desc = parse_svg(svg).find(f"{SVG}desc")
-
-    assert desc is not None and desc.text == (
-        "1 (Poor): 0.0%, 2: 0.0%, 3: 0.0%, 4: 33.3%, 5 (Excellent): 66.7%"
-    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +15,6 @@ from webinar.domain.survey import (
     QUESTION_ANSWERED_OPTIONS,
     Answer,
     SurveyError,
-    bar_chart_svg,
     clean_answers,
     split_by_group,
     summarise,
@@ -25,7 +23,6 @@ from webinar.domain.survey import (
 pytestmark = pytest.mark.unit
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SVG = "{http://www.w3.org/2000/svg}"
 
 OPTION_WORDS = ["Yes", "No", "yes", "Police", "Health", "Q&A", "<b>", "Other", "OTHER", "é"]
 
@@ -267,31 +264,3 @@ def test_split_by_group_never_shows_small_or_derivable_groups(
         unaccounted = len(pairs) - sum(sizes[g.group] for g in shown)
         assert len(hidden) >= 2
         assert unaccounted not in {sizes[g.group] for g in hidden}
-
-
-@SETTINGS
-@given(
-    labels=st.lists(st.text(max_size=100), max_size=8),
-    title=st.text(max_size=100),
-    data=st.data(),
-    unit=st.sampled_from(["%", "", "responses", "<&>"]),
-)
-def test_bar_chart_svg_any_text_is_well_formed(
-    labels: list[str], title: str, data: st.DataObject, unit: str
-) -> None:
-    values = data.draw(
-        st.lists(
-            st.floats(0, 1e6, allow_nan=False, allow_infinity=False),
-            min_size=len(labels),
-            max_size=len(labels),
-        )
-    )
-
-    svg = bar_chart_svg(labels, values, title=title, unit=unit)
-    root = ET.fromstring(svg)
-
-    assert root.get("role") == "img"
-    assert len(list(root.iter(f"{SVG}rect"))) == len(labels)
-    assert len(list(root.iter(f"{SVG}text"))) == 2 * len(labels)
-    assert "style" not in {name for element in root.iter() for name in element.attrib}
-    assert root.find(f".//{SVG}script") is None

@@ -18,8 +18,8 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from webinar.domain.agenda import Agenda
-from webinar.domain.survey import bar_chart_svg
 from webinar.realtime.hub import Event
+from webinar.web.chart import bar_chart_svg
 
 # Raw HTML in slide text is escaped, never passed through: slides are text, not markup.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -77,7 +77,7 @@ def make_environment(agenda: Agenda) -> jinja2.Environment:
             title=summary.text,
             max_value=100.0,
         )
-        return Markup(svg)  # built from escaped parts by the domain
+        return Markup(svg)  # built from escaped parts by webinar.web.chart
 
     def plural(count: int, noun: str) -> str:
         """``1 vote``, ``2 votes``, ``0 votes``."""
