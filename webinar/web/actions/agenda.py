@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from webinar.services.agenda import status_data
-from webinar.web.actions.core import Context, NoParams, register
+from webinar.web.actions.core import Context, NoParams, Strict, register
 
 HOST = ("host",)
 
 
-class ItemParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ItemParams(Strict):
     item_id: str = Field(min_length=1, max_length=100, description="The agenda item's id.")
 
 
-class OptionalItemParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class OptionalItemParams(Strict):
     item_id: str | None = Field(
         default=None, max_length=100, description="An upcoming item; default the current one."
     )
 
 
-class ExtendParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ExtendParams(Strict):
     minutes: int = Field(ge=1, le=240, description="Minutes to add to the current item.")
 
 

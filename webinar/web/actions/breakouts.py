@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from webinar.web.actions.core import Context, NoParams, register
+from webinar.web.actions.core import Context, NoParams, Strict, register
 
 MEMBERS = ("attendee",)
 HOST = ("host",)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CaptureParams(Strict):

@@ -44,8 +44,14 @@ class ActionError(Exception):
         return {"error": error}
 
 
-class NoParams(BaseModel):
+class Strict(BaseModel):
+    """The base of every action's parameters: a field the action does not take is refused."""
+
     model_config = ConfigDict(extra="forbid")
+
+
+class NoParams(Strict):
+    pass  # the parameters of an action that takes none
 
 
 @dataclass

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
 
 from webinar.services.access import AccessError
-from webinar.web.actions.core import ActionError, Context, register
+from webinar.web.actions.core import ActionError, Context, Strict, register
 
 ORGANISER = ("organiser",)
 
 
-class RotateParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RotateParams(Strict):
     code: StrictBool = Field(default=False, description="Replace the event code.")
     host: StrictBool = Field(default=False, description="Replace the host link.")
     organiser: StrictBool = Field(default=False, description="Replace the organiser link.")

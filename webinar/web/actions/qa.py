@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from webinar.web.actions.core import Context, register
+from webinar.web.actions.core import Context, Strict, register
 
 ATTENDEES = ("attendee", "host")
 HOST = ("host",)
@@ -16,10 +16,6 @@ Key = Field(
     max_length=100,
     description="A random key the client makes for this submit; a retry sends the same key.",
 )
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class AskParams(Strict):

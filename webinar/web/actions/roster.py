@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from webinar.services.roster import remove_participant
-from webinar.web.actions.core import Context, register
+from webinar.web.actions.core import Context, Strict, register
 
 STAFF = ("host", "organiser")
 
 
-class RemoveParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RemoveParams(Strict):
     participant_id: str = Field(min_length=1, max_length=100, description="The attendee's id.")
 
 

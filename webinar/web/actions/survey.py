@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from webinar.web.actions.core import Context, register
+from webinar.web.actions.core import Context, Strict, register
 
 SESSION_KEY = "survey"
 
@@ -26,8 +26,7 @@ class SaveParams(BaseModel):
     )
 
 
-class StateParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StateParams(Strict):
     state: Literal["auto", "open", "closed"]
 
 
