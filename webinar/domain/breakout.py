@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from webinar.domain.text import LINE_BREAKS_AND_TABS, has_control_character
 
 RESPONSE_MAX = 10_000
 POINT_MAX = 500
@@ -57,9 +58,8 @@ def pick_facilitator(members: Sequence[str], seed: int, group: int) -> str | Non
 
 def clean_response(text: str) -> str:
     """A facilitator's response as typed; may be empty (clearing). ``BreakoutError`` if bad."""
-    for ch in text:
-        if ch not in "\n\t\r" and unicodedata.category(ch) in ("Cc", "Cs"):
-            raise BreakoutError("The response contains a control character.", field="text")
+    if has_control_character(text, allow=LINE_BREAKS_AND_TABS):
+        raise BreakoutError("The response contains a control character.", field="text")
     if len(text) > RESPONSE_MAX:
         raise BreakoutError(
             f"The response is {len(text)} characters long; the limit is {RESPONSE_MAX}.",
@@ -72,7 +72,7 @@ def clean_short(text: str, limit: int, what: str) -> str:
     trimmed = text.strip()
     if not trimmed:
         raise BreakoutError(f"Please write the {what} first.", field="text")
-    if any(ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cs") for ch in trimmed):
+    if has_control_character(trimmed, allow=LINE_BREAKS_AND_TABS):
         raise BreakoutError(f"The {what} contains a control character.", field="text")
     if len(trimmed) > limit:
         raise BreakoutError(

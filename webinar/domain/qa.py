@@ -6,7 +6,6 @@ Pure: the service layer loads questions, calls these functions, and saves the re
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -14,6 +13,7 @@ from typing import Literal
 
 from webinar.domain.agenda import Agenda
 from webinar.domain.ratelimit import RateLimiter
+from webinar.domain.text import LINE_BREAKS_AND_TABS, has_control_character
 
 __all__ = ["RateLimiter"]  # re-exported: the forum's limits use it
 
@@ -93,9 +93,8 @@ def clean_text(text: str, *, limit: int, what: str = "question") -> str:
     trimmed = text.strip()
     if not trimmed:
         raise QAError(f"Please write your {what} first.", field="text")
-    for ch in trimmed:
-        if ch not in "\n\r\t" and unicodedata.category(ch) in ("Cc", "Cs"):
-            raise QAError(f"Your {what} contains a control character; remove it.", field="text")
+    if has_control_character(trimmed, allow=LINE_BREAKS_AND_TABS):
+        raise QAError(f"Your {what} contains a control character; remove it.", field="text")
     if len(trimmed) > limit:
         raise QAError(
             f"Your {what} is {len(trimmed)} characters long; the limit is {limit}. "

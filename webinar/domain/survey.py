@@ -26,12 +26,12 @@ from __future__ import annotations
 import math
 import re
 import statistics
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
 from webinar.domain.agenda import Survey, SurveyQuestion
+from webinar.domain.text import LINE_BREAKS_AND_TABS, has_control_character
 
 #: A checked answer: ``int`` for a rating; ``str`` for single, text and question_answered;
 #: ``list[str]`` for multiple (no duplicates, in the question's option order).
@@ -206,12 +206,11 @@ def _clean_text(number: int, question: SurveyQuestion, value: object) -> str:
             f"{_ref(number, question, capital=True)} takes a written answer.", field=question.code
         )
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
-    for ch in text:
-        if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cs"):
-            raise SurveyError(
-                f"Your answer to {_ref(number, question)} contains a control character; remove it.",
-                field=question.code,
-            )
+    if has_control_character(text, allow=LINE_BREAKS_AND_TABS):
+        raise SurveyError(
+            f"Your answer to {_ref(number, question)} contains a control character; remove it.",
+            field=question.code,
+        )
     if len(text) > TEXT_MAX_LENGTH:
         raise SurveyError(
             f"Your answer to {_ref(number, question)} is {len(text):,} characters long; "

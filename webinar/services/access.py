@@ -20,6 +20,7 @@ from typing import Literal, NoReturn
 import aiosqlite
 
 from webinar.domain.ratelimit import GuessBackoff, TokenBucket
+from webinar.domain.text import has_control_character
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import repo
 from webinar.storage.repo import ParticipantRow
@@ -131,7 +132,7 @@ def address_key(client: str) -> str:
 def clean_text(value: str, *, field: str, label: str, limit: int, required: bool) -> str:
     """Normalise a short single-line text; ``AccessError`` naming the field when it is bad."""
     text = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+    if has_control_character(text):
         raise AccessError(f"{label} cannot contain control characters.", field)
     text = " ".join(text.split())
     if required and not text:
