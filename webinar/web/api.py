@@ -17,6 +17,7 @@ from webinar.domain.preassign import PreassignError
 from webinar.services.access import AccessError, Participant
 from webinar.services.exports import breakout_export, question_export, survey_export
 from webinar.web.actions import ActionError, perform
+from webinar.web.actions.join import join_params
 from webinar.web.auth import current_participant, services_of
 from webinar.web.bodylimit import DEFAULT_LIMIT
 from webinar.web.openapi import openapi_document
@@ -145,18 +146,12 @@ async def join(request: Request) -> Response:
     try:
         raw = await read_input(request)
         check_unsafe(request, None, raw)
+        given = join_params(raw, form=content_type_of(request) != "application/json")
     except ActionError as exc:
         return JSONResponse(exc.as_json(), status_code=exc.status)
-    fields = {k: raw.get(k, "") for k in ("code", "name", "organisation")}
-    bad = [k for k, v in fields.items() if not isinstance(v, str)]
-    if bad:
-        return error(400, f"'{bad[0]}' must be text.", bad[0])
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        return error(400, f"'{unknown[0]}' is not something joining takes.", unknown[0])
     try:
         session_id, participant = await services_of(request).access.join(
-            fields["code"], fields["name"], fields["organisation"], client=client_of(request)
+            given.code, given.name, given.organisation, client=client_of(request)
         )
     except AccessError as exc:
         refused = error(exc.status, str(exc), exc.field)

@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from webinar.web.actions import REGISTRY
+from webinar.web.actions.join import JoinParams
 
 ERROR = {
     "type": "object",
@@ -69,20 +70,7 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "Join the event as an attendee.",
                 "requestBody": {
                     "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "code": {"type": "string"},
-                                    "name": {"type": "string", "maxLength": 80},
-                                    "organisation": {"type": "string", "maxLength": 120},
-                                },
-                                "required": ["code", "name"],
-                                "additionalProperties": False,
-                            }
-                        }
-                    },
+                    "content": {"application/json": {"schema": JoinParams.model_json_schema()}},
                 },
                 "responses": {
                     "201": {"description": "Joined."},
