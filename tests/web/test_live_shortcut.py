@@ -1,27 +1,28 @@
 """LiveShortcut: the live socket skips the HTTP middleware and router, and reads the
-session cookie exactly as Starlette's SessionMiddleware writes it."""
+session cookie exactly as Starlette's SessionMiddleware writes it (the codec itself is
+checked against Starlette in test_sessions.py)."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import pytest
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import PlainTextResponse
 
 from webinar.web.live import LiveShortcut, _route_path
+from webinar.web.sessions import SessionCookie
 
 pytestmark = pytest.mark.unit
 
-SESSIONS = functools.partial(SessionMiddleware, secret_key="s3cret", session_cookie="sess")
+COOKIE = SessionCookie("s3cret", max_age=3600, name="sess")
+SESSIONS: Any = COOKIE.middleware()  # Starlette's Middleware: (cls, args, kwargs)
 
 
-def shortcut(calls: list[str], **session: Any) -> LiveShortcut:
+def shortcut(calls: list[str], cookie: SessionCookie = COOKIE) -> LiveShortcut:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         calls.append(f"{scope['type']} {scope['path']}")
 
-    return LiveShortcut(app, session=functools.partial(SESSIONS, **session))
+    return LiveShortcut(app, cookie=cookie)
 
 
 async def cookie_from_starlette(content: dict[str, Any]) -> str:
@@ -40,7 +41,7 @@ async def cookie_from_starlette(content: dict[str, Any]) -> str:
         return {"type": "http.request", "body": b""}
 
     scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
-    await SESSIONS(login)(scope, receive, send)
+    await SESSIONS.cls(login, *SESSIONS.args, **SESSIONS.kwargs)(scope, receive, send)
     header = next(v for k, v in sent[0]["headers"] if k == b"set-cookie").decode()
     return header.split(";")[0].split("=", 1)[1]
 
@@ -82,14 +83,16 @@ async def test_the_session_is_read_as_starlette_wrote_it() -> None:
     content = {"sid": "abc", "own": ["k1", "k2"], "csrf": "t"}
     cookie = await cookie_from_starlette(content)
 
-    assert shortcut([])._session(ws_scope(cookie)) == content
+    assert shortcut([]).cookie.read(ws_scope(cookie)) == content
 
 
 async def test_a_missing_forged_or_expired_cookie_gives_an_empty_session() -> None:
     cookie = await cookie_from_starlette({"sid": "abc"})
     forged = cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB")
 
-    assert shortcut([])._session(ws_scope(None)) == {}
-    assert shortcut([])._session(ws_scope(forged)) == {}
-    assert shortcut([])._session(ws_scope("not-a-cookie")) == {}
-    assert shortcut([], max_age=-1)._session(ws_scope(cookie)) == {}
+    expired = SessionCookie("s3cret", max_age=-1, name="sess")
+
+    assert shortcut([]).cookie.read(ws_scope(None)) == {}
+    assert shortcut([]).cookie.read(ws_scope(forged)) == {}
+    assert shortcut([]).cookie.read(ws_scope("not-a-cookie")) == {}
+    assert shortcut([], expired).cookie.read(ws_scope(cookie)) == {}

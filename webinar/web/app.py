@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +10,6 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -30,10 +28,9 @@ from webinar.web.links import links_for
 from webinar.web.live import LIVE_PATH, LiveShortcut, live_endpoint
 from webinar.web.render import Encoder, make_environment
 from webinar.web.security import SecurityHeadersMiddleware
+from webinar.web.sessions import SessionCookie
 
 log = logging.getLogger(__name__)
-
-SESSION_COOKIE = "webinar_session"
 
 
 @dataclass(frozen=True)
@@ -148,21 +145,18 @@ def create_app(settings: Settings) -> Starlette:
         WebSocketRoute(LIVE_PATH, live_endpoint),
         Mount("/static", StaticFiles(packages=[("webinar", "static")]), name="static"),
     ]
-    session = functools.partial(
-        SessionMiddleware,
-        secret_key=settings.secrets["session_secret"],
-        session_cookie=SESSION_COOKIE,
+    cookie = SessionCookie(
+        settings.secrets["session_secret"],
         # For the event (and its survey), not weeks: see session_lifetime.
         max_age=int(session_lifetime(settings.agenda, settings.clock()).total_seconds()),
-        same_site="lax",
         https_only=settings.https_only,
     )
     middleware = [
-        Middleware(LiveShortcut, session=session),  # /ws: straight to the endpoint
+        Middleware(LiveShortcut, cookie=cookie),  # /ws: straight to the endpoint
         Middleware(SecurityHeadersMiddleware),
         # Before anything reads a body: refused at its limit, chunked or not.
         Middleware(BodyLimitMiddleware, limits={api.PREASSIGN_PATH: api.MAX_UPLOAD}),
-        Middleware(session),
+        cookie.middleware(),
     ]
     app = Starlette(
         routes=routes,

@@ -12,13 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from base64 import b64decode
-from collections.abc import Callable
 from typing import Any
 
-from itsdangerous import BadSignature
-from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -31,6 +26,7 @@ from webinar.web.api import own_keys, parse_json
 from webinar.web.auth import audiences, current_participant, services_of
 from webinar.web.render import Encoder, encode_json
 from webinar.web.security import origin_allowed
+from webinar.web.sessions import SessionCookie
 
 RESUME_TIMEOUT = 10.0
 FORMATS = ("html", "json")  # "html" becomes "html-staff" for hosts and organisers
@@ -54,36 +50,21 @@ class LiveShortcut:
     layer between the endpoint and the server, and every layer's frame and closures stay
     in memory as long as the socket. The HTTP middleware (security headers, error pages),
     the session middleware and the router do nothing for a socket once it is open, so it
-    skips them: the session cookie is read here, with the session middleware's own signer
-    and settings, into a plain dict. Put it outermost; the router keeps a ``/ws`` route to
-    the same endpoint, the map of the app.
+    skips them: the session cookie is read here, by the same :class:`SessionCookie` the
+    session middleware is made from, into a plain dict. Put it outermost; the router keeps
+    a ``/ws`` route to the same endpoint, the map of the app.
     """
 
-    def __init__(self, app: ASGIApp, session: Callable[[ASGIApp], SessionMiddleware]) -> None:
+    def __init__(self, app: ASGIApp, cookie: SessionCookie) -> None:
         self.app = app
-        self.sessions = session(app)  # for its signer and cookie settings only
+        self.cookie = cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and _route_path(scope) == LIVE_PATH:
-            scope["session"] = self._session(scope)
+            scope["session"] = self.cookie.read(scope)
             await live_endpoint(WebSocket(scope, receive, send), send)
         else:
             await self.app(scope, receive, send)
-
-    def _session(self, scope: Scope) -> dict[str, Any]:
-        """The signed session cookie's content, as SessionMiddleware reads it; {} if absent,
-        expired or forged."""
-        sessions = self.sessions
-        header = "; ".join(v.decode("latin-1") for k, v in scope["headers"] if k == b"cookie")
-        cookie = cookie_parser(header).get(sessions.session_cookie)
-        if cookie is None:
-            return {}
-        try:
-            data = sessions.signer.unsign(cookie.encode("utf-8"), max_age=sessions.max_age)
-            content = json.loads(b64decode(data))
-        except (BadSignature, ValueError):
-            return {}
-        return content if isinstance(content, dict) else {}
 
 
 def _route_path(scope: Scope) -> str:
