@@ -10,7 +10,7 @@ import aiosqlite
 import pytest
 
 from webinar.realtime.hub import Event, Hub
-from webinar.services.live import Live, Outgoing
+from webinar.services.live import Live, Outgoing, utcnow
 from webinar.storage.db import Database
 
 pytestmark = pytest.mark.integration
@@ -23,7 +23,7 @@ def encode(event: Event, fmt: str) -> str:
 async def make_live(tmp_path: Path) -> Live:
     db = Database(tmp_path / "live.db")
     await db.open()
-    return Live(db, Hub(encode))
+    return Live(db, Hub(encode), utcnow)
 
 
 def put(key: str, value: str) -> object:

@@ -251,9 +251,10 @@ def export(what: str, db_path: str, agenda: Path | None, fmt: str | None, out: P
     import asyncio
 
     from webinar.services.exports import export_from_database
+    from webinar.services.live import utcnow
 
     parsed = existing_event(db_path, agenda)
-    body = asyncio.run(export_from_database(parsed, db_path, what, fmt))
+    body = asyncio.run(export_from_database(parsed, db_path, what, fmt, clock=utcnow))
     target = out or Path(f"{what}.{fmt}")
     try:
         target.write_bytes(body)

@@ -11,7 +11,7 @@ from webinar.realtime.hub import Encoder, Hub
 from webinar.services.access import AccessLimits, AccessService, new_secrets
 from webinar.services.agenda import AgendaService
 from webinar.services.breakouts import BreakoutService
-from webinar.services.live import Clock, Live, utcnow
+from webinar.services.live import Clock, Live
 from webinar.services.qa import QAService
 from webinar.services.survey import SurveyService
 from webinar.storage import repo
@@ -52,7 +52,7 @@ async def open_services(
     agenda: Agenda,
     db_path: str,
     encode: Encoder,
-    clock: Clock = utcnow,
+    clock: Clock,
     limits: AccessLimits | None = None,
     away_after: timedelta = AWAY_AFTER,
 ) -> Services:

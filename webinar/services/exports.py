@@ -19,6 +19,7 @@ from openpyxl.workbook.child import INVALID_TITLE_REGEX
 
 from webinar.domain.agenda import Agenda
 from webinar.domain.qa import REJECT_REASONS, Question
+from webinar.services.live import Clock
 from webinar.storage.qa_repo import Reply
 
 QUESTION_COLUMNS = (
@@ -335,11 +336,16 @@ def question_export(services: Any, fmt: str) -> tuple[bytes, str]:
     return to_xlsx([("Questions", rows, QUESTION_COLUMNS)]), XLSX
 
 
-async def export_from_database(agenda: Agenda, db_path: str, what: str, fmt: str) -> bytes:
-    """Open an event's database (a running server may share it), export, close."""
+async def export_from_database(
+    agenda: Agenda, db_path: str, what: str, fmt: str, *, clock: Clock
+) -> bytes:
+    """Open an event's database (a running server may share it), export, close.
+
+    ``clock``: what time it is (the survey's and agenda's state depend on it).
+    """
     from webinar.services import open_services, stop
 
-    services = await open_services(agenda, db_path, lambda event, fmt: None)
+    services = await open_services(agenda, db_path, lambda event, fmt: None, clock)
     try:
         if what == "survey":
             body, _ = await survey_export(services, fmt)

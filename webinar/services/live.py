@@ -68,7 +68,7 @@ class Live:
     #: Most changes written in one transaction.
     MAX_BATCH = 256
 
-    def __init__(self, db: Database, hub: Hub, clock: Clock = utcnow) -> None:
+    def __init__(self, db: Database, hub: Hub, clock: Clock) -> None:
         self.db = db
         self.hub = hub
         self.clock = clock
