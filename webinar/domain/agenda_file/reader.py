@@ -81,7 +81,9 @@ class Reader:
     """Typed look-ups into one agenda file's tables; every problem found is kept.
 
     ``section`` orders the problems as the file reads (event and items, then the survey),
-    whatever order they were found in.
+    whatever order they were found in. A part of the file read with problems (a breakout,
+    a survey question) is not built: :meth:`mark` and :meth:`clean_since` tell, and since
+    a file with any problem is refused whole, nothing half-read is ever used.
     """
 
     def __init__(self, name: str) -> None:
