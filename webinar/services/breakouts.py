@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import random
 import secrets
@@ -42,6 +43,7 @@ from webinar.services.background import Background
 from webinar.services.breakout_screens import Names, Presenting, group_audience
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import breakout_repo as repo
+from webinar.storage import qa_repo
 from webinar.storage.breakout_repo import RoundRow
 from webinar.storage.repo import raise_replay_floor
 
@@ -50,6 +52,9 @@ log = logging.getLogger(__name__)
 #: Seconds a facilitator may be disconnected before the role is offered to the group.
 FACILITATOR_AWAY_SECONDS = 60
 TICK_SECONDS = 1.0
+#: Where the projector's choice is kept (the settings table), so a reload finds it.
+PRESENTING_KEY = "feedback.present"
+PRESENTING_OFF = {"mode": "off", "index": 0}
 
 __all__ = ["BreakoutService", "group_audience"]
 
@@ -99,16 +104,34 @@ class BreakoutService:
         self._ticker = Background("breakouts", self._run)
         self._away_since: dict[str, datetime] = {}
         #: What the projector shows in the feedback session: {"mode": ..., "index": ...}.
-        self.presenting: Presenting = frozen_mapping({"mode": "off", "index": 0})
+        self.presenting: Presenting = frozen_mapping(PRESENTING_OFF)
         agenda_service.listeners.append(self._on_agenda)
         self._kick = asyncio.Event()
 
     # -- state ------------------------------------------------------------------------------
 
     async def load(self) -> None:
+        """Read every round from the database (at start-up, and after a failed COMMIT:
+        then the screens' group audiences are put back in line with it, too)."""
         self.rounds = tuple(_frozen(row) for row in await repo.load_rounds(self.live.db))
         ids = [m for r in self.rounds for g in r.groups.values() for m in g.members]
         self.names = await repo.names_of(self.live.db, ids)
+        stored = (await qa_repo.settings(self.live.db)).get(PRESENTING_KEY)
+        self.presenting = frozen_mapping(json.loads(stored) if stored else PRESENTING_OFF)
+        self._align_audiences()
+
+    def _align_audiences(self) -> None:
+        """Each open screen sees its owner's group in the latest round and no other group."""
+        hub = self.live.hub
+        rnd = self.current
+        for owner in hub.owners():
+            group = rnd.group_of(owner) if rnd is not None else None
+            wanted = group_audience(rnd.id, group.number) if rnd and group else None
+            stale = {a for c in hub.screens_of(owner) for a in c.audiences if a.startswith("g:")}
+            for audience in stale - {wanted}:
+                hub.remove_audience_for(owner, audience)
+            if wanted is not None:
+                hub.add_audience_for(owner, wanted)
 
     @property
     def current(self) -> Round | None:
@@ -268,6 +291,7 @@ class BreakoutService:
         async def work(
             tx: aiosqlite.Connection, now: datetime
         ) -> tuple[Presenting, list[Outgoing]]:
+            await qa_repo.put_setting(tx, PRESENTING_KEY, json.dumps(choice))
             data = screens.present_data(self._latest(round_id), settings, choice)
             # Staff only: it carries every group's responses (the projector is staff's).
             return frozen_mapping(choice), [Outgoing("feedback.present", "staff", data)]
