@@ -218,7 +218,14 @@ async def test_after_the_lock_the_facilitator_box_is_read_only(tmp_path: Path) -
     await sock.close()
     await ann.act("breakout.volunteer")
     open_page = (await ann.http.get("/live")).text
+    host_sock = await host.socket()
+    await host_sock.wait_for(lambda m: m["type"] == "snapshot")
     await host.act("agenda.next")
+    # The round ends a moment after the agenda moves on (the breakout ticker is woken).
+    await host_sock.wait_for(
+        lambda m: m["type"] == "breakout.round" and m["data"]["state"] == "ended"
+    )
+    await host_sock.close()
     live.offset = timedelta(seconds=1)
     locked_page = (await ann.http.get("/live")).text
     await host.close()

@@ -239,17 +239,19 @@ class AccessService:
         participant = Participant(secrets.token_urlsafe(16), role, name, organisation)
         session_id = secrets.token_urlsafe(32)
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
             row = ParticipantRow(participant.id, role, name, organisation or None, iso(now))
             await repo.create_participant(tx, row, session_id)
-            events = []
-            if role == "attendee":
-                # Changes run one after another inside the writer: counting here is exact.
-                self._attendees += 1
-                events.append(Outgoing("roster.joined", "staff", {"count": self._attendees}))
-            return None, events
+            if role != "attendee":
+                return self._attendees, []
+            # Changes run one after another inside the writer: counting here is exact.
+            count = self._attendees + 1
+            return count, [Outgoing("roster.joined", "staff", {"count": count})]
 
-        await self.live.commit(work)
+        def apply(count: int) -> None:
+            self._attendees = count
+
+        await self.live.commit(work, apply)
         self._sessions[session_id] = participant
         return session_id, participant
 

@@ -19,6 +19,7 @@ import aiosqlite
 from webinar.domain import clock
 from webinar.domain.agenda import Agenda
 from webinar.domain.clock import ClockError, RunState, Status
+from webinar.services.background import Background
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import repo
 
@@ -52,7 +53,7 @@ class AgendaService:
         self.live = live
         self.state = RunState()
         self._wake = asyncio.Event()
-        self._ticker: asyncio.Task[None] | None = None
+        self._ticker = Background("agenda-ticker", self._run_ticker)
         #: Called with the old and new state after every committed change.
         self.listeners: list[Callable[[RunState, RunState, datetime], None]] = []
 
@@ -118,14 +119,10 @@ class AgendaService:
         return await self.live.commit(work, adopt) is not None
 
     def start_ticker(self) -> None:
-        self._ticker = asyncio.create_task(self._run_ticker(), name="agenda-ticker")
+        self._ticker.start()
 
     async def stop_ticker(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
+        await self._ticker.stop()
 
     async def _run_ticker(self) -> None:
         while True:

@@ -7,7 +7,11 @@ agenda leaves the item, the round ends: everyone is back in the main session and
 facilitators may save for a grace period, after which responses are locked.
 
 A round's state is in the database; a restart reloads it and carries on (the countdown
-is the agenda item's, which is stored as absolute times).
+is the agenda item's, which is stored as absolute times). In memory each round is an
+immutable :class:`~webinar.domain.breakout_round.Round`: a change's work function reads
+the latest round, writes, builds the new round and its events from it
+(:mod:`webinar.services.breakout_screens`), and only its ``apply`` installs the new round
+(see :meth:`webinar.services.live.Live.commit`).
 """
 
 from __future__ import annotations
@@ -15,66 +19,63 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import random
 import secrets
-from collections.abc import Callable, Iterator
+from collections import ChainMap
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
 from webinar.domain import allocator, breakout, preassign
-from webinar.domain.agenda import Agenda, Item
-from webinar.domain.allocator import (
-    MIN_GROUP_SIZE,
-    Allocation,
-    AllocationError,
-    Group,
-    Person,
-)
+from webinar.domain.agenda import Agenda, BreakoutSettings, Item
+from webinar.domain.allocator import MIN_GROUP_SIZE, Allocation, AllocationError, Person
 from webinar.domain.breakout import BreakoutError
+from webinar.domain.breakout_round import Group, Round, frozen_mapping, replaced
 from webinar.domain.preassign import name_key
+from webinar.services import breakout_screens as screens
 from webinar.services.access import Participant
 from webinar.services.agenda import AgendaService
+from webinar.services.background import Background
+from webinar.services.breakout_screens import Names, Presenting, group_audience
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import breakout_repo as repo
-from webinar.storage.breakout_repo import GroupRow, RoundRow
+from webinar.storage import qa_repo
+from webinar.storage.breakout_repo import RoundRow
 from webinar.storage.repo import raise_replay_floor
 
 log = logging.getLogger(__name__)
 
-#: A group's response to a topic: (text, version, starred, edited by the host).
-Response = tuple[str, int, bool, bool]
-#: A topic a group has not written on.
-NO_RESPONSE: Response = ("", 0, False, False)
-
-
-@contextlib.contextmanager
-def _tentatively(
-    responses: dict[tuple[int, int], Response], key: tuple[int, int], entry: Response
-) -> Iterator[None]:
-    """Show ``entry`` in the cache while a change builds its events, then put back what
-    was there: the cache takes it for good only once the change is written (``apply``),
-    so a change refused later in its transaction leaves no trace in memory."""
-    previous = responses.get(key)
-    responses[key] = entry
-    try:
-        yield
-    finally:
-        if previous is None:
-            del responses[key]
-        else:
-            responses[key] = previous
-
-
 #: Seconds a facilitator may be disconnected before the role is offered to the group.
 FACILITATOR_AWAY_SECONDS = 60
 TICK_SECONDS = 1.0
+#: Where the projector's choice is kept (the settings table), so a reload finds it.
+PRESENTING_KEY = "feedback.present"
+PRESENTING_OFF = {"mode": "off", "index": 0}
+
+__all__ = ["BreakoutService", "group_audience"]
 
 
-def group_audience(round_id: int, number: int) -> str:
-    return f"g:{round_id}:{number}"
+def _frozen(row: RoundRow) -> Round:
+    """The immutable round of a stored one."""
+    groups = {
+        n: Group(g.number, g.topics, g.facilitator_id, g.help_at, tuple(g.members))
+        for n, g in row.groups.items()
+    }
+    return Round(
+        row.id,
+        row.item_id,
+        row.seed,
+        row.started_at,
+        row.ended_at,
+        row.message,
+        frozen_mapping(groups),
+        frozen_mapping(row.responses),
+        frozen_mapping({key: tuple(points) for key, points in row.points.items()}),
+    )
 
 
 class BreakoutService:
@@ -95,273 +96,106 @@ class BreakoutService:
         self.away_after = away_after
         #: When each participant's last screen closed (while they have none open).
         self._left_at: dict[str, datetime] = {}
-        self.rounds: list[RoundRow] = []
+        #: Every round, oldest first; replaced whole (never changed in place) by ``apply``.
+        self.rounds: tuple[Round, ...] = ()
+        #: participant id -> (name, organisation), for the members of every round.
         self.names: dict[str, tuple[str, str]] = {}
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._ticker = Background("breakouts", self._run)
         self._away_since: dict[str, datetime] = {}
         #: What the projector shows in the feedback session: {"mode": ..., "index": ...}.
-        self.presenting: dict[str, Any] = {"mode": "off", "index": 0}
+        self.presenting: Presenting = frozen_mapping(PRESENTING_OFF)
         agenda_service.listeners.append(self._on_agenda)
         self._kick = asyncio.Event()
 
     # -- state ------------------------------------------------------------------------------
 
     async def load(self) -> None:
-        self.rounds = await repo.load_rounds(self.live.db)
+        """Read every round from the database (at start-up, and after a failed COMMIT:
+        then the screens' group audiences are put back in line with it, too)."""
+        self.rounds = tuple(_frozen(row) for row in await repo.load_rounds(self.live.db))
         ids = [m for r in self.rounds for g in r.groups.values() for m in g.members]
         self.names = await repo.names_of(self.live.db, ids)
+        stored = (await qa_repo.settings(self.live.db)).get(PRESENTING_KEY)
+        self.presenting = frozen_mapping(json.loads(stored) if stored else PRESENTING_OFF)
+        self._align_audiences()
+
+    def _align_audiences(self) -> None:
+        """Each open screen sees its owner's group in the latest round and no other group."""
+        hub = self.live.hub
+        rnd = self.current
+        for owner in hub.owners():
+            group = rnd.group_of(owner) if rnd is not None else None
+            wanted = group_audience(rnd.id, group.number) if rnd and group else None
+            stale = {a for c in hub.screens_of(owner) for a in c.audiences if a.startswith("g:")}
+            for audience in stale - {wanted}:
+                hub.remove_audience_for(owner, audience)
+            if wanted is not None:
+                hub.add_audience_for(owner, wanted)
 
     @property
-    def current(self) -> RoundRow | None:
+    def current(self) -> Round | None:
         """The latest round, open or ended (its responses stay visible)."""
         return self.rounds[-1] if self.rounds else None
 
-    def open_round(self) -> RoundRow | None:
+    def open_round(self) -> Round | None:
         latest = self.current
         return latest if latest is not None and latest.ended_at is None else None
 
-    def item_of(self, rnd: RoundRow) -> Item:
+    def _latest(self, round_id: int) -> Round:
+        """The round with this id as it is now (a work function's starting point)."""
+        for rnd in reversed(self.rounds):
+            if rnd.id == round_id:
+                return rnd
+        raise BreakoutError("There is no such breakout.", "not_found")
+
+    def _install(self, new: Round) -> None:
+        """``apply`` of a change: the new round takes the place of the old one."""
+        self.rounds = replaced(self.rounds, new)
+
+    def item_of(self, rnd: Round) -> Item:
         return self.agenda.item(rnd.item_id)
 
-    def group_of(self, rnd: RoundRow, participant_id: str) -> GroupRow | None:
-        for group in rnd.groups.values():
-            if participant_id in group.members:
-                return group
-        return None
+    def settings_of(self, rnd: Round) -> BreakoutSettings:
+        settings = self.item_of(rnd).breakout
+        assert settings is not None
+        return settings
+
+    def group_of(self, rnd: Round, participant_id: str) -> Group | None:
+        return rnd.group_of(participant_id)
 
     def audiences_for(self, participant: Participant) -> set[str]:
         rnd = self.current
         if rnd is None:
             return set()
-        group = self.group_of(rnd, participant.id)
+        group = rnd.group_of(participant.id)
         return {group_audience(rnd.id, group.number)} if group else set()
 
-    # -- data for screens ----------------------------------------------------------------------
+    # -- data for screens (see breakout_screens) ------------------------------------------------
 
-    def round_data(self, rnd: RoundRow | None) -> dict[str, Any]:
-        if rnd is None:
-            return {"round": None, "state": "none"}
-        item = self.item_of(rnd)
-        assert item.breakout is not None
-        now = self.live.clock()
-        return {
-            "round": rnd.id,
-            "item_id": rnd.item_id,
-            "state": "open" if rnd.ended_at is None else "ended",
-            "capture_open": breakout.capture_open(rnd.ended_at, item.breakout.grace_seconds, now),
-            "ended_at": iso(rnd.ended_at) if rnd.ended_at else None,
-            "message": rnd.message,
-            "groups": len(rnd.groups),
-        }
+    def round_data(self, rnd: Round | None) -> dict[str, Any]:
+        settings = self.settings_of(rnd) if rnd is not None else None
+        return screens.round_data(rnd, settings, self.live.clock())
 
-    def group_data(self, rnd: RoundRow, group: GroupRow) -> dict[str, Any]:
-        item = self.item_of(rnd)
-        settings = item.breakout
-        assert settings is not None
-        template = settings.video_url_template
-        return {
-            "round": rnd.id,
-            "item_id": rnd.item_id,
-            "number": group.number,
-            "ended": rnd.ended_at is not None,
-            # When the facilitator's boxes become read-only: the end plus the grace.
-            "locks_at": (
-                iso(rnd.ended_at + timedelta(seconds=settings.grace_seconds))
-                if rnd.ended_at is not None
-                else None
-            ),
-            "locked": not breakout.capture_open(
-                rnd.ended_at, settings.grace_seconds, self.live.clock()
-            ),
-            "message": rnd.message,
-            "facilitator": group.facilitator_id,
-            "volunteer_by": iso(rnd.started_at + timedelta(seconds=settings.volunteer_seconds)),
-            "help": group.help_at is not None,
-            "video_url": template.replace("{group}", str(group.number)) if template else "",
-            "members": [
-                {
-                    "id": member,
-                    "name": self.names.get(member, ("", ""))[0],
-                    "organisation": self.names.get(member, ("", ""))[1],
-                }
-                for member in group.members
-            ],
-            "topics": [
-                self.topic_data(rnd, group.number, t)
-                for t in range(len(settings.topics))
-                if t in group.topics or rnd.responses.get((group.number, t))
-            ],
-        }
+    def group_data(self, rnd: Round, group: Group) -> dict[str, Any]:
+        return screens.group_data(rnd, group, self.settings_of(rnd), self.names, self.live.clock())
 
-    def topic_data(self, rnd: RoundRow, number: int, topic: int) -> dict[str, Any]:
-        settings = self.item_of(rnd).breakout
-        assert settings is not None
-        text, version, starred, by_host = rnd.responses.get((number, topic), NO_RESPONSE)
-        return {
-            "index": topic,
-            "title": settings.topics[topic],
-            "text": text,
-            "version": version,
-            "starred": starred,
-            "edited_by_host": by_host,
-            "points": [
-                {"author": a, "text": t, "at": at}
-                for a, t, at in rnd.points.get((number, topic), [])
-            ],
-        }
+    def grid_data(self, rnd: Round | None) -> dict[str, Any]:
+        settings = self.settings_of(rnd) if rnd is not None else None
+        return screens.grid_data(rnd, settings, self.names)
 
-    def grid_data(self, rnd: RoundRow | None) -> dict[str, Any]:
-        """The host's grid: groups x topics coverage, help, membership."""
-        if rnd is None:
-            return {"round": None}
-        settings = self.item_of(rnd).breakout
-        assert settings is not None
-        responses = {key: value[0] for key, value in rnd.responses.items()}
-        cover = breakout.coverage(
-            len(settings.topics), {n: g.topics for n, g in rnd.groups.items()}, responses
-        )
-        return {
-            "round": rnd.id,
-            "item_id": rnd.item_id,
-            "state": "open" if rnd.ended_at is None else "ended",
-            "oversize": _oversize_note(settings.group_size, rnd.groups),
-            "topics": list(settings.topics),
-            "by_topic": {str(k): v for k, v in cover.by_topic.items()},
-            "groups": [
-                {
-                    "number": g.number,
-                    "topics": list(g.topics),
-                    "covered": list(cover.by_group[g.number]),
-                    "help": g.help_at is not None,
-                    "facilitator": self.names.get(g.facilitator_id or "", ("", ""))[0]
-                    if g.facilitator_id
-                    else "",
-                    "members": [
-                        {"id": m, "name": self.names.get(m, ("", ""))[0]} for m in g.members
-                    ],
-                }
-                for g in rnd.groups.values()
-            ],
-        }
+    def feedback_data(self, rnd: Round | None) -> dict[str, Any]:
+        settings = self.settings_of(rnd) if rnd is not None else None
+        return screens.feedback_data(rnd, settings, self.presenting)
 
-    def round_by_id(self, round_id: int | None) -> RoundRow | None:
+    def present_data(self, rnd: Round | None) -> dict[str, Any]:
+        settings = self.settings_of(rnd) if rnd is not None else None
+        return screens.present_data(rnd, settings, self.presenting)
+
+    def round_by_id(self, round_id: int | None) -> Round | None:
         if round_id is None:
             return self.current
         return next((r for r in self.rounds if r.id == round_id), None)
-
-    def feedback_data(self, rnd: RoundRow | None) -> dict[str, Any]:
-        """Every group's responses merged by topic, with how many groups covered each."""
-        if rnd is None:
-            return {"round": None, "topics": [], "groups": []}
-        settings = self.item_of(rnd).breakout
-        assert settings is not None
-        grid = self.grid_data(rnd)
-        numbers = sorted(rnd.groups)
-        topics = []
-        for index, title in enumerate(settings.topics):
-            entries = []
-            for number in numbers:
-                text, version, starred, by_host = rnd.responses.get((number, index), NO_RESPONSE)
-                points = rnd.points.get((number, index), [])
-                entries.append(
-                    {
-                        "group": number,
-                        "text": text,
-                        "version": version,
-                        "starred": starred,
-                        "edited_by_host": by_host,
-                        "given": index in rnd.groups[number].topics,
-                        "points": [{"author": a, "text": t} for a, t, _ in points],
-                    }
-                )
-            topics.append(
-                {
-                    "index": index,
-                    "title": title,
-                    "covered_by": grid["by_topic"][str(index)],
-                    "entries": entries,
-                }
-            )
-        return {
-            "round": rnd.id,
-            "item_id": rnd.item_id,
-            "state": "open" if rnd.ended_at is None else "ended",
-            "group_count": len(numbers),
-            "groups": numbers,
-            "topics": topics,
-            "present": dict(self.presenting),
-        }
-
-    async def star(self, number: int, topic: int, on: bool) -> None:
-        rnd = self.current
-        if rnd is None or number not in rnd.groups:
-            raise BreakoutError("There is no such group.", "not_found", "group")
-        if (number, topic) not in rnd.responses:
-            raise BreakoutError("That group has written nothing on this topic.", "not_found")
-
-        key = (number, topic)
-
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Response, list[Outgoing]]:
-            await repo.star_response(tx, rnd.id, number, topic, on)
-            text, version, _, by_host = rnd.responses[key]
-            entry = (text, version, on, by_host)
-            with _tentatively(rnd.responses, key, entry):
-                data = {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)}
-            return entry, [Outgoing("breakout.response", "staff", data)]
-
-        def apply(entry: Response) -> None:
-            rnd.responses[key] = entry
-
-        await self.live.commit(work, apply)
-
-    async def present(self, mode: str, index: int) -> dict[str, Any]:
-        """Put one topic (or one group's responses) on the projector, or nothing."""
-        rnd = self.current
-        if rnd is None:
-            raise BreakoutError("There has been no breakout yet.", "conflict")
-        settings = self.item_of(rnd).breakout
-        assert settings is not None
-        if mode == "topic" and not 0 <= index < len(settings.topics):
-            raise BreakoutError("There is no such topic.", "not_found", "index")
-        if mode == "group" and index not in rnd.groups:
-            raise BreakoutError("There is no such group.", "not_found", "index")
-        choice = {"mode": mode, "index": index if mode != "off" else 0}
-
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
-            self.presenting = choice
-            # Staff only: it carries every group's responses (the projector is staff's).
-            return None, [Outgoing("feedback.present", "staff", self.present_data(rnd))]
-
-        await self.live.commit(work)
-        return choice
-
-    def present_data(self, rnd: RoundRow | None) -> dict[str, Any]:
-        mode, index = self.presenting.get("mode", "off"), self.presenting.get("index", 0)
-        data: dict[str, Any] = {"mode": mode, "index": index, "title": "", "entries": []}
-        if rnd is None or mode == "off":
-            return {**data, "mode": "off"}
-        feedback = self.feedback_data(rnd)
-        if mode == "topic":
-            topic = feedback["topics"][index]
-            data["title"] = f"Topic {index + 1}: {topic['title']}"
-            data["covered_by"] = topic["covered_by"]
-            data["entries"] = [
-                {"label": f"Group {e['group']}", "group": e["group"], "topic": index, **e}
-                for e in topic["entries"]
-            ]
-        else:
-            data["title"] = f"Group {index}"
-            data["entries"] = [
-                {
-                    "label": f"Topic {t['index'] + 1}: {t['title']}",
-                    "group": index,
-                    "topic": t["index"],
-                    **next(e for e in t["entries"] if e["group"] == index),
-                }
-                for t in feedback["topics"]
-            ]
-        return data
 
     def snapshot(self, participant: Participant) -> dict[str, Any]:
         rnd = self.current
@@ -370,12 +204,103 @@ class BreakoutService:
             data["present"] = self.present_data(rnd)
         if rnd is None:
             return data
-        group = self.group_of(rnd, participant.id)
+        group = rnd.group_of(participant.id)
         if group is not None:
             data["group"] = self.group_data(rnd, group)
         if participant.role in ("host", "organiser"):
             data["grid"] = self.grid_data(rnd)
         return data
+
+    # -- events of a change, built from the new round ----------------------------------------
+
+    def _group_event(
+        self, rnd: Round, number: int, now: datetime, names: Names | None = None
+    ) -> Outgoing:
+        data = screens.group_data(
+            rnd,
+            rnd.groups[number],
+            self.settings_of(rnd),
+            names if names is not None else self.names,
+            now,
+        )
+        return Outgoing("breakout.group", group_audience(rnd.id, number), data)
+
+    def _grid_event(self, rnd: Round, names: Names | None = None) -> Outgoing:
+        data = screens.grid_data(
+            rnd, self.settings_of(rnd), names if names is not None else self.names
+        )
+        return Outgoing("breakout.grid", "staff", data)
+
+    def _round_events(
+        self, rnd: Round, now: datetime, names: Names | None = None
+    ) -> list[Outgoing]:
+        settings = self.settings_of(rnd)
+        events = [Outgoing("breakout.round", "all", screens.round_data(rnd, settings, now))]
+        events += [self._group_event(rnd, n, now, names) for n in rnd.groups]
+        events.append(self._grid_event(rnd, names))
+        return events
+
+    def _response_events(self, old: Round, new: Round, number: int, topic: int) -> list[Outgoing]:
+        settings = self.settings_of(new)
+        events = [
+            Outgoing(
+                "breakout.response",
+                group_audience(new.id, number),
+                screens.response_data(new, settings, number, topic),
+            ),
+            Outgoing(
+                "breakout.response", "staff", screens.response_data(new, settings, number, topic)
+            ),
+        ]
+        before, after = old.response(number, topic)[0], new.response(number, topic)[0]
+        if bool(before.strip()) != bool(after.strip()):
+            events.append(self._grid_event(new))
+        return events
+
+    # -- the host in the feedback session -------------------------------------------------------
+
+    async def star(self, number: int, topic: int, on: bool) -> None:
+        rnd = self.current
+        if rnd is None or number not in rnd.groups:
+            raise BreakoutError("There is no such group.", "not_found", "group")
+        if (number, topic) not in rnd.responses:
+            raise BreakoutError("That group has written nothing on this topic.", "not_found")
+        round_id = rnd.id
+
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+            await repo.star_response(tx, round_id, number, topic, on)
+            new = self._latest(round_id).with_star(number, topic, on)
+            data = screens.response_data(new, self.settings_of(new), number, topic)
+            return new, [Outgoing("breakout.response", "staff", data)]
+
+        await self.live.commit(work, self._install)
+
+    async def present(self, mode: str, index: int) -> dict[str, Any]:
+        """Put one topic (or one group's responses) on the projector, or nothing."""
+        rnd = self.current
+        if rnd is None:
+            raise BreakoutError("There has been no breakout yet.", "conflict")
+        settings = self.settings_of(rnd)
+        if mode == "topic" and not 0 <= index < len(settings.topics):
+            raise BreakoutError("There is no such topic.", "not_found", "index")
+        if mode == "group" and index not in rnd.groups:
+            raise BreakoutError("There is no such group.", "not_found", "index")
+        choice = {"mode": mode, "index": index if mode != "off" else 0}
+        round_id = rnd.id
+
+        async def work(
+            tx: aiosqlite.Connection, now: datetime
+        ) -> tuple[Presenting, list[Outgoing]]:
+            await qa_repo.put_setting(tx, PRESENTING_KEY, json.dumps(choice))
+            data = screens.present_data(self._latest(round_id), settings, choice)
+            # Staff only: it carries every group's responses (the projector is staff's).
+            return frozen_mapping(choice), [Outgoing("feedback.present", "staff", data)]
+
+        def apply(presenting: Presenting) -> None:
+            self.presenting = presenting
+
+        await self.live.commit(work, apply)
+        return choice
 
     # -- the agenda drives rounds -------------------------------------------------------------
 
@@ -392,14 +317,14 @@ class BreakoutService:
             if item is not None and item.breakout is not None:
                 if rnd is not None and rnd.item_id == item.id:
                     if rnd.ended_at is not None:
-                        await self._reopen(rnd)
+                        await self._reopen(rnd.id)
                     return
                 if rnd is not None and rnd.ended_at is None:
-                    await self._end(rnd)
+                    await self._end(rnd.id)
                 await self._start(item)
                 started = True
             elif rnd is not None and rnd.ended_at is None:
-                await self._end(rnd)
+                await self._end(rnd.id)
         if started:
             await self._sweep()
 
@@ -435,25 +360,31 @@ class BreakoutService:
         assert settings is not None
         present = await repo.attendees(self.live.db, sorted(self.here()))
         names = await repo.names_of(self.live.db, present)
-        self.names.update(names)
         people = [Person(pid, names.get(pid, ("", ""))[1]) for pid in present]
         seed = secrets.randbits(31)
         allocation = self._split(settings, people, seed, await self._preassigned(names))
+        known = ChainMap(names, self.names)
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[RoundRow, list[Outgoing]]:
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
             round_id = await repo.insert_round(tx, item.id, seed, iso(now))
-            rnd = RoundRow(round_id, item.id, seed, now, None, "")
+            groups: dict[int, Group] = {}
             members: list[tuple[str, int]] = []
             for group in allocation.groups:
                 await repo.insert_group(tx, round_id, group.number, group.topics)
-                rnd.groups[group.number] = GroupRow(
-                    group.number, group.topics, members=list(group.members)
-                )
+                groups[group.number] = Group(group.number, group.topics, members=group.members)
                 members += [(m, group.number) for m in group.members]
             await repo.insert_members(tx, round_id, members, iso(now))
-            return rnd, self._round_events(rnd, every_group=True)
+            new = Round(round_id, item.id, seed, now, None, "", frozen_mapping(groups))
+            return new, self._round_events(new, now, known)
 
-        await self.live.commit(work, self._adopt_new_round)
+        def adopt(new: Round) -> None:
+            self.names.update(names)
+            self._install(new)
+            for group in new.groups.values():
+                for member in group.members:
+                    self.live.hub.add_audience_for(member, group_audience(new.id, group.number))
+
+        await self.live.commit(work, adopt)
 
     def _split(
         self,
@@ -475,7 +406,7 @@ class BreakoutService:
                 1, len(settings.topics), settings.min_topics, random.Random(seed)
             )[0]
             members = tuple(sorted(p.id for p in people))
-            return Allocation((Group(1, members, topics),))
+            return Allocation((allocator.Group(1, members, topics),))
         try:
             return allocator.allocate_breakout(
                 settings, people, seed=seed, preassigned=preassigned, avoid_pairs=self._met()
@@ -489,10 +420,7 @@ class BreakoutService:
         breakout avoids putting them together again where it can."""
         pairs: set[frozenset[str]] = set()
         for rnd in self.rounds:
-            current = Allocation(
-                tuple(Group(g.number, tuple(g.members), g.topics) for g in rnd.groups.values())
-            )
-            pairs |= allocator.pairs_of(current)
+            pairs |= allocator.pairs_of(_allocation(rnd))
         return pairs
 
     async def _preassigned(self, names: dict[str, tuple[str, str]]) -> dict[str, int]:
@@ -501,40 +429,21 @@ class BreakoutService:
             return {}
         return {pid: wanted[name_key(n)] for pid, (n, _) in names.items() if name_key(n) in wanted}
 
-    def _adopt_new_round(self, rnd: RoundRow) -> None:
-        self.rounds.append(rnd)
-        for group in rnd.groups.values():
-            for member in group.members:
-                self.live.hub.add_audience_for(member, group_audience(rnd.id, group.number))
+    async def _end(self, round_id: int) -> None:
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+            await repo.end_round(tx, round_id, iso(now))
+            new = self._latest(round_id).ended(now)  # the events show the ended state
+            return new, self._round_events(new, now)
 
-    async def _end(self, rnd: RoundRow) -> None:
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[datetime, list[Outgoing]]:
-            await repo.end_round(tx, rnd.id, iso(now))
-            rnd.ended_at = now  # events below are rendered from the ended state
-            return now, self._round_events(rnd, every_group=True)
+        await self.live.commit(work, self._install)
 
-        await self.live.commit(work)
+    async def _reopen(self, round_id: int) -> None:
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+            await repo.reopen_round(tx, round_id)
+            new = self._latest(round_id).reopened()
+            return new, self._round_events(new, now)
 
-    async def _reopen(self, rnd: RoundRow) -> None:
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
-            await repo.reopen_round(tx, rnd.id)
-            rnd.ended_at = None
-            return None, self._round_events(rnd, every_group=True)
-
-        await self.live.commit(work)
-
-    def _round_events(self, rnd: RoundRow, *, every_group: bool) -> list[Outgoing]:
-        events = [Outgoing("breakout.round", "all", self.round_data(rnd))]
-        if every_group:
-            for group in rnd.groups.values():
-                events.append(self._group_event(rnd, group))
-        events.append(Outgoing("breakout.grid", "staff", self.grid_data(rnd)))
-        return events
-
-    def _group_event(self, rnd: RoundRow, group: GroupRow) -> Outgoing:
-        return Outgoing(
-            "breakout.group", group_audience(rnd.id, group.number), self.group_data(rnd, group)
-        )
+        await self.live.commit(work, self._install)
 
     # -- joining late, leaving ----------------------------------------------------------------
 
@@ -543,73 +452,63 @@ class BreakoutService:
         rnd = self.open_round()
         if rnd is None or participant.role != "attendee":
             return
-        if self.group_of(rnd, participant.id) is not None:
+        if rnd.group_of(participant.id) is not None:
             return
         async with self._lock:
             rnd = self.open_round()
-            if rnd is None or self.group_of(rnd, participant.id) is not None:
+            if rnd is None or rnd.group_of(participant.id) is not None:
                 return
-            self.names[participant.id] = (participant.name, participant.organisation)
-            current = Allocation(
-                tuple(Group(g.number, tuple(g.members), g.topics) for g in rnd.groups.values())
+            await self._add_late_joiner(rnd, participant)
+
+    async def _add_late_joiner(self, rnd: Round, participant: Participant) -> None:
+        known = ChainMap({participant.id: (participant.name, participant.organisation)}, self.names)
+        if rnd.groups:
+            organisations = {
+                m: known.get(m, ("", ""))[1] for g in rnd.groups.values() for m in g.members
+            }
+            _, number = allocator.add_late_joiner(
+                _allocation(rnd), Person(participant.id, participant.organisation), organisations
             )
-            settings = self.item_of(rnd).breakout
-            assert settings is not None
-            if current.groups:
-                organisations = {
-                    m: self.names.get(m, ("", ""))[1]
-                    for g in rnd.groups.values()
-                    for m in g.members
-                }
-                _, number = allocator.add_late_joiner(
-                    current, Person(participant.id, participant.organisation), organisations
-                )
-                topics = rnd.groups[number].topics
-                new_group = False
-            else:
-                number = 1
-                topics = allocator.assign_topics(
-                    1, len(settings.topics), settings.min_topics, random.Random(rnd.seed)
-                )[0]
-                new_group = True
+            topics = rnd.groups[number].topics
+        else:
+            settings = self.settings_of(rnd)
+            number = 1
+            topics = allocator.assign_topics(
+                1, len(settings.topics), settings.min_topics, random.Random(rnd.seed)
+            )[0]
+        round_id = rnd.id
 
-            async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
-                if new_group:
-                    await repo.insert_group(tx, rnd.id, number, topics)
-                await repo.put_member(tx, rnd.id, participant.id, number, iso(now))
-                # Changed in place, as every breakout change is (see Live.commit).
-                group = rnd.groups.setdefault(number, GroupRow(number, topics))
-                group.members.append(participant.id)
-                return None, [
-                    Outgoing(
-                        "breakout.group",
-                        group_audience(rnd.id, number),
-                        self.group_data(rnd, group),
-                    ),
-                    Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
-                ]
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+            latest = self._latest(round_id)
+            if number not in latest.groups:
+                await repo.insert_group(tx, round_id, number, topics)
+            await repo.put_member(tx, round_id, participant.id, number, iso(now))
+            new = latest.with_member(participant.id, number, topics)
+            return new, [self._group_event(new, number, now, known), self._grid_event(new, known)]
 
-            def adopt(_: None) -> None:
-                self.live.hub.add_audience_for(participant.id, group_audience(rnd.id, number))
+        def adopt(new: Round) -> None:
+            self.names[participant.id] = (participant.name, participant.organisation)
+            self._install(new)
+            self.live.hub.add_audience_for(participant.id, group_audience(round_id, number))
 
-            await self.live.commit(work, adopt)
+        await self.live.commit(work, adopt)
 
     # -- members and facilitators ---------------------------------------------------------------
 
     def _membership(
         self, participant: Participant, group: int | None = None
-    ) -> tuple[RoundRow, GroupRow]:
+    ) -> tuple[Round, Group]:
         rnd = self.current
         if rnd is None:
             raise BreakoutError("There is no breakout at the moment.", "conflict")
-        mine = self.group_of(rnd, participant.id)
+        mine = rnd.group_of(participant.id)
         if mine is None:
             raise BreakoutError("You are not in a breakout group.", "forbidden")
         if group is not None and group != mine.number:
             raise BreakoutError("You can only act in your own group.", "forbidden", "group")
         return rnd, mine
 
-    async def volunteer(self, participant: Participant) -> GroupRow:
+    async def volunteer(self, participant: Participant) -> Group:
         rnd, group = self._membership(participant)
         if rnd.ended_at is not None:
             raise BreakoutError("The breakout has ended.", "conflict")
@@ -617,41 +516,38 @@ class BreakoutService:
             return group
         if group.facilitator_id is not None:
             raise BreakoutError("Your group already has a facilitator.", "conflict")
-        return await self._set_facilitator(rnd, group, participant.id, only_if_free=True)
+        return await self._set_facilitator(rnd.id, group.number, participant.id, only_if_free=True)
 
-    async def assign_facilitator(self, number: int, participant_id: str | None) -> GroupRow:
+    async def assign_facilitator(self, number: int, participant_id: str | None) -> Group:
         rnd = self.current
         if rnd is None or number not in rnd.groups:
             raise BreakoutError("There is no such group.", "not_found", "group")
-        group = rnd.groups[number]
-        if participant_id is not None and participant_id not in group.members:
+        if participant_id is not None and participant_id not in rnd.groups[number].members:
             raise BreakoutError(
                 "The facilitator must be a member of the group.", "invalid", "participant_id"
             )
-        return await self._set_facilitator(rnd, group, participant_id)
+        return await self._set_facilitator(rnd.id, number, participant_id)
 
     async def _set_facilitator(
         self,
-        rnd: RoundRow,
-        group: GroupRow,
+        round_id: int,
+        number: int,
         participant_id: str | None,
         *,
         only_if_free: bool = False,
-    ) -> GroupRow:
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+    ) -> Group:
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
             # Checked again here: two volunteers at once must not both succeed, and a
             # volunteer must not be replaced by the automatic pick.
-            if only_if_free and group.facilitator_id not in (None, participant_id):
+            latest = self._latest(round_id)
+            if only_if_free and latest.groups[number].facilitator_id not in (None, participant_id):
                 raise BreakoutError("Your group already has a facilitator.", "conflict")
-            await repo.set_facilitator(tx, rnd.id, group.number, participant_id)
-            group.facilitator_id = participant_id
-            return None, [
-                self._group_event(rnd, group),
-                Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
-            ]
+            await repo.set_facilitator(tx, round_id, number, participant_id)
+            new = latest.with_facilitator(number, participant_id)
+            return new, [self._group_event(new, number, now), self._grid_event(new)]
 
-        await self.live.commit(work)
-        return group
+        new = await self.live.commit(work, self._install)
+        return new.groups[number]
 
     async def capture(self, participant: Participant, number: int, topic: int, text: str) -> int:
         """Save the facilitator's response to a topic; returns its version."""
@@ -660,13 +556,12 @@ class BreakoutService:
             raise BreakoutError(
                 "Only your group's facilitator can write the responses.", "forbidden"
             )
-        settings = self.item_of(rnd).breakout
-        assert settings is not None
+        settings = self.settings_of(rnd)
         if not 0 <= topic < len(settings.topics):
             raise BreakoutError("There is no such topic.", "not_found", "topic")
         if not breakout.capture_open(rnd.ended_at, settings.grace_seconds, self.live.clock()):
             raise BreakoutError("The breakout has ended and its responses are locked.", "conflict")
-        return await self._save_response(rnd, number, topic, breakout.clean_response(text))
+        return await self._save_response(rnd.id, number, topic, breakout.clean_response(text))
 
     async def correct(self, number: int, topic: int, text: str, version: int | None = None) -> int:
         """The host corrects a group's response (to take out a name before it is shown),
@@ -687,117 +582,99 @@ class BreakoutService:
                 "conflict",
             )
         clean = breakout.clean_response(text)
-        return await self._save_response(rnd, number, topic, clean, by_host=True)
+        return await self._save_response(rnd.id, number, topic, clean, by_host=True)
 
     async def _save_response(
-        self, rnd: RoundRow, number: int, topic: int, clean: str, *, by_host: bool = False
+        self, round_id: int, number: int, topic: int, clean: str, *, by_host: bool = False
     ) -> int:
-        before = {k: v[0] for k, v in rnd.responses.items() if k[0] == number}
-
-        key = (number, topic)
-
         async def work(
             tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[tuple[Response, int], list[Outgoing]]:
+        ) -> tuple[tuple[Round, int, int], list[Outgoing]]:
             # A host's correction takes back what earlier events showed: no replay of them.
             floor = await raise_replay_floor(tx) if by_host else 0
             version = await repo.save_response(
-                tx, rnd.id, number, topic, clean, iso(now), by_host=by_host
+                tx, round_id, number, topic, clean, iso(now), by_host=by_host
             )
-            entry = (clean, version, rnd.responses.get(key, NO_RESPONSE)[2], by_host)
-            with _tentatively(rnd.responses, key, entry):
-                events = self._response_events(rnd, number, topic, before, clean)
-            return (entry, floor), events
+            old = self._latest(round_id)
+            new = old.with_response(number, topic, clean, version, by_host)
+            return (new, version, floor), self._response_events(old, new, number, topic)
 
-        def apply(result: tuple[Response, int]) -> None:
-            rnd.responses[key] = result[0]
-            self.live.take_back(result[1])
+        def apply(result: tuple[Round, int, int]) -> None:
+            self._install(result[0])
+            self.live.take_back(result[2])
 
-        (entry, _) = await self.live.commit(work, apply)
-        return entry[1]
-
-    def _response_events(
-        self, rnd: RoundRow, number: int, topic: int, before: dict[tuple[int, int], str], clean: str
-    ) -> list[Outgoing]:
-        events = [
-            Outgoing(
-                "breakout.response",
-                group_audience(rnd.id, number),
-                {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)},
-            ),
-            Outgoing(
-                "breakout.response",
-                "staff",
-                {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)},
-            ),
-        ]
-        if bool(before.get((number, topic), "").strip()) != bool(clean.strip()):
-            events.append(Outgoing("breakout.grid", "staff", self.grid_data(rnd)))
-        return events
+        _, version, _ = await self.live.commit(work, apply)
+        return version
 
     async def add_point(
         self, participant: Participant, number: int, topic: int, text: str, key: str
     ) -> bool:
         """A member's point for the facilitator; False when the key was used already."""
         rnd, _ = self._membership(participant, number)
-        settings = self.item_of(rnd).breakout
-        assert settings is not None
+        settings = self.settings_of(rnd)
         if not 0 <= topic < len(settings.topics):
             raise BreakoutError("There is no such topic.", "not_found", "topic")
         if not breakout.capture_open(rnd.ended_at, settings.grace_seconds, self.live.clock()):
             raise BreakoutError("The breakout has ended.", "conflict")
         clean = breakout.clean_short(text, breakout.POINT_MAX, "point")
         hashed = hashlib.sha256(key.encode()).hexdigest()
+        round_id = rnd.id
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[bool, list[Outgoing]]:
+        async def work(
+            tx: aiosqlite.Connection, now: datetime
+        ) -> tuple[Round | None, list[Outgoing]]:
             added = await repo.insert_point(
-                tx, rnd.id, number, topic, participant.name, clean, hashed, iso(now)
+                tx, round_id, number, topic, participant.name, clean, hashed, iso(now)
             )
             if not added:
-                return False, []
-            rnd.points.setdefault((number, topic), []).append((participant.name, clean, iso(now)))
-            data = {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)}
-            return True, [Outgoing("breakout.response", group_audience(rnd.id, number), data)]
+                return None, []
+            point = (participant.name, clean, iso(now))
+            new = self._latest(round_id).with_point(number, topic, point)
+            data = screens.response_data(new, settings, number, topic)
+            return new, [Outgoing("breakout.response", group_audience(round_id, number), data)]
 
-        return await self.live.commit(work)
+        def apply(new: Round | None) -> None:
+            if new is not None:
+                self._install(new)
+
+        return await self.live.commit(work, apply) is not None
 
     async def ask_help(self, participant: Participant, on: bool = True) -> None:
         rnd, group = self._membership(participant)
-        await self._help(rnd, group, on)
+        await self._help(rnd.id, group.number, on)
 
     async def clear_help(self, number: int) -> None:
         rnd = self.current
         if rnd is None or number not in rnd.groups:
             raise BreakoutError("There is no such group.", "not_found", "group")
-        await self._help(rnd, rnd.groups[number], False)
+        await self._help(rnd.id, number, False)
 
-    async def _help(self, rnd: RoundRow, group: GroupRow, on: bool) -> None:
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+    async def _help(self, round_id: int, number: int, on: bool) -> None:
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
             at = iso(now) if on else None
-            await repo.set_help(tx, rnd.id, group.number, at)
-            group.help_at = at
-            events = [
-                self._group_event(rnd, group),
-                Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
-            ]
+            await repo.set_help(tx, round_id, number, at)
+            new = self._latest(round_id).with_help(number, at)
+            events = [self._group_event(new, number, now), self._grid_event(new)]
             if on:
-                events.append(Outgoing("breakout.help", "staff", {"group": group.number}))
-            return None, events
+                events.append(Outgoing("breakout.help", "staff", {"group": number}))
+            return new, events
 
-        await self.live.commit(work)
+        await self.live.commit(work, self._install)
 
     async def message_all(self, text: str) -> None:
         rnd = self.open_round()
         if rnd is None:
             raise BreakoutError("There is no breakout running.", "conflict")
         clean = breakout.clean_short(text, breakout.MESSAGE_MAX, "message")
+        round_id = rnd.id
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
-            await repo.set_message(tx, rnd.id, clean)
-            rnd.message = clean
-            return None, [Outgoing("breakout.round", "all", self.round_data(rnd))]
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+            await repo.set_message(tx, round_id, clean)
+            new = self._latest(round_id).with_message(clean)
+            data = screens.round_data(new, self.settings_of(new), now)
+            return new, [Outgoing("breakout.round", "all", data)]
 
-        await self.live.commit(work)
+        await self.live.commit(work, self._install)
 
     async def move(self, participant_id: str, number: int) -> None:
         """Move one person to another group while the breakout runs."""
@@ -806,54 +683,58 @@ class BreakoutService:
             raise BreakoutError("There is no breakout running.", "conflict")
         if number not in rnd.groups:
             raise BreakoutError("There is no such group.", "not_found", "group")
-        source = self.group_of(rnd, participant_id)
+        source = rnd.group_of(participant_id)
         if source is None:
             raise BreakoutError("That person is not in a group.", "not_found", "participant_id")
         if source.number == number:
             return
-        target = rnd.groups[number]
+        round_id, was_in = rnd.id, source.number
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
-            await repo.put_member(tx, rnd.id, participant_id, number, iso(now))
-            if source.facilitator_id == participant_id:
-                await repo.set_facilitator(tx, rnd.id, source.number, None)
-                source.facilitator_id = None
-            source.members.remove(participant_id)
-            target.members.append(participant_id)
-            return None, [
-                self._group_event(rnd, source),
-                self._group_event(rnd, target),
-                Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+            latest = self._latest(round_id)
+            now_in = latest.group_of(participant_id)
+            if now_in is None or now_in.number != was_in:
+                raise BreakoutError("That person has just changed groups: try again.", "conflict")
+            await repo.put_member(tx, round_id, participant_id, number, iso(now))
+            if latest.groups[was_in].facilitator_id == participant_id:
+                await repo.set_facilitator(tx, round_id, was_in, None)
+            new = latest.moved(participant_id, number)
+            return new, [
+                self._group_event(new, was_in, now),
+                self._group_event(new, number, now),
+                self._grid_event(new),
             ]
 
-        def adopt(_: None) -> None:
+        def adopt(new: Round) -> None:
+            self._install(new)
             # Out of the old room (its later events are not theirs to see), into the new.
-            self.live.hub.remove_audience_for(participant_id, group_audience(rnd.id, source.number))
-            self.live.hub.add_audience_for(participant_id, group_audience(rnd.id, number))
+            self.live.hub.remove_audience_for(participant_id, group_audience(round_id, was_in))
+            self.live.hub.add_audience_for(participant_id, group_audience(round_id, number))
 
         await self.live.commit(work, adopt)
 
-    async def remove_in(self, tx: aiosqlite.Connection, participant_id: str) -> list[Outgoing]:
+    async def remove_in(
+        self, tx: aiosqlite.Connection, participant_id: str, now: datetime
+    ) -> tuple[Round | None, list[Outgoing]]:
         """Inside the caller's transaction: take someone out of their group in the open
-        round (and of its facilitator's seat); the events to append. Memory is changed in
-        place after the writes, as every breakout change is (see Live.commit); the
-        caller's ``apply`` should call :meth:`removed` for the screens."""
+        round (and of its facilitator's seat); the new round (None if they were in no
+        group) and the events to append. Memory is not changed: the caller's ``apply``
+        hands the round to :meth:`removed`."""
         rnd = self.open_round()
-        group = self.group_of(rnd, participant_id) if rnd is not None else None
+        group = rnd.group_of(participant_id) if rnd is not None else None
         if rnd is None or group is None:
-            return []
+            return None, []
         await repo.delete_member(tx, rnd.id, participant_id)
         if group.facilitator_id == participant_id:
             await repo.set_facilitator(tx, rnd.id, group.number, None)
-            group.facilitator_id = None
-        group.members.remove(participant_id)
-        return [
-            self._group_event(rnd, group),
-            Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
-        ]
+        new = rnd.without_member(participant_id)
+        return new, [self._group_event(new, group.number, now), self._grid_event(new)]
 
-    def removed(self, participant_id: str) -> None:
-        """After a removal is written: their screens see no group any more."""
+    def removed(self, participant_id: str, new: Round | None) -> None:
+        """After a removal is written: the round from :meth:`remove_in` is installed, and
+        their screens see no group any more."""
+        if new is not None:
+            self._install(new)
         self._left_at.pop(participant_id, None)
         for rnd in self.rounds:
             for group in rnd.groups.values():
@@ -893,37 +774,40 @@ class BreakoutService:
         rnd = self.open_round()
         if rnd is None:
             return
-        settings = self.item_of(rnd).breakout
-        assert settings is not None
+        settings = self.settings_of(rnd)
         now = self.live.clock()
         present = self.connected()
         if now >= rnd.started_at + timedelta(seconds=settings.volunteer_seconds):
-            for group in list(rnd.groups.values()):
+            for group in rnd.groups.values():
                 if group.facilitator_id is None:
-                    here = [m for m in group.members if m in present] or group.members
+                    here = [m for m in group.members if m in present] or list(group.members)
                     chosen = breakout.pick_facilitator(here, rnd.seed, group.number)
                     if chosen is not None:
                         with contextlib.suppress(BreakoutError):  # someone volunteered first
-                            await self._set_facilitator(rnd, group, chosen, only_if_free=True)
-        for group in list(rnd.groups.values()):
-            fid = group.facilitator_id
-            if fid is None or fid in present:
-                self._away_since.pop(fid or "", None)
-                continue
-            since = self._away_since.setdefault(fid, now)
-            if now - since >= timedelta(seconds=FACILITATOR_AWAY_SECONDS):
-                self._away_since.pop(fid, None)
-                await self._set_facilitator(rnd, group, None)
+                            await self._set_facilitator(
+                                rnd.id, group.number, chosen, only_if_free=True
+                            )
+        for number in list(self._latest(rnd.id).groups):
+            await self._check_facilitator_here(rnd.id, number, present, now)
+
+    async def _check_facilitator_here(
+        self, round_id: int, number: int, present: set[str], now: datetime
+    ) -> None:
+        """Free the seat of a facilitator who has had no screen open for a while."""
+        fid = self._latest(round_id).groups[number].facilitator_id
+        if fid is None or fid in present:
+            self._away_since.pop(fid or "", None)
+            return
+        since = self._away_since.setdefault(fid, now)
+        if now - since >= timedelta(seconds=FACILITATOR_AWAY_SECONDS):
+            self._away_since.pop(fid, None)
+            await self._set_facilitator(round_id, number, None)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="breakouts")
+        self._ticker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._ticker.stop()
 
     async def _run(self) -> None:
         while True:
@@ -937,18 +821,8 @@ class BreakoutService:
                 await asyncio.wait_for(self._kick.wait(), TICK_SECONDS)
 
 
-def _oversize_note(size: int | None, groups: dict[int, GroupRow]) -> str:
-    """A sentence for the host when groups hold more people than the size asked for."""
-    if size is None:
-        return ""
-    over = sorted(number for number, group in groups.items() if len(group.members) > size)
-    if not over:
-        return ""
-    if len(over) == 1:
-        which = f"Group {over[0]} has"
-    else:
-        which = f"Groups {', '.join(map(str, over[:-1]))} and {over[-1]} have"
-    return (
-        f"{which} more than {size} people, the group size asked for: people who join late "
-        f"go to the smallest group, so a group grows past {size} only when every group is full."
+def _allocation(rnd: Round) -> Allocation:
+    """A round's groups as the allocator sees them."""
+    return Allocation(
+        tuple(allocator.Group(g.number, g.members, g.topics) for g in rnd.groups.values())
     )

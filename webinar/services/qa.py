@@ -18,7 +18,6 @@ announced in batches: a flusher publishes the changed counts at most every
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from webinar.domain.agenda import Agenda
 from webinar.domain.qa import QAError, QASettings, Question, RateLimiter
 from webinar.services.access import Participant
 from webinar.services.agenda import AgendaService
+from webinar.services.background import Background
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import qa_repo, repo
 from webinar.storage.qa_repo import Reply
@@ -76,7 +76,7 @@ class QAService:
             "vote": RateLimiter(120, timedelta(minutes=1)),
         }
         self._dirty_votes: set[int] = set()
-        self._flusher: asyncio.Task[None] | None = None
+        self._flusher = Background("qa-vote-flusher", self._run_flusher)
         self._wake = asyncio.Event()
         #: Called with (participant id, question id) when someone becomes an owner, so
         #: their open screens also receive the question's private updates.
@@ -567,14 +567,10 @@ class QAService:
     # -- vote flushing -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._flusher = asyncio.create_task(self._run_flusher(), name="qa-vote-flusher")
+        self._flusher.start()
 
     async def stop(self) -> None:
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-            self._flusher = None
+        await self._flusher.stop()
 
     async def flush_votes(self) -> bool:
         """Publish the counts that changed since the last flush; True if any did."""

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from webinar.domain.breakout_round import Round
 from webinar.realtime.hub import Hub
 from webinar.services.access import AccessService
 from webinar.services.breakouts import BreakoutService
@@ -27,14 +28,14 @@ async def remove_participant(
     ``AccessError(404)`` if there is no such attendee.
     """
 
-    async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+    async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round | None, list[Outgoing]]:
         events = await access.remove_in(tx, participant_id, now)
-        events += await breakouts.remove_in(tx, participant_id)
-        return None, events
+        rnd, more = await breakouts.remove_in(tx, participant_id, now)
+        return rnd, events + more
 
-    def apply(_: None) -> None:
+    def apply(rnd: Round | None) -> None:
         access.removed(participant_id)
-        breakouts.removed(participant_id)
+        breakouts.removed(participant_id, rnd)
 
     await access.live.commit(work, apply)
     hub.end_screens(participant_id, REMOVED)

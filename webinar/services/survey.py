@@ -86,11 +86,15 @@ class SurveyService:
 
     # -- open or closed --------------------------------------------------------------------
 
-    def state(self, now: datetime | None = None) -> dict[str, Any]:
-        """{"state": "none"|"not_yet"|"open"|"closed", "closes_at": iso or None}."""
+    def state(self, now: datetime | None = None, override: str | None = None) -> dict[str, Any]:
+        """{"state": "none"|"not_yet"|"open"|"closed", "closes_at": iso or None}.
+
+        ``override``: the host's choice to show, when it is not yet the stored one.
+        """
+        override = override or self.override
         survey = self.survey
         if survey is None:
-            return {"state": "none", "closes_at": None, "override": self.override}
+            return {"state": "none", "closes_at": None, "override": override}
         now = now or self.live.clock()
         status = self.agenda_service.status(now)
         ended_at = self.agenda_service.state.ended_at
@@ -100,28 +104,30 @@ class SurveyService:
             entry.item.id == opening and entry.state in ("current", "done")
             for entry in status.schedule
         )
-        if self.override == "open":
+        if override == "open":
             state = "open"
-        elif self.override == "closed" or (closes_at is not None and now >= closes_at):
+        elif override == "closed" or (closes_at is not None and now >= closes_at):
             state = "closed"
         else:
             state = "open" if started else "not_yet"
         return {
             "state": state,
             "closes_at": iso(closes_at) if closes_at else None,
-            "override": self.override,
+            "override": override,
         }
 
     async def set_override(self, value: str) -> dict[str, Any]:
         if value not in OVERRIDES:
             raise SurveyError(f"Choose one of: {', '.join(OVERRIDES)}.", "state")
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
             await qa_repo.put_setting(tx, "survey.override", value)
-            self.override = value
-            return None, [Outgoing("survey.state", "all", self.state(now))]
+            return value, [Outgoing("survey.state", "all", self.state(now, value))]
 
-        await self.live.commit(work)
+        def apply(override: str) -> None:
+            self.override = override
+
+        await self.live.commit(work, apply)
         return self.state()
 
     # -- responding ---------------------------------------------------------------------------

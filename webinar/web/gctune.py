@@ -12,8 +12,9 @@ a minute.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
+
+from webinar.services.background import Background
 
 FREEZE_EVERY = 10.0
 COLLECT_EVERY = 600.0
@@ -36,16 +37,8 @@ async def tune_forever(
         gc.unfreeze()
 
 
-class GcTuner:
+class GcTuner(Background):
+    """The tuner as a background task of the server."""
+
     def __init__(self) -> None:
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(tune_forever(), name="gc-tuner")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        super().__init__("gc-tuner", tune_forever)
