@@ -29,6 +29,8 @@ from webinar.domain.agenda import (
     Survey,
     SurveyQuestion,
 )
+from webinar.domain.agenda_video import read_call, read_stage
+from webinar.domain.video import Stage
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -40,7 +42,7 @@ __all__ = [
     "too_large",
 ]
 
-TOP_KEYS = ("event", "items", "survey", "qa")
+TOP_KEYS = ("event", "items", "survey", "qa", "stage")
 QA_KEYS = ("max_length", "word_filter")
 EVENT_KEYS = ("title", "date", "timezone", "organiser", "description", "moderation")
 ITEM_KEYS = (
@@ -55,6 +57,7 @@ ITEM_KEYS = (
     "serves",
     "slides",
     "breakout",
+    "stage",
 )
 SLIDE_KEYS = ("title", "body")
 BREAKOUT_KEYS = (
@@ -67,6 +70,7 @@ BREAKOUT_KEYS = (
     "warning_seconds",
     "volunteer_seconds",
     "video_url_template",
+    "call",
 )
 SURVEY_KEYS = ("title", "opens_at_item", "open_days", "anonymous", "questions")
 QUESTION_KEYS = (
@@ -315,6 +319,7 @@ class _RawItem:
     slides: tuple[Slide, ...] = ()
     serves: tuple[str, ...] | None = None
     breakout: BreakoutSettings | None = None
+    stage: Stage | None = None
     start_at: datetime | None = None
     end_at: datetime | None = None
 
@@ -706,6 +711,7 @@ def _parse(text: str, name: str, today: date | None) -> Agenda:
         organiser = reader.text(event, "organiser", None, "event.organiser") or ""
         description = reader.text(event, "description", None, "event.description") or ""
         moderation = bool(reader.flag(event, "moderation", None, "event.moderation"))
+    stage = read_stage(reader, document["stage"], None, "stage") if "stage" in document else None
 
     # -- items ------------------------------------------------------------------------------
     raw_items: list[_RawItem] = []
@@ -800,6 +806,7 @@ def _parse(text: str, name: str, today: date | None) -> Agenda:
         qa_max_length=qa_max_length,
         qa_word_filter=word_filter,
         source_name=name,
+        stage=stage,
     )
 
 
@@ -994,6 +1001,8 @@ def _read_item(reader: _Reader, number: int, table: Mapping[str, object]) -> _Ra
         )
         raw.serves = tuple(serves) if serves is not None else None
 
+    if "stage" in table:
+        raw.stage = read_stage(reader, table["stage"], label, "stage")
     has_breakout = "breakout" in table
     if raw.kind == "breakout" and not has_breakout:
         reader.problem(
@@ -1149,6 +1158,16 @@ def _read_breakout(
             '"https://video.example.org/room-{group}".',
         )
         ok = False
+    call = read_call(reader, table["call"], label) if "call" in table else None
+    if "call" in table and (call is None or template):
+        if call is not None:
+            reader.problem(
+                label,
+                "breakout.call",
+                "is given together with video_url_template; give only one of the two "
+                '(a template is the same as provider = "link").',
+            )
+        ok = False
     if not ok or not topics:
         return None
     return BreakoutSettings(
@@ -1161,6 +1180,7 @@ def _read_breakout(
         warning_seconds=seconds["warning_seconds"],
         volunteer_seconds=seconds["volunteer_seconds"],
         video_url_template=(template or "").strip(),
+        call=call,
     )
 
 
@@ -1574,4 +1594,5 @@ def _finish_item(raw: _RawItem) -> Item:
         slides=raw.slides,
         serves=raw.serves or (),
         breakout=raw.breakout,
+        stage=raw.stage,
     )
