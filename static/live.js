@@ -193,6 +193,8 @@
   }
 
   function swap(old, fresh) {
+    // A playing stage or a running call stays as it is while its key is unchanged.
+    if (old.hasAttribute("data-keep") && old.getAttribute("data-keep") === fresh.getAttribute("data-keep")) { return; }
     var active = document.activeElement;
     var had = active && active !== document.body && old.contains(active);
     var key = had ? controlKey(active) : "";

@@ -104,6 +104,8 @@ class BreakoutService:
         self.presenting: dict[str, Any] = {"mode": "off", "index": 0}
         agenda_service.listeners.append(self._on_agenda)
         self._kick = asyncio.Event()
+        #: Told of each round that has just ended (group calls end their meetings).
+        self.round_ended: list[Callable[[RoundRow], None]] = []
 
     # -- state ------------------------------------------------------------------------------
 
@@ -514,6 +516,8 @@ class BreakoutService:
             return now, self._round_events(rnd, every_group=True)
 
         await self.live.commit(work)
+        for hook in self.round_ended:
+            hook(rnd)
 
     async def _reopen(self, rnd: RoundRow) -> None:
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from webinar.domain.agenda import Agenda
 from webinar.domain.survey import bar_chart_svg
+from webinar.domain.video import STAGE_NAMES
 from webinar.realtime.hub import Event
 
 # Raw HTML in slide text is escaped, never passed through: slides are text, not markup.
@@ -91,6 +92,7 @@ def make_environment(agenda: Agenda) -> jinja2.Environment:
     env.filters["mmss"] = minutes
     env.globals["kind_label"] = lambda kind: KIND_LABELS.get(kind, kind.title())
     env.globals["agenda"] = agenda
+    env.globals["stage_names"] = STAGE_NAMES
     return env
 
 
