@@ -23,7 +23,7 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import jwt
@@ -171,7 +171,7 @@ class Meeting:
 class FakeBbb(_Fake):
     """BigBlueButton's create, join and end, each refused unless its checksum is right."""
 
-    ALGORITHMS = {40: "sha1", 64: "sha256", 96: "sha384", 128: "sha512"}
+    ALGORITHMS: ClassVar[dict[int, str]] = {40: "sha1", 64: "sha256", 96: "sha384", 128: "sha512"}
 
     def __init__(self, secret: str = BBB_SECRET, allowed: tuple[str, ...] = ("sha1",)) -> None:
         super().__init__()

@@ -24,8 +24,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from webinar.domain.agenda import Agenda
 from webinar.services import prepare_database
 from webinar.services.access import AccessLimits
-from webinar.services.calls import CallConfig
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
+from webinar.services.calls import CallConfig
 from webinar.web.app import Settings, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +82,7 @@ class LiveServer(Loopback):
             base_url=self.base,
             clock=lambda: datetime.now(UTC) + self.offset,
             **({"access_limits": self.access_limits} if self.access_limits else {}),
-            **({"calls": self.calls} if self.calls else {}),
+            calls=self.calls or CallConfig(),
         )
         config = uvicorn.Config(
             create_app(settings),
