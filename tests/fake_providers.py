@@ -237,3 +237,15 @@ class FakeBbb(_Fake):
             meeting.running = False
             return 200, "text/xml", self.xml("SUCCESS", "sentEndMeetingRequest")
         return 200, "text/xml", self.xml("FAILED", "unsupportedRequest")
+
+
+class FakePage(_Fake):
+    """Any path: a small page saying which server it came from (a stage to embed)."""
+
+    def answer(self, path: str) -> tuple[int, str, str]:
+        self.record(Visit(urlsplit(path).path, {}, 200))
+        page = (
+            '<!doctype html><html lang="en"><title>Stage</title>'
+            f"<main><h1>Stage on port {self.port}</h1></main></html>"
+        )
+        return 200, "text/html; charset=utf-8", page
