@@ -18,7 +18,11 @@
     if (Hls && Hls.isSupported()) {
       // No worker: it would be made from a blob: URL, which the policy does not allow.
       var hls = new Hls({ enableWorker: false, subtitleDisplay: true });
-      hls.on(Hls.Events.MANIFEST_PARSED, function () { video.setAttribute("data-hls-state", "ready"); say(video, ""); });
+      hls.on(Hls.Events.MANIFEST_PARSED, function () {
+        video.setAttribute("data-hls-state", "ready");
+        video.setAttribute("data-hls-manifest", "parsed");
+        say(video, "");
+      });
       hls.on(Hls.Events.ERROR, function (_, data) {
         if (data.fatal) {
           video.setAttribute("data-hls-state", "error");

@@ -88,6 +88,9 @@ class Visit:
 class _Fake:
     """A small threaded HTTP server on a free loopback port."""
 
+    #: Sent with every answer.
+    headers: ClassVar[dict[str, str]] = {}
+
     def __init__(self) -> None:
         fake = self
 
@@ -98,6 +101,8 @@ class _Fake:
                 self.send_response(status)
                 self.send_header("content-type", content_type)
                 self.send_header("content-length", str(len(data)))
+                for name, value in fake.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -249,3 +254,22 @@ class FakePage(_Fake):
             f"<main><h1>Stage on port {self.port}</h1></main></html>"
         )
         return 200, "text/html; charset=utf-8", page
+
+
+class FakeStream(_Fake):
+    """An HLS live playlist, readable from other origins (as a stream server must be for
+    hls.js); its segment is missing, so a player gets as far as the playlist."""
+
+    headers: ClassVar[dict[str, str]] = {"access-control-allow-origin": "*"}
+
+    def answer(self, path: str) -> tuple[int, str, str]:
+        where = urlsplit(path).path
+        if where != "/live.m3u8":
+            self.record(Visit(where, {}, 404))
+            return 404, "text/plain", "no such segment"
+        self.record(Visit(where, {}, 200))
+        playlist = (
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n"
+            "#EXTINF:4.0,\nsegment0.ts\n"
+        )
+        return 200, "application/vnd.apple.mpegurl", playlist
