@@ -334,3 +334,26 @@ def test_app_refuses_a_provider_without_its_secret(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="no Jitsi app secret: set WEBINAR_JITSI_SECRET"):
         create_app(settings)
+
+
+async def test_link_provider_sends_each_group_to_its_own_address(
+    tmp_path: Path, crowd: Crowd
+) -> None:
+    server = LiveServer(
+        str(tmp_path / "webinar.db"),
+        agenda=agenda_with_call(CallSettings("link", "https://video.example.org/room-{group}")),
+    )
+    await server.start()
+    try:
+        groups = await split(server, crowd)
+        for member in groups.members:
+            response = await member.person.http.get(
+                "/breakout/call", params={"round": groups.round, "group": member.group}
+            )
+            assert response.status_code == 303
+            assert response.headers["location"] == (
+                f"https://video.example.org/room-{member.group}"
+            )
+            assert response.headers["referrer-policy"] == "no-referrer"
+    finally:
+        await server.stop()

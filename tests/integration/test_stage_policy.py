@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from helpers import LiveServer, Person, seed_agenda
+from helpers import LiveServer, Person, host_of, seed_agenda
 from webinar.cli.main import cli
 from webinar.domain.agenda import Agenda
 from webinar.domain.video import CallSettings, Stage
@@ -92,3 +92,25 @@ def test_serve_refuses_jitsi_calls_without_a_secret(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "uses Jitsi group calls, but the server has no Jitsi app secret" in result.output
     assert "Traceback" not in result.output
+
+
+async def test_projector_shows_the_stage_and_can_hide_it(tmp_path: Path) -> None:
+    server = LiveServer(
+        str(tmp_path / "webinar.db"),
+        agenda=staged_agenda(),
+        calls=CallConfig(jitsi_secret="s" * 40),
+    )
+    await server.start()
+    host = await host_of(server)
+    try:
+        shown = await host.http.get("/projector")
+        hidden = await host.http.get("/projector", params={"stage": "hide"})
+    finally:
+        await host.close()
+        await server.stop()
+
+    assert 'id="stage"' in shown.text
+    assert 'title="Main stage: YouTube"' in shown.text
+    assert ">Hide the main stage</a>" in shown.text
+    assert 'id="stage"' not in hidden.text
+    assert 'href="/projector">Show the main stage</a>' in hidden.text
