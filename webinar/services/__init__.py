@@ -30,7 +30,7 @@ class Services:
     qa: QAService
     breakouts: BreakoutService
     survey: SurveyService
-    calls: CallService | None = None
+    calls: CallService
 
     @property
     def hub(self) -> Hub:
@@ -110,8 +110,7 @@ async def start(services: Services) -> None:
 
 async def stop(services: Services) -> None:
     await services.breakouts.stop()
-    if services.calls is not None:
-        await services.calls.close()
+    await services.calls.close()
     await services.qa.stop()
     await services.clock_service.stop_ticker()
     await services.live.flush()

@@ -23,7 +23,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import jwt
 
@@ -32,6 +31,7 @@ from webinar.domain.agenda import Agenda
 from webinar.domain.video import CallSettings
 from webinar.services.access import Participant
 from webinar.services.bbb_client import BbbClient, BbbError
+from webinar.services.breakouts import BreakoutService
 from webinar.storage.breakout_repo import RoundRow
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class CallService:
     def __init__(
         self,
         agenda: Agenda,
-        breakouts: Any,
+        breakouts: BreakoutService,
         ends_at: Callable[[], datetime | None],
         clock: Callable[[], datetime],
         config: CallConfig,
