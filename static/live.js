@@ -193,6 +193,8 @@
   }
 
   function swap(old, fresh) {
+    // A playing stage or a running call stays as it is while its key is unchanged.
+    if (old.hasAttribute("data-keep") && keepKey(old) === keepKey(fresh)) { return; }
     var active = document.activeElement;
     var had = active && active !== document.body && old.contains(active);
     var key = had ? controlKey(active) : "";
@@ -213,6 +215,13 @@
       if (!fresh.hasAttribute("tabindex")) { fresh.setAttribute("tabindex", "-1"); }
       fresh.focus();
     }
+  }
+
+  // data-keep-for names the one person for whom the content differs (a call's
+  // facilitator joins as moderator): their frame is made again when that changes.
+  function keepKey(el) {
+    var key = el.getAttribute("data-keep");
+    return el.hasAttribute("data-keep-for") ? key + "|" + (el.getAttribute("data-keep-for") === me()) : key;
   }
 
   function activate(el) {

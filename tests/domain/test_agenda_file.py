@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from webinar.domain.agenda import ITEM_KINDS, QUESTION_KINDS, Agenda
 from webinar.domain.agenda_file import AgendaFileError, AgendaProblem, parse_agenda
+from webinar.domain.video import address_problem
 
 SEED_PATH = Path(__file__).parents[2] / "agendas" / "seed.toml"
 SEED_NAME = "agendas/seed.toml"
@@ -1052,6 +1053,17 @@ TEXTS = st.lists(st.sampled_from(["A", "B", "C", " "]) | st.text(max_size=3), ma
 IDS = st.sampled_from(["welcome", "talk", "q-a", "closing", "a", "Bad Id"])
 TIMES = st.sampled_from(["09:00", "10:00", "10:10", "10:30", "11:00", "24:00", "10.00"])
 SLIDE = table_of({"title": TITLES}, {"body": st.text(max_size=5)})
+ADDRESSES = st.sampled_from(
+    ["https://m.example", "http://127.0.0.1:9/s", "http://m.example", "javascript:x", "https://"]
+)
+STAGE = table_of(
+    {"kind": st.sampled_from(["youtube", "hls", "teams", "twitch"]), "url": ADDRESSES},
+    {"title": st.text(max_size=5), "captions": ADDRESSES},
+)
+CALL = table_of(
+    {"provider": st.sampled_from(["jitsi", "bbb", "link", "skype"]), "url": ADDRESSES},
+    {"secret": st.text(max_size=5)},
+)
 BREAKOUT = table_of(
     {"topics": TEXTS},
     {
@@ -1062,6 +1074,7 @@ BREAKOUT = table_of(
         "warning_seconds": st.integers(-1, 100),
         "volunteer_seconds": st.integers(-1, 100),
         "video_url_template": st.sampled_from(["https://v.example/{group}", "javascript:x"]),
+        "call": CALL,
     },
 )
 ITEM = table_of(
@@ -1076,6 +1089,7 @@ ITEM = table_of(
         "serves": st.lists(IDS, max_size=3),
         "slides": st.lists(SLIDE, max_size=2),
         "breakout": BREAKOUT,
+        "stage": STAGE | st.booleans(),
     },
 )
 QUESTION_TABLE = table_of(
@@ -1116,7 +1130,7 @@ SURVEY_TABLE = table_of(
 )
 DOCUMENTS = table_of(
     {"event": EVENT_TABLE, "items": st.lists(ITEM, min_size=1, max_size=4)},
-    {"survey": SURVEY_TABLE},
+    {"survey": SURVEY_TABLE, "stage": STAGE},
 )
 TOML_LINES = st.sampled_from(
     [
@@ -1165,6 +1179,8 @@ def check_invariants(agenda: Agenda) -> None:
     assert len(ids) == len(set(ids))
     for before, after in zip(agenda.items, agenda.items[1:], strict=False):
         assert before.end <= after.start
+    for stage in agenda.stages():  # only addresses that may be embedded get through
+        assert address_problem(stage.url, "https://x") is None
     for item in agenda.items:
         assert item.start < item.end
         assert item.start.tzinfo is not None

@@ -67,6 +67,9 @@ ROUTES: dict[str, frozenset[str]] = {
     "GET /organiser": frozenset({"organiser"}),
     "POST /organiser/rotate": frozenset({"organiser"}),  # CSRF-checked form
     "GET /feedback": STAFF,
+    # Group 1's call: its members only (the seed's breakout has no call, so they get 404
+    # after the membership check; tests/integration/test_calls.py joins real ones).
+    "GET /breakout/call": frozenset({"attendee", "facilitator"}),
     "GET /survey": JOINED,
     "GET /results": STAFF,
     "GET /results/group": STAFF,
@@ -300,6 +303,7 @@ PROBES: dict[str, Probe] = {
     "GET /organiser": get("/organiser"),
     "POST /organiser/rotate": rotate_form,
     "GET /feedback": get("/feedback?by=group"),
+    "GET /breakout/call": get("/breakout/call?round=1&group=1"),
     "GET /survey": get("/survey"),
     "GET /results": get("/results"),
     "GET /results/group": get("/results/group?group=none"),
@@ -334,6 +338,7 @@ OTHER_OK = {
     "POST /api/join": {400},
     "POST /api/{area}/{command}": {404},
     "GET /results/group": {404},  # no survey responses yet: the group is "not shown"
+    "GET /breakout/call": {404},  # the seed's breakout has no call
 }
 
 

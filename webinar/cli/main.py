@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from webinar import __version__
+from webinar.cli.calls import call_config, call_options
 from webinar.cli.serving import check_port, joining_hint, timing_hint
 from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError
@@ -124,6 +125,7 @@ def cli() -> None:
     type=click.FloatRange(0.5, 600),
     help="Seconds a request may take to send its headers before it is closed.",
 )
+@call_options
 def serve(
     agenda: Path | None,
     db_path: str,
@@ -134,6 +136,7 @@ def serve(
     allowed_origins: tuple[str, ...],
     start_at: str | None,
     header_timeout: float,
+    **call_settings: Any,
 ) -> None:
     """Serve AGENDA (default: the seed webinar) and print the host and organiser links."""
     from webinar.web import server
@@ -145,6 +148,7 @@ def serve(
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
     requested = _start_time(start_at, parsed.timezone) if start_at is not None else None
+    calls = call_config(parsed, **call_settings)
     try:
         with exclusive(db_path):  # only a check here: the server takes it when it starts
             pass
@@ -169,6 +173,7 @@ def serve(
         allowed_origins=allowed_origins,
         https_only=https_only,
         tune_gc=True,
+        calls=calls,
     )
     app = create_app(settings)
     shown = links(settings)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
+from webinar.domain.video import CallSettings, Stage, stage_for
+
 #: Kinds of agenda item. ``break`` is a pause in the programme (coffee, lunch).
 ITEM_KINDS: tuple[str, ...] = (
     "welcome",
@@ -53,6 +55,8 @@ class BreakoutSettings:
     video_url_template: str = ""
     #: A fixed number of groups (the file's ``groups``), instead of a group size.
     group_count: int | None = None
+    #: Each group's private call (``[items.breakout.call]``); ``None``: the template only.
+    call: CallSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,8 @@ class Item:
     #: For ``qa`` items: ids of the talks whose questions this slot answers.
     serves: tuple[str, ...] = ()
     breakout: BreakoutSettings | None = None
+    #: This item's own stage (``NO_STAGE`` for ``stage = false``); ``None``: the event's.
+    stage: Stage | None = None
 
     @property
     def duration(self) -> timedelta:
@@ -122,6 +128,8 @@ class Agenda:
     #: Words or phrases that hold a question for the host's review.
     qa_word_filter: tuple[str, ...] = ()
     source_name: str = ""
+    #: The event's main stage (``[stage]``), shown unless an item names its own.
+    stage: Stage | None = None
     _by_id: dict[str, int] = field(default_factory=dict, compare=False, repr=False, init=False)
 
     def __post_init__(self) -> None:
@@ -145,6 +153,22 @@ class Agenda:
 
     def has_item(self, item_id: str) -> bool:
         return item_id in self._by_id
+
+    def stage_of(self, item_id: str | None) -> Stage | None:
+        """The stage shown while ``item_id`` runs (the event's outside any item)."""
+        if item_id is None or not self.has_item(item_id):
+            return self.stage
+        item = self.item(item_id)
+        return stage_for(self.stage, item.stage, item.kind)
+
+    def stages(self) -> list[Stage]:
+        """Every stage the agenda can show (for the pages' security policy)."""
+        found = [self.stage_of(None)] + [self.stage_of(item.id) for item in self.items]
+        return [stage for stage in found if stage is not None]
+
+    def calls(self) -> list[CallSettings]:
+        """Every breakout's call provider."""
+        return [i.breakout.call for i in self.items if i.breakout and i.breakout.call]
 
 
 #: A session outlives the planned end by this much (an event that overruns, late saves).

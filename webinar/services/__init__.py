@@ -11,6 +11,7 @@ from webinar.realtime.hub import Encoder, Hub
 from webinar.services.access import AccessLimits, AccessService, new_secrets
 from webinar.services.agenda import AgendaService
 from webinar.services.breakouts import BreakoutService
+from webinar.services.calls import CallConfig, CallService
 from webinar.services.live import Clock, Live
 from webinar.services.qa import QAService
 from webinar.services.survey import SurveyService
@@ -29,6 +30,7 @@ class Services:
     qa: QAService
     breakouts: BreakoutService
     survey: SurveyService
+    calls: CallService
 
     @property
     def hub(self) -> Hub:
@@ -55,11 +57,13 @@ async def open_services(
     clock: Clock,
     limits: AccessLimits | None = None,
     away_after: timedelta = AWAY_AFTER,
+    calls: CallConfig | None = None,
 ) -> Services:
     """Open the database, restore state and the replay ring; start nothing yet.
 
     ``limits``: how fast one address may join and how wrong codes are slowed;
-    ``away_after``: someone with no screen for longer is not dealt into a breakout group.
+    ``away_after``: someone with no screen for longer is not dealt into a breakout group;
+    ``calls``: the server's secrets for group calls.
     """
     db = Database(db_path)
     await db.open()
@@ -84,7 +88,18 @@ async def open_services(
         survey.load,
         access.load,
     ]
-    return Services(agenda, live, access, agenda_service, qa_service, breakouts, survey)
+    call_service = CallService(
+        agenda,
+        breakouts,
+        lambda: agenda_service.status().current_ends_at,
+        clock,
+        calls or CallConfig(),
+        meta["room_secret"].encode(),
+    )
+    breakouts.round_ended.append(call_service.round_ended)
+    return Services(
+        agenda, live, access, agenda_service, qa_service, breakouts, survey, call_service
+    )
 
 
 async def start(services: Services) -> None:
@@ -95,6 +110,7 @@ async def start(services: Services) -> None:
 
 async def stop(services: Services) -> None:
     await services.breakouts.stop()
+    await services.calls.close()
     await services.qa.stop()
     await services.clock_service.stop_ticker()
     await services.live.flush()

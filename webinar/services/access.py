@@ -96,6 +96,8 @@ def new_secrets() -> dict[str, str]:
         "host_token": secrets.token_urlsafe(24),
         "organiser_token": secrets.token_urlsafe(24),
         "join_code": new_code(),
+        # Names each breakout group's call room (webinar.domain.video.room_name).
+        "room_secret": secrets.token_urlsafe(32),
     }
 
 

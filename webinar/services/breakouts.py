@@ -107,6 +107,8 @@ class BreakoutService:
         self.presenting: Presenting = frozen_mapping(PRESENTING_OFF)
         agenda_service.listeners.append(self._on_agenda)
         self._kick = asyncio.Event()
+        #: Told of each round that has just ended (group calls end their meetings).
+        self.round_ended: list[Callable[[Round], None]] = []
 
     # -- state ------------------------------------------------------------------------------
 
@@ -435,7 +437,9 @@ class BreakoutService:
             new = self._latest(round_id).ended(now)  # the events show the ended state
             return new, self._round_events(new, now)
 
-        await self.live.commit(work, self._install)
+        ended = await self.live.commit(work, self._install)
+        for hook in self.round_ended:
+            hook(ended)
 
     async def _reopen(self, round_id: int) -> None:
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:

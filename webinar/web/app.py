@@ -18,16 +18,18 @@ from starlette.staticfiles import StaticFiles
 from webinar import services as service_layer
 from webinar.domain.agenda import Agenda, session_lifetime
 from webinar.domain.breakout import AWAY_AFTER
+from webinar.domain.video import origins_of
 from webinar.services.access import AccessLimits
+from webinar.services.calls import CallConfig, config_problems
 from webinar.services.live import Clock, utcnow
 from webinar.storage.db import exclusive
-from webinar.web import api, pages
+from webinar.web import api, calls, pages
 from webinar.web.bodylimit import BodyLimitMiddleware
 from webinar.web.gctune import GcTuner
 from webinar.web.links import links_for
 from webinar.web.live import LIVE_PATH, LiveShortcut, live_endpoint
 from webinar.web.render import Encoder, make_environment
-from webinar.web.security import SecurityHeadersMiddleware
+from webinar.web.security import SecurityHeadersMiddleware, security_headers
 from webinar.web.sessions import SessionCookie
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,8 @@ class Settings:
     access_limits: AccessLimits = field(default_factory=AccessLimits)
     #: Someone with no screen open for longer is not dealt into a breakout group.
     away_after: timedelta = AWAY_AFTER
+    #: Secrets for breakout group calls (Jitsi, BigBlueButton): never from the agenda.
+    calls: CallConfig = field(default_factory=CallConfig)
 
 
 def links(settings: Settings) -> dict[str, str]:
@@ -87,7 +91,14 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: Settings) -> Starlette:
-    """Build the app. The database opens in the lifespan, in the server's event loop."""
+    """Build the app. The database opens in the lifespan, in the server's event loop.
+
+    ``ValueError`` (every sentence) when the agenda's group calls need a secret the
+    settings lack.
+    """
+    problems = config_problems(settings.agenda, settings.calls)
+    if problems:
+        raise ValueError("\n".join(problems))
     env = make_environment(settings.agenda)
     encoder = Encoder(env, settings.agenda)
 
@@ -102,6 +113,7 @@ def create_app(settings: Settings) -> Starlette:
                 settings.clock,
                 settings.access_limits,
                 settings.away_after,
+                settings.calls,
             )
             app.state.services = services
             await service_layer.start(services)
@@ -125,6 +137,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/projector", pages.projector_page),
         Route("/organiser", pages.organiser_page),
         Route("/organiser/rotate", pages.rotate_submit, methods=["POST"]),
+        Route("/breakout/call", calls.call_page),
         Route("/feedback", pages.feedback_page),
         Route("/survey", pages.survey_page),
         Route("/results", pages.results_page),
@@ -153,7 +166,10 @@ def create_app(settings: Settings) -> Starlette:
     )
     middleware = [
         Middleware(LiveShortcut, cookie=cookie),  # /ws: straight to the endpoint
-        Middleware(SecurityHeadersMiddleware),
+        Middleware(
+            SecurityHeadersMiddleware,
+            headers=security_headers(origins_of(settings.agenda.stages(), settings.agenda.calls())),
+        ),
         # Before anything reads a body: refused at its limit, chunked or not.
         Middleware(BodyLimitMiddleware, limits={api.PREASSIGN_PATH: api.MAX_UPLOAD}),
         cookie.middleware(),

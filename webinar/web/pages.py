@@ -204,6 +204,7 @@ async def projector_page(request: Request) -> Response:
         return forbidden(request, participant)
     context = await live_context(request, participant)
     context["join_code"] = services_of(request).access.join_code
+    context["show_stage"] = request.query_params.get("stage") != "hide"
     return render(request, "projector.html", **context)
 
 

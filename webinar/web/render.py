@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from webinar.domain.agenda import Agenda
+from webinar.domain.video import STAGE_NAMES
 from webinar.realtime.hub import Event
 from webinar.web.chart import bar_chart_svg
 
@@ -91,6 +92,7 @@ def make_environment(agenda: Agenda) -> jinja2.Environment:
     env.filters["mmss"] = minutes
     env.globals["kind_label"] = lambda kind: KIND_LABELS.get(kind, kind.title())
     env.globals["agenda"] = agenda
+    env.globals["stage_names"] = STAGE_NAMES
     return env
 
 

@@ -16,6 +16,8 @@ from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from webinar.domain.video import Origins
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -33,6 +35,42 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 
+
+def content_security_policy(origins: Origins) -> str:
+    """The policy for an agenda's stages and calls: :data:`CSP` plus exactly their origins.
+
+    Framed stages and call providers go in ``frame-src`` (with 'self', which the call's
+    frame opens first, ``/breakout/call``); an HLS stream's origin in ``media-src`` and
+    ``connect-src`` (hls.js fetches it, then plays it from a ``blob:`` MediaSource).
+    """
+    policy = CSP
+    if origins.streams:
+        streams = " ".join(origins.streams)
+        policy = policy.replace("connect-src 'self'", f"connect-src 'self' {streams}")
+        policy += f"; media-src 'self' blob: {streams}"
+    if origins.frames:
+        policy += "; frame-src 'self' " + " ".join(origins.frames)
+    return policy
+
+
+def permissions_policy(origins: Origins) -> str:
+    """Camera, microphone and screen sharing for the group call providers' frames only:
+    never for this site's own pages."""
+    if not origins.calls:
+        return "camera=(), microphone=(), geolocation=()"
+    allowed = "(" + " ".join(f'"{origin}"' for origin in origins.calls) + ")"
+    return f"camera={allowed}, microphone={allowed}, display-capture={allowed}, geolocation=()"
+
+
+def security_headers(origins: Origins) -> list[tuple[bytes, bytes]]:
+    """:data:`SECURITY_HEADERS` with the policies made for ``origins``."""
+    made = {
+        b"content-security-policy": content_security_policy(origins).encode(),
+        b"permissions-policy": permissions_policy(origins).encode(),
+    }
+    return [(name, made.get(name, value)) for name, value in SECURITY_HEADERS]
+
+
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
@@ -40,8 +78,9 @@ CSRF_FIELD = "csrf_token"
 class SecurityHeadersMiddleware:
     """Adds the security headers above to every HTTP response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, headers: list[tuple[bytes, bytes]] | None = None) -> None:
         self.app = app
+        self.headers = SECURITY_HEADERS if headers is None else headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,7 +94,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                extra = [(k, v) for k, v in self.headers if k not in present]
                 if private and b"cache-control" not in present:
                     extra.append((b"cache-control", b"no-store"))
                 message["headers"] = list(message.get("headers", [])) + extra

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from webinar.domain.agenda import BreakoutSettings
 from webinar.domain.agenda_file.keys import BREAKOUT_KEYS, ITEM_KEYS
 from webinar.domain.agenda_file.reader import Reader, clip
+from webinar.domain.agenda_video import read_call
+from webinar.domain.video import CallSettings
 
 _ELSEWHERE = {
     key: "it belongs to the item, so move it above the [items.breakout] line" for key in ITEM_KEYS
@@ -30,6 +32,7 @@ def read_breakout(
     }
     instructions = reader.text(table, "instructions", label, "breakout.instructions")
     template = _read_video_template(reader, label, table)
+    call = _read_call(reader, label, table, template)
     if not reader.clean_since(mark) or not topics:
         return None
     return BreakoutSettings(
@@ -42,6 +45,7 @@ def read_breakout(
         warning_seconds=_or(seconds["warning_seconds"], _SECONDS["warning_seconds"]),
         volunteer_seconds=_or(seconds["volunteer_seconds"], _SECONDS["volunteer_seconds"]),
         video_url_template=(template or "").strip(),
+        call=call,
     )
 
 
@@ -133,3 +137,20 @@ def _read_video_template(reader: Reader, label: str, table: Mapping[str, object]
             '"https://video.example.org/room-{group}".',
         )
     return template
+
+
+def _read_call(
+    reader: Reader, label: str, table: Mapping[str, object], template: str | None
+) -> CallSettings | None:
+    """The breakout's ``[items.breakout.call]``; ``None`` when absent or wrong (problems kept)."""
+    if "call" not in table:
+        return None
+    call = read_call(reader, table["call"], label)
+    if call is not None and template:
+        reader.problem(
+            label,
+            "breakout.call",
+            "is given together with video_url_template; give only one of the two "
+            '(a template is the same as provider = "link").',
+        )
+    return call

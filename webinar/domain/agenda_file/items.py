@@ -19,6 +19,8 @@ from webinar.domain.agenda_file.keys import BREAKOUT_KEYS, ITEM_KEYS
 from webinar.domain.agenda_file.problems import AgendaFileError, AgendaProblem
 from webinar.domain.agenda_file.reader import MISSING, Missing, Reader, clip, read_kind
 from webinar.domain.agenda_file.slides import read_slides
+from webinar.domain.agenda_video import read_stage
+from webinar.domain.video import Stage
 
 #: Longest item given with ``duration``, in minutes.
 MAX_DURATION_MINUTES = 24 * 60
@@ -49,6 +51,7 @@ class RawItem:
     slides: tuple[Slide, ...] = ()
     serves: tuple[str, ...] | None = None
     breakout: BreakoutSettings | None = None
+    stage: Stage | None = None
     start_at: datetime | None = None
     end_at: datetime | None = None
 
@@ -131,6 +134,8 @@ def read_sections(reader: Reader, table: Mapping[str, object], raw: RawItem) -> 
             table, "serves", label, "serves", example='serves = ["national-review-updates"]'
         )
         raw.serves = tuple(serves) if serves is not None else None
+    if "stage" in table:
+        raw.stage = read_stage(reader, table["stage"], label, "stage")
     _read_breakout_section(reader, table, raw)
 
 
@@ -229,4 +234,5 @@ def finish_item(raw: RawItem) -> Item:
         slides=raw.slides,
         serves=raw.serves or (),
         breakout=raw.breakout,
+        stage=raw.stage,
     )

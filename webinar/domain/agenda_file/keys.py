@@ -4,7 +4,7 @@ In one place because tables name each other's settings in their advice ("it belo
 item, so move it above the [items.breakout] line").
 """
 
-TOP_KEYS = ("event", "items", "survey", "qa")
+TOP_KEYS = ("event", "items", "survey", "qa", "stage")
 EVENT_KEYS = ("title", "date", "timezone", "organiser", "description", "moderation")
 ITEM_KEYS = (
     "id",
@@ -18,6 +18,7 @@ ITEM_KEYS = (
     "serves",
     "slides",
     "breakout",
+    "stage",
 )
 SLIDE_KEYS = ("title", "body")
 BREAKOUT_KEYS = (
@@ -30,6 +31,7 @@ BREAKOUT_KEYS = (
     "warning_seconds",
     "volunteer_seconds",
     "video_url_template",
+    "call",
 )
 QA_KEYS = ("max_length", "word_filter")
 SURVEY_KEYS = ("title", "opens_at_item", "open_days", "anonymous", "questions")

@@ -14,6 +14,7 @@ from webinar.domain.agenda_file.reader import MISSING, Missing, Reader
 from webinar.domain.agenda_file.schedule import check_ids, check_serves, resolve_times
 from webinar.domain.agenda_file.source import load_toml
 from webinar.domain.agenda_file.survey import read_survey
+from webinar.domain.agenda_video import read_stage
 
 _ELSEWHERE = {
     **{key: "it belongs in the [event] table" for key in EVENT_KEYS},
@@ -44,6 +45,7 @@ def _parse(text: str, name: str, today: date) -> Agenda:
     reader = Reader(name)
     reader.check_keys(document, TOP_KEYS, None, "", elsewhere=_ELSEWHERE)
     event = read_event(reader, document, today)
+    stage = read_stage(reader, document["stage"], None, "stage") if "stage" in document else None
     raw_items = read_items(reader, document)
     resolve_times(reader, raw_items, event.day or date(2000, 1, 1), event.zone or UTC)
     check_ids(reader, raw_items)
@@ -73,4 +75,5 @@ def _parse(text: str, name: str, today: date) -> Agenda:
         qa_max_length=qa_max_length,
         qa_word_filter=word_filter,
         source_name=name,
+        stage=stage,
     )

@@ -1,0 +1,166 @@
+"""Reading the agenda file's ``[stage]``, ``[items.stage]`` and ``[items.breakout.call]``.
+
+Called from :mod:`webinar.domain.agenda_file` with its reader, so problems are collected
+and worded like every other setting's. The file names only providers and their public
+addresses: secrets (a Jitsi app secret, a BigBlueButton shared secret) belong to the
+server's configuration, never to an agenda file, and are refused here if someone tries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from webinar.domain.video import (
+    CALL_PROVIDERS,
+    NO_STAGE,
+    STAGE_KINDS,
+    CallSettings,
+    Stage,
+    address_problem,
+)
+
+STAGE_KEYS = ("kind", "url", "title", "captions")
+CALL_KEYS = ("provider", "url")
+SECRET_WORDS = ("secret", "app_secret", "shared_secret", "password", "key", "token")
+STAGE_EXAMPLE = "https://www.youtube-nocookie.com/embed/VIDEO"
+CAPTIONS_EXAMPLE = "https://captions.example.org/event"
+CALL_EXAMPLES = {
+    "jitsi": "https://meet.example.org",
+    "bbb": "https://bbb.example.org/bigbluebutton/",
+    "link": "https://video.example.org/room-{group}",
+}
+
+
+class Reader(Protocol):
+    """What is needed of :class:`webinar.domain.agenda_file._Reader`."""
+
+    def problem(self, item: str | None, field: str | None, message: str) -> None: ...
+
+    def check_keys(
+        self,
+        table: Mapping[str, object],
+        allowed: Sequence[str],
+        item: str | None,
+        prefix: str,
+        elsewhere: Mapping[str, str] | None = None,
+    ) -> None: ...
+
+    def text(
+        self,
+        table: Mapping[str, object],
+        key: str,
+        item: str | None,
+        field: str,
+        *,
+        required: bool = False,
+        hint: str = "",
+    ) -> str | None: ...
+
+    def table(
+        self, value: object, item: str | None, field: str, header: str
+    ) -> dict[str, object] | None: ...
+
+
+def _secrets_elsewhere(keys: Sequence[str]) -> dict[str, str]:
+    where = (
+        "secrets are never written in an agenda file (it is shared and shown); give them "
+        "to the server instead, see docs/video.md"
+    )
+    return {key: where for key in SECRET_WORDS if key not in keys}
+
+
+def _address(
+    reader: Reader,
+    table: Mapping[str, object],
+    key: str,
+    label: str | None,
+    field: str,
+    example: str,
+    *,
+    required: bool,
+) -> str | None:
+    value = reader.text(table, key, label, field, required=required, hint=f', like "{example}"')
+    if value is None or (not required and not value.strip()):
+        return None
+    problem = address_problem(value, example)
+    if problem is not None:
+        reader.problem(label, field, problem)
+        return None
+    return value.strip()
+
+
+def read_stage(reader: Reader, value: object, label: str | None, field: str) -> Stage | None:
+    """A stage table (or ``false`` on an item: no stage); ``None`` when absent or wrong."""
+    if value is False and label is not None:
+        return NO_STAGE
+    header = "[items.stage]" if label is not None else "[stage]"
+    table = reader.table(value, label, field, header)
+    if table is None:
+        return None
+    reader.check_keys(table, STAGE_KEYS, label, field + ".", _secrets_elsewhere(STAGE_KEYS))
+    kind = reader.text(
+        table,
+        "kind",
+        label,
+        f"{field}.kind",
+        required=True,
+        hint=f"; give one of {', '.join(STAGE_KINDS)}",
+    )
+    if kind is not None and kind.strip() not in STAGE_KINDS:
+        reader.problem(
+            label,
+            f"{field}.kind",
+            f'is "{kind}", but a stage is one of {", ".join(STAGE_KINDS)}.',
+        )
+        kind = None
+    url = _address(reader, table, "url", label, f"{field}.url", STAGE_EXAMPLE, required=True)
+    title = reader.text(table, "title", label, f"{field}.title") or ""
+    captions = _address(
+        reader, table, "captions", label, f"{field}.captions", CAPTIONS_EXAMPLE, required=False
+    )
+    given = table.get("captions", "")
+    captions_wrong = captions is None and not (isinstance(given, str) and not given.strip())
+    if kind is None or url is None or captions_wrong:
+        return None
+    return Stage(kind.strip(), url, title.strip(), captions or "")
+
+
+def read_call(reader: Reader, value: object, label: str) -> CallSettings | None:
+    """A breakout's ``[items.breakout.call]`` table; ``None`` when wrong."""
+    field = "breakout.call"
+    table = reader.table(value, label, field, "[items.breakout.call]")
+    if table is None:
+        return None
+    reader.check_keys(table, CALL_KEYS, label, field + ".", _secrets_elsewhere(CALL_KEYS))
+    provider = reader.text(
+        table,
+        "provider",
+        label,
+        f"{field}.provider",
+        required=True,
+        hint=f"; give one of {', '.join(CALL_PROVIDERS)}",
+    )
+    if provider is not None and provider.strip() not in CALL_PROVIDERS:
+        reader.problem(
+            label,
+            f"{field}.provider",
+            f'is "{provider}", but a call provider is one of {", ".join(CALL_PROVIDERS)}.',
+        )
+        return None
+    if provider is None:
+        return None
+    provider = provider.strip()
+    example = CALL_EXAMPLES[provider]
+    url = _address(reader, table, "url", label, f"{field}.url", example, required=True)
+    if url is None:
+        return None
+    if provider != "link" and "{" in url:
+        reader.problem(
+            label,
+            f"{field}.url",
+            f'is the address of the {provider} server itself, without "{{group}}": rooms are '
+            f'named for each group by the platform, like "{example}".',
+        )
+        return None
+    return CallSettings(provider, url)
