@@ -13,6 +13,7 @@ import click
 
 from webinar import __version__
 from webinar.cli.serving import check_port, joining_hint, timing_hint
+from webinar.cli.users import users
 from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError
 from webinar.services import prepare_database
@@ -412,6 +413,9 @@ def rotate(
         click.echo(f"  {labels[name] + ':':<11}{link}{extra}")
     if end_sessions:
         click.echo(f"  Signed out: {ended} {'person' if ended == 1 else 'people'}.")
+
+
+cli.add_command(users)
 
 
 def main() -> None:

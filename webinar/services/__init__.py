@@ -9,6 +9,7 @@ from webinar.domain.agenda import Agenda
 from webinar.domain.breakout import AWAY_AFTER
 from webinar.realtime.hub import Encoder, Hub
 from webinar.services.access import AccessLimits, AccessService, new_secrets
+from webinar.services.accounts import AccountService
 from webinar.services.agenda import AgendaService
 from webinar.services.breakouts import BreakoutService
 from webinar.services.live import Clock, Live, utcnow
@@ -29,6 +30,7 @@ class Services:
     qa: QAService
     breakouts: BreakoutService
     survey: SurveyService
+    accounts: AccountService
 
     @property
     def hub(self) -> Hub:
@@ -84,7 +86,8 @@ async def open_services(
         survey.load,
         access.load,
     ]
-    return Services(agenda, live, access, agenda_service, qa_service, breakouts, survey)
+    accounts = AccountService(live, access)
+    return Services(agenda, live, access, agenda_service, qa_service, breakouts, survey, accounts)
 
 
 async def start(services: Services) -> None:
