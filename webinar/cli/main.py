@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from webinar import __version__
+from webinar.cli.oidc_options import oidc_config, oidc_options
 from webinar.cli.serving import check_port, joining_hint, timing_hint
 from webinar.cli.users import users
 from webinar.domain.agenda import Agenda
@@ -125,6 +126,7 @@ def cli() -> None:
     type=click.FloatRange(0.5, 600),
     help="Seconds a request may take to send its headers before it is closed.",
 )
+@oidc_options
 def serve(
     agenda: Path | None,
     db_path: str,
@@ -135,6 +137,10 @@ def serve(
     allowed_origins: tuple[str, ...],
     start_at: str | None,
     header_timeout: float,
+    oidc_issuer: str | None,
+    oidc_client_id: str | None,
+    oidc_client_secret_file: Path | None,
+    oidc_name: str | None,
 ) -> None:
     """Serve AGENDA (default: the seed webinar) and print the host and organiser links."""
     from webinar.web import server
@@ -146,6 +152,7 @@ def serve(
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
     requested = _start_time(start_at, parsed.timezone) if start_at is not None else None
+    oidc = oidc_config(oidc_issuer, oidc_client_id, oidc_client_secret_file, oidc_name)
     try:
         with exclusive(db_path):  # only a check here: the server takes it when it starts
             pass
@@ -170,6 +177,7 @@ def serve(
         allowed_origins=allowed_origins,
         https_only=https_only,
         tune_gc=True,
+        oidc=oidc,
     )
     app = create_app(settings)
     shown = links(settings)
@@ -180,6 +188,12 @@ def serve(
     click.echo(f"  host:      {shown['host']}")
     click.echo(f"  organiser: {shown['organiser']}")
     click.echo("  Keep the host and organiser links secret: they grant control.")
+    click.echo(f"  staff sign-in: {base_url}/signin  (accounts: webinar users add)")
+    if oidc is not None:
+        click.echo(
+            f"  OpenID Connect: {oidc.issuer}; its redirect URI for this install is "
+            f"{oidc.redirect_uri(base_url)}"
+        )
     if note:
         click.echo(f"  {note}")
     for line in joining_hint(host, port, public_url) + timing_hint(
