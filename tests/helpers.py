@@ -26,6 +26,7 @@ from webinar.services import prepare_database
 from webinar.services.access import AccessLimits
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.web.app import Settings, create_app
+from webinar.web.oidc import OidcConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,6 +68,8 @@ class LiveServer(Loopback):
     offset: timedelta = field(default_factory=timedelta)
     #: Joins per address and guessing limits (None: the app's defaults).
     access_limits: AccessLimits | None = None
+    #: Staff sign-in through an OpenID provider (None: passwords only).
+    oidc: OidcConfig | None = None
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -79,6 +82,7 @@ class LiveServer(Loopback):
             base_url=self.base,
             clock=lambda: datetime.now(UTC) + self.offset,
             **({"access_limits": self.access_limits} if self.access_limits else {}),
+            oidc=self.oidc,
         )
         config = uvicorn.Config(
             create_app(settings),
