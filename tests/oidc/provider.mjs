@@ -4,8 +4,8 @@
 //   node provider.mjs PORT CLIENT_ID CLIENT_SECRET REDIRECT_URI
 //
 // Prints "listening ISSUER" on stdout once it accepts connections (the tests wait for it).
-// Whatever name is typed on the login page signs in: the account's subject is
-// "sub-" + that name and its email is the name itself, verified unless the name starts
+// Whatever name is typed on the login page signs in: the account's subject is that
+// name and so is its email (less an "unverified+" prefix), verified unless the name starts
 // with "unverified+".
 import Provider from 'oidc-provider';
 
@@ -42,7 +42,7 @@ const configuration = {
       accountId: id,
       async claims() {
         return {
-          sub: `sub-${id}`,
+          sub: id,
           email: id.replace(/^unverified\+/, ''),
           email_verified: !id.startsWith('unverified+'),
           name: `Test ${id.split('@')[0]}`,
