@@ -168,3 +168,20 @@ async def test_oidc_without_a_provider_set_up_there_is_no_oidc_sign_in(server: L
 
     assert "/signin/oidc" not in page.text
     assert start.status_code == 404
+
+
+async def test_oidc_an_unreachable_provider_is_said_plainly_and_passwords_still_work(
+    oidc_server: Staffed,
+) -> None:
+    server, provider = oidc_server
+    provider.stop()
+
+    async with app_client(server) as client:
+        start = await client.get("/signin/oidc")
+
+    assert start.status_code == 502
+    assert shown_error(start) == (
+        "Signing in with Test provider is not working at the moment: the server could not "
+        "reach it. Please try again in a minute, or sign in with your password."
+    )
+    assert 'action="/signin"' in start.text
