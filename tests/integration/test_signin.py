@@ -260,3 +260,32 @@ async def test_signin_rehashes_a_password_hashed_with_older_parameters(
     assert stored != weak
     assert not PasswordHasher().check_needs_rehash(stored)
     assert PasswordHasher().verify(stored, HAL_PASSWORD)
+
+
+async def test_signin_the_role_of_a_signed_in_session_on_each_event(staffed: LiveServer) -> None:
+    ann, hal = Person(staffed.base), Person(staffed.base)
+    try:
+        await sign_in(ann, ANN, ANN_PASSWORD)
+        await sign_in(hal, HAL, HAL_PASSWORD)
+        linked = Person(staffed.base)
+        await linked.enter("host", staffed.secrets["host_token"])
+        await linked.close()
+    finally:
+        await ann.close()
+        await hal.close()
+    with sqlite3.connect(staffed.db_path) as conn:
+        sessions = dict(
+            conn.execute(
+                "SELECT ifnull(u.email, 'link'), s.id FROM sessions s"
+                " LEFT JOIN users u ON u.id = s.user_id"
+            ).fetchall()
+        )
+    accounts = staffed.services.accounts
+
+    roles = {
+        who: [await accounts.role_for_session(sid, event) for event in (1, 2)]
+        for who, sid in sessions.items()
+    }
+
+    assert roles == {ANN: ["organiser", "organiser"], HAL: ["host", None], "link": [None, None]}
+    assert await accounts.role_for_session("no-such-session", 1) is None

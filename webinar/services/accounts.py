@@ -94,6 +94,13 @@ class AccountService:
         user = await accounts_repo.user_by_id(self.live.db.reader, account_id)
         return None if user is None else role_on_event(user.account.grants, event_id)
 
+    async def role_for_session(self, session_id: str, event_id: int) -> StaffRole | None:
+        """The role on event ``event_id`` of the account a session was opened by (signing
+        in), through :meth:`role_on_event`; ``None`` for a session opened otherwise (a
+        secret link, a join) or unknown."""
+        user_id = await accounts_repo.session_user(self.live.db.reader, session_id)
+        return None if user_id is None else await self.role_on_event(user_id, event_id)
+
     async def sign_in(
         self, email: str, password: str, *, client: str = "", event_id: int = EVENT_ID
     ) -> tuple[str, Participant]:
