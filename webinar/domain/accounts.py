@@ -61,8 +61,8 @@ class Account:
 
 def role_on_event(grants: Iterable[Grant], event_id: int) -> StaffRole | None:
     """The role an account with ``grants`` has on event ``event_id``: ``organiser`` (an
-    organiser of the install has it on every event, with the host's powers), ``host`` (a
-    host of that event), or ``None``."""
+    organiser of the install has it on every event, whatever else it holds), ``host``
+    (a host of that event), or ``None``."""
     held = list(grants)
     if any(g.role == "organiser" for g in held):
         return "organiser"

@@ -89,7 +89,7 @@ class AccountService:
 
     async def role_on_event(self, account_id: int, event_id: int) -> StaffRole | None:
         """Which role the account ``account_id`` has on event ``event_id``: ``organiser``
-        (organisers of the install, with the host's powers), ``host`` (a host of that
+        (organisers of the install have it on every event), ``host`` (a host of that
         event) or ``None`` (no role, or no such account). The one place this is decided."""
         user = await accounts_repo.user_by_id(self.live.db.reader, account_id)
         return None if user is None else role_on_event(user.account.grants, event_id)
