@@ -27,6 +27,7 @@ from webinar.services.access import AccessLimits
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.services.calls import CallConfig
 from webinar.web.app import Settings, create_app
+from webinar.web.oidc import OidcConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,6 +71,8 @@ class LiveServer(Loopback):
     access_limits: AccessLimits | None = None
     #: Secrets for group calls (None: none configured).
     calls: CallConfig | None = None
+    #: Staff sign-in through an OpenID provider (None: passwords only).
+    oidc: OidcConfig | None = None
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -83,6 +86,7 @@ class LiveServer(Loopback):
             clock=lambda: datetime.now(UTC) + self.offset,
             **({"access_limits": self.access_limits} if self.access_limits else {}),
             calls=self.calls or CallConfig(),
+            oidc=self.oidc,
         )
         config = uvicorn.Config(
             create_app(settings),
@@ -356,3 +360,79 @@ def read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:
         printed.append(line)
         if marker in line:
             return "".join(printed)
+
+
+#: The test OpenID provider: oidc-provider (npm), installed by `npm ci` in this folder.
+OIDC_DIR = ROOT / "tests" / "oidc"
+
+
+def require_oidc_provider() -> None:
+    """Skip without Node.js or the provider's modules, except under ``CI=true``, where a
+    missing provider is an error (CI installs it: ``.ci/run``)."""
+    import shutil
+
+    import pytest
+
+    missing = []
+    if shutil.which("node") is None:
+        missing.append("Node.js (Debian's nodejs package)")
+    if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+        missing.append("its modules (npm ci --prefix tests/oidc)")
+    if not missing:
+        return
+    message = "the test OpenID provider needs " + " and ".join(missing)
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (never skipped under CI=true)", pytrace=False)
+    pytest.skip(message)
+
+
+class OidcProvider:
+    """A real OpenID provider (``tests/oidc/provider.mjs``) on a free loopback port, with
+    one client whose redirect URI is ``redirect_uri``."""
+
+    client_id = "webinar-tests"
+
+    def __init__(self, redirect_uri: str) -> None:
+        import secrets
+
+        self.redirect_uri = redirect_uri
+        self.port = free_port()
+        self.client_secret = secrets.token_urlsafe(24)
+        self.proc: subprocess.Popen[str] | None = None
+
+    @property
+    def issuer(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def config(self) -> OidcConfig:
+        return OidcConfig(self.issuer, self.client_id, self.client_secret, "Test provider")
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start it and return once it prints that it listens (readiness by signal)."""
+        require_oidc_provider()
+        self.proc = subprocess.Popen(
+            [
+                "node",
+                "provider.mjs",
+                str(self.port),
+                self.client_id,
+                self.client_secret,
+                self.redirect_uri,
+            ],
+            cwd=OIDC_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        read_until(self.proc, f"listening {self.issuer}", timeout)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None

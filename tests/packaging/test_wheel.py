@@ -47,6 +47,7 @@ NOT_SOURCE = shutil.ignore_patterns(
     "*.db",
     "*.db-*",
     "*.lock",
+    "node_modules",
 )
 
 

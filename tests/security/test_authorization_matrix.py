@@ -61,6 +61,11 @@ ROUTES: dict[str, frozenset[str]] = {
     "POST /join": EVERYONE,  # CSRF-checked; a bad name gets 400 (probed so)
     "GET /enter/{role}/{token}": EVERYONE,  # the secret token is the credential
     "POST /leave": EVERYONE,
+    "GET /signin": EVERYONE,  # the form, or a redirect home for staff already signed in
+    "POST /signin": EVERYONE,  # CSRF-checked; the email and password are the credential
+    "GET /signin/oidc": EVERYONE,  # 404 here: no OpenID provider is set up
+    "GET /signin/oidc/callback": EVERYONE,
+    "POST /signout": EVERYONE,
     "GET /live": JOINED,
     "GET /host": HOST,
     "GET /projector": STAFF,
@@ -244,6 +249,30 @@ async def leave(cast: Any, role: str, person: Person) -> tuple[int, str]:
     return response.status_code, response.headers.get("location", "")
 
 
+async def signin_form(cast: Any, role: str, person: Person) -> tuple[int, str]:
+    """A wrong password (for an address with no account: nothing is throttled here)."""
+    token = await csrf_of(person)
+    form = {"csrf_token": token, "email": f"{role}@example.org", "password": "not a password"}
+    response = await person.http.post("/signin", data=form)
+    return response.status_code, response.headers.get("location", "")
+
+
+async def signout(cast: Any, role: str, person: Person) -> tuple[int, str]:
+    # As leave: with a fresh session of the same role, which signing out ends.
+    secrets = cast.server.secrets
+    twin = Person(person.base)
+    if role in ("attendee", "facilitator"):
+        await twin.join(secrets["join_code"], f"Signer-out {role}")
+    elif role in ("host", "organiser"):
+        await twin.enter(role, secrets[f"{role}_token"])
+    try:
+        token = await csrf_of(twin)
+        response = await twin.http.post("/signout", data={"csrf_token": token})
+    finally:
+        await twin.close()
+    return response.status_code, response.headers.get("location", "")
+
+
 async def api_join(cast: Any, role: str, person: Person) -> tuple[int, str]:
     body = {"code": cast.server.secrets["join_code"], "name": ""}
     response = await person.http.post("/api/join", json=body)
@@ -297,6 +326,11 @@ PROBES: dict[str, Probe] = {
     "POST /join": post_join_form,
     "GET /enter/{role}/{token}": enter_link,
     "POST /leave": leave,
+    "GET /signin": get("/signin"),
+    "POST /signin": signin_form,
+    "GET /signin/oidc": get("/signin/oidc"),
+    "GET /signin/oidc/callback": get("/signin/oidc/callback?code=x&state=y"),
+    "POST /signout": signout,
     "GET /live": get("/live"),
     "GET /host": get("/host"),
     "GET /projector": get("/projector"),
@@ -330,12 +364,17 @@ REDIRECTS: dict[str, Callable[[str], str]] = {
     "GET /join": lambda role: HOME[role],
     "GET /enter/{role}/{token}": lambda role: "/host",
     "POST /leave": lambda role: "/join",
+    "GET /signin": lambda role: HOME[role],
+    "POST /signout": lambda role: "/signin",
     "POST /organiser/rotate": lambda role: "/organiser#links-heading",
 }
 #: Statuses of an allowed call other than 200.
 OTHER_OK = {
     "POST /join": {400},
     "POST /api/join": {400},
+    "POST /signin": {400},
+    "GET /signin/oidc": {404},
+    "GET /signin/oidc/callback": {404},
     "POST /api/{area}/{command}": {404},
     "GET /results/group": {404},  # no survey responses yet: the group is "not shown"
     "GET /breakout/call": {404},  # the seed's breakout has no call

@@ -435,6 +435,28 @@ async def test_join_form_survives_fuzzing(
 
 
 @FUZZ
+@given(data=st.data(), address=addresses, with_token=st.booleans())
+async def test_signin_form_survives_fuzzing(
+    cast: Any, db_check: Any, data: st.DataObject, address: str, with_token: bool
+) -> None:
+    visitor = cast.visitor
+    text = st.one_of(st.text(max_size=100), st.sampled_from(FORM_CORPUS))
+    form = data.draw(
+        st.fixed_dictionaries({}, optional={"email": text, "password": text}), label="form"
+    )
+    if with_token:
+        form["csrf_token"] = (await visitor.http.get("/api/session")).json()["csrf_token"]
+
+    response = await visitor.http.post("/signin", data=form, headers={"X-Forwarded-For": address})
+
+    # No account exists: never signed in, only refused (or slowed) with a sentence.
+    assert response.status_code in ((400, 429) if with_token else (403,)), response.text[:300]
+    assert '<div class="error-summary" role="alert"' in response.text
+    assert not RAW_MARKUP.search(response.text), response.text
+    db_check()
+
+
+@FUZZ
 @given(data=st.data(), address=addresses)
 async def test_api_join_survives_fuzzing(
     cast: Any, db_check: Any, data: st.DataObject, address: str

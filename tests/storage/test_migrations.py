@@ -122,3 +122,57 @@ def test_survey_responses_from_before_keep_their_answers_and_lose_every_link(
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert b"2020-08-29" not in path.read_bytes()
     assert b"2020-08-30" not in path.read_bytes()
+
+
+#: The migration that adds staff accounts (found by what it does, not by its number:
+#: other migrations may come before it).
+ACCOUNTS = next(n for n, script in enumerate(MIGRATIONS) if "CREATE TABLE users" in script)
+
+
+def test_staff_accounts_arrive_and_a_database_from_before_keeps_its_sessions(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "event.db"
+    database_at(path, ACCOUNTS)
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.execute(
+            "INSERT INTO participants (id, role, name, created_at) VALUES ('p-h', 'host', 'H', ?)",
+            (AT,),
+        )
+        conn.execute(
+            "INSERT INTO sessions (id, participant_id, created_at) VALUES ('s', 'p-h', ?)", (AT,)
+        )
+
+    migrate_sync(path)
+    migrate_sync(path)  # a second start changes nothing
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+        assert conn.execute("SELECT id, participant_id, user_id FROM sessions").fetchall() == [
+            ("s", "p-h", None)
+        ]
+        conn.execute(
+            "INSERT INTO users (id, email, display_name, created_at)"
+            " VALUES (1, 'ann@example.org', 'Ann', ?)",
+            (AT,),
+        )
+        conn.execute("INSERT INTO user_roles (user_id, role) VALUES (1, 'organiser')")
+        conn.execute("INSERT INTO user_roles (user_id, role, event_id) VALUES (1, 'host', 2)")
+        conn.execute("UPDATE sessions SET user_id = 1")
+        with pytest.raises(sqlite3.IntegrityError):  # an organiser of one event: no such role
+            conn.execute(
+                "INSERT INTO user_roles (user_id, role, event_id) VALUES (1, 'organiser', 1)"
+            )
+        with pytest.raises(sqlite3.IntegrityError):  # the same role twice
+            conn.execute("INSERT INTO user_roles (user_id, role) VALUES (1, 'organiser')")
+        with pytest.raises(sqlite3.IntegrityError):  # emails are unique
+            conn.execute(
+                "INSERT INTO users (email, display_name, created_at)"
+                " VALUES ('ann@example.org', 'Ann 2', ?)",
+                (AT,),
+            )
+        conn.execute("DELETE FROM users WHERE id = 1")  # roles and sessions go with it
+        assert conn.execute("SELECT count(*) FROM user_roles").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM participants").fetchone() == (1,)

@@ -13,7 +13,9 @@ import click
 
 from webinar import __version__
 from webinar.cli.calls import call_config, call_options
+from webinar.cli.oidc_options import oidc_config, oidc_options
 from webinar.cli.serving import check_port, joining_hint, timing_hint
+from webinar.cli.users import users
 from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError
 from webinar.services import prepare_database
@@ -126,6 +128,7 @@ def cli() -> None:
     help="Seconds a request may take to send its headers before it is closed.",
 )
 @call_options
+@oidc_options
 def serve(
     agenda: Path | None,
     db_path: str,
@@ -136,6 +139,10 @@ def serve(
     allowed_origins: tuple[str, ...],
     start_at: str | None,
     header_timeout: float,
+    oidc_issuer: str | None,
+    oidc_client_id: str | None,
+    oidc_client_secret_file: Path | None,
+    oidc_name: str | None,
     **call_settings: Any,
 ) -> None:
     """Serve AGENDA (default: the seed webinar) and print the host and organiser links."""
@@ -149,6 +156,7 @@ def serve(
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
     requested = _start_time(start_at, parsed.timezone) if start_at is not None else None
     calls = call_config(parsed, **call_settings)
+    oidc = oidc_config(oidc_issuer, oidc_client_id, oidc_client_secret_file, oidc_name)
     try:
         with exclusive(db_path):  # only a check here: the server takes it when it starts
             pass
@@ -174,6 +182,7 @@ def serve(
         https_only=https_only,
         tune_gc=True,
         calls=calls,
+        oidc=oidc,
     )
     app = create_app(settings)
     shown = links(settings)
@@ -184,6 +193,12 @@ def serve(
     click.echo(f"  host:      {shown['host']}")
     click.echo(f"  organiser: {shown['organiser']}")
     click.echo("  Keep the host and organiser links secret: they grant control.")
+    click.echo(f"  staff sign-in: {base_url}/signin  (accounts: webinar users add)")
+    if oidc is not None:
+        click.echo(
+            f"  OpenID Connect: {oidc.issuer}; its redirect URI for this install is "
+            f"{oidc.redirect_uri(base_url)}"
+        )
     if note:
         click.echo(f"  {note}")
     for line in joining_hint(host, port, public_url) + timing_hint(
@@ -418,6 +433,9 @@ def rotate(
         click.echo(f"  {labels[name] + ':':<11}{link}{extra}")
     if end_sessions:
         click.echo(f"  Signed out: {ended} {'person' if ended == 1 else 'people'}.")
+
+
+cli.add_command(users)
 
 
 def main() -> None:

@@ -84,6 +84,10 @@ class GuessBackoff:
             return 0
         return max(1, math.ceil((until - now).total_seconds()))
 
+    def clear(self, key: str) -> None:
+        """Start ``key`` afresh (its holder proved who they are)."""
+        self._keys.pop(key, None)
+
     def failed(self, key: str, now: datetime) -> None:
         """Record a wrong guess by ``key`` at ``now`` (ignored while it must wait, so a
         client that retries at once does not push its own wait further out)."""

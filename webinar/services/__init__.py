@@ -9,6 +9,7 @@ from webinar.domain.agenda import Agenda
 from webinar.domain.breakout import AWAY_AFTER
 from webinar.realtime.hub import Encoder, Hub
 from webinar.services.access import AccessLimits, AccessService, new_secrets
+from webinar.services.accounts import AccountService
 from webinar.services.agenda import AgendaService
 from webinar.services.breakouts import BreakoutService
 from webinar.services.calls import CallConfig, CallService
@@ -31,6 +32,7 @@ class Services:
     breakouts: BreakoutService
     survey: SurveyService
     calls: CallService
+    accounts: AccountService
 
     @property
     def hub(self) -> Hub:
@@ -97,8 +99,17 @@ async def open_services(
         meta["room_secret"].encode(),
     )
     breakouts.round_ended.append(call_service.round_ended)
+    accounts = AccountService(live, access)
     return Services(
-        agenda, live, access, agenda_service, qa_service, breakouts, survey, call_service
+        agenda,
+        live,
+        access,
+        agenda_service,
+        qa_service,
+        breakouts,
+        survey,
+        call_service,
+        accounts,
     )
 
 

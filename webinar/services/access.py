@@ -22,7 +22,7 @@ import aiosqlite
 from webinar.domain.ratelimit import GuessBackoff, TokenBucket
 from webinar.domain.text import has_control_character
 from webinar.services.live import Live, Outgoing, iso
-from webinar.storage import repo
+from webinar.storage import accounts_repo, repo
 from webinar.storage.repo import ParticipantRow
 
 Role = Literal["attendee", "host", "organiser"]
@@ -237,13 +237,23 @@ class AccessService:
             )
         return await self._create(role, "Host" if role == "host" else "Organiser", "")
 
-    async def _create(self, role: Role, name: str, organisation: str) -> tuple[str, Participant]:
+    async def enter_account(self, role: Role, name: str, user_id: int) -> tuple[str, Participant]:
+        """Admit a host or organiser who signed in to account ``user_id`` (see
+        ``services.accounts``). Their session is never cached: removing the account or
+        changing its password (from the command line too) ends it at the next request."""
+        return await self._create(role, name, "", user_id=user_id)
+
+    async def _create(
+        self, role: Role, name: str, organisation: str, *, user_id: int | None = None
+    ) -> tuple[str, Participant]:
         participant = Participant(secrets.token_urlsafe(16), role, name, organisation)
         session_id = secrets.token_urlsafe(32)
 
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
             row = ParticipantRow(participant.id, role, name, organisation or None, iso(now))
             await repo.create_participant(tx, row, session_id)
+            if user_id is not None:
+                await accounts_repo.mark_session(tx, session_id, user_id)
             if role != "attendee":
                 return self._attendees, []
             # Changes run one after another inside the writer: counting here is exact.
@@ -254,7 +264,8 @@ class AccessService:
             self._attendees = count
 
         await self.live.commit(work, apply)
-        self._sessions[session_id] = participant
+        if user_id is None:
+            self._sessions[session_id] = participant
         return session_id, participant
 
     async def session(self, session_id: str | None) -> Participant | None:
@@ -268,7 +279,8 @@ class AccessService:
         if row is None:
             return None
         participant = Participant(row.id, _role(row.role), row.name or "", row.organisation or "")
-        self._sessions[session_id] = participant
+        if await accounts_repo.session_user(self.live.db.reader, session_id) is None:
+            self._sessions[session_id] = participant
         return participant
 
     async def end_session(self, session_id: str) -> None:

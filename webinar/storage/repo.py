@@ -116,10 +116,11 @@ async def delete_sessions_of_roles(
     tx: aiosqlite.Connection, roles: list[str], keep: str | None = None
 ) -> list[str]:
     """End every session of participants with these roles but ``keep``; return those
-    participants."""
+    participants. Sessions opened by signing in to an account did not come through a code
+    or link, and stay."""
     marks = ",".join("?" * len(roles))
     rows = await tx.execute_fetchall(
-        "DELETE FROM sessions WHERE id IS NOT ? AND participant_id IN"
+        "DELETE FROM sessions WHERE id IS NOT ? AND user_id IS NULL AND participant_id IN"
         f" (SELECT id FROM participants WHERE role IN ({marks})) RETURNING participant_id",
         [keep, *roles],
     )

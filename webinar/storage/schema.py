@@ -212,4 +212,32 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE VIEW survey_respondents AS
         SELECT id AS participant_id FROM participants WHERE survey_responded = 1;
     """,
+    # 9: staff accounts. An account signs in with a password (an argon2 hash), with OpenID
+    # Connect (the issuer and subject it was first matched to), or both. A role is
+    # "organiser of the whole install" (no event) or "host of event N" (an event id, with
+    # no foreign key while events have no table of their own). A session opened by signing
+    # in names its account, so removing the account or changing its password ends it.
+    """
+    CREATE TABLE users (
+        id             INTEGER PRIMARY KEY,
+        email          TEXT NOT NULL UNIQUE,
+        display_name   TEXT NOT NULL,
+        password_hash  TEXT,
+        oidc_issuer    TEXT,
+        oidc_subject   TEXT,
+        created_at     TEXT NOT NULL,
+        CHECK ((oidc_issuer IS NULL) = (oidc_subject IS NULL))
+    );
+    CREATE UNIQUE INDEX users_oidc ON users(oidc_issuer, oidc_subject)
+        WHERE oidc_subject IS NOT NULL;
+    CREATE TABLE user_roles (
+        user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role      TEXT NOT NULL CHECK (role IN ('organiser', 'host')),
+        event_id  INTEGER,
+        CHECK ((role = 'organiser') = (event_id IS NULL))
+    );
+    CREATE UNIQUE INDEX user_roles_unique ON user_roles(user_id, role, ifnull(event_id, 0));
+    ALTER TABLE sessions ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE CASCADE;
+    CREATE INDEX sessions_user ON sessions(user_id) WHERE user_id IS NOT NULL;
+    """,
 )

@@ -23,11 +23,12 @@ from webinar.services.access import AccessLimits
 from webinar.services.calls import CallConfig, config_problems
 from webinar.services.live import Clock, utcnow
 from webinar.storage.db import exclusive
-from webinar.web import api, calls, pages
+from webinar.web import api, calls, pages, signin
 from webinar.web.bodylimit import BodyLimitMiddleware
 from webinar.web.gctune import GcTuner
 from webinar.web.links import links_for
 from webinar.web.live import LIVE_PATH, LiveShortcut, live_endpoint
+from webinar.web.oidc import CALLBACK_PATH, OidcConfig, make_client
 from webinar.web.render import Encoder, make_environment
 from webinar.web.security import SecurityHeadersMiddleware, security_headers
 from webinar.web.sessions import SessionCookie
@@ -54,6 +55,8 @@ class Settings:
     away_after: timedelta = AWAY_AFTER
     #: Secrets for breakout group calls (Jitsi, BigBlueButton): never from the agenda.
     calls: CallConfig = field(default_factory=CallConfig)
+    #: Staff sign-in through the organisation's OpenID provider (None: passwords only).
+    oidc: OidcConfig | None = None
 
 
 def links(settings: Settings) -> dict[str, str]:
@@ -132,6 +135,11 @@ def create_app(settings: Settings) -> Starlette:
         Route("/join", pages.join_submit, methods=["POST"]),
         Route("/enter/{role}/{token}", pages.enter),
         Route("/leave", pages.leave, methods=["POST"]),
+        Route("/signin", signin.signin_page, methods=["GET"]),
+        Route("/signin", signin.signin_submit, methods=["POST"]),
+        Route("/signin/oidc", signin.oidc_start, methods=["GET"]),
+        Route(CALLBACK_PATH, signin.oidc_callback, methods=["GET"]),
+        Route("/signout", signin.signout, methods=["POST"]),
         Route("/live", pages.attendee_page),
         Route("/host", pages.host_page),
         Route("/projector", pages.projector_page),
@@ -184,4 +192,5 @@ def create_app(settings: Settings) -> Starlette:
     app.state.encoder = encoder
     app.state.allowed_origins = settings.allowed_origins
     app.state.base_url = settings.base_url
+    app.state.oidc = (settings.oidc, make_client(settings.oidc)) if settings.oidc else None
     return app
