@@ -25,6 +25,8 @@ from webinar.domain.agenda import Agenda
 from webinar.services import prepare_database
 from webinar.services.access import AccessLimits
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
+from webinar.storage.repo import ensure_meta_sync
+from webinar.storage.webinars import list_webinars_sync
 from webinar.web.app import Settings, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +37,13 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def stored_secrets(db_path: str, slug: str | None = None) -> dict[str, str]:
+    """The secrets (code, link tokens) of the event ``slug`` in ``db_path``, or of its
+    only (first) event."""
+    event = next(e for e in list_webinars_sync(db_path) if slug in (None, e.slug))
+    return ensure_meta_sync(db_path, event.id, {})
 
 
 def seed_agenda() -> Agenda:

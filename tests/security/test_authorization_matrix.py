@@ -651,7 +651,7 @@ async def test_foreign_origin_is_refused_for_every_role(breakout_cast: Any) -> N
 async def test_a_forged_session_cookie_is_no_session(cast: Any) -> None:
     """A session cookie from another server (wrong secret) is no session at all."""
     forged = Person(cast.server.base)
-    forged.http.cookies.set("webinar_session", "eyJzaWQiOiAiYWJjIn0=.forged.sig")
+    forged.http.cookies.set("webinar_session_webinar", "eyJzaWQiOiAiYWJjIn0=.forged.sig")
     try:
         with pytest.raises(InvalidStatus) as refused:
             await cast.connect(forged)

@@ -10,7 +10,8 @@ import pytest
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import PlainTextResponse
 
-from webinar.web.live import LiveShortcut, _route_path
+from webinar.web.live import LiveShortcut
+from webinar.web.paths import route_path as _route_path
 
 pytestmark = pytest.mark.unit
 

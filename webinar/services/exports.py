@@ -335,11 +335,14 @@ def question_export(services: Any, fmt: str) -> tuple[bytes, str]:
     return to_xlsx([("Questions", rows, QUESTION_COLUMNS)]), XLSX
 
 
-async def export_from_database(agenda: Agenda, db_path: str, what: str, fmt: str) -> bytes:
-    """Open an event's database (a running server may share it), export, close."""
+async def export_from_database(
+    agenda: Agenda, db_path: str, webinar_id: int, what: str, fmt: str
+) -> bytes:
+    """Open an event's handle on the database (a running server may share it), export,
+    close."""
     from webinar.services import open_services, stop
 
-    services = await open_services(agenda, db_path, lambda event, fmt: None)
+    services = await open_services(agenda, db_path, lambda event, fmt: None, webinar_id=webinar_id)
     try:
         if what == "survey":
             body, _ = await survey_export(services, fmt)

@@ -16,6 +16,8 @@ from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from webinar.web.paths import route_path
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -50,7 +52,7 @@ class SecurityHeadersMiddleware:
 
         # Pages and exports hold names and questions: no browser or proxy keeps a copy.
         # Static files (the same for everyone) may be cached.
-        private = not scope["path"].startswith("/static/")
+        private = not route_path(scope).startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
