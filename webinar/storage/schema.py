@@ -218,8 +218,10 @@ MIGRATIONS: tuple[str, ...] = (
     # database from before holds one event: it becomes webinar 1, slug 'webinar', its meta
     # (code, secret links, planned start) and every row kept. The log's ``seq`` is numbered
     # per event from ``webinars.last_seq``, a counter taken in the writing transaction.
-    # Run with foreign keys off (tables are rebuilt), then checked (see db._migrate).
+    # Run with foreign keys off (tables are rebuilt), then checked (see db._migrate);
+    # secure_delete, so the old tables' bytes do not stay in free pages.
     """
+    PRAGMA secure_delete = ON;
     CREATE TABLE webinars (
         id           INTEGER PRIMARY KEY,
         slug         TEXT NOT NULL UNIQUE
