@@ -171,9 +171,14 @@ def serve(
     if agenda is None and all(e.agenda is None for e in stored):
         agenda = SEED_AGENDA  # a new database, or one from before events: as it always was
     if agenda is None:
+        check_port(host, port)  # before any link is printed
         settings, hosted_notes = _stored_events(db_path, stored, start_at)
     else:
-        settings, hosted_notes = _agenda_event(db_path, agenda, slug, start_at)
+        parsed, text = read_agenda(agenda)
+        requested = _start_time(start_at, parsed.timezone) if start_at is not None else None
+        name = slug_for(agenda, slug)
+        check_port(host, port)  # before any link is printed, and before the database
+        settings, hosted_notes = _agenda_event(db_path, agenda, name, (parsed, text), requested)
     settings = replace(
         settings,
         base_url=public_url or f"http://{host}:{port}",
@@ -181,7 +186,6 @@ def serve(
         https_only=https_only,
         tune_gc=True,
     )
-    check_port(host, port)  # before any link is printed
     app = create_app(settings)
     _print_events(settings, agenda, db_path, hosted_notes)
     main = settings.agenda
@@ -194,15 +198,18 @@ def serve(
 
 
 def _agenda_event(
-    db_path: str, path: Path, slug: str | None, start_at: str | None
+    db_path: str,
+    path: Path,
+    name: str,
+    read: tuple[Agenda, str],
+    requested: datetime | None,
 ) -> tuple[Settings, list[str]]:
-    """``serve AGENDA``: create or update its event; every other stored event is served
-    beside it. The settings and a note for the organiser."""
+    """``serve AGENDA``: create or update its event (``name``, from the agenda ``read``:
+    parsed, and its text); every other stored event is served beside it. The settings and
+    notes for the organiser."""
     from webinar.web.app import Settings
 
-    parsed, text = read_agenda(path)
-    requested = _start_time(start_at, parsed.timezone) if start_at is not None else None
-    name = slug_for(path, slug)
+    parsed, text = read
     try:
         event, _, secrets = prepare_event(db_path, name, str(path), text, parsed.title)
     except ValueError as exc:
