@@ -22,12 +22,12 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from webinar.domain.agenda import Agenda
-from webinar.services import prepare_database
+from webinar.services import DEFAULT_SLUG, prepare_database
 from webinar.services.access import AccessLimits
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.storage.repo import ensure_meta_sync
 from webinar.storage.webinars import list_webinars_sync
-from webinar.web.app import Settings, create_app
+from webinar.web.app import Hosted, Settings, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,17 +76,25 @@ class LiveServer(Loopback):
     offset: timedelta = field(default_factory=timedelta)
     #: Joins per address and guessing limits (None: the app's defaults).
     access_limits: AccessLimits | None = None
+    #: The main event's short name; more events served beside it; whether the main one
+    #: also answers at the short addresses.
+    slug: str = DEFAULT_SLUG
+    others: tuple[Hosted, ...] = ()
+    aliases: bool = True
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.secrets = prepare_database(self.db_path)
+        self.secrets = prepare_database(self.db_path, self.slug)
         settings = Settings(
             agenda=self.agenda,
             db_path=self.db_path,
             secrets=self.secrets,
             base_url=self.base,
             clock=lambda: datetime.now(UTC) + self.offset,
+            slug=self.slug,
+            others=self.others,
+            aliases=self.aliases,
             **({"access_limits": self.access_limits} if self.access_limits else {}),
         )
         config = uvicorn.Config(

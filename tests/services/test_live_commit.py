@@ -32,7 +32,9 @@ async def make_live(tmp_path: Path) -> Live:
 
 def put(key: str, value: str) -> object:
     async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
-        await tx.execute("INSERT INTO meta (webinar_id, key, value) VALUES (this_webinar(), ?, ?)", (key, value))
+        await tx.execute(
+            "INSERT INTO meta (webinar_id, key, value) VALUES (this_webinar(), ?, ?)", (key, value)
+        )
         return key, [Outgoing("meta.put", "all", {"key": key})]
 
     return work
