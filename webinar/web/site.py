@@ -68,7 +68,7 @@ class Site:
         self._write_lock = asyncio.Lock()
         self._stack = contextlib.ExitStack()
         self._tuner = GcTuner()
-        self._static = SecurityHeadersMiddleware(STATIC)
+        self._static = SecurityHeadersMiddleware(_static_files)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -76,9 +76,7 @@ class Site:
             return
         path = route_path(scope)
         if path.startswith("/static/"):
-            inner = dict(scope)
-            inner["root_path"] = scope.get("root_path", "") + "/static"
-            await self._static(inner, receive, send)
+            await self._static(scope, receive, send)
             return
         if path.startswith(EVENTS_PREFIX):
             slug = path[len(EVENTS_PREFIX) :].split("/", 1)[0]
@@ -182,6 +180,13 @@ class Site:
             return None
         secrets = repo.ensure_meta_sync(path, found.id, new_secrets())
         return Hosted(slug, planned_agenda(path, found.id, agenda), secrets), found.id
+
+
+async def _static_files(scope: Scope, receive: Receive, send: Send) -> None:
+    """The package's static files, for pages of any event (they name ``/static/...``)."""
+    inner = dict(scope)
+    inner["root_path"] = scope.get("root_path", "") + "/static"
+    await STATIC(inner, receive, send)
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
