@@ -170,7 +170,7 @@ async def test_a_migrated_event_is_served_with_its_rows_and_numbering(tmp_path: 
 
     # ``webinar serve AGENDA`` on the old database carries on with its event.
     event, created, secrets = prepare_event(
-        str(path), "seed", str(SEED_AGENDA), SEED_AGENDA.read_text(), seed.title
+        str(path), "seed", str(SEED_AGENDA), SEED_AGENDA.read_text(), seed.title, adopt=True
     )
     services = await open_services(seed, str(path), lambda e, f: None, webinar_id=event.id)
     try:

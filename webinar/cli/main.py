@@ -211,7 +211,7 @@ def _agenda_event(
 
     parsed, text = read
     try:
-        event, _, secrets = prepare_event(db_path, name, str(path), text, parsed.title)
+        event, _, secrets = prepare_event(db_path, name, str(path), text, parsed.title, adopt=True)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...

@@ -62,17 +62,23 @@ def event_secrets(db_path: str, webinar_id: int) -> dict[str, str]:
 
 
 def prepare_event(
-    db_path: str, slug: str, agenda_name: str, agenda_text: str, title: str
+    db_path: str,
+    slug: str,
+    agenda_name: str,
+    agenda_text: str,
+    title: str,
+    *,
+    adopt: bool = False,
 ) -> tuple[webinars.Webinar, bool, dict[str, str]]:
     """Create or update the event ``slug`` from an agenda file (its name and text), with
     its secrets generated once; return it, whether it was created, and its secrets.
 
-    An old database's one event (no agenda stored) is adopted under ``slug``.
-    ``ValueError`` for a slug that cannot name an event.
+    ``adopt`` (``webinar serve AGENDA``): an old database's one event (no agenda stored)
+    carries on under ``slug``. ``ValueError`` for a slug that cannot name an event.
     """
     migrate_sync(db_path)
     event, created = webinars.save_webinar_sync(
-        db_path, slug, title=title, agenda_name=agenda_name, agenda=agenda_text, adopt=True
+        db_path, slug, title=title, agenda_name=agenda_name, agenda=agenda_text, adopt=adopt
     )
     return event, created, repo.ensure_meta_sync(db_path, event.id, new_secrets())
 
