@@ -194,6 +194,7 @@ async def test_a_person_of_one_event_is_nobody_in_the_other(server: LiveServer) 
         await ann.connect()
     unknown = await visitor.http.get("/e/gamma/live")
     short = await visitor.http.get("/live")  # no short addresses: no main event here
+    document = (await visitor.http.get("/e/beta/api/openapi.json")).json()
     await stranger.close()
     await visitor.close()
 
@@ -204,6 +205,7 @@ async def test_a_person_of_one_event_is_nobody_in_the_other(server: LiveServer) 
     assert wrong_code.status_code in (400, 403), wrong_code.text
     assert wrong_link.status_code == 403
     assert (unknown.status_code, short.status_code) == (404, 404)
+    assert document["servers"] == [{"url": "/e/beta"}]  # its API is under its address
     beta_view = (await beta.host.http.get("/api/qa/questions")).json()
     assert [q["text"] for q in beta_view["questions"]] == ["Beta private"]
     assert beta_view["questions"][0]["state"] == "published"
