@@ -4,14 +4,18 @@ while the server runs."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
-from helpers import LiveServer, Person, stored_secrets
+from helpers import ROOT, LiveServer, Person, free_port, read_until, stored_secrets
 from webinar.cli.main import cli
 from webinar.services.agenda_files import SEED_AGENDA
 
@@ -141,3 +145,36 @@ async def test_an_event_added_while_the_server_runs_is_served_and_removed_whole(
         kept = conn.execute("SELECT count(*) FROM meta WHERE webinar_id = 1").fetchone()[0]
     assert left == dict.fromkeys(EVENT_TABLES, 0)
     assert kept > 0  # the other event keeps its own
+
+
+def test_serve_alone_serves_every_event_of_the_database(tmp_path: Path) -> None:
+    db = str(tmp_path / "programme.db")
+    for name in ("one.toml", "two.toml"):
+        invoke("events", "add", str(agenda_copy(tmp_path, name, f"Event {name[:3]}")), "--db", db)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "webinar", "serve", "--db", db, "--port", str(port)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        printed = read_until(proc, "Uvicorn running on", timeout=120)
+        base = f"http://127.0.0.1:{port}"
+        answers = [
+            httpx.get(f"{base}{path}", timeout=10).status_code
+            for path in ("/e/one/join", "/e/two/join", "/join", "/e/three/join")
+        ]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    started = invoke("serve", "--db", db, "--start", "now", "--port", str(free_port()))
+
+    assert "Event one  (one)\n" in printed and "Event two  (two)\n" in printed
+    assert f"  attendees: {base}/e/one/join?code=" in printed
+    assert f"  host:      {base}/e/two/enter/host/" in printed
+    assert "For a rehearsal" not in printed  # --start names one event's agenda
+    assert answers == [200, 200, 404, 404]  # no short addresses with several events
+    assert started[0] == 2 and "--start moves one event's plan" in started[1]

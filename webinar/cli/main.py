@@ -188,9 +188,10 @@ def serve(
     )
     app = create_app(settings)
     _print_events(settings, agenda, db_path, hosted_notes)
-    main = settings.agenda
+    # --start moves one event: the hint only when one is served at the short addresses.
+    rehearsal = start_at is not None or not settings.aliases
     for line in joining_hint(host, port, public_url) + timing_hint(
-        main, datetime.now(UTC), rehearsal=start_at is not None
+        settings.agenda, datetime.now(UTC), rehearsal=rehearsal
     ):
         click.echo(line)
     sys.stdout.flush()
@@ -287,7 +288,7 @@ def _print_events(settings: Settings, agenda: Path | None, db_path: str, notes: 
     from webinar.web.app import event_base, links
 
     shown = links(settings)
-    click.echo(f"{settings.agenda.title}")
+    click.echo(settings.agenda.title + ("" if settings.aliases else f"  ({settings.slug})"))
     if agenda is not None:
         click.echo(f"  agenda:    {agenda}")
     click.echo(f"  database:  {db_path}")
