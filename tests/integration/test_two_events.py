@@ -80,7 +80,7 @@ async def close(*events: Side) -> None:
 
 
 def group_event(message: dict[str, Any]) -> bool:
-    return message["type"] == "breakout.group"
+    return bool(message["type"] == "breakout.group")
 
 
 async def run_breakout(event: Side, point: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ AT = "2026-03-04T10:00:00.000+00:00"
 ONE_EVENT_RELEASE = 8
 
 #: A row in every table of the one-event release, as its code wrote them.
-ROWS = {
+ROWS: dict[str, list[tuple[Any, ...]]] = {
     "meta": [
         ("join_code", "ABCD2345"),
         ("host_token", "host-secret"),
