@@ -143,7 +143,8 @@ def list_events(db_path: str) -> None:
 def add_event(agenda: Path, db_path: str, slug: str | None) -> None:
     """Add an event from AGENDA (or update the agenda of the event with its short name).
 
-    A running server serves it from the first visit to its address.
+    A running server serves a new event from the first visit to its address; a changed
+    agenda takes effect when the server next starts.
     """
     parsed, text = read_agenda(agenda)
     name = slug_for(agenda, slug)

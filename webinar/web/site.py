@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -46,6 +47,9 @@ EVENTS_PREFIX = "/e/"
 
 NO_EVENT = "There is no event at this address. Check the link you were given."
 
+#: Seconds an address that names no event is answered without looking in the database.
+MISSING_FOR = 5.0
+
 
 @dataclass
 class _Open:
@@ -65,6 +69,7 @@ class Site:
         self.state = State()  # ``state.services``: the main event's, for tests and benches
         self.events: dict[str, _Open] = {}
         self._opening = asyncio.Lock()
+        self._missing: dict[str, float] = {}  # slug -> until when it is known not to exist
         self._write_lock = asyncio.Lock()
         self._stack = contextlib.ExitStack()
         self._tuner = GcTuner()
@@ -157,13 +162,18 @@ class Site:
     async def _open_added(self, slug: str) -> _Open | None:
         """Serve an event added to the database since start-up; None if there is none by
         that name (or its agenda can no longer be used, which is logged)."""
-        if not webinars.SLUG.fullmatch(slug):
+        if not webinars.SLUG.fullmatch(slug) or self._missing.get(slug, 0.0) > time.monotonic():
             return None
         async with self._opening:
             if slug in self.events:
                 return self.events[slug]
             hosted = await asyncio.to_thread(self._load, slug)
             if hosted is None:
+                # Not looked up again for a while: a stream of made-up addresses costs
+                # one query each per MISSING_FOR, not one per request.
+                if len(self._missing) > 1000:
+                    self._missing.clear()
+                self._missing[slug] = time.monotonic() + MISSING_FOR
                 return None
             event, webinar_id = hosted
             return await self._start(event, webinar_id)
