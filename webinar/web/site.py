@@ -167,7 +167,11 @@ class Site:
         async with self._opening:
             if slug in self.events:
                 return self.events[slug]
-            hosted = await asyncio.to_thread(self._load, slug)
+            try:
+                hosted = await asyncio.to_thread(self._load, slug)
+            except Exception:  # the database, not the visitor: say no event, log why
+                log.exception("event %s could not be opened", slug)
+                hosted = None
             if hosted is None:
                 # Not looked up again for a while: a stream of made-up addresses costs
                 # one query each per MISSING_FOR, not one per request.
