@@ -147,14 +147,12 @@ async def test_an_event_added_while_the_server_runs_is_served_and_removed_whole(
     assert kept > 0  # the other event keeps its own
 
 
-def test_serve_alone_serves_every_event_of_the_database(tmp_path: Path) -> None:
-    db = str(tmp_path / "programme.db")
-    for name in ("one.toml", "two.toml"):
-        invoke("events", "add", str(agenda_copy(tmp_path, name, f"Event {name[:3]}")), "--db", db)
+def serving(db: str, cwd: Path, paths: tuple[str, ...]) -> tuple[str, list[int]]:
+    """What a real ``webinar serve --db DB`` prints as it starts, and what ``paths`` answer."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "webinar", "serve", "--db", db, "--port", str(port)],
-        cwd=tmp_path,
+        cwd=cwd,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -163,18 +161,30 @@ def test_serve_alone_serves_every_event_of_the_database(tmp_path: Path) -> None:
     try:
         printed = read_until(proc, "Uvicorn running on", timeout=120)
         base = f"http://127.0.0.1:{port}"
-        answers = [
-            httpx.get(f"{base}{path}", timeout=10).status_code
-            for path in ("/e/one/join", "/e/two/join", "/join", "/e/three/join")
+        return printed.replace(base, "BASE"), [
+            httpx.get(f"{base}{path}", timeout=10).status_code for path in paths
         ]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_serve_alone_serves_every_event_of_the_database(tmp_path: Path) -> None:
+    db = str(tmp_path / "programme.db")
+    first, first_answers = serving(db, tmp_path, ("/join", "/e/seed/join"))
+    for name in ("one.toml", "two.toml"):
+        invoke("events", "add", str(agenda_copy(tmp_path, name, f"Event {name[:3]}")), "--db", db)
+    paths = ("/e/one/join", "/e/two/join", "/e/seed/join", "/join", "/e/three/join")
+    printed, answers = serving(db, tmp_path, paths)
     started = invoke("serve", "--db", db, "--start", "now", "--port", str(free_port()))
 
+    assert "  attendees: BASE/join?code=" in first  # a new database: the seed webinar
+    assert f"  {db} held no events: this is the seed webinar." in first
+    assert first_answers == [200, 200]
     assert "Event one  (one)\n" in printed and "Event two  (two)\n" in printed
-    assert f"  attendees: {base}/e/one/join?code=" in printed
-    assert f"  host:      {base}/e/two/enter/host/" in printed
+    assert "  attendees: BASE/e/one/join?code=" in printed
+    assert "  host:      BASE/e/two/enter/host/" in printed
+    assert "held no events" not in printed
     assert "For a rehearsal" not in printed  # --start names one event's agenda
-    assert answers == [200, 200, 404, 404]  # no short addresses with several events
+    assert answers == [200, 200, 200, 404, 404]  # no short addresses with several events
     assert started[0] == 2 and "--start moves one event's plan" in started[1]

@@ -168,6 +168,7 @@ def serve(
             "one its own --db."
         ) from None
     stored = [] if agenda is not None else events_in(db_path)
+    seeded = agenda is None and not stored
     if agenda is None and all(e.agenda is None for e in stored):
         agenda = SEED_AGENDA  # a new database, or one from before events: as it always was
     if agenda is None:
@@ -179,6 +180,11 @@ def serve(
         name = slug_for(agenda, slug)
         check_port(host, port)  # before any link is printed, and before the database
         settings, hosted_notes = _agenda_event(db_path, agenda, name, (parsed, text), requested)
+    if seeded:
+        hosted_notes.append(
+            f"{db_path} held no events: this is the seed webinar. Add yours with "
+            "webinar events add AGENDA, or serve one with webinar serve AGENDA."
+        )
     settings = replace(
         settings,
         base_url=public_url or f"http://{host}:{port}",
