@@ -174,7 +174,7 @@ def test_serve_alone_serves_every_event_of_the_database(tmp_path: Path) -> None:
     first, first_answers = serving(db, tmp_path, ("/join", "/e/seed/join"))
     for name in ("one.toml", "two.toml"):
         invoke("events", "add", str(agenda_copy(tmp_path, name, f"Event {name[:3]}")), "--db", db)
-    paths = ("/e/one/join", "/e/two/join", "/e/seed/join", "/join", "/e/three/join")
+    paths = ("/e/one/join", "/e/two/join", "/e/seed/join", "/healthz", "/join", "/e/three/join")
     printed, answers = serving(db, tmp_path, paths)
     started = invoke("serve", "--db", db, "--start", "now", "--port", str(free_port()))
 
@@ -186,5 +186,5 @@ def test_serve_alone_serves_every_event_of_the_database(tmp_path: Path) -> None:
     assert "  host:      BASE/e/two/enter/host/" in printed
     assert "held no events" not in printed
     assert "For a rehearsal" not in printed  # --start names one event's agenda
-    assert answers == [200, 200, 200, 404, 404]  # no short addresses with several events
+    assert answers == [200, 200, 200, 200, 404, 404]  # no short addresses with several
     assert started[0] == 2 and "--start moves one event's plan" in started[1]

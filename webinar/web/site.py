@@ -94,10 +94,12 @@ class Site:
             await event.app(inner, receive, send)
             return
         main = self.events.get(self.settings.slug) if self.settings.aliases else None
-        if main is None:
+        if main is not None:
+            await main.app(scope, receive, send)
+        elif path == "/healthz" and scope["type"] == "http":  # the server's, for monitors
+            await SecurityHeadersMiddleware(PlainTextResponse("ok"))(scope, receive, send)
+        else:
             await _refuse(scope, receive, send)
-            return
-        await main.app(scope, receive, send)
 
     # -- start-up and shutdown ----------------------------------------------------------
 
