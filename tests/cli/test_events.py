@@ -17,7 +17,10 @@ from click.testing import CliRunner
 
 from helpers import ROOT, LiveServer, Person, free_port, read_until, stored_secrets
 from webinar.cli.main import cli
+from webinar.domain.agenda_file import parse_agenda
+from webinar.services import prepare_event
 from webinar.services.agenda_files import SEED_AGENDA
+from webinar.web.app import Hosted
 
 pytestmark = pytest.mark.integration
 
@@ -188,3 +191,37 @@ def test_serve_alone_serves_every_event_of_the_database(tmp_path: Path) -> None:
     assert "For a rehearsal" not in printed  # --start names one event's agenda
     assert answers == [200, 200, 200, 200, 404, 404]  # no short addresses with several
     assert started[0] == 2 and "--start moves one event's plan" in started[1]
+
+
+async def test_purge_and_erase_touch_one_event_only(tmp_path: Path) -> None:
+    db = str(tmp_path / "two.db")
+    text = agenda_copy(tmp_path, "beta.toml", "Beta").read_text(encoding="utf-8")
+    beta = parse_agenda(text, "beta.toml")
+    _, _, beta_secrets = prepare_event(db, "beta", "beta.toml", text, beta.title)
+    server = LiveServer(db, slug="alpha", others=(Hosted("beta", beta, beta_secrets),))
+    await server.start()
+    try:
+        for base, code, name in (
+            (f"{server.base}/e/alpha", server.secrets["join_code"], "Ann Alpha"),
+            (f"{server.base}/e/beta", beta_secrets["join_code"], "Bea Beta"),
+        ):
+            person = Person(base)
+            await person.join(code, name, "Org")
+            await person.act("qa.ask", text=f"Asked by {name}", key=uuid.uuid4().hex)
+            await person.close()
+    finally:
+        await server.stop()
+
+    not_there = invoke("erase", "--db", db, "--event", "alpha", "--name", "Bea Beta", "--yes")
+    purged = invoke("purge", "--db", db, "--event", "beta", "--retention-days", "0", "--yes")
+    with sqlite3.connect(db) as conn:
+        names = sorted(r[0] for r in conn.execute("SELECT name FROM participants") if r[0])
+        authors = conn.execute(
+            "SELECT w.slug, q.author_name FROM questions q JOIN webinars w"
+            " ON w.id = q.webinar_id ORDER BY w.slug"
+        ).fetchall()
+
+    assert not_there[0] == 1 and "no one named 'Bea Beta' took part" in not_there[1]
+    assert purged[0] == 0, purged[1]
+    assert names == ["Ann Alpha"]  # beta's names are gone, alpha's are kept
+    assert authors == [("alpha", "Ann Alpha"), ("beta", None)]
