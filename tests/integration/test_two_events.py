@@ -210,3 +210,25 @@ async def test_a_person_of_one_event_is_nobody_in_the_other(server: LiveServer) 
     assert [q["text"] for q in beta_view["questions"]] == ["Beta private"]
     assert beta_view["questions"][0]["state"] == "published"
     await close(alpha, beta)
+
+
+async def test_a_session_cookie_of_the_one_event_release_still_works(tmp_path: Path) -> None:
+    server = LiveServer(str(tmp_path / "old.db"))
+    await server.start()
+    try:
+        ann = Person(server.base)
+        await ann.join(server.secrets["join_code"], "Ann")
+        own = ann.http.cookies["webinar_session_webinar"]
+        ann.http.cookies.clear()
+        ann.http.cookies.set("webinar_session", own)  # as the one-event release named it
+        short = (await ann.http.get("/api/session")).json()
+        elsewhere = Person(f"{server.base}/e/webinar")
+        elsewhere.http.cookies.set("webinar_session", own)
+        prefixed = (await elsewhere.http.get("/api/session")).json()
+        await ann.close()
+        await elsewhere.close()
+    finally:
+        await server.stop()
+
+    assert short["participant"]["name"] == "Ann"  # still Ann at the short addresses
+    assert prefixed["participant"] is None  # the old name means nothing elsewhere

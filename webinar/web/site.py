@@ -35,7 +35,15 @@ from webinar.services.access import new_secrets
 from webinar.services.plan import planned_agenda
 from webinar.storage import repo, webinars
 from webinar.storage.db import exclusive
-from webinar.web.app import STATIC, Hosted, Settings, event_app, event_base
+from webinar.web.app import (
+    SESSION_COOKIE,
+    STATIC,
+    Hosted,
+    Settings,
+    event_app,
+    event_base,
+    session_cookie,
+)
 from webinar.web.gctune import GcTuner
 from webinar.web.paths import route_path
 from webinar.web.security import SecurityHeadersMiddleware
@@ -95,7 +103,7 @@ class Site:
             return
         main = self.events.get(self.settings.slug) if self.settings.aliases else None
         if main is not None:
-            await main.app(scope, receive, send)
+            await main.app(_legacy_cookie(scope, self.settings.slug), receive, send)
         elif path == "/healthz" and scope["type"] == "http":  # the server's, for monitors
             await SecurityHeadersMiddleware(PlainTextResponse("ok"))(scope, receive, send)
         else:
@@ -196,6 +204,31 @@ class Site:
             return None
         secrets = repo.ensure_meta_sync(path, found.id, new_secrets())
         return Hosted(slug, planned_agenda(path, found.id, agenda), secrets), found.id
+
+
+#: The session cookie of the one-event release, signed with the same secret as the event
+#: it became: read as that event's at its short addresses, so nobody is signed out by the
+#: upgrade.
+LEGACY_COOKIE = SESSION_COOKIE.encode() + b"="
+
+
+def _legacy_cookie(scope: Scope, slug: str) -> Scope:
+    """``scope`` with a legacy session cookie renamed to the event's, when it has only that."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
+        if name == b"cookie" and LEGACY_COOKIE in value:
+            own = session_cookie(slug).encode() + b"="
+            cookies = [c.strip() for c in value.split(b";")]
+            if any(c.startswith(own) for c in cookies):
+                return scope
+            renamed = b"; ".join(
+                own + c[len(LEGACY_COOKIE) :] if c.startswith(LEGACY_COOKIE) else c for c in cookies
+            )
+            return {
+                **scope,
+                "headers": [(n, renamed if n == b"cookie" else v) for n, v in headers],
+            }
+    return scope
 
 
 async def _static_files(scope: Scope, receive: Receive, send: Send) -> None:
