@@ -4,6 +4,7 @@ many-event database, with every row of every table intact."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,61 @@ def test_a_second_event_does_not_adopt_when_the_database_has_stored_agendas(
     assert (first.id, second.id, created) == (1, 2, True)
     with pytest.raises(ValueError, match="short name"):
         save_webinar_sync(path, "Not A Slug")
+
+
+#: A database written by the one-event release itself (commit 78166ab, `webinar serve
+#: --start now` on the seed webinar): five people joined, questions asked (one anonymous),
+#: voted on and answered, the agenda started and moved to the closing item, three survey
+#: responses. Made with that release's own code, checkpointed and vacuumed.
+RELEASE_DB = Path(__file__).parent / "data" / "one_event_release.sqlite"
+RELEASE_TABLES = (
+    "meta",
+    "participants",
+    "sessions",
+    "run_state",
+    "agenda_log",
+    "events",
+    "questions",
+    "votes",
+    "replies",
+    "survey_responses",
+)
+
+
+async def test_a_database_written_by_the_one_event_release_is_served_intact(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "event.db"
+    shutil.copyfile(RELEASE_DB, path)
+    with sqlite3.connect(path) as conn:
+        before = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in RELEASE_TABLES}
+        session_id, name = conn.execute(
+            "SELECT s.id, p.name FROM sessions s JOIN participants p ON p.id = s.participant_id"
+            " WHERE p.role = 'attendee' ORDER BY p.name LIMIT 1"
+        ).fetchone()
+    seed = load_agenda(SEED_AGENDA)
+
+    event, _, secrets = prepare_event(
+        str(path), "seed", str(SEED_AGENDA), SEED_AGENDA.read_text(), seed.title, adopt=True
+    )
+    services = await open_services(seed, str(path), lambda e, f: None, webinar_id=event.id)
+    try:
+        person = await services.access.session(session_id)
+        questions = sorted(q.text for q in services.qa.questions.values())
+        started = services.clock_service.snapshot()["current"]
+    finally:
+        await stop(services)
+    with sqlite3.connect(path) as conn:
+        counts = {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in RELEASE_TABLES
+        }
+
+    assert counts == {t: len(rows) for t, rows in before.items()}  # every row kept
+    stored = dict(before["meta"])
+    assert [secrets[k] for k in ("join_code", "host_token")] == [
+        stored["join_code"],
+        stored["host_token"],
+    ]  # the code and links printed before still work
+    assert person is not None and person.name == name  # signed in as before
+    assert questions == sorted(r[2] for r in before["questions"])
+    assert started == "closing-remarks"
