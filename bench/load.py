@@ -118,6 +118,14 @@ ORGANISATIONS = 97
 # -- small helpers -------------------------------------------------------------------------
 
 
+def secrets_of_only_event(db: str) -> dict[str, str]:
+    """The code and link tokens of the one event the benchmark's database holds."""
+    from webinar.services import event_secrets
+    from webinar.storage.webinars import list_webinars_sync
+
+    return event_secrets(db, list_webinars_sync(db)[0].id)
+
+
 def need_psutil() -> Any:
     try:
         import psutil
@@ -238,9 +246,7 @@ class Server:
             self.db_path = args.db or ""
             meta: dict[str, str] = {}
             if args.db:
-                from webinar.storage.repo import ensure_meta_sync
-
-                meta = ensure_meta_sync(args.db, {})
+                meta = secrets_of_only_event(args.db)
             self.code = args.code or meta.get("join_code", "")
             self.host_token = args.host_token or meta.get("host_token", "")
             if not self.code or not self.host_token:
@@ -283,9 +289,7 @@ class Server:
                 raise TimeoutError(f"the {self.kind} server did not start:\n{self.log_tail()}")
             time.sleep(0.1)
         if self.kind == "ours":
-            from webinar.storage.repo import ensure_meta_sync
-
-            meta = ensure_meta_sync(db, {})
+            meta = secrets_of_only_event(db)
             self.code, self.host_token = meta["join_code"], meta["host_token"]
 
     def log_tail(self, lines: int = 30) -> str:

@@ -22,11 +22,13 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from webinar.domain.agenda import Agenda
-from webinar.services import prepare_database
+from webinar.services import DEFAULT_SLUG, prepare_database
 from webinar.services.access import AccessLimits
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.services.calls import CallConfig
-from webinar.web.app import Settings, create_app
+from webinar.storage.repo import ensure_meta_sync
+from webinar.storage.webinars import list_webinars_sync
+from webinar.web.app import Hosted, Settings, create_app
 from webinar.web.oidc import OidcConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +39,13 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def stored_secrets(db_path: str, slug: str | None = None) -> dict[str, str]:
+    """The secrets (code, link tokens) of the event ``slug`` in ``db_path``, or of its
+    only (first) event."""
+    event = next(e for e in list_webinars_sync(db_path) if slug in (None, e.slug))
+    return ensure_meta_sync(db_path, event.id, {})
 
 
 def seed_agenda() -> Agenda:
@@ -73,17 +82,25 @@ class LiveServer(Loopback):
     calls: CallConfig | None = None
     #: Staff sign-in through an OpenID provider (None: passwords only).
     oidc: OidcConfig | None = None
+    #: The main event's short name; more events served beside it; whether the main one
+    #: also answers at the short addresses.
+    slug: str = DEFAULT_SLUG
+    others: tuple[Hosted, ...] = ()
+    aliases: bool = True
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.secrets = prepare_database(self.db_path)
+        self.secrets = prepare_database(self.db_path, self.slug)
         settings = Settings(
             agenda=self.agenda,
             db_path=self.db_path,
             secrets=self.secrets,
             base_url=self.base,
             clock=lambda: datetime.now(UTC) + self.offset,
+            slug=self.slug,
+            others=self.others,
+            aliases=self.aliases,
             **({"access_limits": self.access_limits} if self.access_limits else {}),
             calls=self.calls or CallConfig(),
             oidc=self.oidc,

@@ -546,16 +546,16 @@ async def test_a_response_refused_late_in_its_transaction_leaves_no_trace_in_mem
     ).status_code == 200
     from webinar.storage import repo
 
-    real = repo.append_event
+    real = repo.append_events
 
-    async def failing(tx: Any, at: str, type_: str, audience: str, data: Any) -> int:
-        if type_ == "breakout.response":
+    async def failing(tx: Any, at: str, events: list[tuple[str, str, Any]]) -> list[int]:
+        if any(type_ == "breakout.response" for type_, _, _ in events):
             raise sqlite3.OperationalError("disk I/O error")
-        return await real(tx, at, type_, audience, data)
+        return await real(tx, at, events)
 
-    monkeypatch.setattr(repo, "append_event", failing)
+    monkeypatch.setattr(repo, "append_events", failing)
     refused = await facilitator.act("breakout.capture", group=number, topic=topic, text="Lost")
-    monkeypatch.setattr(repo, "append_event", real)
+    monkeypatch.setattr(repo, "append_events", real)
 
     assert refused.status_code == 500
     cached = server.services.breakouts.current.responses[(number, topic)]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Person, ServerProcess, seed_agenda
+from helpers import Person, ServerProcess, seed_agenda, stored_secrets
 from webinar.services import prepare_database
 from webinar.services.plan import plan_event, planned_agenda
-from webinar.storage.repo import ensure_meta_sync
+from webinar.storage.webinars import list_webinars_sync
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ async def test_restart_with_start_keeps_a_started_events_plan(tmp_path: Path) ->
     proc = ServerProcess(db, args=("--start", "06:00"))
     proc.start()
     try:
-        secrets = ensure_meta_sync(db, {})
+        secrets = stored_secrets(db)
         host = Person(proc.base)
         await host.enter("host", secrets["host_token"])
         first = (await host.http.get("/api/agenda")).json()
@@ -62,17 +62,18 @@ async def test_restart_with_start_keeps_a_started_events_plan(tmp_path: Path) ->
 def test_a_rehearsal_not_yet_started_moves_on_restart(tmp_path: Path) -> None:
     db = str(tmp_path / "webinar.db")
     prepare_database(db)
+    (event,) = list_webinars_sync(db)
     seed = seed_agenda()
 
-    moved, note = plan_event(db, seed, local("06:00"))
-    again, again_note = plan_event(db, seed, local("07:30"))
-    kept_for_export = planned_agenda(db, seed)
-    unmoved, _ = plan_event(db, seed, None)
+    moved, note = plan_event(db, event.id, seed, local("06:00"))
+    again, again_note = plan_event(db, event.id, seed, local("07:30"))
+    kept_for_export = planned_agenda(db, event.id, seed)
+    unmoved, _ = plan_event(db, event.id, seed, None)
 
     assert (moved.planned_start, note) == (local("06:00"), "")
     assert (again.planned_start, again_note) == (local("07:30"), "")
     assert kept_for_export.planned_start == local("07:30")
     assert unmoved == seed
-    assert planned_agenda(db, seed) == seed
+    assert planned_agenda(db, event.id, seed) == seed
     assert [i.duration for i in again.items] == [i.duration for i in seed.items]
     assert again.items[-1].end - again.items[0].start == seed.planned_end - seed.planned_start

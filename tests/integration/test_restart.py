@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Person, ServerProcess
-from webinar.storage.repo import ensure_meta_sync
+from helpers import Person, ServerProcess, stored_secrets
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +18,7 @@ async def test_restart_mid_item_keeps_the_countdown(tmp_path: Path, sig: int) ->
     proc = ServerProcess(db)
     proc.start()
     try:
-        secrets = ensure_meta_sync(db, {})
+        secrets = stored_secrets(db)
         host = Person(proc.base)
         await host.enter("host", secrets["host_token"])
         await host.act("agenda.start")

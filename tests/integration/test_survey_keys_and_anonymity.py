@@ -212,7 +212,14 @@ async def test_an_anonymous_answer_cannot_be_tied_to_its_author(tmp_path: Path) 
     assert FREE_TEXT in results.text  # still reported, in the overall results
     # The database: no participant, group, time or row id on the responses ...
     columns = [c[1] for c in rows(path, "PRAGMA table_info(survey_responses)")]
-    assert columns == ["key_hash", "participant_id", "breakout_group", "answers", "submitted"]
+    assert columns == [
+        "webinar_id",
+        "key_hash",
+        "participant_id",
+        "breakout_group",
+        "answers",
+        "submitted",
+    ]
     assert rows(path, "SELECT count(*) FROM survey_responses") == [(7,)]
     assert rows(
         path,

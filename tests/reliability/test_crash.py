@@ -14,8 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import Person, ServerProcess
-from webinar.storage.repo import ensure_meta_sync
+from helpers import Person, ServerProcess, stored_secrets
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +42,7 @@ async def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
     db = str(tmp_path / "webinar.db")
     proc = ServerProcess(db)
     proc.start()
-    secrets = ensure_meta_sync(db, {})
+    secrets = stored_secrets(db)
     host = Person(proc.base)
     await host.enter("host", secrets["host_token"])
     people = []

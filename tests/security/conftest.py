@@ -303,12 +303,13 @@ async def fuzz_cast(cast: Cast) -> Cast:
 
 
 def app_of(server: LiveServer) -> Any:
-    """The Starlette app the server runs (unwrapping uvicorn's middleware)."""
+    """The Starlette app of the server's main event (unwrapping uvicorn's middleware and
+    the site that dispatches to each event's app)."""
     assert server._server is not None
     app = server._server.config.loaded_app
     while hasattr(app, "app"):
         app = app.app
-    return app
+    return app.events[server.slug].app
 
 
 def route_keys(app: Any) -> list[str]:

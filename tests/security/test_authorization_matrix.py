@@ -23,14 +23,19 @@ people.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from helpers import Person
+from helpers import LiveServer, Person
+from webinar.domain.agenda_file import parse_agenda
+from webinar.services import prepare_event
+from webinar.services.agenda_files import SEED_AGENDA
 from webinar.web.actions import REGISTRY
+from webinar.web.app import Hosted
 
 pytestmark = pytest.mark.integration
 
@@ -695,7 +700,7 @@ async def test_foreign_origin_is_refused_for_every_role(breakout_cast: Any) -> N
 async def test_a_forged_session_cookie_is_no_session(cast: Any) -> None:
     """A session cookie from another server (wrong secret) is no session at all."""
     forged = Person(cast.server.base)
-    forged.http.cookies.set("webinar_session", "eyJzaWQiOiAiYWJjIn0=.forged.sig")
+    forged.http.cookies.set("webinar_session_webinar", "eyJzaWQiOiAiYWJjIn0=.forged.sig")
     try:
         with pytest.raises(InvalidStatus) as refused:
             await cast.connect(forged)
@@ -704,3 +709,65 @@ async def test_a_forged_session_cookie_is_no_session(cast: Any) -> None:
         assert response.status_code == 401
     finally:
         await forged.close()
+
+
+# -- across events -----------------------------------------------------------------------------
+
+#: Routes anyone may open: for someone of another event they answer as for a visitor.
+OPEN_TO_ALL = {"GET /join", "GET /healthz", "GET /api/openapi.json", "GET /api/session"}
+
+
+@pytest.fixture
+async def two_events(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """One server with the events alpha and beta (the seed webinar twice), no short
+    addresses."""
+    db = str(tmp_path / "two.db")
+    text = SEED_AGENDA.read_text(encoding="utf-8")
+    beta = parse_agenda(text, "beta.toml")
+    _, _, secrets = prepare_event(db, "beta", "beta.toml", text, beta.title)
+    server = LiveServer(db, slug="alpha", others=(Hosted("beta", beta, secrets),), aliases=False)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def alpha_people(server: LiveServer) -> dict[str, Person]:
+    """An attendee, the host and the organiser of alpha."""
+    alpha = f"{server.base}/e/alpha"
+    people = {role: Person(alpha) for role in ("attendee", "host", "organiser")}
+    await people["attendee"].join(server.secrets["join_code"], "Ann")
+    await people["host"].enter("host", server.secrets["host_token"])
+    await people["organiser"].enter("organiser", server.secrets["organiser_token"])
+    return people
+
+
+async def test_no_one_of_one_event_has_any_right_in_another(two_events: LiveServer) -> None:
+    server = two_events
+    people = await alpha_people(server)
+    beta = f"{server.base}/e/beta"
+    for person in people.values():  # their own cookies and CSRF tokens, at beta's addresses
+        person.base = beta
+        person.http.base_url = beta
+    wrong: list[str] = []
+    for role, person in people.items():
+        for name in sorted(REGISTRY):
+            status = (await person.act(name)).status_code
+            if status not in (401, 403):
+                wrong.append(f"{role} {name}: {status}")
+        for key in sorted(ROUTES):
+            method, path = key.split(" ", 1)
+            if method != "GET" or "{" in path or key in OPEN_TO_ALL:
+                continue
+            response = await person.http.get(path)
+            refused = response.status_code in (401, 403) or (
+                response.status_code == 303 and response.headers["location"] == "/e/beta/join"
+            )
+            if not refused:
+                wrong.append(f"{role} {key}: {response.status_code}")
+        session = (await person.http.get("/api/session")).json()
+        if session["participant"] is not None:
+            wrong.append(f"{role} is someone in beta")
+        with pytest.raises(InvalidStatus):
+            await person.connect()
+        await person.close()
+    assert wrong == []

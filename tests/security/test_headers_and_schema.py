@@ -46,7 +46,7 @@ async def test_a_wrong_method_says_which_are_allowed(server: LiveServer) -> None
 async def test_the_session_cookie_lasts_for_the_event_not_weeks(server: LiveServer) -> None:
     ann = await attendee_of(server, "Ann")
 
-    cookie = next(c for c in ann.http.cookies.jar if c.name == "webinar_session")
+    cookie = next(c for c in ann.http.cookies.jar if c.name == "webinar_session_webinar")
 
     assert cookie.expires is not None
     lifetime = timedelta(seconds=cookie.expires - datetime.now(UTC).timestamp())

@@ -134,6 +134,8 @@ def test_the_access_log_names_no_client_and_no_secret(tmp_path: object) -> None:
     ("path", "shown"),
     [
         ("/enter/host/s3cr3t", "/enter/host/[token]"),
+        ("/e/briefing/enter/host/s3cr3t", "/e/briefing/enter/host/[token]"),
+        ("/e/briefing/join?code=ABCDEFGH", "/e/briefing/join?[query]"),
         ("/enter/organiser/abc?x=1", "/enter/organiser/[token]?[query]"),
         ("/join?code=ABCDEFGH", "/join?[query]"),
         ("/api/qa/ask", "/api/qa/ask"),

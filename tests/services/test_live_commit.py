@@ -11,7 +11,8 @@ import pytest
 
 from webinar.realtime.hub import Event, Hub
 from webinar.services.live import Live, Outgoing, utcnow
-from webinar.storage.db import Database
+from webinar.storage.db import Database, migrate_sync
+from webinar.storage.webinars import save_webinar_sync
 
 pytestmark = pytest.mark.integration
 
@@ -21,14 +22,19 @@ def encode(event: Event, fmt: str) -> str:
 
 
 async def make_live(tmp_path: Path) -> Live:
-    db = Database(tmp_path / "live.db")
+    path = str(tmp_path / "live.db")
+    migrate_sync(path)
+    event, _ = save_webinar_sync(path, "live")
+    db = Database(path, event.id)
     await db.open()
     return Live(db, Hub(encode), utcnow)
 
 
 def put(key: str, value: str) -> object:
     async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
-        await tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+        await tx.execute(
+            "INSERT INTO meta (webinar_id, key, value) VALUES (this_webinar(), ?, ?)", (key, value)
+        )
         return key, [Outgoing("meta.put", "all", {"key": key})]
 
     return work

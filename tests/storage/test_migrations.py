@@ -103,6 +103,7 @@ def test_survey_responses_from_before_keep_their_answers_and_lose_every_link(
             ("hash-b", None, None, '{"overall": 4}', 1),
         ]
         assert [c[1] for c in conn.execute("PRAGMA table_info(survey_responses)")] == [
+            "webinar_id",
             "key_hash",
             "participant_id",
             "breakout_group",

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from starlette.responses import PlainTextResponse
 
-from webinar.web.live import LiveShortcut, _route_path
+from webinar.web.live import LiveShortcut
+from webinar.web.paths import route_path as _route_path
 from webinar.web.sessions import SessionCookie
 
 pytestmark = pytest.mark.unit

@@ -7,7 +7,7 @@ users of the machine can read a process's arguments) and never from the agenda f
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -80,17 +80,21 @@ def _secret(path: Path | None, env: str, what: str) -> str:
         raise click.ClickException(f"The {what} file {path} cannot be read: {reason}.") from None
 
 
-def call_config(agenda: Agenda, **options: Any) -> CallConfig:
-    """The group call settings from the options above; ``click.ClickException`` naming
-    every breakout whose provider has no secret."""
-    config = CallConfig(
+def call_config(**options: Any) -> CallConfig:
+    """The group call settings from the options above (secrets read from their files or
+    the environment)."""
+    return CallConfig(
         jitsi_app_id=options["jitsi_app_id"],
         jitsi_audience=options["jitsi_audience"],
         jitsi_secret=_secret(options["jitsi_secret_file"], JITSI_SECRET_ENV, "Jitsi secret"),
         bbb_secret=_secret(options["bbb_secret_file"], BBB_SECRET_ENV, "BigBlueButton secret"),
         bbb_checksum=options["bbb_checksum"],
     )
-    problems = config_problems(agenda, config)
+
+
+def check_calls(agendas: Iterable[Agenda], config: CallConfig) -> None:
+    """``click.ClickException`` naming every breakout of ``agendas`` whose provider has no
+    secret in ``config``."""
+    problems = [p for agenda in agendas for p in config_problems(agenda, config)]
     if problems:
         raise click.ClickException("\n".join(problems))
-    return config

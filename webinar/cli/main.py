@@ -1,27 +1,44 @@
-"""The ``webinar`` command line: ``serve`` (the default) and ``check``."""
+"""The ``webinar`` command line: ``serve`` (the default), ``check``, ``events``, exports and
+erasure."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, tzinfo
+from dataclasses import replace
+from datetime import UTC, datetime, time, tzinfo
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from webinar import __version__
-from webinar.cli.calls import call_config, call_options
+from webinar.cli.calls import call_config, call_options, check_calls
+from webinar.cli.events import (
+    choose_event,
+    event_agenda,
+    event_option,
+    events,
+    events_in,
+    read_agenda,
+    slug_for,
+)
 from webinar.cli.oidc_options import oidc_config, oidc_options
 from webinar.cli.serving import check_port, joining_hint, timing_hint
 from webinar.cli.users import users
 from webinar.domain.agenda import Agenda
-from webinar.domain.agenda_file import AgendaFileError
-from webinar.services import prepare_database
+from webinar.domain.agenda_file import AgendaFileError, parse_agenda
+from webinar.services import event_secrets, prepare_event
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
-from webinar.services.plan import plan_event, planned_agenda
+from webinar.services.plan import plan_event
+from webinar.storage import webinars
 from webinar.storage.db import InUse, exclusive
+from webinar.storage.webinars import Webinar
+from webinar.web.links import links_for
+
+if TYPE_CHECKING:
+    from webinar.web.app import Hosted, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,14 +58,10 @@ def agenda_option(help_text: str) -> Callable[[F], F]:
     )
 
 
-def existing_event(db_path: str, agenda: Path | None) -> Agenda:
-    """The agenda of an existing event's database; ``click.ClickException`` if unusable."""
-    if not Path(db_path).is_file():
-        raise click.ClickException(f"The database {db_path} does not exist.")
-    try:
-        return planned_agenda(db_path, load_agenda(agenda or SEED_AGENDA, today=date.today()))
-    except AgendaFileError as exc:
-        raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
+def existing_event(db_path: str, slug: str | None, agenda: Path | None) -> tuple[Webinar, Agenda]:
+    """The event a command works on and its agenda; ``click.ClickException`` if unusable."""
+    event = choose_event(db_path, slug)
+    return event, event_agenda(db_path, event, agenda)
 
 
 @contextmanager
@@ -86,6 +99,11 @@ def cli() -> None:
 @cli.command()
 @click.argument("agenda", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--db", "db_path", default="webinar.db", show_default=True, help="SQLite file.")
+@click.option(
+    "--slug",
+    default=None,
+    help="AGENDA's event's short name, in its addresses /e/SLUG/ (default: from the file).",
+)
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -132,6 +150,7 @@ def cli() -> None:
 def serve(
     agenda: Path | None,
     db_path: str,
+    slug: str | None,
     host: str,
     port: int,
     public_url: str | None,
@@ -145,17 +164,12 @@ def serve(
     oidc_name: str | None,
     **call_settings: Any,
 ) -> None:
-    """Serve AGENDA (default: the seed webinar) and print the host and organiser links."""
+    """Serve every event in the database; with AGENDA, first create or update its event
+    (with neither, and no event yet, the seed webinar) and print its links."""
     from webinar.web import server
-    from webinar.web.app import Settings, create_app, links
+    from webinar.web.app import create_app
 
-    path = agenda or SEED_AGENDA
-    try:
-        parsed = load_agenda(path, today=date.today())
-    except AgendaFileError as exc:
-        raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
-    requested = _start_time(start_at, parsed.timezone) if start_at is not None else None
-    calls = call_config(parsed, **call_settings)
+    calls = call_config(**call_settings)
     oidc = oidc_config(oidc_issuer, oidc_client_id, oidc_client_secret_file, oidc_name)
     try:
         with exclusive(db_path):  # only a check here: the server takes it when it starts
@@ -165,19 +179,29 @@ def serve(
             f"Another server is already running on {db_path}. Stop it first, or give this "
             "one its own --db."
         ) from None
-    check_port(host, port)  # before any link is printed
-    try:
-        secrets = prepare_database(db_path)
-    except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
-        raise click.ClickException(f"The database {db_path} cannot be opened: {exc}") from None
-    # A rehearsal moves only until it starts; then a restart keeps the plan it started with.
-    parsed, note = plan_event(db_path, parsed, requested)
-    base_url = public_url or f"http://{host}:{port}"
-    settings = Settings(
-        agenda=parsed,
-        db_path=db_path,
-        secrets=secrets,
-        base_url=base_url,
+    stored = [] if agenda is not None else events_in(db_path)
+    seeded = agenda is None and not stored
+    if agenda is None and all(e.agenda is None for e in stored):
+        agenda = SEED_AGENDA  # a new database, or one from before events: as it always was
+    if agenda is None:
+        check_port(host, port)  # before any link is printed
+        settings, hosted_notes = _stored_events(db_path, stored, start_at)
+    else:
+        parsed, text = read_agenda(agenda)
+        check_calls([parsed], calls)  # before the database is touched
+        requested = _start_time(start_at, parsed.timezone) if start_at is not None else None
+        name = slug_for(agenda, slug)
+        check_port(host, port)  # before any link is printed, and before the database
+        settings, hosted_notes = _agenda_event(db_path, agenda, name, (parsed, text), requested)
+    if seeded:
+        hosted_notes.append(
+            f"{db_path} held no events: this is the seed webinar. Add yours with "
+            "webinar events add AGENDA, or serve one with webinar serve AGENDA."
+        )
+    check_calls((hosted.agenda for hosted in settings.events), calls)
+    settings = replace(
+        settings,
+        base_url=public_url or f"http://{host}:{port}",
         allowed_origins=allowed_origins,
         https_only=https_only,
         tune_gc=True,
@@ -185,28 +209,129 @@ def serve(
         oidc=oidc,
     )
     app = create_app(settings)
-    shown = links(settings)
-    click.echo(f"{parsed.title}")
-    click.echo(f"  agenda:    {path}")
-    click.echo(f"  database:  {db_path}")
-    click.echo(f"  attendees: {shown['attendee']}  (event code {shown['code']})")
-    click.echo(f"  host:      {shown['host']}")
-    click.echo(f"  organiser: {shown['organiser']}")
-    click.echo("  Keep the host and organiser links secret: they grant control.")
-    click.echo(f"  staff sign-in: {base_url}/signin  (accounts: webinar users add)")
+    _print_events(settings, agenda, db_path, hosted_notes)
+    click.echo(f"  staff sign-in: {settings.base_url}/signin  (accounts: webinar users add)")
     if oidc is not None:
         click.echo(
             f"  OpenID Connect: {oidc.issuer}; its redirect URI for this install is "
-            f"{oidc.redirect_uri(base_url)}"
+            f"{oidc.redirect_uri(settings.base_url)}"
         )
-    if note:
-        click.echo(f"  {note}")
+    # --start moves one event: the hint only when one is served at the short addresses.
+    rehearsal = start_at is not None or not settings.aliases
     for line in joining_hint(host, port, public_url) + timing_hint(
-        parsed, datetime.now(UTC), rehearsal=start_at is not None
+        settings.agenda, datetime.now(UTC), rehearsal=rehearsal
     ):
         click.echo(line)
     sys.stdout.flush()
     server.run(app, host=host, port=port, header_timeout=header_timeout)
+
+
+def _agenda_event(
+    db_path: str,
+    path: Path,
+    name: str,
+    read: tuple[Agenda, str],
+    requested: datetime | None,
+) -> tuple[Settings, list[str]]:
+    """``serve AGENDA``: create or update its event (``name``, from the agenda ``read``:
+    parsed, and its text); every other stored event is served beside it. The settings and
+    notes for the organiser."""
+    from webinar.web.app import Settings
+
+    parsed, text = read
+    try:
+        event, _, secrets = prepare_event(db_path, name, str(path), text, parsed.title, adopt=True)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
+        raise click.ClickException(f"The database {db_path} cannot be opened: {exc}") from None
+    # A rehearsal moves only until it starts; then a restart keeps the plan it started with.
+    parsed, note = plan_event(db_path, event.id, parsed, requested)
+    others = [e for e in webinars.list_webinars_sync(db_path) if e.id != event.id]
+    hosted, notes = _hosted(db_path, others)
+    settings = Settings(
+        agenda=parsed, db_path=db_path, secrets=secrets, slug=event.slug, others=tuple(hosted)
+    )
+    return settings, [note, *notes] if note else notes
+
+
+def _stored_events(
+    db_path: str, stored: list[Webinar], start_at: str | None
+) -> tuple[Settings, list[str]]:
+    """``serve`` alone: every event the database holds, each from its stored agenda."""
+    from webinar.web.app import Settings
+
+    hosted, notes = _hosted(db_path, stored)
+    if not hosted:
+        raise click.ClickException(f"No event in {db_path} can be served:\n" + "\n".join(notes))
+    if start_at is not None:
+        if len(hosted) > 1:
+            raise click.UsageError(
+                "--start moves one event's plan: name its agenda, as in "
+                "webinar serve AGENDA --start now."
+            )
+        event = next(e for e in stored if e.slug == hosted[0].slug)
+        moved = _start_time(start_at, hosted[0].agenda.timezone)
+        stored_agenda = parse_agenda(event.agenda or "", event.agenda_name)
+        agenda, note = plan_event(db_path, event.id, stored_agenda, moved)
+        hosted[0] = replace(hosted[0], agenda=agenda)
+        notes = [note, *notes] if note else notes
+    first, *rest = hosted
+    return (
+        Settings(
+            agenda=first.agenda,
+            db_path=db_path,
+            secrets=first.secrets,
+            slug=first.slug,
+            others=tuple(rest),
+            aliases=len(hosted) == 1,
+        ),
+        notes,
+    )
+
+
+def _hosted(db_path: str, stored: list[Webinar]) -> tuple[list[Hosted], list[str]]:
+    """The stored events a server can serve, and a sentence for each it cannot."""
+    from webinar.web.app import Hosted
+
+    hosted: list[Hosted] = []
+    notes: list[str] = []
+    for event in stored:
+        if event.agenda is None:
+            notes.append(
+                f"{event.slug}: no agenda is stored for it; serve it with "
+                f"webinar serve AGENDA --slug {event.slug}"
+            )
+            continue
+        try:
+            agenda = event_agenda(db_path, event, None)
+        except click.ClickException as exc:
+            notes.append(f"{event.slug}: {exc.message}")
+            continue
+        hosted.append(Hosted(event.slug, agenda, event_secrets(db_path, event.id)))
+    return hosted, notes
+
+
+def _print_events(settings: Settings, agenda: Path | None, db_path: str, notes: list[str]) -> None:
+    from webinar.web.app import event_base, links
+
+    shown = links(settings)
+    click.echo(settings.agenda.title + ("" if settings.aliases else f"  ({settings.slug})"))
+    if agenda is not None:
+        click.echo(f"  agenda:    {agenda}")
+    click.echo(f"  database:  {db_path}")
+    click.echo(f"  attendees: {shown['attendee']}  (event code {shown['code']})")
+    click.echo(f"  host:      {shown['host']}")
+    click.echo(f"  organiser: {shown['organiser']}")
+    for other in settings.others:
+        more = links_for(settings.base_url + event_base(other.slug), other.secrets)
+        click.echo(f"{other.agenda.title}  ({other.slug})")
+        click.echo(f"  attendees: {more['attendee']}  (event code {more['code']})")
+        click.echo(f"  host:      {more['host']}")
+        click.echo(f"  organiser: {more['organiser']}")
+    click.echo("  Keep the host and organiser links secret: they grant control.")
+    for note in notes:
+        click.echo(f"  {note}")
 
 
 def _start_time(value: str, tz: tzinfo) -> datetime:
@@ -243,7 +368,8 @@ def check(files: tuple[Path, ...]) -> None:
 @cli.command()
 @click.argument("what", type=click.Choice(["questions", "breakouts", "survey", "report"]))
 @db_option
-@agenda_option("The agenda the event ran from (default: the seed webinar).")
+@event_option
+@agenda_option("The agenda the event ran from (default: the one stored with it).")
 @click.option(
     "--format",
     "fmt",
@@ -257,7 +383,14 @@ def check(files: tuple[Path, ...]) -> None:
     default=None,
     help="File to write (default: WHAT.FORMAT in the current folder).",
 )
-def export(what: str, db_path: str, agenda: Path | None, fmt: str | None, out: Path | None) -> None:
+def export(
+    what: str,
+    db_path: str,
+    slug: str | None,
+    agenda: Path | None,
+    fmt: str | None,
+    out: Path | None,
+) -> None:
     """Export WHAT (questions, breakouts, survey, report) from an event's database, also
     while the event runs."""
     if what == "report":
@@ -273,8 +406,8 @@ def export(what: str, db_path: str, agenda: Path | None, fmt: str | None, out: P
     from webinar.services.exports import export_from_database
     from webinar.services.live import utcnow
 
-    parsed = existing_event(db_path, agenda)
-    body = asyncio.run(export_from_database(parsed, db_path, what, fmt, clock=utcnow))
+    event, parsed = existing_event(db_path, slug, agenda)
+    body = asyncio.run(export_from_database(parsed, db_path, event.id, what, fmt, clock=utcnow))
     target = out or Path(f"{what}.{fmt}")
     try:
         target.write_bytes(body)
@@ -285,6 +418,7 @@ def export(what: str, db_path: str, agenda: Path | None, fmt: str | None, out: P
 
 @cli.command()
 @db_option
+@event_option
 @agenda_option("The agenda the event ran from (its survey's free-text questions are erased too).")
 @click.option(
     "--retention-days",
@@ -296,7 +430,12 @@ def export(what: str, db_path: str, agenda: Path | None, fmt: str | None, out: P
 @click.option("--free-text", is_flag=True, help="Also erase questions, replies and responses.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def purge(
-    db_path: str, agenda: Path | None, retention_days: int, free_text: bool, yes: bool
+    db_path: str,
+    slug: str | None,
+    agenda: Path | None,
+    retention_days: int,
+    free_text: bool,
+    yes: bool,
 ) -> None:
     """Erase names, organisations and links between people and what they did.
 
@@ -306,8 +445,8 @@ def purge(
 
     from webinar.storage.purge import ended_at_sync, purge_sync
 
-    parsed = existing_event(db_path, agenda)
-    ended = ended_at_sync(db_path)
+    event, parsed = existing_event(db_path, slug, agenda)
+    ended = ended_at_sync(db_path, event.id)
     if retention_days:
         if ended is None:
             raise click.ClickException(
@@ -321,11 +460,13 @@ def purge(
                 "Use a smaller --retention-days to purge earlier."
             )
     what = "names, organisations and who-did-what" + (" and all free text" if free_text else "")
-    if not yes and not click.confirm(f"Erase {what} from {db_path}? This cannot be undone"):
+    if not yes and not click.confirm(
+        f"Erase {what} from {event.slug} in {db_path}? This cannot be undone"
+    ):
         raise click.Abort()
     codes = [q.code for q in parsed.survey.questions if q.kind == "text"] if parsed.survey else []
     with server_stopped(db_path, "purge"):
-        counts = purge_sync(db_path, free_text=free_text, text_codes=codes)
+        counts = purge_sync(db_path, event.id, free_text=free_text, text_codes=codes)
     click.echo(
         f"Purged {db_path}: {counts['participants']} people's names and organisations, "
         f"links from {counts['questions']} questions and {counts['survey_responses']} survey "
@@ -335,6 +476,7 @@ def purge(
 
 @cli.command()
 @db_option
+@event_option
 @agenda_option("The agenda the event ran from (its survey's free-text questions are erased too).")
 @click.option("--name", help="The person's name as they gave it (any case or spacing).")
 @click.option("--id", "person_id", help="The person's id, when several share a name.")
@@ -342,6 +484,7 @@ def purge(
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def erase(
     db_path: str,
+    slug: str | None,
     agenda: Path | None,
     name: str | None,
     person_id: str | None,
@@ -358,8 +501,8 @@ def erase(
 
     if (name is None) == (person_id is None):
         raise click.UsageError("Give either --name or --id.")
-    parsed = existing_event(db_path, agenda)
-    people = find_people_sync(db_path, name=name, person_id=person_id)
+    event, parsed = existing_event(db_path, slug, agenda)
+    people = find_people_sync(db_path, event.id, name=name, person_id=person_id)
     if not people:
         who = f"named {name!r}" if name is not None else f"with id {person_id!r}"
         raise click.ClickException(
@@ -382,7 +525,7 @@ def erase(
         raise click.Abort()
     codes = [q.code for q in parsed.survey.questions if q.kind == "text"] if parsed.survey else []
     with server_stopped(db_path, "erase"):
-        counts = erase_person_sync(db_path, person, free_text=free_text, text_codes=codes)
+        counts = erase_person_sync(db_path, event.id, person, free_text=free_text, text_codes=codes)
     click.echo(
         f"Erased {person.name} from {db_path}: name and organisation. No longer linked to "
         f"them: questions {counts['questions']}, replies {counts['replies']}, breakout points "
@@ -393,6 +536,7 @@ def erase(
 
 @cli.command()
 @db_option
+@event_option
 @click.option("--code", "code", is_flag=True, help="Replace the event code (and attendee link).")
 @click.option("--host-link", "host", is_flag=True, help="Replace the host link.")
 @click.option("--organiser-link", "organiser", is_flag=True, help="Replace the organiser link.")
@@ -403,7 +547,13 @@ def erase(
     "--public-url", default="http://127.0.0.1:8000", show_default=True, help="For the links shown."
 )
 def rotate(
-    db_path: str, code: bool, host: bool, organiser: bool, end_sessions: bool, public_url: str
+    db_path: str,
+    slug: str | None,
+    code: bool,
+    host: bool,
+    organiser: bool,
+    end_sessions: bool,
+    public_url: str,
 ) -> None:
     """Replace the event code or a secret link: the old one stops working.
 
@@ -419,11 +569,10 @@ def rotate(
     ]
     if not which:
         raise click.UsageError("Say what to replace: --code, --host-link and/or --organiser-link.")
-    if not Path(db_path).is_file():
-        raise click.ClickException(f"The database {db_path} does not exist.")
+    event = choose_event(db_path, slug)
     with server_stopped(db_path, "rotate"):
-        secrets, ended = rotate_offline(db_path, which, end_sessions=end_sessions)
-    shown = links_for(public_url, secrets)
+        secrets, ended = rotate_offline(db_path, event.id, which, end_sessions=end_sessions)
+    shown = links_for(public_url + _base_of(db_path, event.slug), secrets)
     labels = {"code": "attendees", "host": "host", "organiser": "organiser"}
     old = "the old ones no longer work" if len(which) > 1 else "the old one no longer works"
     click.echo(f"Replaced in {db_path}; {old}:")
@@ -435,6 +584,15 @@ def rotate(
         click.echo(f"  Signed out: {ended} {'person' if ended == 1 else 'people'}.")
 
 
+def _base_of(db_path: str, slug: str) -> str:
+    """Where an event's links start: its short addresses when it is the database's only
+    event (a server then gives it them), else ``/e/<slug>``."""
+    from webinar.web.app import event_base
+
+    return "" if len(events_in(db_path)) == 1 else event_base(slug)
+
+
+cli.add_command(events)
 cli.add_command(users)
 
 

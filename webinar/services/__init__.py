@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
+from webinar.domain.accounts import SigninThrottle
 from webinar.domain.agenda import Agenda
 from webinar.domain.breakout import AWAY_AFTER
 from webinar.realtime.hub import Encoder, Hub
@@ -16,7 +18,7 @@ from webinar.services.calls import CallConfig, CallService
 from webinar.services.live import Clock, Live
 from webinar.services.qa import QAService
 from webinar.services.survey import SurveyService
-from webinar.storage import repo
+from webinar.storage import repo, webinars
 from webinar.storage.db import Database, migrate_sync
 
 RING_SIZE = 4096
@@ -43,13 +45,47 @@ class Services:
         return self.live.db
 
 
-def prepare_database(db_path: str) -> dict[str, str]:
-    """Create or migrate the database and generate its secrets once; return them.
+#: The event's short name when none is given (and that of a database from before events
+#: were first-class).
+DEFAULT_SLUG = "webinar"
+
+
+def prepare_database(db_path: str, slug: str = DEFAULT_SLUG) -> dict[str, str]:
+    """Create or migrate the database, make sure the event ``slug`` exists and generate its
+    secrets once; return them.
 
     Synchronous: the CLI calls it before the server starts, to print the links.
     """
     migrate_sync(db_path)
-    return repo.ensure_meta_sync(db_path, new_secrets())
+    event, _ = webinars.save_webinar_sync(db_path, slug)
+    return repo.ensure_meta_sync(db_path, event.id, new_secrets())
+
+
+def event_secrets(db_path: str, webinar_id: int) -> dict[str, str]:
+    """An existing event's secrets, generated now if it has none yet."""
+    return repo.ensure_meta_sync(db_path, webinar_id, new_secrets())
+
+
+def prepare_event(
+    db_path: str,
+    slug: str,
+    agenda_name: str,
+    agenda_text: str,
+    title: str,
+    *,
+    adopt: bool = False,
+) -> tuple[webinars.Webinar, bool, dict[str, str]]:
+    """Create or update the event ``slug`` from an agenda file (its name and text), with
+    its secrets generated once; return it, whether it was created, and its secrets.
+
+    ``adopt`` (``webinar serve AGENDA``): an old database's one event (no agenda stored)
+    carries on under ``slug``. ``ValueError`` for a slug that cannot name an event.
+    """
+    migrate_sync(db_path)
+    event, created = webinars.save_webinar_sync(
+        db_path, slug, title=title, agenda_name=agenda_name, agenda=agenda_text, adopt=adopt
+    )
+    return event, created, repo.ensure_meta_sync(db_path, event.id, new_secrets())
 
 
 async def open_services(
@@ -60,14 +96,22 @@ async def open_services(
     limits: AccessLimits | None = None,
     away_after: timedelta = AWAY_AFTER,
     calls: CallConfig | None = None,
+    *,
+    webinar_id: int,
+    write_lock: asyncio.Lock | None = None,
+    signin_throttle: SigninThrottle | None = None,
 ) -> Services:
-    """Open the database, restore state and the replay ring; start nothing yet.
+    """Open the event's handle on the database, restore state and the replay ring; start
+    nothing yet.
 
+    ``webinar_id``: the event (every read and write is scoped to it); ``write_lock``: the
+    lock shared by every event's handle on this file (one writer at a time);
     ``limits``: how fast one address may join and how wrong codes are slowed;
     ``away_after``: someone with no screen for longer is not dealt into a breakout group;
-    ``calls``: the server's secrets for group calls.
+    ``calls``: the server's secrets for group calls; ``signin_throttle``: the server's
+    one throttle of staff sign-in guesses (shared by its events).
     """
-    db = Database(db_path)
+    db = Database(db_path, webinar_id, write_lock)
     await db.open()
     live = Live(db, Hub(encode, ring_size=RING_SIZE), clock)
     await live.load_ring(RING_SIZE)
@@ -99,7 +143,7 @@ async def open_services(
         meta["room_secret"].encode(),
     )
     breakouts.round_ended.append(call_service.round_ended)
-    accounts = AccountService(live, access)
+    accounts = AccountService(live, access, webinar_id, signin_throttle)
     return Services(
         agenda,
         live,

@@ -23,6 +23,7 @@ from webinar.domain.ratelimit import GuessBackoff, TokenBucket
 from webinar.domain.text import has_control_character
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import accounts_repo, repo
+from webinar.storage.db import scope_async
 from webinar.storage.repo import ParticipantRow
 
 Role = Literal["attendee", "host", "organiser"]
@@ -388,7 +389,7 @@ async def _rotate_in(
 
 
 def rotate_offline(
-    db_path: str, which: Iterable[str], *, end_sessions: bool = False
+    db_path: str, webinar_id: int, which: Iterable[str], *, end_sessions: bool = False
 ) -> tuple[dict[str, str], int]:
     """:meth:`AccessService.rotate` on a database no server holds (the CLI): returns all
     the secrets as they now are and how many people were signed out."""
@@ -396,6 +397,7 @@ def rotate_offline(
 
     async def run() -> tuple[dict[str, str], int]:
         async with aiosqlite.connect(db_path) as tx:
+            await scope_async(tx, webinar_id)
             ended = await _rotate_in(tx, values, roles if end_sessions else [], None)
             await tx.commit()
             meta = await repo.meta_in(tx)

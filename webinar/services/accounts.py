@@ -38,9 +38,6 @@ from webinar.storage.db import PRAGMAS, migrate_sync
 
 T = TypeVar("T")
 
-#: Today's server holds one event, and this is its id (roles name events by id).
-EVENT_ID = 1
-
 #: The same answer for an unknown email and a wrong password: no one can learn from it
 #: whether an address has an account.
 WRONG = "The email address or password is not right."
@@ -76,10 +73,15 @@ class AccountService:
         self,
         live: Live,
         access: AccessService,
+        webinar_id: int,
         throttle: SigninThrottle | None = None,
         hasher: PasswordHasher | None = None,
     ) -> None:
+        """``webinar_id``: the event this service opens sessions on (roles name events by
+        id); ``throttle``: shared by every event of a server, so guesses spread over events
+        are counted together."""
         self.live = live
+        self.webinar_id = webinar_id
         self.access = access
         self.throttle = throttle or SigninThrottle()
         self.hasher = hasher or PasswordHasher()
@@ -102,7 +104,7 @@ class AccountService:
         return None if user_id is None else await self.role_on_event(user_id, event_id)
 
     async def sign_in(
-        self, email: str, password: str, *, client: str = "", event_id: int = EVENT_ID
+        self, email: str, password: str, *, client: str = "", event_id: int | None = None
     ) -> tuple[str, Participant]:
         """Sign in with a password; (session id, participant) on event ``event_id``.
 
@@ -124,7 +126,7 @@ class AccountService:
             user = await self._check_password(key, password[: PASSWORD_MAX + 1], address)
         if user.password_hash is not None and self.hasher.check_needs_rehash(user.password_hash):
             await self._store_hash(user.account.id, password)
-        return await self._open_session(user.account, event_id)
+        return await self._open_session(user.account, event_id or self.webinar_id)
 
     async def _check_password(
         self, email: str, password: str, address: str
@@ -176,7 +178,7 @@ class AccountService:
         await self.live.commit(work)
 
     async def sign_in_oidc(
-        self, claims: OidcClaims, *, event_id: int = EVENT_ID
+        self, claims: OidcClaims, *, event_id: int | None = None
     ) -> tuple[str, Participant]:
         """Sign in someone an OpenID provider vouched for: the account linked to their
         (issuer, subject), or on first sign-in the account with their verified email
@@ -199,7 +201,7 @@ class AccountService:
             raise AccessError(str(exc), None, status=403) from None
         if link:
             await self._link(account.id, claims)
-        return await self._open_session(account, event_id)
+        return await self._open_session(account, event_id or self.webinar_id)
 
     async def _link(self, user_id: int, claims: OidcClaims) -> None:
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:

@@ -337,15 +337,18 @@ def question_export(services: Any, fmt: str) -> tuple[bytes, str]:
 
 
 async def export_from_database(
-    agenda: Agenda, db_path: str, what: str, fmt: str, *, clock: Clock
+    agenda: Agenda, db_path: str, webinar_id: int, what: str, fmt: str, *, clock: Clock
 ) -> bytes:
-    """Open an event's database (a running server may share it), export, close.
+    """Open an event's handle on the database (a running server may share it), export,
+    close.
 
     ``clock``: what time it is (the survey's and agenda's state depend on it).
     """
     from webinar.services import open_services, stop
 
-    services = await open_services(agenda, db_path, lambda event, fmt: None, clock)
+    services = await open_services(
+        agenda, db_path, lambda event, fmt: None, clock, webinar_id=webinar_id
+    )
     try:
         if what == "survey":
             body, _ = await survey_export(services, fmt)

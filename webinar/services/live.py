@@ -132,10 +132,13 @@ class Live:
                     await tx.execute("SAVEPOINT change")
                     try:
                         result, outgoing = await pending.work(tx, now)
-                        events = []
-                        for out in outgoing:
-                            seq = await repo.append_event(tx, at, out.type, out.audience, out.data)
-                            events.append(Event(seq, out.type, out.audience, out.data, at))
+                        seqs = await repo.append_events(
+                            tx, at, [(out.type, out.audience, out.data) for out in outgoing]
+                        )
+                        events = [
+                            Event(seq, out.type, out.audience, out.data, at)
+                            for seq, out in zip(seqs, outgoing, strict=True)
+                        ]
                         if pending.apply is not None:
                             pending.apply(result)
                     except Exception as exc:  # refused: this change alone is undone

@@ -15,7 +15,9 @@ from webinar.domain.agenda import Agenda, shifted
 from webinar.storage import repo
 
 
-def plan_event(db_path: str | Path, agenda: Agenda, start: datetime | None) -> tuple[Agenda, str]:
+def plan_event(
+    db_path: str | Path, webinar_id: int, agenda: Agenda, start: datetime | None
+) -> tuple[Agenda, str]:
     """The agenda to serve from the database ``db_path``, and a sentence for the organiser.
 
     ``start`` is where ``--start`` asks the first item to begin (``None``: the file's own
@@ -24,9 +26,9 @@ def plan_event(db_path: str | Path, agenda: Agenda, start: datetime | None) -> t
     that ``--start`` was ignored (otherwise it is ``""``). The database must exist
     (:func:`webinar.services.prepare_database`).
     """
-    started, stored = repo.event_plan_sync(db_path)
+    started, stored = repo.event_plan_sync(db_path, webinar_id)
     if not started:
-        repo.store_planned_start_sync(db_path, start.isoformat() if start else None)
+        repo.store_planned_start_sync(db_path, webinar_id, start.isoformat() if start else None)
         return (shifted(agenda, start) if start else agenda), ""
     planned = shifted(agenda, datetime.fromisoformat(stored)) if stored else agenda
     if start is None:
@@ -38,7 +40,7 @@ def plan_event(db_path: str | Path, agenda: Agenda, start: datetime | None) -> t
     )
 
 
-def planned_agenda(db_path: str | Path, agenda: Agenda) -> Agenda:
+def planned_agenda(db_path: str | Path, webinar_id: int, agenda: Agenda) -> Agenda:
     """The agenda as the event in ``db_path`` planned it, for exports and reports."""
-    _, stored = repo.event_plan_sync(db_path)
+    _, stored = repo.event_plan_sync(db_path, webinar_id)
     return shifted(agenda, datetime.fromisoformat(stored)) if stored else agenda

@@ -43,29 +43,37 @@ def _dt(value: str | None) -> datetime | None:
 async def load_rounds(db: Database) -> list[RoundRow]:
     """Every round with its groups, members, responses and points, oldest first."""
     rounds: dict[int, RoundRow] = {}
-    for r in await db.fetchall("SELECT * FROM breakout_rounds ORDER BY id"):
+    for r in await db.fetchall(
+        "SELECT * FROM breakout_rounds WHERE webinar_id = this_webinar() ORDER BY id"
+    ):
         started = _dt(r["started_at"])
         assert started is not None
         rounds[r["id"]] = RoundRow(
             r["id"], r["item_id"], r["seed"], started, _dt(r["ended_at"]), r["message"]
         )
-    for g in await db.fetchall("SELECT * FROM breakout_groups ORDER BY round_id, number"):
+    for g in await db.fetchall(
+        "SELECT * FROM breakout_groups WHERE webinar_id = this_webinar() ORDER BY round_id, number"
+    ):
         rounds[g["round_id"]].groups[g["number"]] = GroupRow(
             g["number"], tuple(json.loads(g["topics"])), g["facilitator_id"], g["help_at"]
         )
     for m in await db.fetchall(
         "SELECT round_id, participant_id, group_number FROM breakout_members"
-        " ORDER BY round_id, joined_at, participant_id"
+        " WHERE webinar_id = this_webinar() ORDER BY round_id, joined_at, participant_id"
     ):
         rounds[m["round_id"]].groups[m["group_number"]].members.append(m["participant_id"])
-    for x in await db.fetchall("SELECT * FROM breakout_responses"):
+    for x in await db.fetchall(
+        "SELECT * FROM breakout_responses WHERE webinar_id = this_webinar()"
+    ):
         rounds[x["round_id"]].responses[(x["group_number"], x["topic"])] = (
             x["text"],
             x["version"],
             bool(x["starred"]),
             bool(x["edited_by_host"]),
         )
-    for p in await db.fetchall("SELECT * FROM breakout_points ORDER BY id"):
+    for p in await db.fetchall(
+        "SELECT * FROM breakout_points WHERE webinar_id = this_webinar() ORDER BY id"
+    ):
         rounds[p["round_id"]].points.setdefault((p["group_number"], p["topic"]), []).append(
             (p["author_name"] or "", p["text"], p["created_at"])
         )
@@ -79,7 +87,9 @@ async def names_of(db: Database, ids: list[str]) -> dict[str, tuple[str, str]]:
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = await db.fetchall(
-            f"SELECT id, name, organisation FROM participants WHERE id IN ({marks})", tuple(chunk)
+            "SELECT id, name, organisation FROM participants WHERE webinar_id = this_webinar()"
+            f" AND id IN ({marks})",
+            tuple(chunk),
         )
         out.update({r["id"]: (r["name"] or "", r["organisation"] or "") for r in rows})
     return out
@@ -92,8 +102,8 @@ async def attendees(db: Database, ids: list[str]) -> list[str]:
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = await db.fetchall(
-            "SELECT id FROM participants WHERE role = 'attendee' AND removed_at IS NULL"
-            f" AND id IN ({marks})",
+            "SELECT id FROM participants WHERE webinar_id = this_webinar()"
+            f" AND role = 'attendee' AND removed_at IS NULL AND id IN ({marks})",
             tuple(chunk),
         )
         out += [r["id"] for r in rows]
@@ -102,13 +112,16 @@ async def attendees(db: Database, ids: list[str]) -> list[str]:
 
 async def attendee_names(db: Database) -> list[str]:
     rows = await db.fetchall(
-        "SELECT name FROM participants WHERE role = 'attendee' AND removed_at IS NULL"
+        "SELECT name FROM participants WHERE webinar_id = this_webinar()"
+        " AND role = 'attendee' AND removed_at IS NULL"
     )
     return [r["name"] or "" for r in rows]
 
 
 async def preassignments(db: Database) -> dict[str, int]:
-    rows = await db.fetchall("SELECT match_key, group_number FROM preassignments")
+    rows = await db.fetchall(
+        "SELECT match_key, group_number FROM preassignments WHERE webinar_id = this_webinar()"
+    )
     return {r["match_key"]: r["group_number"] for r in rows}
 
 
@@ -118,7 +131,8 @@ async def preassignments(db: Database) -> dict[str, int]:
 async def insert_round(tx: aiosqlite.Connection, item_id: str, seed: int, started_at: str) -> int:
     rid = await insert_id(
         tx,
-        "INSERT INTO breakout_rounds (item_id, seed, started_at) VALUES (?, ?, ?)",
+        "INSERT INTO breakout_rounds (webinar_id, item_id, seed, started_at)"
+        " VALUES (this_webinar(), ?, ?, ?)",
         (item_id, seed, started_at),
     )
     return rid
@@ -128,7 +142,8 @@ async def insert_group(
     tx: aiosqlite.Connection, round_id: int, number: int, topics: tuple[int, ...]
 ) -> None:
     await tx.execute(
-        "INSERT INTO breakout_groups (round_id, number, topics) VALUES (?, ?, ?)",
+        "INSERT INTO breakout_groups (round_id, number, webinar_id, topics)"
+        " VALUES (?, ?, this_webinar(), ?)",
         (round_id, number, json.dumps(list(topics))),
     )
 
@@ -137,8 +152,8 @@ async def put_member(
     tx: aiosqlite.Connection, round_id: int, participant_id: str, group: int, at: str
 ) -> None:
     await tx.execute(
-        "INSERT INTO breakout_members (round_id, participant_id, group_number, joined_at)"
-        " VALUES (?, ?, ?, ?) ON CONFLICT (round_id, participant_id)"
+        "INSERT INTO breakout_members (round_id, participant_id, webinar_id, group_number,"
+        " joined_at) VALUES (?, ?, this_webinar(), ?, ?) ON CONFLICT (round_id, participant_id)"
         " DO UPDATE SET group_number = excluded.group_number",
         (round_id, participant_id, group, at),
     )
@@ -146,7 +161,8 @@ async def put_member(
 
 async def delete_member(tx: aiosqlite.Connection, round_id: int, participant_id: str) -> None:
     await tx.execute(
-        "DELETE FROM breakout_members WHERE round_id = ? AND participant_id = ?",
+        "DELETE FROM breakout_members WHERE round_id = ? AND participant_id = ?"
+        " AND webinar_id = this_webinar()",
         (round_id, participant_id),
     )
 
@@ -155,8 +171,8 @@ async def insert_members(
     tx: aiosqlite.Connection, round_id: int, members: list[tuple[str, int]], at: str
 ) -> None:
     await tx.executemany(
-        "INSERT INTO breakout_members (round_id, participant_id, group_number, joined_at)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO breakout_members (round_id, participant_id, webinar_id, group_number,"
+        " joined_at) VALUES (?, ?, this_webinar(), ?, ?)",
         [(round_id, pid, group, at) for pid, group in members],
     )
 
@@ -165,31 +181,40 @@ async def set_facilitator(
     tx: aiosqlite.Connection, round_id: int, group: int, participant_id: str | None
 ) -> None:
     await tx.execute(
-        "UPDATE breakout_groups SET facilitator_id = ? WHERE round_id = ? AND number = ?",
+        "UPDATE breakout_groups SET facilitator_id = ? WHERE round_id = ? AND number = ?"
+        " AND webinar_id = this_webinar()",
         (participant_id, round_id, group),
     )
 
 
 async def set_help(tx: aiosqlite.Connection, round_id: int, group: int, at: str | None) -> None:
     await tx.execute(
-        "UPDATE breakout_groups SET help_at = ? WHERE round_id = ? AND number = ?",
+        "UPDATE breakout_groups SET help_at = ? WHERE round_id = ? AND number = ?"
+        " AND webinar_id = this_webinar()",
         (at, round_id, group),
     )
 
 
 async def end_round(tx: aiosqlite.Connection, round_id: int, at: str) -> None:
     await tx.execute(
-        "UPDATE breakout_rounds SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+        "UPDATE breakout_rounds SET ended_at = ? WHERE id = ? AND webinar_id = this_webinar()"
+        " AND ended_at IS NULL",
         (at, round_id),
     )
 
 
 async def reopen_round(tx: aiosqlite.Connection, round_id: int) -> None:
-    await tx.execute("UPDATE breakout_rounds SET ended_at = NULL WHERE id = ?", (round_id,))
+    await tx.execute(
+        "UPDATE breakout_rounds SET ended_at = NULL WHERE id = ? AND webinar_id = this_webinar()",
+        (round_id,),
+    )
 
 
 async def set_message(tx: aiosqlite.Connection, round_id: int, message: str) -> None:
-    await tx.execute("UPDATE breakout_rounds SET message = ? WHERE id = ?", (message, round_id))
+    await tx.execute(
+        "UPDATE breakout_rounds SET message = ? WHERE id = ? AND webinar_id = this_webinar()",
+        (message, round_id),
+    )
 
 
 async def save_response(
@@ -206,8 +231,8 @@ async def save_response(
     version number."""
     row = await first_row(
         tx,
-        "INSERT INTO breakout_responses (round_id, group_number, topic, text, version,"
-        " updated_at, edited_by_host) VALUES (?, ?, ?, ?, 1, ?, ?)"
+        "INSERT INTO breakout_responses (round_id, group_number, topic, webinar_id, text,"
+        " version, updated_at, edited_by_host) VALUES (?, ?, ?, this_webinar(), ?, 1, ?, ?)"
         " ON CONFLICT (round_id, group_number, topic) DO UPDATE SET text = excluded.text,"
         " version = version + 1, updated_at = excluded.updated_at,"
         " edited_by_host = excluded.edited_by_host RETURNING version",
@@ -222,7 +247,7 @@ async def star_response(
 ) -> bool:
     cursor = await tx.execute(
         "UPDATE breakout_responses SET starred = ? WHERE round_id = ? AND group_number = ?"
-        " AND topic = ?",
+        " AND topic = ? AND webinar_id = this_webinar()",
         (int(on), round_id, group, topic),
     )
     changed = cursor.rowcount > 0
@@ -242,8 +267,9 @@ async def insert_point(
 ) -> bool:
     """Add a member's point; False if this key was already used (a retry)."""
     cursor = await tx.execute(
-        "INSERT OR IGNORE INTO breakout_points (round_id, group_number, topic, author_name,"
-        " text, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO breakout_points (webinar_id, round_id, group_number, topic,"
+        " author_name, text, key_hash, created_at)"
+        " VALUES (this_webinar(), ?, ?, ?, ?, ?, ?, ?)",
         (round_id, group, topic, author_name, text, key_hash, at),
     )
     added = cursor.rowcount > 0
@@ -254,7 +280,9 @@ async def insert_point(
 async def replace_preassignments(
     tx: aiosqlite.Connection, rows: list[tuple[str, int, int]]
 ) -> None:
-    await tx.execute("DELETE FROM preassignments")
+    await tx.execute("DELETE FROM preassignments WHERE webinar_id = this_webinar()")
     await tx.executemany(
-        "INSERT INTO preassignments (match_key, group_number, line) VALUES (?, ?, ?)", rows
+        "INSERT INTO preassignments (webinar_id, match_key, group_number, line)"
+        " VALUES (this_webinar(), ?, ?, ?)",
+        rows,
     )

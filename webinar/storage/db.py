@@ -48,27 +48,70 @@ def migrate_sync(path: str | Path) -> None:
 
 def _migrate(conn: sqlite3.Connection) -> None:
     (version,) = conn.execute("PRAGMA user_version").fetchone()
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    # Foreign keys off while tables are rebuilt (a DROP would cascade), checked before each
+    # COMMIT, on again after: SQLite's own procedure for changing a table's schema.
+    conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise sqlite3.IntegrityError(f"migration {number} broke references: {broken}")
+                conn.execute(f"PRAGMA user_version = {number}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+    finally:
+        conn.execute("PRAGMA foreign_keys=ON")
+
+
+def scope(conn: sqlite3.Connection, webinar_id: int) -> sqlite3.Connection:
+    """Bind ``conn`` to one event: its SQL calls ``this_webinar()`` for the event's id.
+
+    Every statement that reads or writes an event's rows says ``webinar_id =
+    this_webinar()`` (or inserts ``this_webinar()``), so a handle opened for one event can
+    neither see nor touch another's; a connection never scoped fails (no such function)
+    rather than guessing. See docs/architecture.md, "Many events in one database".
+    """
+    conn.create_function("this_webinar", 0, lambda: webinar_id, deterministic=True)
+    return conn
+
+
+async def scope_async(conn: aiosqlite.Connection, webinar_id: int) -> None:
+    """:func:`scope` for an aiosqlite connection."""
+    await conn.create_function("this_webinar", 0, lambda: webinar_id, deterministic=True)
+
+
+def connect_sync(path: str | Path, webinar_id: int | None = None) -> sqlite3.Connection:
+    """A synchronous connection (for the CLI) with the usual pragmas, scoped to one event
+    when ``webinar_id`` is given. Autocommit: the caller says BEGIN."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    return scope(conn, webinar_id) if webinar_id is not None else conn
 
 
 class Database:
-    """Two aiosqlite connections to one file: a locked writer and a reader."""
+    """Two aiosqlite connections to one file, scoped to one event (``webinar_id``): a
+    writer and a reader.
 
-    def __init__(self, path: str | Path) -> None:
+    Several events' handles on one file share one write lock (``write_lock``, from
+    :class:`DatabaseFile`), so SQLite still sees one writer at a time.
+    """
+
+    def __init__(
+        self, path: str | Path, webinar_id: int, write_lock: asyncio.Lock | None = None
+    ) -> None:
         self.path = str(path)
+        self.webinar_id = webinar_id
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+        self._write_lock = write_lock or asyncio.Lock()
 
     async def open(self) -> None:
         migrate_sync(self.path)
@@ -80,6 +123,7 @@ class Database:
         conn.row_factory = sqlite3.Row
         for pragma in PRAGMAS:
             await conn.execute(pragma)
+        await scope_async(conn, self.webinar_id)
         return conn
 
     async def close(self) -> None:

@@ -10,39 +10,43 @@ from pathlib import Path
 from typing import TypeVar
 
 from webinar.domain.preassign import name_key
-from webinar.storage.db import PRAGMAS
+from webinar.storage.db import connect_sync, scope
 
 T = TypeVar("T")
 
 #: Statements that remove who took part, keeping anonymous aggregates (counts, votes
 #: totals, ratings, responses by group).
 PEOPLE = (
-    "UPDATE participants SET name = NULL, organisation = NULL",
-    "DELETE FROM sessions",
-    "UPDATE questions SET author_id = NULL, author_name = NULL, author_org = NULL",
-    "UPDATE replies SET author_id = NULL, author_name = NULL",
-    "DELETE FROM votes",
-    "DELETE FROM breakout_members",
-    "UPDATE breakout_groups SET facilitator_id = NULL",
-    "UPDATE breakout_points SET author_name = NULL",
-    "UPDATE survey_responses SET participant_id = NULL",
-    "UPDATE participants SET survey_responded = 0",
-    "DELETE FROM preassignments",
+    "UPDATE participants SET name = NULL, organisation = NULL WHERE webinar_id = this_webinar()",
+    "DELETE FROM sessions WHERE webinar_id = this_webinar()",
+    "UPDATE questions SET author_id = NULL, author_name = NULL, author_org = NULL"
+    " WHERE webinar_id = this_webinar()",
+    "UPDATE replies SET author_id = NULL, author_name = NULL WHERE webinar_id = this_webinar()",
+    "DELETE FROM votes WHERE webinar_id = this_webinar()",
+    "DELETE FROM breakout_members WHERE webinar_id = this_webinar()",
+    "UPDATE breakout_groups SET facilitator_id = NULL WHERE webinar_id = this_webinar()",
+    "UPDATE breakout_points SET author_name = NULL WHERE webinar_id = this_webinar()",
+    "UPDATE survey_responses SET participant_id = NULL WHERE webinar_id = this_webinar()",
+    "UPDATE participants SET survey_responded = 0 WHERE webinar_id = this_webinar()",
+    "DELETE FROM preassignments WHERE webinar_id = this_webinar()",
     # The live event log repeats names and texts; replay is useless after the event.
-    "DELETE FROM events",
+    "DELETE FROM events WHERE webinar_id = this_webinar()",
 )
 
 #: Statements that also remove what people wrote (on request).
 FREE_TEXT = (
-    "UPDATE questions SET text = '[removed]'",
-    "UPDATE replies SET text = '[removed]'",
-    "UPDATE breakout_responses SET text = '[removed]' WHERE text != ''",
-    "UPDATE breakout_points SET text = '[removed]'",
-    "UPDATE breakout_rounds SET message = ''",
+    "UPDATE questions SET text = '[removed]' WHERE webinar_id = this_webinar()",
+    "UPDATE replies SET text = '[removed]' WHERE webinar_id = this_webinar()",
+    "UPDATE breakout_responses SET text = '[removed]' WHERE webinar_id = this_webinar()"
+    " AND text != ''",
+    "UPDATE breakout_points SET text = '[removed]' WHERE webinar_id = this_webinar()",
+    "UPDATE breakout_rounds SET message = '' WHERE webinar_id = this_webinar()",
 )
 
 
-def purge_sync(path: str | Path, *, free_text: bool, text_codes: list[str]) -> dict[str, int]:
+def purge_sync(
+    path: str | Path, webinar_id: int, *, free_text: bool, text_codes: list[str]
+) -> dict[str, int]:
     """Erase personal data in one transaction, then VACUUM so no copy stays in free pages.
 
     ``text_codes`` are the survey's free-text question codes, removed with ``free_text``.
@@ -52,10 +56,15 @@ def purge_sync(path: str | Path, *, free_text: bool, text_codes: list[str]) -> d
     def purge(conn: sqlite3.Connection) -> dict[str, int]:
         counts = {
             "participants": conn.execute(
-                "SELECT count(*) FROM participants WHERE role = 'attendee' AND name IS NOT NULL"
+                "SELECT count(*) FROM participants WHERE webinar_id = this_webinar()"
+                " AND role = 'attendee' AND name IS NOT NULL"
             ).fetchone()[0],
-            "questions": conn.execute("SELECT count(*) FROM questions").fetchone()[0],
-            "survey_responses": conn.execute("SELECT count(*) FROM survey_responses").fetchone()[0],
+            "questions": conn.execute(
+                "SELECT count(*) FROM questions WHERE webinar_id = this_webinar()"
+            ).fetchone()[0],
+            "survey_responses": conn.execute(
+                "SELECT count(*) FROM survey_responses WHERE webinar_id = this_webinar()"
+            ).fetchone()[0],
         }
         for statement in PEOPLE:
             conn.execute(statement)
@@ -65,16 +74,14 @@ def purge_sync(path: str | Path, *, free_text: bool, text_codes: list[str]) -> d
             _remove_answers(conn, text_codes)
         return counts
 
-    return _erasing(path, purge)
+    return _erasing(path, webinar_id, purge)
 
 
-def _erasing(path: str | Path, erase: Callable[[sqlite3.Connection], T]) -> T:
+def _erasing(path: str | Path, webinar_id: int, erase: Callable[[sqlite3.Connection], T]) -> T:
     """Run ``erase`` in one transaction with ``secure_delete``, then checkpoint the WAL and
     VACUUM, so that no erased value survives in free pages or the log."""
-    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn = connect_sync(path, webinar_id)
     try:
-        for pragma in PRAGMAS:
-            conn.execute(pragma)
         conn.execute("PRAGMA secure_delete = ON")
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -93,22 +100,26 @@ def _erasing(path: str | Path, erase: Callable[[sqlite3.Connection], T]) -> T:
 def _remove_answers(
     conn: sqlite3.Connection, text_codes: list[str], where: str = "", params: tuple[str, ...] = ()
 ) -> None:
+    # ``where`` continues "WHERE webinar_id = this_webinar()" (e.g. "AND participant_id = ?").
     """Remove the survey's free-text answers (``text_codes``) from the responses ``where``
     selects (all of them by default)."""
     for code in text_codes:
         conn.execute(
-            f"UPDATE survey_responses SET answers = json_remove(answers, ?) {where}",
+            "UPDATE survey_responses SET answers = json_remove(answers, ?)"
+            f" WHERE webinar_id = this_webinar() {where}",
             (f'$."{code}"', *params),
         )
 
 
-def ended_at_sync(path: str | Path) -> str | None:
+def ended_at_sync(path: str | Path, webinar_id: int) -> str | None:
     """When the event ended, from the stored agenda run state (ISO), or None."""
     import json
 
-    conn = sqlite3.connect(str(path))
+    conn = connect_sync(path, webinar_id)
     try:
-        row = conn.execute("SELECT state FROM run_state WHERE id = 1").fetchone()
+        row = conn.execute(
+            "SELECT state FROM run_state WHERE webinar_id = this_webinar()"
+        ).fetchone()
     finally:
         conn.close()
     if row is None:
@@ -131,14 +142,15 @@ class Person:
 
 
 def find_people_sync(
-    path: str | Path, *, name: str | None = None, person_id: str | None = None
+    path: str | Path, webinar_id: int, *, name: str | None = None, person_id: str | None = None
 ) -> list[Person]:
-    """Participants with this id, or with this name (whole name, any case or spacing)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    """The event's participants with this id, or with this name (whole name, any case or
+    spacing)."""
+    conn = scope(sqlite3.connect(f"file:{path}?mode=ro", uri=True), webinar_id)
     try:
         rows = conn.execute(
             "SELECT id, name, organisation, created_at FROM participants"
-            " WHERE name IS NOT NULL ORDER BY created_at"
+            " WHERE webinar_id = this_webinar() AND name IS NOT NULL ORDER BY created_at"
         ).fetchall()
     finally:
         conn.close()
@@ -152,7 +164,7 @@ def find_people_sync(
 
 
 def erase_person_sync(
-    path: str | Path, person: Person, *, free_text: bool, text_codes: list[str]
+    path: str | Path, webinar_id: int, person: Person, *, free_text: bool, text_codes: list[str]
 ) -> dict[str, int]:
     """Erase one person's name and organisation and unlink them from what they did, in one
     transaction, then VACUUM. Returns how many of each kind of row were touched.
@@ -167,6 +179,7 @@ def erase_person_sync(
     """
     return _erasing(
         path,
+        webinar_id,
         lambda conn: _erase(
             conn, person.id, person.name, free_text=free_text, text_codes=text_codes
         ),
@@ -181,43 +194,61 @@ def _erase(
     # a namesake's name goes too, erring towards erasing). Their text goes only where
     # they are a member, so that a namesake's words are never lost.
     points_of = (
-        "author_name = ? AND round_id IN"
+        "webinar_id = this_webinar() AND author_name = ? AND round_id IN"
         " (SELECT round_id FROM breakout_members WHERE participant_id = ?)"
     )
     written_by = (
-        "author_name = ? AND (round_id, group_number) IN"
+        "webinar_id = this_webinar() AND author_name = ? AND (round_id, group_number) IN"
         " (SELECT round_id, group_number FROM breakout_members WHERE participant_id = ?)"
     )
     if free_text:
-        conn.execute("UPDATE questions SET text = '[removed]' WHERE author_id = ?", (pid,))
-        conn.execute("UPDATE replies SET text = '[removed]' WHERE author_id = ?", (pid,))
+        conn.execute(
+            "UPDATE questions SET text = '[removed]'"
+            " WHERE webinar_id = this_webinar() AND author_id = ?",
+            (pid,),
+        )
+        conn.execute(
+            "UPDATE replies SET text = '[removed]'"
+            " WHERE webinar_id = this_webinar() AND author_id = ?",
+            (pid,),
+        )
         conn.execute(
             f"UPDATE breakout_points SET text = '[removed]' WHERE {written_by}", (name, pid)
         )
-        _remove_answers(conn, text_codes, "WHERE participant_id = ?", (pid,))
+        _remove_answers(conn, text_codes, "AND participant_id = ?", (pid,))
     counts = {
         "questions": conn.execute(
             "UPDATE questions SET author_id = NULL, author_name = NULL, author_org = NULL"
-            " WHERE author_id = ?",
+            " WHERE webinar_id = this_webinar() AND author_id = ?",
             (pid,),
         ).rowcount,
         "replies": conn.execute(
-            "UPDATE replies SET author_id = NULL, author_name = NULL WHERE author_id = ?", (pid,)
+            "UPDATE replies SET author_id = NULL, author_name = NULL"
+            " WHERE webinar_id = this_webinar() AND author_id = ?",
+            (pid,),
         ).rowcount,
         "points": conn.execute(
             f"UPDATE breakout_points SET author_name = NULL WHERE {points_of}", (name, pid)
         ).rowcount,
         "survey_responses": conn.execute(
             "UPDATE survey_responses SET participant_id = NULL, breakout_group = NULL"
-            " WHERE participant_id = ?",
+            " WHERE webinar_id = this_webinar() AND participant_id = ?",
             (pid,),
         ).rowcount,
-        "sessions": conn.execute("DELETE FROM sessions WHERE participant_id = ?", (pid,)).rowcount,
+        "sessions": conn.execute(
+            "DELETE FROM sessions WHERE webinar_id = this_webinar() AND participant_id = ?",
+            (pid,),
+        ).rowcount,
         # A pre-assignment line for them holds their name, in matching form.
         "preassignments": conn.execute(
-            "DELETE FROM preassignments WHERE match_key = ?", (name_key(name),)
+            "DELETE FROM preassignments WHERE webinar_id = this_webinar() AND match_key = ?",
+            (name_key(name),),
         ).rowcount,
     }
-    conn.execute("UPDATE participants SET name = NULL, organisation = NULL WHERE id = ?", (pid,))
-    conn.execute("DELETE FROM events")
+    conn.execute(
+        "UPDATE participants SET name = NULL, organisation = NULL"
+        " WHERE webinar_id = this_webinar() AND id = ?",
+        (pid,),
+    )
+    conn.execute("DELETE FROM events WHERE webinar_id = this_webinar()")
     return counts

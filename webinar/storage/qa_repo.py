@@ -92,12 +92,16 @@ def _reply(row: sqlite3.Row | tuple[Any, ...]) -> Reply:
 
 
 async def all_questions(db: Database) -> list[Question]:
-    rows = await db.fetchall(f"SELECT {QUESTION_COLUMNS} FROM questions ORDER BY id")
+    rows = await db.fetchall(
+        f"SELECT {QUESTION_COLUMNS} FROM questions WHERE webinar_id = this_webinar() ORDER BY id"
+    )
     return [question_from_row(r) for r in rows]
 
 
 async def all_replies(db: Database) -> list[Reply]:
-    rows = await db.fetchall(f"SELECT {REPLY_COLUMNS} FROM replies ORDER BY id")
+    rows = await db.fetchall(
+        f"SELECT {REPLY_COLUMNS} FROM replies WHERE webinar_id = this_webinar() ORDER BY id"
+    )
     return [_reply(r) for r in rows]
 
 
@@ -105,7 +109,8 @@ async def owned_question_ids(db: Database, author_id: str, key_hashes: list[str]
     """Questions a person may treat as theirs: by author id, or by their own submit keys."""
     marks = ",".join("?" * len(key_hashes)) or "NULL"
     rows = await db.fetchall(
-        f"SELECT id FROM questions WHERE author_id = ? OR key_hash IN ({marks}) ORDER BY id",
+        f"SELECT id FROM questions WHERE webinar_id = this_webinar()"
+        f" AND (author_id = ? OR key_hash IN ({marks})) ORDER BY id",
         (author_id, *key_hashes),
     )
     return [int(r[0]) for r in rows]
@@ -113,18 +118,23 @@ async def owned_question_ids(db: Database, author_id: str, key_hashes: list[str]
 
 async def question_by_key(db: Database, key_hash: str) -> Question | None:
     row = await db.fetchone(
-        f"SELECT {QUESTION_COLUMNS} FROM questions WHERE key_hash = ?", (key_hash,)
+        f"SELECT {QUESTION_COLUMNS} FROM questions WHERE webinar_id = this_webinar()"
+        " AND key_hash = ?",
+        (key_hash,),
     )
     return question_from_row(row) if row else None
 
 
 async def settings(db: Database) -> dict[str, str]:
-    rows = await db.fetchall("SELECT key, value FROM settings")
+    rows = await db.fetchall("SELECT key, value FROM settings WHERE webinar_id = this_webinar()")
     return {r["key"]: r["value"] for r in rows}
 
 
 async def votes_of(db: Database, voter_id: str) -> set[int]:
-    rows = await db.fetchall("SELECT question_id FROM votes WHERE voter_id = ?", (voter_id,))
+    rows = await db.fetchall(
+        "SELECT question_id FROM votes WHERE webinar_id = this_webinar() AND voter_id = ?",
+        (voter_id,),
+    )
     return {int(r[0]) for r in rows}
 
 
@@ -133,7 +143,10 @@ async def votes_of(db: Database, voter_id: str) -> set[int]:
 
 async def find_by_key(tx: aiosqlite.Connection, key_hash: str) -> Question | None:
     row = await first_row(
-        tx, f"SELECT {QUESTION_COLUMNS} FROM questions WHERE key_hash = ?", (key_hash,)
+        tx,
+        f"SELECT {QUESTION_COLUMNS} FROM questions WHERE webinar_id = this_webinar()"
+        " AND key_hash = ?",
+        (key_hash,),
     )
     return question_from_row(row) if row else None
 
@@ -147,9 +160,9 @@ async def insert_question(
 ) -> int:
     qid = await insert_id(
         tx,
-        "INSERT INTO questions (item_id, text, author_id, author_name, author_org, anonymous,"
-        " key_hash, state, held_by_filter, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO questions (webinar_id, item_id, text, author_id, author_name, author_org,"
+        " anonymous, key_hash, state, held_by_filter, created_at, updated_at)"
+        " VALUES (this_webinar(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             question.item_id,
             question.text,
@@ -171,7 +184,7 @@ async def update_question(tx: aiosqlite.Connection, question: Question, at: str)
     await tx.execute(
         "UPDATE questions SET item_id = ?, text = ?, state = ?, reject_reason = ?,"
         " merged_into = ?, answered = ?, highlighted = ?, pinned = ?, edited_by_host = ?,"
-        " held_by_filter = ?, updated_at = ? WHERE id = ?",
+        " held_by_filter = ?, updated_at = ? WHERE id = ? AND webinar_id = this_webinar()",
         (
             question.item_id,
             question.text,
@@ -195,12 +208,16 @@ async def set_vote(
     """Add or withdraw one vote (idempotent either way); return the new count."""
     if on:
         await tx.execute(
-            "INSERT OR IGNORE INTO votes (question_id, voter_id, created_at) VALUES (?, ?, ?)",
-            (question_id, voter_id, at),
+            "INSERT OR IGNORE INTO votes (question_id, voter_id, webinar_id, created_at)"
+            " SELECT id, ?, webinar_id, ? FROM questions WHERE id = ?"
+            " AND webinar_id = this_webinar()",
+            (voter_id, at, question_id),
         )
     else:
         await tx.execute(
-            "DELETE FROM votes WHERE question_id = ? AND voter_id = ?", (question_id, voter_id)
+            "DELETE FROM votes WHERE question_id = ? AND voter_id = ?"
+            " AND webinar_id = this_webinar()",
+            (question_id, voter_id),
         )
     return await recount(tx, question_id)
 
@@ -209,7 +226,7 @@ async def recount(tx: aiosqlite.Connection, question_id: int) -> int:
     row = await first_row(
         tx,
         "UPDATE questions SET votes = (SELECT count(*) FROM votes WHERE question_id = ?)"
-        " WHERE id = ? RETURNING votes",
+        " WHERE id = ? AND webinar_id = this_webinar() RETURNING votes",
         (question_id, question_id),
     )
     return int(row[0]) if row else 0
@@ -218,7 +235,8 @@ async def recount(tx: aiosqlite.Connection, question_id: int) -> int:
 async def voters_of(tx: aiosqlite.Connection, question_id: int) -> list[str]:
     """Who voted for a question, in the order they voted."""
     cursor = await tx.execute(
-        "SELECT voter_id FROM votes WHERE question_id = ? ORDER BY created_at, voter_id",
+        "SELECT voter_id FROM votes WHERE question_id = ? AND webinar_id = this_webinar()"
+        " ORDER BY created_at, voter_id",
         (question_id,),
     )
     return [str(row[0]) for row in await cursor.fetchall()]
@@ -227,11 +245,14 @@ async def voters_of(tx: aiosqlite.Connection, question_id: int) -> list[str]:
 async def move_votes(tx: aiosqlite.Connection, from_id: int, to_id: int) -> int:
     """Give ``to_id`` the votes of ``from_id`` (a voter of both counts once)."""
     await tx.execute(
-        "INSERT OR IGNORE INTO votes (question_id, voter_id, created_at)"
-        " SELECT ?, voter_id, created_at FROM votes WHERE question_id = ?",
+        "INSERT OR IGNORE INTO votes (question_id, voter_id, webinar_id, created_at)"
+        " SELECT ?, voter_id, webinar_id, created_at FROM votes"
+        " WHERE question_id = ? AND webinar_id = this_webinar()",
         (to_id, from_id),
     )
-    await tx.execute("DELETE FROM votes WHERE question_id = ?", (from_id,))
+    await tx.execute(
+        "DELETE FROM votes WHERE question_id = ? AND webinar_id = this_webinar()", (from_id,)
+    )
     await recount(tx, from_id)
     return await recount(tx, to_id)
 
@@ -250,8 +271,8 @@ async def insert_reply(
 ) -> int:
     rid = await insert_id(
         tx,
-        "INSERT INTO replies (question_id, author_id, author_name, role, text, is_answer,"
-        " key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO replies (webinar_id, question_id, author_id, author_name, role, text,"
+        " is_answer, key_hash, created_at) VALUES (this_webinar(), ?, ?, ?, ?, ?, ?, ?, ?)",
         (question_id, author_id, author_name, role, text, int(is_answer), key_hash, at),
     )
     return rid
@@ -259,13 +280,18 @@ async def insert_reply(
 
 async def reply_by_key(tx: aiosqlite.Connection, key_hash: str) -> Reply | None:
     row = await first_row(
-        tx, f"SELECT {REPLY_COLUMNS} FROM replies WHERE key_hash = ?", (key_hash,)
+        tx,
+        f"SELECT {REPLY_COLUMNS} FROM replies WHERE webinar_id = this_webinar() AND key_hash = ?",
+        (key_hash,),
     )
     return _reply(row) if row else None
 
 
 async def set_reply_hidden(tx: aiosqlite.Connection, reply_id: int, hidden: bool) -> None:
-    await tx.execute("UPDATE replies SET hidden = ? WHERE id = ?", (int(hidden), reply_id))
+    await tx.execute(
+        "UPDATE replies SET hidden = ? WHERE id = ? AND webinar_id = this_webinar()",
+        (int(hidden), reply_id),
+    )
 
 
 async def counters(tx: aiosqlite.Connection) -> dict[str, int]:
@@ -275,7 +301,7 @@ async def counters(tx: aiosqlite.Connection) -> dict[str, int]:
         "SELECT count(*) FILTER (WHERE state != 'merged'),"
         " count(*) FILTER (WHERE state = 'published'),"
         " count(*) FILTER (WHERE answered != '' AND state IN ('published', 'hidden'))"
-        " FROM questions",
+        " FROM questions WHERE webinar_id = this_webinar()",
     )
     received, published, answered = (int(v or 0) for v in row) if row else (0, 0, 0)
     return {"received": received, "published": published, "answered": answered}
@@ -283,7 +309,7 @@ async def counters(tx: aiosqlite.Connection) -> dict[str, int]:
 
 async def put_setting(tx: aiosqlite.Connection, key: str, value: str) -> None:
     await tx.execute(
-        "INSERT INTO settings (key, value) VALUES (?, ?)"
-        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO settings (webinar_id, key, value) VALUES (this_webinar(), ?, ?)"
+        " ON CONFLICT (webinar_id, key) DO UPDATE SET value = excluded.value",
         (key, value),
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from webinar.storage.db import PRAGMAS, Database, first_row, insert_id
+from webinar.storage.db import Database, connect_sync, first_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,22 +38,24 @@ class EventRow:
 # -- meta ---------------------------------------------------------------------------------
 
 
-def ensure_meta_sync(path: str | Path, defaults: dict[str, str]) -> dict[str, str]:
-    """Store each default whose key is missing; return every stored key and value.
+def ensure_meta_sync(path: str | Path, webinar_id: int, defaults: dict[str, str]) -> dict[str, str]:
+    """Store each default whose key is missing for this event; return every stored key and
+    value.
 
     Synchronous, for start-up before the event loop: secrets are generated once and
     kept, so links printed yesterday still work today.
     """
-    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn = connect_sync(path, webinar_id)
     try:
-        for pragma in PRAGMAS:
-            conn.execute(pragma)
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", list(defaults.items())
+            "INSERT OR IGNORE INTO meta (webinar_id, key, value) VALUES (this_webinar(), ?, ?)",
+            list(defaults.items()),
         )
         conn.execute("COMMIT")
-        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        return dict(
+            conn.execute("SELECT key, value FROM meta WHERE webinar_id = this_webinar()").fetchall()
+        )
     finally:
         conn.close()
 
@@ -62,35 +64,38 @@ def ensure_meta_sync(path: str | Path, defaults: dict[str, str]) -> dict[str, st
 PLANNED_START = "planned_start"
 
 
-def event_plan_sync(path: str | Path) -> tuple[bool, str | None]:
+def event_plan_sync(path: str | Path, webinar_id: int) -> tuple[bool, str | None]:
     """Whether the event has started, and the stored start of a moved plan (or ``None``).
 
     Synchronous, for the CLI before the server starts (or beside a running one).
     """
-    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn = connect_sync(path, webinar_id)
     try:
-        for pragma in PRAGMAS:
-            conn.execute(pragma)
-        row = conn.execute("SELECT state FROM run_state WHERE id = 1").fetchone()
-        moved = conn.execute("SELECT value FROM meta WHERE key = ?", (PLANNED_START,)).fetchone()
+        row = conn.execute(
+            "SELECT state FROM run_state WHERE webinar_id = this_webinar()"
+        ).fetchone()
+        moved = conn.execute(
+            "SELECT value FROM meta WHERE webinar_id = this_webinar() AND key = ?",
+            (PLANNED_START,),
+        ).fetchone()
     finally:
         conn.close()
     started = row is not None and json.loads(row[0]).get("started_at") is not None
     return started, moved[0] if moved else None
 
 
-def store_planned_start_sync(path: str | Path, value: str | None) -> None:
+def store_planned_start_sync(path: str | Path, webinar_id: int, value: str | None) -> None:
     """Remember where the plan was moved to, or (``None``) that it was not moved."""
-    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn = connect_sync(path, webinar_id)
     try:
-        for pragma in PRAGMAS:
-            conn.execute(pragma)
         if value is None:
-            conn.execute("DELETE FROM meta WHERE key = ?", (PLANNED_START,))
+            conn.execute(
+                "DELETE FROM meta WHERE webinar_id = this_webinar() AND key = ?", (PLANNED_START,)
+            )
         else:
             conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO meta (webinar_id, key, value) VALUES (this_webinar(), ?, ?)"
+                " ON CONFLICT (webinar_id, key) DO UPDATE SET value = excluded.value",
                 (PLANNED_START, value),
             )
     finally:
@@ -98,17 +103,28 @@ def store_planned_start_sync(path: str | Path, value: str | None) -> None:
 
 
 async def get_meta(db: Database) -> dict[str, str]:
-    return {row["key"]: row["value"] for row in await db.fetchall("SELECT key, value FROM meta")}
+    return {
+        row["key"]: row["value"]
+        for row in await db.fetchall(
+            "SELECT key, value FROM meta WHERE webinar_id = this_webinar()"
+        )
+    }
 
 
 async def meta_in(tx: aiosqlite.Connection) -> dict[str, str]:
-    return {str(k): str(v) for k, v in await tx.execute_fetchall("SELECT key, value FROM meta")}
+    return {
+        str(k): str(v)
+        for k, v in await tx.execute_fetchall(
+            "SELECT key, value FROM meta WHERE webinar_id = this_webinar()"
+        )
+    }
 
 
 async def replace_secrets(tx: aiosqlite.Connection, values: dict[str, str]) -> None:
     """Store new values for existing secrets (a rotated code or link)."""
     await tx.executemany(
-        "UPDATE meta SET value = ? WHERE key = ?", [(v, k) for k, v in values.items()]
+        "UPDATE meta SET value = ? WHERE webinar_id = this_webinar() AND key = ?",
+        [(v, k) for k, v in values.items()],
     )
 
 
@@ -120,8 +136,10 @@ async def delete_sessions_of_roles(
     or link, and stay."""
     marks = ",".join("?" * len(roles))
     rows = await tx.execute_fetchall(
-        "DELETE FROM sessions WHERE id IS NOT ? AND user_id IS NULL AND participant_id IN"
-        f" (SELECT id FROM participants WHERE role IN ({marks})) RETURNING participant_id",
+        "DELETE FROM sessions WHERE webinar_id = this_webinar() AND id IS NOT ?"
+        " AND user_id IS NULL AND participant_id IN"
+        f" (SELECT id FROM participants WHERE webinar_id = this_webinar() AND role IN ({marks}))"
+        " RETURNING participant_id",
         [keep, *roles],
     )
     return sorted({row[0] for row in rows})
@@ -136,8 +154,8 @@ async def create_participant(
     session_id: str,
 ) -> None:
     await tx.execute(
-        "INSERT INTO participants (id, role, name, organisation, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO participants (id, webinar_id, role, name, organisation, created_at)"
+        " VALUES (?, this_webinar(), ?, ?, ?, ?)",
         (
             participant.id,
             participant.role,
@@ -153,13 +171,16 @@ async def create_session(
     tx: aiosqlite.Connection, session_id: str, participant_id: str, at: str
 ) -> None:
     await tx.execute(
-        "INSERT INTO sessions (id, participant_id, created_at) VALUES (?, ?, ?)",
+        "INSERT INTO sessions (id, webinar_id, participant_id, created_at)"
+        " VALUES (?, this_webinar(), ?, ?)",
         (session_id, participant_id, at),
     )
 
 
 async def delete_session(tx: aiosqlite.Connection, session_id: str) -> None:
-    await tx.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+    await tx.execute(
+        "DELETE FROM sessions WHERE id = ? AND webinar_id = this_webinar()", (session_id,)
+    )
 
 
 async def load_session(db: Database, session_id: str) -> ParticipantRow | None:
@@ -167,7 +188,8 @@ async def load_session(db: Database, session_id: str) -> ParticipantRow | None:
     someone removed)."""
     row = await db.fetchone(
         "SELECT p.* FROM sessions s JOIN participants p ON p.id = s.participant_id"
-        " WHERE s.id = ? AND p.removed_at IS NULL",
+        " WHERE s.id = ? AND s.webinar_id = this_webinar() AND p.webinar_id = this_webinar()"
+        " AND p.removed_at IS NULL",
         (session_id,),
     )
     return _participant(row) if row else None
@@ -178,20 +200,24 @@ async def remove_attendee(tx: aiosqlite.Connection, participant_id: str, at: str
     attendee (or they were removed already)."""
     cursor = await tx.execute(
         "UPDATE participants SET removed_at = ?"
-        " WHERE id = ? AND role = 'attendee' AND removed_at IS NULL",
+        " WHERE id = ? AND webinar_id = this_webinar() AND role = 'attendee'"
+        " AND removed_at IS NULL",
         (at, participant_id),
     )
     if cursor.rowcount != 1:
         return False
-    await tx.execute("DELETE FROM sessions WHERE participant_id = ?", (participant_id,))
+    await tx.execute(
+        "DELETE FROM sessions WHERE webinar_id = this_webinar() AND participant_id = ?",
+        (participant_id,),
+    )
     return True
 
 
 async def roster(db: Database) -> list[ParticipantRow]:
     """The attendees on the roster (not removed), by name."""
     rows = await db.fetchall(
-        "SELECT * FROM participants WHERE role = 'attendee' AND removed_at IS NULL"
-        " ORDER BY name COLLATE NOCASE, created_at"
+        "SELECT * FROM participants WHERE webinar_id = this_webinar() AND role = 'attendee'"
+        " AND removed_at IS NULL ORDER BY name COLLATE NOCASE, created_at"
     )
     return [_participant(row) for row in rows]
 
@@ -199,7 +225,9 @@ async def roster(db: Database) -> list[ParticipantRow]:
 async def count_participants(db: Database, role: str) -> int:
     """How many of ``role`` are on the roster (the removed are not)."""
     row = await db.fetchone(
-        "SELECT count(*) FROM participants WHERE role = ? AND removed_at IS NULL", (role,)
+        "SELECT count(*) FROM participants WHERE webinar_id = this_webinar() AND role = ?"
+        " AND removed_at IS NULL",
+        (role,),
     )
     return int(row[0]) if row else 0
 
@@ -218,14 +246,15 @@ def _participant(row: sqlite3.Row) -> ParticipantRow:
 
 
 async def load_run_state(db: Database) -> dict[str, Any] | None:
-    row = await db.fetchone("SELECT state FROM run_state WHERE id = 1")
+    row = await db.fetchone("SELECT state FROM run_state WHERE webinar_id = this_webinar()")
     return json.loads(row["state"]) if row else None
 
 
 async def save_run_state(tx: aiosqlite.Connection, state: dict[str, Any], at: str) -> None:
     await tx.execute(
-        "INSERT INTO run_state (id, state, updated_at) VALUES (1, ?, ?)"
-        " ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        "INSERT INTO run_state (webinar_id, state, updated_at) VALUES (this_webinar(), ?, ?)"
+        " ON CONFLICT (webinar_id) DO UPDATE SET state = excluded.state,"
+        " updated_at = excluded.updated_at",
         (json.dumps(state, separators=(",", ":")), at),
     )
 
@@ -234,13 +263,17 @@ async def log_agenda_action(
     tx: aiosqlite.Connection, at: str, action: str, detail: dict[str, Any], actor: str
 ) -> None:
     await tx.execute(
-        "INSERT INTO agenda_log (at, action, detail, actor) VALUES (?, ?, ?, ?)",
+        "INSERT INTO agenda_log (webinar_id, at, action, detail, actor)"
+        " VALUES (this_webinar(), ?, ?, ?, ?)",
         (at, action, json.dumps(detail, separators=(",", ":")), actor),
     )
 
 
 async def agenda_log(db: Database) -> list[dict[str, Any]]:
-    rows = await db.fetchall("SELECT at, action, detail, actor FROM agenda_log ORDER BY id")
+    rows = await db.fetchall(
+        "SELECT at, action, detail, actor FROM agenda_log"
+        " WHERE webinar_id = this_webinar() ORDER BY id"
+    )
     return [
         {
             "at": r["at"],
@@ -255,22 +288,48 @@ async def agenda_log(db: Database) -> list[dict[str, Any]]:
 # -- the event log ---------------------------------------------------------------------------
 
 
-async def append_event(
-    tx: aiosqlite.Connection, at: str, type_: str, audience: str, data: dict[str, Any]
-) -> int:
-    """Append one event inside the caller's transaction; return its sequence number."""
-    seq = await insert_id(
+async def append_events(
+    tx: aiosqlite.Connection, at: str, events: list[tuple[str, str, dict[str, Any]]]
+) -> list[int]:
+    """Append events (type, audience, data) inside the caller's transaction; return their
+    sequence numbers.
+
+    Numbered per event from ``webinars.last_seq``, a counter taken in the same transaction
+    (never a database sequence), so numbers have no gaps and the order of commits.
+    """
+    if not events:
+        return []
+    row = await first_row(
         tx,
-        "INSERT INTO events (at, type, audience, data) VALUES (?, ?, ?, ?)",
-        (at, type_, audience, json.dumps(data, separators=(",", ":"), ensure_ascii=False)),
+        "UPDATE webinars SET last_seq = last_seq + ? WHERE id = this_webinar() RETURNING last_seq",
+        (len(events),),
     )
-    return seq
+    if row is None:
+        raise LookupError("this event is not in the database")
+    first = int(row[0]) - len(events) + 1
+    await tx.executemany(
+        "INSERT INTO events (webinar_id, seq, at, type, audience, data)"
+        " VALUES (this_webinar(), ?, ?, ?, ?, ?)",
+        [
+            (
+                first + i,
+                at,
+                type_,
+                audience,
+                json.dumps(data, separators=(",", ":"), ensure_ascii=False),
+            )
+            for i, (type_, audience, data) in enumerate(events)
+        ],
+    )
+    return list(range(first, first + len(events)))
 
 
 async def recent_events(db: Database, limit: int) -> list[EventRow]:
     """The newest ``limit`` events, oldest first."""
     rows = await db.fetchall(
-        "SELECT * FROM (SELECT * FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq", (limit,)
+        "SELECT * FROM (SELECT * FROM events WHERE webinar_id = this_webinar()"
+        " ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+        (limit,),
     )
     return [_event(row) for row in rows]
 
@@ -281,20 +340,23 @@ async def raise_replay_floor(tx: aiosqlite.Connection) -> int:
     events showed (a hidden reply, a corrected response). Returns the floor."""
     row = await first_row(
         tx,
-        "INSERT INTO meta (key, value)"
-        " SELECT 'replay_floor', CAST(coalesce(max(seq), 0) AS TEXT) FROM events WHERE 1"
-        " ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING value",
+        "INSERT INTO meta (webinar_id, key, value)"
+        " SELECT this_webinar(), 'replay_floor', CAST(last_seq AS TEXT) FROM webinars"
+        " WHERE id = this_webinar()"
+        " ON CONFLICT (webinar_id, key) DO UPDATE SET value = excluded.value RETURNING value",
     )
     return int(row[0]) if row else 0
 
 
 async def replay_floor(db: Database) -> int:
-    row = await db.fetchone("SELECT value FROM meta WHERE key = 'replay_floor'")
+    row = await db.fetchone(
+        "SELECT value FROM meta WHERE webinar_id = this_webinar() AND key = 'replay_floor'"
+    )
     return int(row[0]) if row else 0
 
 
 async def last_seq(db: Database) -> int:
-    row = await db.fetchone("SELECT coalesce(max(seq), 0) FROM events")
+    row = await db.fetchone("SELECT last_seq FROM webinars WHERE id = this_webinar()")
     return int(row[0]) if row else 0
 
 

@@ -32,13 +32,18 @@ def _row(row: Any) -> ResponseRow:
 
 async def all_responses(db: Database) -> list[ResponseRow]:
     """Every response, in the order of their keys' hashes (random, not saving order)."""
-    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM survey_responses ORDER BY key_hash")
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM survey_responses WHERE webinar_id = this_webinar()"
+        " ORDER BY key_hash"
+    )
     return [_row(r) for r in rows]
 
 
 async def response_by_key(db: Database, key_hash: str) -> ResponseRow | None:
     row = await db.fetchone(
-        f"SELECT {_COLUMNS} FROM survey_responses WHERE key_hash = ?", (key_hash,)
+        f"SELECT {_COLUMNS} FROM survey_responses WHERE webinar_id = this_webinar()"
+        " AND key_hash = ?",
+        (key_hash,),
     )
     return None if row is None else _row(row)
 
@@ -46,14 +51,19 @@ async def response_by_key(db: Database, key_hash: str) -> ResponseRow | None:
 async def response_by_key_tx(tx: aiosqlite.Connection, key_hash: str) -> ResponseRow | None:
     """The response with this key, read inside the caller's transaction."""
     row = await first_row(
-        tx, f"SELECT {_COLUMNS} FROM survey_responses WHERE key_hash = ?", (key_hash,)
+        tx,
+        f"SELECT {_COLUMNS} FROM survey_responses WHERE webinar_id = this_webinar()"
+        " AND key_hash = ?",
+        (key_hash,),
     )
     return None if row is None else _row(row)
 
 
 async def has_responded(tx: aiosqlite.Connection, participant_id: str) -> bool:
     row = await first_row(
-        tx, "SELECT survey_responded FROM participants WHERE id = ?", (participant_id,)
+        tx,
+        "SELECT survey_responded FROM participants WHERE id = ? AND webinar_id = this_webinar()",
+        (participant_id,),
     )
     return bool(row and row[0])
 
@@ -74,8 +84,8 @@ async def insert_response(
     (same size), so the participants table keeps no trace of the order people responded.
     """
     await tx.execute(
-        "INSERT INTO survey_responses (key_hash, participant_id, breakout_group, answers,"
-        " submitted) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO survey_responses (webinar_id, key_hash, participant_id, breakout_group,"
+        " answers, submitted) VALUES (this_webinar(), ?, ?, ?, ?, ?)",
         (
             key_hash,
             participant_id,
@@ -85,7 +95,8 @@ async def insert_response(
         ),
     )
     await tx.execute(
-        "UPDATE participants SET survey_responded = 1 WHERE id = ? AND survey_responded = 0",
+        "UPDATE participants SET survey_responded = 1"
+        " WHERE id = ? AND webinar_id = this_webinar() AND survey_responded = 0",
         (respondent_id,),
     )
 
@@ -94,6 +105,7 @@ async def update_response(
     tx: aiosqlite.Connection, key_hash: str, answers: dict[str, Any], submitted: bool
 ) -> None:
     await tx.execute(
-        "UPDATE survey_responses SET answers = ?, submitted = ? WHERE key_hash = ?",
+        "UPDATE survey_responses SET answers = ?, submitted = ?"
+        " WHERE webinar_id = this_webinar() AND key_hash = ?",
         (json.dumps(answers, ensure_ascii=False), int(submitted), key_hash),
     )

@@ -192,7 +192,11 @@ async def agenda(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document())
+    document = openapi_document()
+    base: str = request.app.state.base
+    if base:  # an event's paths are under its /e/<slug>
+        document = {**document, "servers": [{"url": base}]}
+    return JSONResponse(document)
 
 
 def client_of(conn: HTTPConnection) -> str:

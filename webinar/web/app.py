@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -15,29 +14,45 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from webinar import services as service_layer
 from webinar.domain.agenda import Agenda, session_lifetime
 from webinar.domain.breakout import AWAY_AFTER
 from webinar.domain.video import origins_of
+from webinar.services import DEFAULT_SLUG
 from webinar.services.access import AccessLimits
 from webinar.services.calls import CallConfig, config_problems
 from webinar.services.live import Clock, utcnow
-from webinar.storage.db import exclusive
 from webinar.web import api, calls, pages, signin
 from webinar.web.bodylimit import BodyLimitMiddleware
-from webinar.web.gctune import GcTuner
 from webinar.web.links import links_for
 from webinar.web.live import LIVE_PATH, LiveShortcut, live_endpoint
 from webinar.web.oidc import CALLBACK_PATH, OidcConfig, make_client
+from webinar.web.paths import route_path
 from webinar.web.render import Encoder, make_environment
 from webinar.web.security import SecurityHeadersMiddleware, security_headers
 from webinar.web.sessions import SessionCookie
+
+if TYPE_CHECKING:
+    from webinar.web.site import Site
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Hosted:
+    """An event a server serves: its short name, its agenda and its secrets."""
+
+    slug: str
+    agenda: Agenda
+    secrets: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Settings:
+    """What a server serves. ``agenda``, ``secrets`` and ``slug`` name its main event (the
+    one ``webinar serve AGENDA`` names); ``others`` are served beside it, each under
+    ``/e/<slug>/``. With ``aliases`` the main event also answers at the short addresses
+    (``/live``, ``/join``, ...), as a one-event server always did."""
+
     agenda: Agenda
     db_path: str
     secrets: dict[str, str]
@@ -57,11 +72,25 @@ class Settings:
     calls: CallConfig = field(default_factory=CallConfig)
     #: Staff sign-in through the organisation's OpenID provider (None: passwords only).
     oidc: OidcConfig | None = None
+    slug: str = DEFAULT_SLUG
+    others: tuple[Hosted, ...] = ()
+    aliases: bool = True
+
+    @property
+    def events(self) -> tuple[Hosted, ...]:
+        return (Hosted(self.slug, self.agenda, self.secrets), *self.others)
+
+
+def event_base(slug: str) -> str:
+    """Where an event's pages live: ``/e/<slug>``."""
+    return f"/e/{slug}"
 
 
 def links(settings: Settings) -> dict[str, str]:
-    """The links as the server starts (``webinar serve`` prints them)."""
-    return links_for(settings.base_url, settings.secrets)
+    """The main event's links as the server starts (``webinar serve`` prints them): the
+    short addresses when it has them."""
+    base = "" if settings.aliases else event_base(settings.slug)
+    return links_for(settings.base_url + base, settings.secrets)
 
 
 async def healthz(request: Request) -> Response:
@@ -77,7 +106,7 @@ async def not_found(request: Request, exc: Exception) -> Response:
         else "This address does not take that method."
     )
     headers = getattr(exc, "headers", None)  # 405 carries Allow
-    if request.url.path.startswith("/api/"):
+    if route_path(request.scope).startswith("/api/"):
         return JSONResponse({"error": {"message": message}}, status_code=status, headers=headers)
     return PlainTextResponse(message, status_code=status, headers=headers)
 
@@ -88,47 +117,35 @@ async def server_error(request: Request, exc: Exception) -> Response:
     message = (
         "Something went wrong on the server. Please try again, and tell the host if it persists."
     )
-    if request.url.path.startswith("/api/"):
+    if route_path(request.scope).startswith("/api/"):
         return JSONResponse({"error": {"message": message}}, status_code=500)
     return PlainTextResponse(message, status_code=500)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the app. The database opens in the lifespan, in the server's event loop.
+def create_app(settings: Settings) -> Site:
+    """Build the server's app: every event of ``settings``, each under ``/e/<slug>/``
+    (the main one also at the short addresses with ``settings.aliases``), and any event
+    added to the database while it runs. The database opens in the lifespan, in the
+    server's event loop.
 
-    ``ValueError`` (every sentence) when the agenda's group calls need a secret the
+    ``ValueError`` (every sentence) when an event's group calls need a secret the
     settings lack.
     """
-    problems = config_problems(settings.agenda, settings.calls)
+    from webinar.web.site import Site  # the site builds event apps with this module
+
+    problems = [p for e in settings.events for p in config_problems(e.agenda, settings.calls)]
     if problems:
         raise ValueError("\n".join(problems))
-    env = make_environment(settings.agenda)
-    encoder = Encoder(env, settings.agenda)
+    return Site(settings)
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # One server per database; purge and erase wait for it to stop (see exclusive).
-        with exclusive(settings.db_path):
-            services = await service_layer.open_services(
-                settings.agenda,
-                settings.db_path,
-                encoder,
-                settings.clock,
-                settings.access_limits,
-                settings.away_after,
-                settings.calls,
-            )
-            app.state.services = services
-            await service_layer.start(services)
-            tuner = GcTuner()
-            if settings.tune_gc:
-                tuner.start()
-            try:
-                yield
-            finally:
-                await tuner.stop()
-                await service_layer.stop(services)
 
+def event_app(settings: Settings, event: Hosted, base: str) -> Starlette:
+    """One event's app: its pages, actions, exports and live socket, its own session
+    cookie (signed with its own secret) and templates whose links start with ``base``.
+    Its services are set on ``app.state.services`` by the :class:`Site` that opens them."""
+    env = make_environment(event.agenda)
+    env.globals["base"] = base
+    encoder = Encoder(env, event.agenda)
     routes = [
         Route("/", pages.home),
         Route("/join", pages.join_page, methods=["GET"]),
@@ -164,19 +181,21 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/survey/export", api.export_survey, methods=["GET"]),
         Route("/api/{area}/{command}", api.action, methods=["POST"]),
         WebSocketRoute(LIVE_PATH, live_endpoint),
-        Mount("/static", StaticFiles(packages=[("webinar", "static")]), name="static"),
+        Mount("/static", STATIC, name="static"),
     ]
     cookie = SessionCookie(
-        settings.secrets["session_secret"],
+        # One cookie per event: being someone in one event says nothing in another.
+        session_cookie(event.slug),
+        event.secrets["session_secret"],
         # For the event (and its survey), not weeks: see session_lifetime.
-        max_age=int(session_lifetime(settings.agenda, settings.clock()).total_seconds()),
+        max_age=int(session_lifetime(event.agenda, settings.clock()).total_seconds()),
         https_only=settings.https_only,
     )
     middleware = [
         Middleware(LiveShortcut, cookie=cookie),  # /ws: straight to the endpoint
         Middleware(
             SecurityHeadersMiddleware,
-            headers=security_headers(origins_of(settings.agenda.stages(), settings.agenda.calls())),
+            headers=security_headers(origins_of(event.agenda.stages(), event.agenda.calls())),
         ),
         # Before anything reads a body: refused at its limit, chunked or not.
         Middleware(BodyLimitMiddleware, limits={api.PREASSIGN_PATH: api.MAX_UPLOAD}),
@@ -185,7 +204,6 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        lifespan=lifespan,
         exception_handlers={404: not_found, 405: not_found, 500: server_error},
     )
     app.state.env = env
@@ -193,4 +211,14 @@ def create_app(settings: Settings) -> Starlette:
     app.state.allowed_origins = settings.allowed_origins
     app.state.base_url = settings.base_url
     app.state.oidc = (settings.oidc, make_client(settings.oidc)) if settings.oidc else None
+    app.state.base = base
+    app.state.slug = event.slug
     return app
+
+
+def session_cookie(slug: str) -> str:
+    """The name of an event's session cookie."""
+    return f"{SESSION_COOKIE}_{slug}"
+
+
+STATIC = StaticFiles(packages=[("webinar", "static")])

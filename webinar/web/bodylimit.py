@@ -18,6 +18,8 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from webinar.web.paths import route_path
+
 #: Every action, join and page form: small JSON or form fields.
 DEFAULT_LIMIT = 64 * 1024
 #: Past the limit, up to this much more is read and thrown away before the 413, so that a
@@ -56,7 +58,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
+        path = route_path(scope)
         limit = self.limits.get(path, self.default)
         declared = _content_length(scope)
         if declared is not None and declared > limit:

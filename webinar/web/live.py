@@ -24,6 +24,7 @@ from webinar.web import eager
 from webinar.web.actions import ActionError, perform
 from webinar.web.api import own_keys, parse_json
 from webinar.web.auth import audiences, current_participant, services_of
+from webinar.web.paths import route_path
 from webinar.web.render import Encoder, encode_json
 from webinar.web.security import origin_allowed
 from webinar.web.sessions import SessionCookie
@@ -60,23 +61,11 @@ class LiveShortcut:
         self.cookie = cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and _route_path(scope) == LIVE_PATH:
+        if scope["type"] == "websocket" and route_path(scope) == LIVE_PATH:
             scope["session"] = self.cookie.read(scope)
             await live_endpoint(WebSocket(scope, receive, send), send)
         else:
             await self.app(scope, receive, send)
-
-
-def _route_path(scope: Scope) -> str:
-    """The path within the app, as Starlette's router sees it (``root_path`` removed only
-    at a segment boundary)."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if not root or not path.startswith(root):
-        return path
-    if path == root:
-        return ""
-    return path[len(root) :] if path[len(root)] == "/" else path
 
 
 async def live_endpoint(ws: WebSocket, send: Send | None = None) -> None:

@@ -19,6 +19,13 @@ from webinar.web.security import CSRF_FIELD, csrf_ok, csrf_token, origin_allowed
 HOME_BY_ROLE = {"attendee": "/live", "host": "/host", "organiser": "/organiser"}
 
 
+def at(request: Request, path: str) -> str:
+    """``path`` within this event: its pages live under the event's base (``/e/<slug>``, or
+    nothing for the default event's short addresses)."""
+    base: str = request.app.state.base
+    return base + path
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     env = request.app.state.env
     body = env.get_template(template).render(
@@ -55,7 +62,8 @@ async def live_context(request: Request, participant: Participant) -> dict[str, 
 
 def staff_links(request: Request) -> dict[str, str]:
     """The links as they are now (the organiser may have replaced the code or a link)."""
-    return links_for(request.app.state.base_url, services_of(request).access.secrets())
+    base_url = request.app.state.base_url + request.app.state.base
+    return links_for(base_url, services_of(request).access.secrets())
 
 
 async def rotate_submit(request: Request) -> Response:
@@ -81,7 +89,7 @@ async def rotate_submit(request: Request) -> Response:
         replaced = [label for name, label in ROTATED_LABELS.items() if ticked[name]]
         ended = result["signed_out"] if raw["end_sessions"] else None
         request.session["notice"] = {"ok": True, "text": rotated_notice(replaced, ended)}
-    return RedirectResponse("/organiser#links-heading", status_code=303)
+    return RedirectResponse(at(request, "/organiser#links-heading"), status_code=303)
 
 
 ROTATED_LABELS = {"code": "event code", "host": "host link", "organiser": "organiser link"}
@@ -111,14 +119,14 @@ def forbidden(request: Request, participant: Participant | None) -> HTMLResponse
 async def home(request: Request) -> Response:
     participant = await current_participant(request)
     if participant is None:
-        return RedirectResponse("/join", status_code=303)
-    return RedirectResponse(HOME_BY_ROLE[participant.role], status_code=303)
+        return RedirectResponse(at(request, "/join"), status_code=303)
+    return RedirectResponse(at(request, HOME_BY_ROLE[participant.role]), status_code=303)
 
 
 async def join_page(request: Request) -> Response:
     participant = await current_participant(request)
     if participant is not None:
-        return RedirectResponse(HOME_BY_ROLE[participant.role], status_code=303)
+        return RedirectResponse(at(request, HOME_BY_ROLE[participant.role]), status_code=303)
     code = request.query_params.get("code", "")[:32]
     return render(request, "join.html", form={"code": code}, errors={})
 
@@ -145,7 +153,7 @@ async def join_submit(request: Request) -> Response:
         return with_retry_after(page, exc)
     request.session.clear()
     request.session["sid"] = session_id
-    return RedirectResponse("/live", status_code=303)
+    return RedirectResponse(at(request, "/live"), status_code=303)
 
 
 async def enter(request: Request) -> Response:
@@ -163,7 +171,7 @@ async def enter(request: Request) -> Response:
         return with_retry_after(page, exc)
     request.session.clear()
     request.session["sid"] = session_id
-    return RedirectResponse(HOME_BY_ROLE[role], status_code=303)
+    return RedirectResponse(at(request, HOME_BY_ROLE[role]), status_code=303)
 
 
 async def leave(request: Request) -> Response:
@@ -176,13 +184,13 @@ async def leave(request: Request) -> Response:
     if isinstance(session_id, str):
         await services_of(request).access.end_session(session_id)
     request.session.clear()
-    return RedirectResponse("/join", status_code=303)
+    return RedirectResponse(at(request, "/join"), status_code=303)
 
 
 async def attendee_page(request: Request) -> Response:
     participant = await current_participant(request)
     if participant is None:
-        return RedirectResponse("/join", status_code=303)
+        return RedirectResponse(at(request, "/join"), status_code=303)
     return render(request, "attendee.html", **(await live_context(request, participant)))
 
 
@@ -238,7 +246,7 @@ async def survey_page(request: Request) -> Response:
     """GET /survey: the post-event survey, prefilled with this session's saved answers."""
     participant = await current_participant(request)
     if participant is None:
-        return RedirectResponse("/join", status_code=303)
+        return RedirectResponse(at(request, "/join"), status_code=303)
     survey = services_of(request).survey
     stored = request.session.get("survey")
     key = stored if isinstance(stored, str) else None

@@ -17,6 +17,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from webinar.domain.video import Origins
+from webinar.web.paths import route_path
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -89,7 +90,7 @@ class SecurityHeadersMiddleware:
 
         # Pages and exports hold names and questions: no browser or proxy keeps a copy.
         # Static files (the same for everyone) may be cached.
-        private = not scope["path"].startswith("/static/")
+        private = not route_path(scope).startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

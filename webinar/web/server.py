@@ -157,8 +157,9 @@ def guarded_protocol(
 
 # -- the log ------------------------------------------------------------------------------------
 
-#: Path segments that are secrets: the token of /enter/<role>/<token>.
-_SECRET_PATH = re.compile(r"^(/enter/[^/?]+/)[^/?]+")
+#: Path segments that are secrets: the token of /enter/<role>/<token> (an event's too,
+#: under /e/<slug>).
+_SECRET_PATH = re.compile(r"^((?:/e/[^/?]+)?/enter/[^/?]+/)[^/?]+")
 
 
 def private_path(path: str) -> str:

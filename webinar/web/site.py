@@ -1,0 +1,264 @@
+"""The server's app: every event in the database, each under ``/e/<slug>/``.
+
+Each event runs in its own app (:func:`webinar.web.app.event_app`) with its own services:
+its clock and tickers, hub and audiences, rate limits, session cookie and secrets, and a
+database handle that reads and writes only its rows. The events share the database file
+and its one write lock. The main event (the one ``webinar serve AGENDA`` names, or the
+only one) also answers at the short addresses (``/live``, ``/join``, ``/ws``, ...), so
+links printed by a one-event server keep working.
+
+An event added to the database while the server runs (``webinar events add``) is opened
+on the first request for its address. A plain ASGI dispatcher rather than a router: a
+live socket's every event passes through each layer between the server and the endpoint
+(see :class:`webinar.web.live.LiveShortcut`), and this one adds a single call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import State
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
+
+from webinar import services as service_layer
+from webinar.domain.accounts import SigninThrottle
+from webinar.domain.agenda_file import AgendaFileError, parse_agenda
+from webinar.services import Services
+from webinar.services.access import new_secrets
+from webinar.services.calls import config_problems
+from webinar.services.plan import planned_agenda
+from webinar.storage import repo, webinars
+from webinar.storage.db import exclusive
+from webinar.web.app import (
+    SESSION_COOKIE,
+    STATIC,
+    Hosted,
+    Settings,
+    event_app,
+    event_base,
+    session_cookie,
+)
+from webinar.web.gctune import GcTuner
+from webinar.web.paths import route_path
+from webinar.web.security import SecurityHeadersMiddleware
+
+log = logging.getLogger(__name__)
+
+#: The prefix of every event's addresses.
+EVENTS_PREFIX = "/e/"
+
+NO_EVENT = "There is no event at this address. Check the link you were given."
+
+#: Seconds an address that names no event is answered without looking in the database.
+MISSING_FOR = 5.0
+
+
+@dataclass
+class _Open:
+    """An event being served: its app and its services."""
+
+    app: Starlette
+    services: Services
+
+
+class Site:
+    """ASGI app: dispatches ``/e/<slug>/...`` to that event's app, anything else to the
+    main event's (when it has the short addresses); runs every event's services between
+    start-up and shutdown."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.state = State()  # ``state.services``: the main event's, for tests and benches
+        self.events: dict[str, _Open] = {}
+        self._opening = asyncio.Lock()
+        self._missing: dict[str, float] = {}  # slug -> until when it is known not to exist
+        self._write_lock = asyncio.Lock()
+        #: One throttle of staff sign-in guesses for every event served.
+        self._signin_throttle = SigninThrottle()
+        self._stack = contextlib.ExitStack()
+        self._tuner = GcTuner()
+        self._static = SecurityHeadersMiddleware(_static_files)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        path = route_path(scope)
+        if path.startswith("/static/"):
+            await self._static(scope, receive, send)
+            return
+        if path.startswith(EVENTS_PREFIX):
+            slug = path[len(EVENTS_PREFIX) :].split("/", 1)[0]
+            event = self.events.get(slug) or await self._open_added(slug)
+            if event is None:
+                await _refuse(scope, receive, send)
+                return
+            inner = dict(scope)
+            inner["root_path"] = scope.get("root_path", "") + event_base(slug)
+            await event.app(inner, receive, send)
+            return
+        main = self.events.get(self.settings.slug) if self.settings.aliases else None
+        if main is not None:
+            await main.app(_legacy_cookie(scope, self.settings.slug), receive, send)
+        elif path == "/healthz" and scope["type"] == "http":  # the server's, for monitors
+            await SecurityHeadersMiddleware(PlainTextResponse("ok"))(scope, receive, send)
+        else:
+            await _refuse(scope, receive, send)
+
+    # -- start-up and shutdown ----------------------------------------------------------
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()  # lifespan.startup
+        try:
+            await self.open()
+        except Exception as exc:
+            log.exception("the server could not start")
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown
+        await self.close()
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def open(self) -> None:
+        """Hold the database (one server per file), open and start every event."""
+        # One server per database; purge and erase wait for it to stop (see exclusive).
+        self._stack.enter_context(exclusive(self.settings.db_path))
+        try:
+            for hosted in self.settings.events:
+                found = webinars.find_webinar_sync(self.settings.db_path, hosted.slug)
+                if found is None:
+                    raise LookupError(f"the database holds no event '{hosted.slug}'")
+                await self._start(hosted, found.id)
+            main = self.events.get(self.settings.slug)
+            if main is not None:
+                self.state.services = main.services
+            if self.settings.tune_gc:
+                self._tuner.start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        await self._tuner.stop()
+        for event in list(self.events.values()):
+            await service_layer.stop(event.services)
+        self.events.clear()
+        self._stack.close()
+
+    async def _start(self, hosted: Hosted, webinar_id: int) -> _Open:
+        settings = self.settings
+        main = hosted.slug == settings.slug and settings.aliases
+        app = event_app(settings, hosted, "" if main else event_base(hosted.slug))
+        services = await service_layer.open_services(
+            hosted.agenda,
+            settings.db_path,
+            app.state.encoder,
+            settings.clock,
+            settings.access_limits,
+            settings.away_after,
+            settings.calls,
+            webinar_id=webinar_id,
+            write_lock=self._write_lock,
+            signin_throttle=self._signin_throttle,
+        )
+        app.state.services = services
+        await service_layer.start(services)
+        opened = self.events[hosted.slug] = _Open(app, services)
+        return opened
+
+    async def _open_added(self, slug: str) -> _Open | None:
+        """Serve an event added to the database since start-up; None if there is none by
+        that name (or its agenda can no longer be used, which is logged)."""
+        if not webinars.SLUG.fullmatch(slug) or self._missing.get(slug, 0.0) > time.monotonic():
+            return None
+        async with self._opening:
+            if slug in self.events:
+                return self.events[slug]
+            try:
+                hosted = await asyncio.to_thread(self._load, slug)
+            except Exception:  # the database, not the visitor: say no event, log why
+                log.exception("event %s could not be opened", slug)
+                hosted = None
+            if hosted is None:
+                # Not looked up again for a while: a stream of made-up addresses costs
+                # one query each per MISSING_FOR, not one per request.
+                if len(self._missing) > 1000:
+                    self._missing.clear()
+                self._missing[slug] = time.monotonic() + MISSING_FOR
+                return None
+            event, webinar_id = hosted
+            return await self._start(event, webinar_id)
+
+    def _load(self, slug: str) -> tuple[Hosted, int] | None:
+        path = self.settings.db_path
+        found = webinars.find_webinar_sync(path, slug)
+        if found is None or found.agenda is None:
+            return None
+        try:
+            agenda = parse_agenda(found.agenda, found.agenda_name or slug, today=date.today())
+        except AgendaFileError as exc:
+            log.error("event %s: its stored agenda cannot be used: %s", slug, exc)
+            return None
+        problems = config_problems(agenda, self.settings.calls)
+        if problems:
+            log.error("event %s cannot be served: %s", slug, " ".join(problems))
+            return None
+        secrets = repo.ensure_meta_sync(path, found.id, new_secrets())
+        return Hosted(slug, planned_agenda(path, found.id, agenda), secrets), found.id
+
+
+#: The session cookie of the one-event release, signed with the same secret as the event
+#: it became: read as that event's at its short addresses, so nobody is signed out by the
+#: upgrade.
+LEGACY_COOKIE = SESSION_COOKIE.encode() + b"="
+
+
+def _legacy_cookie(scope: Scope, slug: str) -> Scope:
+    """``scope`` with a legacy session cookie renamed to the event's, when it has only that."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
+        if name == b"cookie" and LEGACY_COOKIE in value:
+            own = session_cookie(slug).encode() + b"="
+            cookies = [c.strip() for c in value.split(b";")]
+            if any(c.startswith(own) for c in cookies):
+                return scope
+            renamed = b"; ".join(
+                own + c[len(LEGACY_COOKIE) :] if c.startswith(LEGACY_COOKIE) else c for c in cookies
+            )
+            return {
+                **scope,
+                "headers": [(n, renamed if n == b"cookie" else v) for n, v in headers],
+            }
+    return scope
+
+
+async def _static_files(scope: Scope, receive: Receive, send: Send) -> None:
+    """The package's static files, for pages of any event (they name ``/static/...``)."""
+    inner = dict(scope)
+    inner["root_path"] = scope.get("root_path", "") + "/static"
+    await STATIC(inner, receive, send)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
+    """404 with a sentence (a socket is closed before it opens: HTTP 403 to the client)."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    await SecurityHeadersMiddleware(PlainTextResponse(NO_EVENT, status_code=404))(
+        scope, receive, send
+    )
+
+
+def services_of_event(site: Any, slug: str) -> Services:
+    """The services of an event a running :class:`Site` serves (for tests)."""
+    event: _Open = site.events[slug]
+    return event.services
