@@ -32,6 +32,8 @@ from webinar.web.sessions import SessionCookie
 
 log = logging.getLogger(__name__)
 
+SESSION_COOKIE = "webinar_session"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -146,6 +148,7 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", StaticFiles(packages=[("webinar", "static")]), name="static"),
     ]
     cookie = SessionCookie(
+        SESSION_COOKIE,
         settings.secrets["session_secret"],
         # For the event (and its survey), not weeks: see session_lifetime.
         max_age=int(session_lifetime(settings.agenda, settings.clock()).total_seconds()),
