@@ -38,12 +38,18 @@ def agenda_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+def read_agenda(path: Path) -> Agenda:
+    """The agenda file at ``path``, ``date = "today"`` meaning this computer's today (the
+    one place the command reads the calendar); ``AgendaFileError`` if it cannot be used."""
+    return load_agenda(path, today=date.today())
+
+
 def existing_event(db_path: str, agenda: Path | None) -> Agenda:
     """The agenda of an existing event's database; ``click.ClickException`` if unusable."""
     if not Path(db_path).is_file():
         raise click.ClickException(f"The database {db_path} does not exist.")
     try:
-        return planned_agenda(db_path, load_agenda(agenda or SEED_AGENDA, today=date.today()))
+        return planned_agenda(db_path, read_agenda(agenda or SEED_AGENDA))
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
 
@@ -141,7 +147,7 @@ def serve(
 
     path = agenda or SEED_AGENDA
     try:
-        parsed = load_agenda(path, today=date.today())
+        parsed = read_agenda(path)
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
     requested = _start_time(start_at, parsed.timezone) if start_at is not None else None
@@ -210,7 +216,7 @@ def check(files: tuple[Path, ...]) -> None:
     failed = False
     for path in files:
         try:
-            agenda = load_agenda(path, today=date.today())
+            agenda = read_agenda(path)
         except AgendaFileError as exc:
             failed = True
             click.echo(str(exc), err=True)
