@@ -6,13 +6,14 @@ import asyncio
 import csv
 import io
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from helpers import LiveServer, Person
-from webinar.cli.main import cli
+from webinar.cli.main import cli, read_agenda
 from webinar.services.agenda_files import SEED_AGENDA
 
 
@@ -23,6 +24,13 @@ def test_check_accepts_the_seed_agenda() -> None:
     assert result.output.strip().endswith(
         'OK, 8 items, "Child Safeguarding Practice Review Panel Webinar".'
     )
+
+
+def test_date_today_in_an_agenda_file_is_the_real_today() -> None:
+    # The domain reads no clock; the command line passes it this computer's today.
+    before = date.today()
+    agenda = read_agenda(SEED_AGENDA)
+    assert agenda.planned_start.date() in {before, date.today()}
 
 
 def test_check_names_file_item_and_field_without_traceback(tmp_path: Path) -> None:

@@ -219,7 +219,7 @@ def test_seed_survey_opens_at_closing_remarks() -> None:
 
 
 def test_seed_date_today_is_the_day_the_caller_passes() -> None:
-    # The domain reads no clock: the command line passes the real today.
+    # The domain reads no clock: the command line passes the real today (tests/cli).
     agenda = parse_agenda(seed_text(), SEED_NAME, today=date(2031, 5, 6))
     assert agenda.planned_start.date() == date(2031, 5, 6)
 

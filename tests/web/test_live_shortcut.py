@@ -15,7 +15,7 @@ from webinar.web.sessions import SessionCookie
 
 pytestmark = pytest.mark.unit
 
-COOKIE = SessionCookie("s3cret", max_age=3600, name="sess")
+COOKIE = SessionCookie("sess", "s3cret", max_age=3600)
 SESSIONS: Any = COOKIE.middleware()  # Starlette's Middleware: (cls, args, kwargs)
 
 
@@ -91,7 +91,7 @@ async def test_a_missing_forged_or_expired_cookie_gives_an_empty_session() -> No
     cookie = await cookie_from_starlette({"sid": "abc"})
     forged = cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB")
 
-    expired = SessionCookie("s3cret", max_age=-1, name="sess")
+    expired = SessionCookie("sess", "s3cret", max_age=-1)
 
     assert shortcut([]).cookie.read(ws_scope(None)) == {}
     assert shortcut([]).cookie.read(ws_scope(forged)) == {}

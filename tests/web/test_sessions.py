@@ -14,12 +14,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
-from webinar.web.sessions import SESSION_COOKIE, SessionCodec, SessionCookie
+from webinar.web.app import SESSION_COOKIE
+from webinar.web.sessions import SessionCodec, SessionCookie
 
 pytestmark = pytest.mark.unit
 
 SECRET = "s3cret-for-the-parity-test"
-COOKIE = SessionCookie(SECRET, max_age=3600)
+COOKIE = SessionCookie(SESSION_COOKIE, SECRET, max_age=3600)
 
 #: Sessions as the app keeps them, and JSON of every kind besides.
 SESSIONS = st.dictionaries(
@@ -128,7 +129,7 @@ async def test_both_refuse_a_forged_garbled_or_foreign_cookie() -> None:
 
 
 async def test_both_refuse_an_expired_cookie() -> None:
-    expired = SessionCookie(SECRET, max_age=-1)
+    expired = SessionCookie(SESSION_COOKIE, SECRET, max_age=-1)
     value = COOKIE.codec.encode({"sid": "abc"})
 
     assert expired.codec.decode(value) == {}
@@ -143,7 +144,7 @@ def test_a_signed_value_that_is_not_a_session_reads_as_none() -> None:
 
 
 async def test_the_cookie_starlette_writes_has_the_settings_given() -> None:
-    cookie = SessionCookie(SECRET, max_age=900, https_only=True)
+    cookie = SessionCookie(SESSION_COOKIE, SECRET, max_age=900, https_only=True)
     middleware, _ = starlette(cookie)
 
     (header,) = await call(middleware, store={"sid": "abc"})

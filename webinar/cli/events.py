@@ -4,6 +4,7 @@ choosing the event other commands work on (``--event SLUG``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,19 +75,30 @@ def event_agenda(db_path: str, event: Webinar, agenda: Path | None) -> Agenda:
     the seed webinar's. ``click.ClickException`` if it cannot be used."""
     try:
         if agenda is not None or event.agenda is None:
-            parsed = load_agenda(agenda or SEED_AGENDA)
+            parsed = read_agenda(agenda or SEED_AGENDA)
         else:
-            parsed = parse_agenda(event.agenda, event.agenda_name or event.slug)
+            parsed = parse_agenda(event.agenda, event.agenda_name or event.slug, today=today())
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
     return planned_agenda(db_path, event.id, parsed)
 
 
-def read_agenda(path: Path) -> tuple[Agenda, str]:
+def today() -> date:
+    """This computer's today: what ``date = "today"`` in an agenda file means. The one
+    place the command line reads the calendar (the domain reads no clock)."""
+    return date.today()
+
+
+def read_agenda(path: Path) -> Agenda:
+    """The agenda file at ``path``; ``AgendaFileError`` if it cannot be used."""
+    return load_agenda(path, today=today())
+
+
+def read_agenda_and_text(path: Path) -> tuple[Agenda, str]:
     """An agenda file, parsed, and its text; ``click.ClickException`` naming the file and
     field when it cannot be used."""
     try:
-        parsed = load_agenda(path)
+        parsed = read_agenda(path)
     except AgendaFileError as exc:
         raise click.ClickException(f"The agenda cannot be used:\n{exc}") from None
     # load_agenda has read and decoded it within its size limit: read the same text again.
@@ -146,7 +158,7 @@ def add_event(agenda: Path, db_path: str, slug: str | None) -> None:
     A running server serves a new event from the first visit to its address; a changed
     agenda takes effect when the server next starts.
     """
-    parsed, text = read_agenda(agenda)
+    parsed, text = read_agenda_and_text(agenda)
     name = slug_for(agenda, slug)
     try:
         event, created, _ = prepare_event(db_path, name, str(agenda), text, parsed.title)

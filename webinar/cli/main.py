@@ -22,7 +22,9 @@ from webinar.cli.events import (
     events,
     events_in,
     read_agenda,
+    read_agenda_and_text,
     slug_for,
+    today,
 )
 from webinar.cli.oidc_options import oidc_config, oidc_options
 from webinar.cli.serving import check_port, joining_hint, timing_hint
@@ -30,7 +32,7 @@ from webinar.cli.users import users
 from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
 from webinar.services import event_secrets, prepare_event
-from webinar.services.agenda_files import SEED_AGENDA, load_agenda
+from webinar.services.agenda_files import SEED_AGENDA
 from webinar.services.plan import plan_event
 from webinar.storage import webinars
 from webinar.storage.db import InUse, exclusive
@@ -187,7 +189,7 @@ def serve(
         check_port(host, port)  # before any link is printed
         settings, hosted_notes = _stored_events(db_path, stored, start_at)
     else:
-        parsed, text = read_agenda(agenda)
+        parsed, text = read_agenda_and_text(agenda)
         check_calls([parsed], calls)  # before the database is touched
         requested = _start_time(start_at, parsed.timezone) if start_at is not None else None
         name = slug_for(agenda, slug)
@@ -272,7 +274,7 @@ def _stored_events(
             )
         event = next(e for e in stored if e.slug == hosted[0].slug)
         moved = _start_time(start_at, hosted[0].agenda.timezone)
-        stored_agenda = parse_agenda(event.agenda or "", event.agenda_name)
+        stored_agenda = parse_agenda(event.agenda or "", event.agenda_name, today=today())
         agenda, note = plan_event(db_path, event.id, stored_agenda, moved)
         hosted[0] = replace(hosted[0], agenda=agenda)
         notes = [note, *notes] if note else notes
@@ -355,7 +357,7 @@ def check(files: tuple[Path, ...]) -> None:
     failed = False
     for path in files:
         try:
-            agenda = load_agenda(path, today=date.today())
+            agenda = read_agenda(path)
         except AgendaFileError as exc:
             failed = True
             click.echo(str(exc), err=True)

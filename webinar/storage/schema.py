@@ -499,8 +499,9 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 10: staff accounts. An account signs in with a password (an argon2 hash), with OpenID
     # Connect (the issuer and subject it was first matched to), or both. A role is
-    # "organiser of the whole install" (no event) or "host of event N" (a webinar id). A session opened by signing
-    # in names its account, so removing the account or changing its password ends it.
+    # "organiser of the whole install" (no event) or "host of event N" (a webinar id). A
+    # session opened by signing in names its account, so removing the account or changing
+    # its password ends it.
     """
     CREATE TABLE users (
         id             INTEGER PRIMARY KEY,

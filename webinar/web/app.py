@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SESSION_COOKIE = "webinar_session"
+
 
 @dataclass(frozen=True)
 class Hosted:

@@ -26,8 +26,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import cookie_parser
 from starlette.types import Scope
 
-SESSION_COOKIE = "webinar_session"
-
 
 class SessionCodec:
     """A session dict to a cookie value and back, signed with ``secret_key``.
@@ -58,12 +56,13 @@ class SessionCookie:
     """How the session cookie is made: the writer (:meth:`middleware`) and the reader
     (:meth:`read`) both come from here, so they cannot disagree."""
 
+    #: The cookie's name.
+    name: str
     secret_key: str
     #: Seconds a cookie is good for: the event and its survey (``session_lifetime``).
     max_age: int
     #: Mark the cookie Secure: set when users reach the server over HTTPS.
     https_only: bool = False
-    name: str = SESSION_COOKIE
     same_site: Literal["lax", "strict", "none"] = "lax"
 
     @cached_property
