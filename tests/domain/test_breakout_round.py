@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from webinar.domain.breakout_round import (
     NO_RESPONSE,
@@ -108,3 +110,57 @@ def test_replaced_swaps_a_round_by_id_or_appends_a_new_one() -> None:
 
     assert replaced((first,), changed) == (changed,)
     assert replaced((first,), second) == (first, second)
+
+
+PEOPLE = ("ann", "bob", "cat", "dan", "eve")
+Change = tuple[str, str, int, int]
+
+
+def plain(rnd: Round) -> tuple[object, ...]:
+    groups = {n: (g.facilitator_id, g.help_at, g.members) for n, g in rnd.groups.items()}
+    return (rnd.ended_at, rnd.message, groups, dict(rnd.responses), dict(rnd.points))
+
+
+def apply_change(rnd: Round, change: Change) -> Round:
+    kind, who, number, topic = change
+    if kind == "move" and rnd.group_of(who) is not None:
+        return rnd.moved(who, number)
+    if kind == "join" and rnd.group_of(who) is None:
+        return rnd.with_member(who, number, (topic,))
+    if kind == "leave":
+        return rnd.without_member(who)
+    if kind == "facilitate":
+        return rnd.with_facilitator(1, who)
+    if kind == "save":
+        return rnd.with_response(number, topic, who, rnd.response(number, topic)[1] + 1, False)
+    if kind == "star" and (number, topic) in rnd.responses:
+        return rnd.with_star(number, topic, True)
+    if kind == "point":
+        return rnd.with_point(number, topic, (who, "point", "at"))
+    return rnd.with_message(who)
+
+
+changes = st.lists(
+    st.tuples(
+        st.sampled_from(("move", "join", "leave", "facilitate", "save", "star", "point", "say")),
+        st.sampled_from(PEOPLE),
+        st.sampled_from((1, 2)),
+        st.integers(0, 3),
+    ),
+    max_size=30,
+)
+
+
+@given(changes)
+def test_no_sequence_of_changes_alters_an_earlier_round(sequence: list[Change]) -> None:
+    history = [two_groups()]
+    seen = [plain(history[0])]
+
+    for change in sequence:
+        history.append(apply_change(history[-1], change))
+        seen.append(plain(history[-1]))
+
+    assert [plain(rnd) for rnd in history] == seen
+    final = history[-1]
+    members = [m for g in final.groups.values() for m in g.members]
+    assert len(members) == len(set(members))  # nobody is in two groups
