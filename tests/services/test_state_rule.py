@@ -15,6 +15,7 @@ audiences, the database and the published events are exactly as before.
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -148,6 +149,10 @@ def memory(room: Room) -> dict[str, Any]:
         "survey": services.survey.override,
         "attendees": services.access._attendees,
         "agenda": services.clock_service.state,
+        "questions": dict(services.qa.questions),
+        "replies": {qid: list(replies) for qid, replies in services.qa.replies.items()},
+        # Not the votes waiting to be flushed: sending a count once too often is harmless.
+        "qa": (services.qa.settings, dict(services.qa.counters)),
         "audiences": {pid: sorted(c.audiences) for pid, c in room.screens.items()},
         "last_seq": services.hub.last_seq,
     }
@@ -362,7 +367,37 @@ async def act_join(room: Room) -> None:
     await room.services.access.join(room.services.access.join_code, "Another Person", "")
 
 
+async def asked(room: Room) -> None:
+    await room.services.qa.ask(room.host, "Is the session recorded?", "q" * 24)
+
+
+async def act_ask(room: Room) -> None:
+    await room.services.qa.ask(room.people[0], "Where are the slides?", "a" * 24)
+
+
+async def act_vote(room: Room) -> None:
+    question = next(iter(room.services.qa.questions))
+    await room.services.qa.vote(room.people[1], question, True)
+
+
+async def voted(room: Room) -> None:
+    await asked(room)
+    await act_vote(room)
+
+
+async def act_flush_votes(room: Room) -> None:
+    await room.services.qa.flush_votes()
+
+
+async def act_agenda_next(room: Room) -> None:
+    await room.agenda("next")
+
+
 KINDS: dict[str, tuple[Step, Step]] = {
+    "agenda.command": (dealt, act_agenda_next),
+    "qa.ask": (nothing, act_ask),
+    "qa.vote": (asked, act_vote),
+    "qa.votes": (voted, act_flush_votes),
     "breakout.deal": (on_the_breakout, act_reconcile),
     "breakout.end": (dealt, act_reconcile),
     "breakout.reopen": (ended_then_back, act_reconcile),
@@ -434,3 +469,23 @@ async def test_each_kind_changes_something_when_nothing_fails(tmp_path: Path) ->
             if (memory(room), await database(room)) == before:
                 unchanged.append(kind)
     assert unchanged == []
+
+
+async def test_the_counts_of_a_vote_flush_that_failed_go_with_the_next_one(
+    tmp_path: Path,
+) -> None:
+    async with open_room(tmp_path) as room:
+        await voted(room)
+        question = next(iter(room.services.qa.questions))
+        transaction = room.services.db.transaction
+        fail_at_commit(room)
+        with pytest.raises(sqlite3.OperationalError):
+            await room.services.qa.flush_votes()
+        await room.services.live.flush()
+        room.services.db.transaction = transaction  # type: ignore[method-assign]
+
+        assert await room.services.qa.flush_votes() is True
+
+        rows = await room.services.db.fetchall("SELECT type, data FROM events")
+        votes = [json.loads(r["data"]) for r in rows if r["type"] == "qa.votes"]
+        assert votes == [{"votes": {str(question): 1}}]

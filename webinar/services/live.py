@@ -96,12 +96,13 @@ class Live:
     ) -> T:
         """Run ``work(tx, now)`` in a transaction, then publish the events it returned.
 
-        ``work`` returns its result and the events to append. ``apply`` updates the
-        services' in-memory state with the result; it runs as soon as the change is
+        ``work`` returns its result and the events to append; it reads in-memory state
+        but never changes it (compute in work, install in apply). ``apply`` installs the
+        result in the services' in-memory state; it runs as soon as the change is
         written, inside the transaction, so that the next change of the same batch builds
-        on it (work functions compute from in-memory state). The events are published only
-        after COMMIT, and the caller hears of success only then. If the COMMIT fails, the
-        services reload their state from the database (``reloaders``).
+        on it, and never for a change refused after its work. The events are published
+        only after COMMIT, and the caller hears of success only then. If the COMMIT fails,
+        the services reload their state from the database (``reloaders``).
 
         An exception from ``work`` rolls back that change alone and is raised here.
         A caller that stops waiting does not stop its change: it is written or refused.

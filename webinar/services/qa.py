@@ -96,6 +96,17 @@ class QAService:
         for reply in await qa_repo.all_replies(self.live.db):
             self.replies.setdefault(reply.question_id, []).append(reply)
         self.counters = _count(self.questions.values())
+        self._forget_unwritten_questions()
+
+    def _forget_unwritten_questions(self) -> None:
+        """After a failed COMMIT: an author's screens may have been given the audience of
+        a question that was never written, whose id the next question will take."""
+        hub = self.live.hub
+        for owner in hub.owners():
+            audiences = {a for c in hub.screens_of(owner) for a in c.audiences}
+            for audience in audiences:
+                if audience.startswith("q:") and int(audience[2:]) not in self.questions:
+                    hub.remove_audience_for(owner, audience)
 
     def public(self) -> list[Question]:
         return [q for q in self.questions.values() if q.public]
@@ -584,7 +595,11 @@ class QAService:
                 Outgoing("qa.votes", "all", {"votes": counts}),
             ]
 
-        await self.live.commit(work)
+        try:
+            await self.live.commit(work)
+        except Exception:  # not published: the next flush sends these counts too
+            self._dirty_votes.update(ids)
+            raise
         return True
 
     async def _run_flusher(self) -> None:
