@@ -23,13 +23,14 @@ import asyncio
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from webinar.realtime.hub import Event
-from webinar.services import open_services, prepare_database
+from webinar.services import DEFAULT_SLUG, open_services, prepare_database
 from webinar.services.access import AccessLimits, Participant
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
+from webinar.storage.webinars import find_webinar_sync
 
 
 def encode(event: Event, fmt: str) -> str:
@@ -47,9 +48,16 @@ async def run(people: int, saves: int, repeat: int) -> list[float]:
 async def burst(folder: Path, people: int, saves: int, attempt: int) -> float:
     path = str(folder / "bench.db")
     prepare_database(path)
+    event = find_webinar_sync(path, DEFAULT_SLUG)
+    assert event is not None
     limits = AccessLimits(join_burst=people + 10, joins_per_minute=60_000.0)
     services = await open_services(
-        load_agenda(SEED_AGENDA), path, encode, lambda: datetime.now(UTC), limits
+        load_agenda(SEED_AGENDA, today=date.today()),
+        path,
+        encode,
+        lambda: datetime.now(UTC),
+        limits,
+        webinar_id=event.id,
     )
     try:
         code = services.access.join_code

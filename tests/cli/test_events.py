@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -196,7 +197,7 @@ def test_serve_alone_serves_every_event_of_the_database(tmp_path: Path) -> None:
 async def test_purge_and_erase_touch_one_event_only(tmp_path: Path) -> None:
     db = str(tmp_path / "two.db")
     text = agenda_copy(tmp_path, "beta.toml", "Beta").read_text(encoding="utf-8")
-    beta = parse_agenda(text, "beta.toml")
+    beta = parse_agenda(text, "beta.toml", today=date.today())
     _, _, beta_secrets = prepare_event(db, "beta", "beta.toml", text, beta.title)
     server = LiveServer(db, slug="alpha", others=(Hosted("beta", beta, beta_secrets),))
     await server.start()

@@ -4,6 +4,7 @@ htmx request and the live socket stay within it, and the event beside it sees no
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
         'title = "Child Safeguarding Practice Review Panel Webinar"',
         'title = "Neglect learning briefing"',
     )
-    beta = parse_agenda(text, "beta.toml")
+    beta = parse_agenda(text, "beta.toml", today=date.today())
     _, _, secrets = prepare_event(db, "beta", "beta.toml", text, beta.title)
     live = LiveServer(db, slug="alpha", others=(Hosted("beta", beta, secrets),), aliases=False)
     await live.start()

@@ -12,6 +12,7 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ class Side:
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     db = str(tmp_path / "two.db")
     text = SEED_TEXT.replace(SEED_TITLE, f'title = "{BETA_TITLE}"')
-    beta = parse_agenda(text, "beta.toml")
+    beta = parse_agenda(text, "beta.toml", today=date.today())
     _, _, secrets = prepare_event(db, "beta", "beta.toml", text, beta.title)
     live = LiveServer(db, slug="alpha", others=(Hosted("beta", beta, secrets),), aliases=False)
     await live.start()

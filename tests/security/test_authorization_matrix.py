@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -723,7 +724,7 @@ async def two_events(tmp_path: Path) -> AsyncIterator[LiveServer]:
     addresses."""
     db = str(tmp_path / "two.db")
     text = SEED_AGENDA.read_text(encoding="utf-8")
-    beta = parse_agenda(text, "beta.toml")
+    beta = parse_agenda(text, "beta.toml", today=date.today())
     _, _, secrets = prepare_event(db, "beta", "beta.toml", text, beta.title)
     server = LiveServer(db, slug="alpha", others=(Hosted("beta", beta, secrets),), aliases=False)
     await server.start()

@@ -28,9 +28,10 @@ import pytest
 
 from helpers import seed_agenda
 from webinar.realtime.hub import Client, Event
-from webinar.services import Services, open_services, prepare_database
+from webinar.services import DEFAULT_SLUG, Services, open_services, prepare_database
 from webinar.services.access import Participant
 from webinar.services.roster import remove_participant
+from webinar.storage.webinars import find_webinar_sync
 
 pytestmark = pytest.mark.integration
 
@@ -106,7 +107,9 @@ async def open_room(folder: Path) -> AsyncIterator[Room]:
     clock = Clock(START)
     path = str(folder / "webinar.db")
     prepare_database(path)
-    services = await open_services(seed_agenda(), path, encode, clock)
+    event = find_webinar_sync(path, DEFAULT_SLUG)
+    assert event is not None
+    services = await open_services(seed_agenda(), path, encode, clock, webinar_id=event.id)
     try:
         code = services.access.join_code
         people = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from webinar.domain.clock import RunState
 from webinar.services import open_services, prepare_event, stop
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
+from webinar.services.live import utcnow
 from webinar.storage.db import migrate_sync
 from webinar.storage.schema import MIGRATIONS
 from webinar.storage.webinars import list_webinars_sync, save_webinar_sync
@@ -168,13 +170,13 @@ def test_a_one_event_database_keeps_every_row_as_event_one(tmp_path: Path) -> No
 async def test_a_migrated_event_is_served_with_its_rows_and_numbering(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     one_event_database(path)
-    seed = load_agenda(SEED_AGENDA)
+    seed = load_agenda(SEED_AGENDA, today=date.today())
 
     # ``webinar serve AGENDA`` on the old database carries on with its event.
     event, created, secrets = prepare_event(
         str(path), "seed", str(SEED_AGENDA), SEED_AGENDA.read_text(), seed.title, adopt=True
     )
-    services = await open_services(seed, str(path), lambda e, f: None, webinar_id=event.id)
+    services = await open_services(seed, str(path), lambda e, f: None, utcnow, webinar_id=event.id)
     try:
         questions = [q.text for q in services.qa.questions.values()]
         last, floor = services.hub.last_seq, services.hub.replay_floor
@@ -233,12 +235,12 @@ async def test_a_database_written_by_the_one_event_release_is_served_intact(
             "SELECT s.id, p.name FROM sessions s JOIN participants p ON p.id = s.participant_id"
             " WHERE p.role = 'attendee' ORDER BY p.name LIMIT 1"
         ).fetchone()
-    seed = load_agenda(SEED_AGENDA)
+    seed = load_agenda(SEED_AGENDA, today=date.today())
 
     event, _, secrets = prepare_event(
         str(path), "seed", str(SEED_AGENDA), SEED_AGENDA.read_text(), seed.title, adopt=True
     )
-    services = await open_services(seed, str(path), lambda e, f: None, webinar_id=event.id)
+    services = await open_services(seed, str(path), lambda e, f: None, utcnow, webinar_id=event.id)
     try:
         person = await services.access.session(session_id)
         questions = sorted(q.text for q in services.qa.questions.values())
