@@ -10,8 +10,18 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner, Result
 
 from webinar.cli.main import cli
+from webinar.storage.db import migrate_sync
+from webinar.storage.webinars import save_webinar_sync
 
 PASSWORD = "correct horse battery staple"
+
+
+def with_events(db: Path, *slugs: str) -> Path:
+    """A database holding the events ``slugs`` (ids 1, 2, ... in that order)."""
+    migrate_sync(db)
+    for slug in slugs:
+        save_webinar_sync(db, slug)
+    return db
 
 
 def run(db: Path, *args: str, stdin: str | None = None) -> Result:
@@ -27,7 +37,7 @@ def stored_hash(db: Path, email: str) -> str:
 
 
 def test_users_add_makes_the_first_organiser_in_a_new_database(tmp_path: Path) -> None:
-    db = tmp_path / "webinar.db"
+    db = with_events(tmp_path / "webinar.db", "one", "two")
 
     result = run(
         db,
@@ -49,7 +59,7 @@ def test_users_add_makes_the_first_organiser_in_a_new_database(tmp_path: Path) -
 
 
 def test_users_add_asks_for_the_password_twice_hidden(tmp_path: Path) -> None:
-    db = tmp_path / "webinar.db"
+    db = with_events(tmp_path / "webinar.db", "one", "two")
 
     result = run(
         db,
@@ -60,18 +70,32 @@ def test_users_add_asks_for_the_password_twice_hidden(tmp_path: Path) -> None:
         "--role",
         "host",
         "--event",
-        "1",
+        "one",
         stdin=f"{PASSWORD}\n{PASSWORD}\n",
     )
 
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output  # hidden input: not echoed
     assert result.output.startswith("Password: \nRepeat for confirmation: \n")
-    assert result.output.endswith("(host of event 1; signs in with password) to " + f"{db}.\n")
+    assert result.output.endswith("(host of one; signs in with password) to " + f"{db}.\n")
+
+
+def test_users_add_names_an_event_that_does_not_exist_plainly(tmp_path: Path) -> None:
+    db = with_events(tmp_path / "webinar.db", "one")
+
+    result = run(db, "add", "hal@example.org", "--name", "Hal", "--role", "host", "--event", "nine")
+
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: Invalid value for '--event': There is no event 'nine' in {db}: "
+        "'webinar events list' shows them."
+    )
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
 
 
 def test_users_list_shows_roles_and_how_each_signs_in(tmp_path: Path) -> None:
-    db = tmp_path / "webinar.db"
+    db = with_events(tmp_path / "webinar.db", "one", "two")
     run(db, "add", "ann@example.org", "--name", "Ann", "--role", "organiser", "--no-password")
     run(
         db,
@@ -82,9 +106,9 @@ def test_users_list_shows_roles_and_how_each_signs_in(tmp_path: Path) -> None:
         "--role",
         "host",
         "--event",
-        "2",
+        "two",
         "--event",
-        "1",
+        "one",
         "--no-password",
     )
 
@@ -93,7 +117,7 @@ def test_users_list_shows_roles_and_how_each_signs_in(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "ann@example.org  Ann  (organiser; signs in with OIDC (linked at the first sign-in))",
-        "hal@example.org  Hal  (host of event 1, host of event 2; signs in with OIDC (linked "
+        "hal@example.org  Hal  (host of one, host of two; signs in with OIDC (linked "
         "at the first sign-in))",
     ]
 
@@ -112,7 +136,7 @@ def test_users_list_shows_roles_and_how_each_signs_in(tmp_path: Path) -> None:
         ),
         (
             ("add", "x@example.org", "--name", "X", "--role", "host", "--no-password"),
-            "Say which events this host hosts: --event ID (repeatable).",
+            "Say which events this host hosts: --event SLUG (repeatable).",
         ),
         (
             (
@@ -123,7 +147,7 @@ def test_users_list_shows_roles_and_how_each_signs_in(tmp_path: Path) -> None:
                 "--role",
                 "organiser",
                 "--event",
-                "1",
+                "one",
                 "--no-password",
             ),
             "An organiser runs the whole install: leave out --event (or use --role host).",
@@ -138,7 +162,7 @@ def test_users_list_shows_roles_and_how_each_signs_in(tmp_path: Path) -> None:
 def test_users_add_refuses_bad_input_plainly_and_stores_nothing(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    db = tmp_path / "webinar.db"
+    db = with_events(tmp_path / "webinar.db", "one", "two")
     run(db, "add", "first@example.org", "--name", "First", "--role", "organiser", "--no-password")
 
     result = run(db, *args, stdin="too short\n")
@@ -150,7 +174,7 @@ def test_users_add_refuses_bad_input_plainly_and_stores_nothing(
 
 
 def test_users_add_refuses_an_email_that_has_an_account(tmp_path: Path) -> None:
-    db = tmp_path / "webinar.db"
+    db = with_events(tmp_path / "webinar.db", "one", "two")
     run(db, "add", "ann@example.org", "--name", "Ann", "--role", "organiser", "--no-password")
 
     result = run(
@@ -162,7 +186,7 @@ def test_users_add_refuses_an_email_that_has_an_account(tmp_path: Path) -> None:
         "--role",
         "host",
         "--event",
-        "1",
+        "one",
         "--no-password",
     )
 
@@ -173,7 +197,7 @@ def test_users_add_refuses_an_email_that_has_an_account(tmp_path: Path) -> None:
 
 
 def test_users_passwd_replaces_the_hash(tmp_path: Path) -> None:
-    db = tmp_path / "webinar.db"
+    db = with_events(tmp_path / "webinar.db", "one", "two")
     run(
         db,
         "add",
@@ -194,7 +218,7 @@ def test_users_passwd_replaces_the_hash(tmp_path: Path) -> None:
 
 
 def test_users_remove_deletes_the_account(tmp_path: Path) -> None:
-    db = tmp_path / "webinar.db"
+    db = with_events(tmp_path / "webinar.db", "one", "two")
     run(db, "add", "ann@example.org", "--name", "Ann", "--role", "organiser", "--no-password")
 
     result = run(db, "remove", "ann@example.org", "--yes")

@@ -18,6 +18,8 @@ from argon2 import PasswordHasher
 from helpers import LiveServer, Person
 from webinar.domain.accounts import Grant
 from webinar.services.accounts import WRONG, add_user, remove_user, set_password
+from webinar.storage.webinars import save_webinar_sync
+from webinar.web.app import session_cookie
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +34,8 @@ async def staffed(server: LiveServer) -> AsyncIterator[LiveServer]:
     """The server, with an organiser (Ann), a host of event 1 (Hal) and a host of another
     event only (Ola)."""
     now = datetime.now(UTC)
+    other, _ = await asyncio.to_thread(save_webinar_sync, server.db_path, "other")
+    assert other.id == 2
     for email, name, password, grant in (
         (ANN, "Ann Organiser", ANN_PASSWORD, Grant("organiser")),
         (HAL, "Hal Host", HAL_PASSWORD, Grant("host", 1)),
@@ -124,14 +128,14 @@ async def test_signin_replaces_the_session_so_a_planted_session_is_not_kept(
     ann = Person(staffed.base)
     try:
         before = (await ann.http.get("/api/session")).json()["csrf_token"]
-        cookie_before = ann.http.cookies["webinar_session"]
+        cookie_before = ann.http.cookies[session_cookie(staffed.slug)]
         await sign_in(ann, ANN, ANN_PASSWORD)
         after = (await ann.http.get("/api/session")).json()["csrf_token"]
     finally:
         await ann.close()
 
     assert after != before
-    assert ann.http.cookies["webinar_session"] != cookie_before
+    assert ann.http.cookies[session_cookie(staffed.slug)] != cookie_before
 
 
 async def test_signin_without_the_pages_csrf_token_is_refused(staffed: LiveServer) -> None:

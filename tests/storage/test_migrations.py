@@ -128,13 +128,15 @@ def test_survey_responses_from_before_keep_their_answers_and_lose_every_link(
 #: The migration that adds staff accounts (found by what it does, not by its number:
 #: other migrations may come before it).
 ACCOUNTS = next(n for n, script in enumerate(MIGRATIONS) if "CREATE TABLE users" in script)
+#: The migration that makes events first-class (every table gains a webinar id).
+BEFORE_EVENTS = next(n for n, script in enumerate(MIGRATIONS) if "CREATE TABLE webinars" in script)
 
 
 def test_staff_accounts_arrive_and_a_database_from_before_keeps_its_sessions(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "event.db"
-    database_at(path, ACCOUNTS)
+    database_at(path, BEFORE_EVENTS)  # from before events and accounts
     with sqlite3.connect(path, isolation_level=None) as conn:
         conn.execute(
             "INSERT INTO participants (id, role, name, created_at) VALUES ('p-h', 'host', 'H', ?)",
@@ -158,6 +160,7 @@ def test_staff_accounts_arrive_and_a_database_from_before_keeps_its_sessions(
             " VALUES (1, 'ann@example.org', 'Ann', ?)",
             (AT,),
         )
+        conn.execute("INSERT INTO webinars (id, slug, created_at) VALUES (2, 'two', ?)", (AT,))
         conn.execute("INSERT INTO user_roles (user_id, role) VALUES (1, 'organiser')")
         conn.execute("INSERT INTO user_roles (user_id, role, event_id) VALUES (1, 'host', 2)")
         conn.execute("UPDATE sessions SET user_id = 1")
@@ -167,6 +170,8 @@ def test_staff_accounts_arrive_and_a_database_from_before_keeps_its_sessions(
             )
         with pytest.raises(sqlite3.IntegrityError):  # the same role twice
             conn.execute("INSERT INTO user_roles (user_id, role) VALUES (1, 'organiser')")
+        with pytest.raises(sqlite3.IntegrityError):  # a host of an event that does not exist
+            conn.execute("INSERT INTO user_roles (user_id, role, event_id) VALUES (1, 'host', 3)")
         with pytest.raises(sqlite3.IntegrityError):  # emails are unique
             conn.execute(
                 "INSERT INTO users (email, display_name, created_at)"

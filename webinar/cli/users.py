@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,8 @@ from webinar.domain.accounts import (
     clean_display_name,
     normalise_email,
 )
+from webinar.storage import webinars
+from webinar.storage.db import migrate_sync
 
 T = TypeVar("T")
 
@@ -56,7 +58,7 @@ def _read_password(from_stdin: bool, prompt: str = "Password") -> str:
     return value
 
 
-def _grants(role: str, events: tuple[int, ...]) -> tuple[Grant, ...]:
+def _grants(db_path: str, role: str, events: tuple[str, ...]) -> tuple[Grant, ...]:
     if role == "organiser":
         if events:
             raise click.UsageError(
@@ -64,13 +66,29 @@ def _grants(role: str, events: tuple[int, ...]) -> tuple[Grant, ...]:
             )
         return (Grant("organiser"),)
     if not events:
-        raise click.UsageError("Say which events this host hosts: --event ID (repeatable).")
-    return tuple(Grant("host", event) for event in sorted(set(events)))
+        raise click.UsageError("Say which events this host hosts: --event SLUG (repeatable).")
+    migrate_sync(db_path)
+    ids = []
+    for slug in events:
+        found = webinars.find_webinar_sync(db_path, slug)
+        if found is None:
+            raise click.BadParameter(
+                f"There is no event '{slug}' in {db_path}: 'webinar events list' shows them.",
+                param_hint="'--event'",
+            )
+        ids.append(found.id)
+    return tuple(Grant("host", event) for event in sorted(set(ids)))
 
 
-def describe(account: Account) -> str:
-    """One line about an account: email, name, roles and how it signs in."""
-    roles = ", ".join(g.describe() for g in account.grants) or "no role"
+def event_names(db_path: str) -> dict[int, str]:
+    """Each event's id and short name, to name the events hosts host."""
+    return {event.id: event.slug for event in webinars.list_webinars_sync(db_path)}
+
+
+def describe(account: Account, names: Mapping[int, str] | None = None) -> str:
+    """One line about an account: email, name, roles (events by ``names``: id -> slug)
+    and how it signs in."""
+    roles = ", ".join(g.describe(names) for g in account.grants) or "no role"
     linked = account.oidc_subject is not None
     ways = [w for w, has in (("password", account.has_password), ("OIDC", linked)) if has]
     how = " and ".join(ways) or "OIDC (linked at the first sign-in)"
@@ -97,9 +115,8 @@ def users() -> None:
 @click.option(
     "--event",
     "events",
-    type=click.IntRange(1),
     multiple=True,
-    help="An event a host hosts, by id (repeatable; today's one event is 1).",
+    help="An event a host hosts, by its short name (repeatable; 'webinar events list').",
 )
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option(
@@ -110,7 +127,7 @@ def add(
     email: str,
     name: str,
     role: str,
-    events: tuple[int, ...],
+    events: tuple[str, ...],
     password_stdin: bool,
     no_password: bool,
     db_path: str,
@@ -118,7 +135,8 @@ def add(
     """Add a staff account for EMAIL (the first organiser is made this way)."""
     from webinar.services.accounts import add_user
 
-    grants = _grants(role, events)
+    with plain_errors(db_path):
+        grants = _grants(db_path, role, events)
     if password_stdin and no_password:
         raise click.UsageError("Give --password-stdin or --no-password, not both.")
     with plain_errors(db_path):
@@ -128,7 +146,7 @@ def add(
         if password is not None:
             check_new_password(password)
         account = add_user(db_path, clean_email, clean_name, password, grants, datetime.now(UTC))
-    click.echo(f"Added {describe(account)} to {db_path}.")
+    click.echo(f"Added {describe(account, event_names(db_path))} to {db_path}.")
 
 
 @users.command("list")
@@ -140,10 +158,11 @@ def list_(db_path: str) -> None:
     _existing(db_path)
     with plain_errors(db_path):
         accounts = list_users(db_path)
+        names = event_names(db_path)
     if not accounts:
         click.echo(f"{db_path} has no staff accounts yet: add one with 'webinar users add'.")
     for account in accounts:
-        click.echo(describe(account))
+        click.echo(describe(account, names))
 
 
 @users.command("remove")

@@ -4,7 +4,7 @@ throttling. Pure: no I/O, ``now`` is passed in."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -44,8 +44,12 @@ class Grant:
                 "An organiser runs the whole install (no event); a host hosts one event."
             )
 
-    def describe(self) -> str:
-        return "organiser" if self.event_id is None else f"host of event {self.event_id}"
+    def describe(self, names: Mapping[int, str] | None = None) -> str:
+        """``organiser``, or ``host of <event>``: its short name from ``names`` (id -> slug)
+        when known, else its id."""
+        if self.event_id is None:
+            return "organiser"
+        return f"host of {(names or {}).get(self.event_id, f'event {self.event_id}')}"
 
 
 @dataclass(frozen=True, slots=True)
