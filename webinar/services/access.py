@@ -15,17 +15,16 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, NoReturn
+from typing import NoReturn
 
 import aiosqlite
 
+from webinar.domain import audiences
+from webinar.domain.audiences import ROLES, Role
 from webinar.domain.ratelimit import GuessBackoff, TokenBucket
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import repo
 from webinar.storage.repo import ParticipantRow
-
-Role = Literal["attendee", "host", "organiser"]
-ROLES: tuple[Role, ...] = ("attendee", "host", "organiser")
 
 NAME_MAX = 80
 ORGANISATION_MAX = 120
@@ -76,12 +75,21 @@ class Participant:
     organisation: str
 
     @property
+    def is_attendee(self) -> bool:
+        return self.role == audiences.ATTENDEE
+
+    @property
     def is_host(self) -> bool:
-        return self.role == "host"
+        return self.role == audiences.HOST
 
     @property
     def is_organiser(self) -> bool:
-        return self.role == "organiser"
+        return self.role == audiences.ORGANISER
+
+    @property
+    def is_staff(self) -> bool:
+        """A host or an organiser."""
+        return audiences.is_staff(self.role)
 
 
 def new_code() -> str:
@@ -232,7 +240,7 @@ class AccessService:
                 "This link is not valid. Ask the organiser for a new one.",
                 "token",
             )
-        return await self._create(role, "Host" if role == "host" else "Organiser", "")
+        return await self._create(role, "Host" if role == audiences.HOST else "Organiser", "")
 
     async def _create(self, role: Role, name: str, organisation: str) -> tuple[str, Participant]:
         participant = Participant(secrets.token_urlsafe(16), role, name, organisation)
@@ -242,10 +250,12 @@ class AccessService:
             row = ParticipantRow(participant.id, role, name, organisation or None, iso(now))
             await repo.create_participant(tx, row, session_id)
             events = []
-            if role == "attendee":
+            if role == audiences.ATTENDEE:
                 # Changes run one after another inside the writer: counting here is exact.
                 self._attendees += 1
-                events.append(Outgoing("roster.joined", "staff", {"count": self._attendees}))
+                events.append(
+                    Outgoing("roster.joined", audiences.STAFF, {"count": self._attendees})
+                )
             return None, events
 
         await self.live.commit(work)
@@ -324,7 +334,7 @@ class AccessService:
                 "There is no attendee with that id on the roster.", "participant_id", status=404
             )
         # Changes run one after another inside the writer: counting here is exact.
-        return [Outgoing("roster.joined", "staff", {"count": self._attendees - 1})]
+        return [Outgoing("roster.joined", audiences.STAFF, {"count": self._attendees - 1})]
 
     def removed(self, participant_id: str) -> None:
         """After a removal is written: one fewer on the roster, and no cached session of

@@ -24,7 +24,7 @@ from typing import Any
 
 import aiosqlite
 
-from webinar.domain import allocator, breakout, preassign
+from webinar.domain import allocator, audiences, breakout, preassign
 from webinar.domain.agenda import Agenda, Item
 from webinar.domain.allocator import (
     MIN_GROUP_SIZE,
@@ -74,7 +74,7 @@ TICK_SECONDS = 1.0
 
 
 def group_audience(round_id: int, number: int) -> str:
-    return f"g:{round_id}:{number}"
+    return audiences.group(round_id, number)
 
 
 class BreakoutService:
@@ -308,7 +308,7 @@ class BreakoutService:
             entry = (text, version, on, by_host)
             with _tentatively(rnd.responses, key, entry):
                 data = {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)}
-            return entry, [Outgoing("breakout.response", "staff", data)]
+            return entry, [Outgoing("breakout.response", audiences.STAFF, data)]
 
         def apply(entry: Response) -> None:
             rnd.responses[key] = entry
@@ -331,7 +331,7 @@ class BreakoutService:
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
             self.presenting = choice
             # Staff only: it carries every group's responses (the projector is staff's).
-            return None, [Outgoing("feedback.present", "staff", self.present_data(rnd))]
+            return None, [Outgoing("feedback.present", audiences.STAFF, self.present_data(rnd))]
 
         await self.live.commit(work)
         return choice
@@ -366,14 +366,14 @@ class BreakoutService:
     def snapshot(self, participant: Participant) -> dict[str, Any]:
         rnd = self.current
         data: dict[str, Any] = {"round": self.round_data(rnd), "group": None, "grid": None}
-        if participant.role in ("host", "organiser"):
+        if participant.is_staff:
             data["present"] = self.present_data(rnd)
         if rnd is None:
             return data
         group = self.group_of(rnd, participant.id)
         if group is not None:
             data["group"] = self.group_data(rnd, group)
-        if participant.role in ("host", "organiser"):
+        if participant.is_staff:
             data["grid"] = self.grid_data(rnd)
         return data
 
@@ -414,7 +414,7 @@ class BreakoutService:
         names = await repo.names_of(self.live.db, ids)
         for pid in ids:
             name, organisation = names.get(pid, ("", ""))
-            await self.ensure_member(Participant(pid, "attendee", name, organisation))
+            await self.ensure_member(Participant(pid, audiences.ATTENDEE, name, organisation))
 
     def screen_opened(self, participant_id: str) -> None:
         self._left_at.pop(participant_id, None)
@@ -524,11 +524,11 @@ class BreakoutService:
         await self.live.commit(work)
 
     def _round_events(self, rnd: RoundRow, *, every_group: bool) -> list[Outgoing]:
-        events = [Outgoing("breakout.round", "all", self.round_data(rnd))]
+        events = [Outgoing("breakout.round", audiences.EVERYONE, self.round_data(rnd))]
         if every_group:
             for group in rnd.groups.values():
                 events.append(self._group_event(rnd, group))
-        events.append(Outgoing("breakout.grid", "staff", self.grid_data(rnd)))
+        events.append(Outgoing("breakout.grid", audiences.STAFF, self.grid_data(rnd)))
         return events
 
     def _group_event(self, rnd: RoundRow, group: GroupRow) -> Outgoing:
@@ -541,7 +541,7 @@ class BreakoutService:
     async def ensure_member(self, participant: Participant) -> None:
         """Put an attendee who arrives during an open breakout into the smallest group."""
         rnd = self.open_round()
-        if rnd is None or participant.role != "attendee":
+        if rnd is None or not participant.is_attendee:
             return
         if self.group_of(rnd, participant.id) is not None:
             return
@@ -586,7 +586,7 @@ class BreakoutService:
                         group_audience(rnd.id, number),
                         self.group_data(rnd, group),
                     ),
-                    Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
+                    Outgoing("breakout.grid", audiences.STAFF, self.grid_data(rnd)),
                 ]
 
             def adopt(_: None) -> None:
@@ -647,7 +647,7 @@ class BreakoutService:
             group.facilitator_id = participant_id
             return None, [
                 self._group_event(rnd, group),
-                Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
+                Outgoing("breakout.grid", audiences.STAFF, self.grid_data(rnd)),
             ]
 
         await self.live.commit(work)
@@ -727,12 +727,12 @@ class BreakoutService:
             ),
             Outgoing(
                 "breakout.response",
-                "staff",
+                audiences.STAFF,
                 {"round": rnd.id, "group": number, **self.topic_data(rnd, number, topic)},
             ),
         ]
         if bool(before.get((number, topic), "").strip()) != bool(clean.strip()):
-            events.append(Outgoing("breakout.grid", "staff", self.grid_data(rnd)))
+            events.append(Outgoing("breakout.grid", audiences.STAFF, self.grid_data(rnd)))
         return events
 
     async def add_point(
@@ -778,10 +778,10 @@ class BreakoutService:
             group.help_at = at
             events = [
                 self._group_event(rnd, group),
-                Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
+                Outgoing("breakout.grid", audiences.STAFF, self.grid_data(rnd)),
             ]
             if on:
-                events.append(Outgoing("breakout.help", "staff", {"group": group.number}))
+                events.append(Outgoing("breakout.help", audiences.STAFF, {"group": group.number}))
             return None, events
 
         await self.live.commit(work)
@@ -795,7 +795,7 @@ class BreakoutService:
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
             await repo.set_message(tx, rnd.id, clean)
             rnd.message = clean
-            return None, [Outgoing("breakout.round", "all", self.round_data(rnd))]
+            return None, [Outgoing("breakout.round", audiences.EVERYONE, self.round_data(rnd))]
 
         await self.live.commit(work)
 
@@ -823,7 +823,7 @@ class BreakoutService:
             return None, [
                 self._group_event(rnd, source),
                 self._group_event(rnd, target),
-                Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
+                Outgoing("breakout.grid", audiences.STAFF, self.grid_data(rnd)),
             ]
 
         def adopt(_: None) -> None:
@@ -849,7 +849,7 @@ class BreakoutService:
         group.members.remove(participant_id)
         return [
             self._group_event(rnd, group),
-            Outgoing("breakout.grid", "staff", self.grid_data(rnd)),
+            Outgoing("breakout.grid", audiences.STAFF, self.grid_data(rnd)),
         ]
 
     def removed(self, participant_id: str) -> None:

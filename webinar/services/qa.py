@@ -28,7 +28,7 @@ from typing import Any
 
 import aiosqlite
 
-from webinar.domain import qa
+from webinar.domain import audiences, qa
 from webinar.domain.agenda import Agenda
 from webinar.domain.qa import QAError, QASettings, Question, RateLimiter
 from webinar.services.access import Participant
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 VOTE_FLUSH_SECONDS = 0.5
 KEY_MIN, KEY_MAX = 16, 100
-STAFF = ("host", "organiser")
 
 
 def key_hash(key: str) -> str:
@@ -105,7 +104,7 @@ class QAService:
 
     def snapshot(self, role: str, own: list[int]) -> dict[str, Any]:
         """The forum as one participant may see it (JSON-safe)."""
-        staff = role in STAFF
+        staff = audiences.is_staff(role)
         questions = self.questions.values() if staff else self.public()
         data: dict[str, Any] = {
             "settings": self.settings_data(),
@@ -176,7 +175,7 @@ class QAService:
     # -- attendees -------------------------------------------------------------------------
 
     def _limit(self, kind: str, participant: Participant) -> None:
-        if participant.role in STAFF:
+        if participant.is_staff:
             return
         now = self.live.clock()
         limiter = self.limits[kind]
@@ -204,7 +203,7 @@ class QAService:
         existing = await qa_repo.question_by_key(self.live.db, hashed)
         if existing is not None:
             return existing, False
-        if not self.settings.open and participant.role not in STAFF:
+        if not self.settings.open and not participant.is_staff:
             raise QAError("The Q&A forum is closed at the moment.", "conflict")
         clean = qa.clean_text(text, limit=self.settings.max_length)
         self._limit("question", participant)
@@ -288,12 +287,12 @@ class QAService:
         """Add a reply (or, for staff, the written answer). A repeated key returns the first."""
         check_key(key)
         hashed = key_hash(key)
-        if is_answer and participant.role not in STAFF:
+        if is_answer and not participant.is_staff:
             raise QAError("Only the host or panel can give the answer.", "forbidden")
         question = self.questions.get(question_id)
         visible = question is not None and (
             question.state == "published"
-            or (participant.role in STAFF and question.state in ("pending", "hidden"))
+            or (participant.is_staff and question.state in ("pending", "hidden"))
         )
         if question is None or not visible:
             raise QAError("That question is not open for replies.", "not_found")
@@ -303,10 +302,8 @@ class QAService:
             qa.mark_answered(
                 qa.approve(question) if question.state == "pending" else question, "written"
             )
-        anonymous = anonymous and participant.role not in STAFF
-        name = (
-            None if anonymous else (participant.name if participant.role == "attendee" else "Panel")
-        )
+        anonymous = anonymous and not participant.is_staff
+        name = None if anonymous else (participant.name if participant.is_attendee else "Panel")
 
         async def work(
             tx: aiosqlite.Connection, now: datetime
@@ -411,7 +408,9 @@ class QAService:
             # Each voter's own screens learn that their vote now counts for the target;
             # nobody else learns who voted.
             moved = {"question_id": into_id, "from": duplicate_id, "voted": True}
-            events += [Outgoing("qa.my_vote", f"p:{voter}", moved) for voter in voters]
+            events += [
+                Outgoing("qa.my_vote", audiences.participant(voter), moved) for voter in voters
+            ]
             return [(replace(merged, votes=0), True), (target, True)], events
 
         def adopt(changes: list[tuple[Question, bool]]) -> None:
@@ -465,7 +464,7 @@ class QAService:
                 "moderation": new.moderation,
                 "max_length": new.max_length,
             }
-            return None, [Outgoing("qa.settings", "all", data)]
+            return None, [Outgoing("qa.settings", audiences.EVERYONE, data)]
 
         def adopt(_: None) -> None:
             self.settings = new
@@ -540,13 +539,15 @@ class QAService:
         data["replies"] = _replies_data(replies, staff=False)
         staff = self.question_data(after, staff=True)
         staff["replies"] = _replies_data(replies, staff=True)
-        events = [Outgoing("qa.question", "staff", {"question": staff, "counters": counters})]
+        events = [
+            Outgoing("qa.question", audiences.STAFF, {"question": staff, "counters": counters})
+        ]
         was_public = before is not None and before.public
         if after.public or was_public:
             events.append(
                 Outgoing(
                     "qa.question",
-                    "all",
+                    audiences.EVERYONE,
                     {
                         "question": data if after.public else {"id": after.id},
                         "removed": not after.public,
@@ -557,11 +558,15 @@ class QAService:
             )
         if before is None or _owner_visible(before) != _owner_visible(after):
             events.append(
-                Outgoing("qa.mine", f"q:{after.id}", {"question": self.owner_data(after)})
+                Outgoing(
+                    "qa.mine",
+                    audiences.question_owner(after.id),
+                    {"question": self.owner_data(after)},
+                )
             )
         if (before is not None and before.highlighted) != after.highlighted:
             highlight = data if after.highlighted else None
-            events.append(Outgoing("qa.highlight", "all", {"question": highlight}))
+            events.append(Outgoing("qa.highlight", audiences.EVERYONE, {"question": highlight}))
         return events
 
     # -- vote flushing -------------------------------------------------------------------------
@@ -585,7 +590,7 @@ class QAService:
 
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
             return None, [
-                Outgoing("qa.votes", "all", {"votes": counts}),
+                Outgoing("qa.votes", audiences.EVERYONE, {"votes": counts}),
             ]
 
         await self.live.commit(work)

@@ -273,7 +273,7 @@ def exporter(name: str, build: Any) -> Any:
         participant = await current_participant(request)
         if participant is None:
             return error(401, "Please join the event first.")
-        if participant.role not in ("host", "organiser"):
+        if not participant.is_staff:
             return error(403, "Only hosts and organisers can export results.")
         fmt = request.query_params.get("format", "csv")
         if fmt not in ("csv", "xlsx"):
@@ -304,7 +304,7 @@ async def upload_preassignments(request: Request) -> Response:
     participant = await current_participant(request)
     if participant is None:
         return error(401, "Please join the event first.")
-    if participant.role not in ("host", "organiser"):
+    if not participant.is_staff:
         return error(403, "Only hosts and organisers can pre-assign groups.")
     if not origin_allowed(request.headers, request.app.state.allowed_origins):
         return error(403, "Requests from other sites are refused.")

@@ -6,10 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from webinar.domain import audiences
 from webinar.services.access import AccessError
 from webinar.web.actions.core import ActionError, Context, register
 
-ORGANISER = ("organiser",)
+ORGANISER = (audiences.ORGANISER,)
 
 
 class RotateParams(BaseModel):

@@ -6,10 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from webinar.domain import audiences
 from webinar.web.actions.core import Context, register
 
-ATTENDEES = ("attendee", "host")
-HOST = ("host",)
+ATTENDEES = (audiences.ATTENDEE, audiences.HOST)
+HOST = (audiences.HOST,)
 
 Key = Field(
     min_length=16,
