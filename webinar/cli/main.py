@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError
 from webinar.services import prepare_database
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
+from webinar.services.live import CHECKS
 from webinar.services.plan import plan_event, planned_agenda
 from webinar.storage.db import InUse, exclusive
 
@@ -170,6 +172,8 @@ def serve(
         https_only=https_only,
         tune_gc=True,
     )
+    if os.environ.get("WEBINAR_CHECK_EVENTS") == "1":  # the test suite's servers
+        CHECKS.against_models()
     app = create_app(settings)
     shown = links(settings)
     click.echo(f"{parsed.title}")

@@ -25,7 +25,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from webinar.domain import audiences
 from webinar.realtime.hub import Client
 from webinar.services.access import Participant
-from webinar.services.live import iso
+from webinar.services.live import CHECKS, iso
 from webinar.web import eager
 from webinar.web.actions import ActionError, perform
 from webinar.web.api import own_keys, parse_json
@@ -324,6 +324,8 @@ class _Connection:
             "qa": self.services.qa.snapshot(self.participant.role, self.own),
             "breakout": self.services.breakouts.snapshot(self.participant),
         }
+        if CHECKS.snapshot is not None:
+            CHECKS.snapshot(state)
         at = state["agenda"]["now"]
         if self.fmt == "json":
             wire = encode_json(seq, "snapshot", state, at)
