@@ -8,6 +8,7 @@ import pytest
 
 from webinar.domain.events import EVENTS
 from webinar.web import events_doc
+from webinar.web.actions.core import TRIGGERS
 
 pytestmark = pytest.mark.unit
 
@@ -38,6 +39,13 @@ def test_every_payload_model_has_its_section() -> None:
     assert "| `edited_by_host` | boolean |" in reference.split("#### Response\n")[1]
 
 
+def test_the_reference_lists_every_named_trigger() -> None:
+    reference = events_doc.triggers_reference()
+
+    for name in TRIGGERS:
+        assert f"| `{name}` |" in reference
+
+
 def test_a_document_without_the_markers_is_refused() -> None:
     with pytest.raises(ValueError, match="substring not found"):
         events_doc.updated("# Events\n")
@@ -45,11 +53,17 @@ def test_a_document_without_the_markers_is_refused() -> None:
 
 def test_main_rewrites_a_stale_file_and_leaves_a_current_one(tmp_path: Path) -> None:
     stale = tmp_path / "events.md"
-    stale.write_text(f"Before.\n\n{events_doc.BEGIN}\nold\n{events_doc.END}\n\nAfter.\n")
+    stale.write_text(
+        f"Before.\n\n{events_doc.BEGIN}\nold\n{events_doc.END}\n\nBetween.\n\n"
+        f"{events_doc.TRIGGERS_BEGIN}\nold\n{events_doc.TRIGGERS_END}\n\nAfter.\n"
+    )
 
     events_doc.main([str(stale)])
     first = stale.read_text()
     events_doc.main([str(stale)])
 
-    assert first == f"Before.\n\n{events_doc.reference()}\n\nAfter.\n"
+    assert first == (
+        f"Before.\n\n{events_doc.reference()}\n\nBetween.\n\n"
+        f"{events_doc.triggers_reference()}\n\nAfter.\n"
+    )
     assert stale.read_text() == first

@@ -122,7 +122,14 @@ async def action(request: Request) -> Response:
         remember_keys(request, context.new_keys)
     if context is not None:
         request.session.update(context.session_updates)
-    return JSONResponse({"ok": True, **data})
+    return JSONResponse({"ok": True, **data}, headers=triggers(context.triggers if context else {}))
+
+
+def triggers(named: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The ``HX-Trigger`` header naming what an action did, for the page (none if none).
+
+    JSON with every non-ASCII character escaped: a header carries Latin-1 only."""
+    return {"HX-Trigger": json.dumps(named, separators=(",", ":"))} if named else {}
 
 
 #: How many submit keys a session remembers (to prove authorship of anonymous questions).
@@ -347,4 +354,5 @@ async def upload_preassignments(request: Request) -> Response:
             },
             status_code=400,
         )
-    return JSONResponse({"ok": True, **result})
+    detail = {"stored": result["stored"], "not_joined_yet": result["not_joined_yet"]}
+    return JSONResponse({"ok": True, **result}, headers=triggers({"webinar:preassigned": detail}))

@@ -1,9 +1,11 @@
 """The event reference of ``docs/events.md``, generated from ``webinar.domain.events``.
 
 As ``webinar/web/openapi.py`` makes the action reference from the action registry, this
-makes the table of live events and the shape of every payload from the event models.
-``python -m webinar.web.events_doc docs/events.md`` rewrites the part of the file between
-the markers; ``tests/web/test_events_doc.py`` fails when the file is stale.
+makes the table of live events and the shape of every payload from the event models, and
+the table of named events that action answers carry (``HX-Trigger``) from
+``webinar.web.actions.core.TRIGGERS``. ``python -m webinar.web.events_doc docs/events.md``
+rewrites the parts of the file between the markers; ``tests/web/test_events_doc.py`` fails
+when the file is stale.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from webinar.domain.events import EVENTS, Payload, Snapshot
+from webinar.web.actions.core import TRIGGERS
 
 BEGIN = "<!-- events:begin (generated from webinar/domain/events.py: do not edit) -->"
 END = "<!-- events:end -->"
+TRIGGERS_BEGIN = "<!-- triggers:begin (generated from webinar/web/actions/core.py: do not edit) -->"
+TRIGGERS_END = "<!-- triggers:end -->"
 
 AUDIENCES = {
     "all": "`all`",
@@ -105,11 +110,25 @@ def reference() -> str:
     return "\n".join(lines)
 
 
+def triggers_reference() -> str:
+    """The table of named events in action answers, markers included."""
+    lines = [TRIGGERS_BEGIN, "", "| event | detail | sent when |", "| --- | --- | --- |"]
+    for name, (detail, when) in TRIGGERS.items():
+        lines.append(f"| `{name}` | {detail} | {when} |")
+    lines += ["", TRIGGERS_END]
+    return "\n".join(lines)
+
+
 def updated(text: str) -> str:
-    """``text`` (the whole document) with its generated part made current;
-    ``ValueError`` when the markers are missing."""
-    start, end = text.index("<!-- events:begin"), text.index(END) + len(END)
-    return text[:start] + reference() + text[end:]
+    """``text`` (the whole document) with its generated parts made current;
+    ``ValueError`` when a part's markers are missing."""
+    for begin, end, make in (
+        ("<!-- events:begin", END, reference),
+        ("<!-- triggers:begin", TRIGGERS_END, triggers_reference),
+    ):
+        start, stop = text.index(begin), text.index(end) + len(end)
+        text = text[:start] + make() + text[stop:]
+    return text
 
 
 def main(argv: list[str]) -> int:

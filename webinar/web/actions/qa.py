@@ -81,6 +81,7 @@ async def ask(ctx: Context, args: AskParams) -> dict[str, Any]:
         ctx.actor, args.text, args.key, anonymous=args.anonymous, item_id=args.item_id
     )
     ctx.new_keys.append(args.key)
+    ctx.announce("webinar:asked", {"state": question.state})
     return {"question": qa.owner_data(question), "created": created}
 
 
@@ -94,7 +95,9 @@ async def edit(ctx: Context, args: EditParams) -> dict[str, Any]:
 @register("qa.vote", ATTENDEES, VoteParams, "Vote for a question, or withdraw your vote.")
 async def vote(ctx: Context, args: VoteParams) -> dict[str, Any]:
     count = await ctx.services.qa.vote(ctx.actor, args.question_id, args.on)
-    return {"question_id": args.question_id, "voted": args.on, "votes": count}
+    result = {"question_id": args.question_id, "voted": args.on, "votes": count}
+    ctx.announce("webinar:voted", result)
+    return result
 
 
 @register("qa.reply", ATTENDEES, ReplyParams, "Reply under a question.")

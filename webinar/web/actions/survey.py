@@ -49,6 +49,7 @@ async def save(ctx: Context, args: SaveParams) -> dict[str, Any]:
         session_key=stored if isinstance(stored, str) else None,
     )
     ctx.session_updates[SESSION_KEY] = used
+    ctx.announce("webinar:survey-saved", {"submitted": row.submitted})
     return {"answers": row.answers, "submitted": row.submitted}
 
 
