@@ -635,9 +635,11 @@
   });
 
   document.addEventListener("webinar:preassigned", function (event) {
+    var stored = event.detail.stored;
     var waiting = (event.detail.not_joined_yet || []).length;
-    flash("Stored " + event.detail.stored + " pre-assignments." +
-      (waiting ? " " + waiting + " of the people named have not joined yet." : ""), "info");
+    flash("Stored " + stored + (stored === 1 ? " pre-assignment." : " pre-assignments.") +
+      (waiting ? " " + waiting + " of the people named " + (waiting === 1 ? "has" : "have") +
+        " not joined yet." : ""), "info");
   });
 
   function updateCounter(textarea) {
