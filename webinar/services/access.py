@@ -21,6 +21,7 @@ import aiosqlite
 
 from webinar.domain import audiences
 from webinar.domain.audiences import ROLES, Role
+from webinar.domain.events import RosterJoined
 from webinar.domain.ratelimit import GuessBackoff, TokenBucket
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import repo
@@ -253,9 +254,7 @@ class AccessService:
             if role == audiences.ATTENDEE:
                 # Changes run one after another inside the writer: counting here is exact.
                 self._attendees += 1
-                events.append(
-                    Outgoing("roster.joined", audiences.STAFF, {"count": self._attendees})
-                )
+                events.append(self._joined(self._attendees))
             return None, events
 
         await self.live.commit(work)
@@ -334,7 +333,12 @@ class AccessService:
                 "There is no attendee with that id on the roster.", "participant_id", status=404
             )
         # Changes run one after another inside the writer: counting here is exact.
-        return [Outgoing("roster.joined", audiences.STAFF, {"count": self._attendees - 1})]
+        return [self._joined(self._attendees - 1)]
+
+    @staticmethod
+    def _joined(count: int) -> Outgoing:
+        """The staff's attendee count after a join or a removal."""
+        return Outgoing("roster.joined", audiences.STAFF, RosterJoined(count=count).model_dump())
 
     def removed(self, participant_id: str) -> None:
         """After a removal is written: one fewer on the roster, and no cached session of

@@ -29,6 +29,7 @@ from typing import Any
 import aiosqlite
 
 from webinar.domain import audiences, qa
+from webinar.domain import events as payloads
 from webinar.domain.agenda import Agenda
 from webinar.domain.qa import QAError, QASettings, Question, RateLimiter
 from webinar.services.access import Participant
@@ -117,12 +118,12 @@ class QAService:
         }
         return data
 
-    def settings_data(self) -> dict[str, Any]:
-        return {
-            "open": self.settings.open,
-            "moderation": self.settings.moderation,
-            "max_length": self.settings.max_length,
-        }
+    def settings_data(self, settings: QASettings | None = None) -> dict[str, Any]:
+        """The forum's settings (by default, as they are now) as screens get them."""
+        settings = settings or self.settings
+        return payloads.QASettings(
+            open=settings.open, moderation=settings.moderation, max_length=settings.max_length
+        ).model_dump()
 
     def question_data(self, q: Question, *, staff: bool) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -407,7 +408,9 @@ class QAService:
             events += self._events(self.questions[into_id], target, counters)
             # Each voter's own screens learn that their vote now counts for the target;
             # nobody else learns who voted.
-            moved = {"question_id": into_id, "from": duplicate_id, "voted": True}
+            moved = payloads.MyVote.model_validate(
+                {"question_id": into_id, "from": duplicate_id, "voted": True}
+            ).model_dump(by_alias=True)
             events += [
                 Outgoing("qa.my_vote", audiences.participant(voter), moved) for voter in voters
             ]
@@ -459,11 +462,7 @@ class QAService:
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
             await qa_repo.put_setting(tx, "qa.open", "1" if new.open else "0")
             await qa_repo.put_setting(tx, "qa.moderation", "1" if new.moderation else "0")
-            data = {
-                "open": new.open,
-                "moderation": new.moderation,
-                "max_length": new.max_length,
-            }
+            data = self.settings_data(new)
             return None, [Outgoing("qa.settings", audiences.EVERYONE, data)]
 
         def adopt(_: None) -> None:
