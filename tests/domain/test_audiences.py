@@ -38,3 +38,12 @@ def test_each_builder_names_its_kind() -> None:
 def test_kind_refuses_what_no_builder_makes(text: str) -> None:
     with pytest.raises(ValueError, match="is not an audience"):
         audiences.kind(text)
+
+
+def test_the_question_of_an_owner_audience_is_read_back() -> None:
+    assert audiences.question_of(audiences.question_owner(42)) == 42
+
+
+@pytest.mark.parametrize("audience", ["all", "staff", "p:42", "g:1:2", "q:", "q:x", "q:²"])
+def test_other_audiences_name_no_question(audience: str) -> None:
+    assert audiences.question_of(audience) is None

@@ -49,6 +49,14 @@ def question_owner(question_id: int) -> str:
     return f"q:{question_id}"
 
 
+def question_of(audience: str) -> int | None:
+    """The question id of a :func:`question_owner` audience; None for any other audience."""
+    prefix, colon, rest = audience.partition(":")
+    if prefix != "q" or not colon or not (rest.isascii() and rest.isdigit()):
+        return None
+    return int(rest)
+
+
 def group(round_id: int, number: int) -> str:
     """The members of one breakout group: ``g:<round>:<group>``."""
     return f"g:{round_id}:{number}"
