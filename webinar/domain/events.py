@@ -402,12 +402,18 @@ EVENTS: tuple[EventType, ...] = (
         "breakout.response",
         ("group", "staff"),
         Response,
-        "a response is saved, corrected or starred, or a point is added (group only)",
+        "a response is saved or corrected (both); starred (staff only); a point is added "
+        "(group only)",
     ),
     EventType("breakout.grid", ("staff",), Grid, "membership, facilitators, help or coverage"),
     EventType("breakout.help", ("staff",), Help, "a group asked for help"),
     EventType("feedback.present", ("staff",), Present, "the host puts something on the projector"),
-    EventType("survey.state", ("all",), SurveyState, "the survey opens or closes"),
+    EventType(
+        "survey.state",
+        ("all",),
+        SurveyState,
+        "a host opens or closes the survey, or gives it back to the schedule",
+    ),
 )
 
 _MODELS: dict[tuple[str, Kind], type[Payload]] = {
