@@ -26,7 +26,7 @@
  *   webinar:asked         {state}                   thank the asker, saying if it waits for review
  *   webinar:voted         {question_id, voted, votes}  show the vote and the new count at once
  *   webinar:survey-saved  {submitted}               the survey's status line; forget the draft
- *   webinar:preassigned   {stored, not_joined_yet}  say how many were stored
+ *   webinar:preassigned   {stored, not_joined_yet}  say how many rows were stored, how many wait
  * Refusals are the same for every action: {"error": {"message", "field"?}} with 4xx. */
 (function () {
   "use strict";
@@ -636,7 +636,7 @@
 
   document.addEventListener("webinar:preassigned", function (event) {
     var stored = event.detail.stored;
-    var waiting = (event.detail.not_joined_yet || []).length;
+    var waiting = event.detail.not_joined_yet;
     flash("Stored " + stored + (stored === 1 ? " pre-assignment." : " pre-assignments.") +
       (waiting ? " " + waiting + " of the people named " + (waiting === 1 ? "has" : "have") +
         " not joined yet." : ""), "info");

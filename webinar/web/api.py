@@ -354,5 +354,6 @@ async def upload_preassignments(request: Request) -> Response:
             },
             status_code=400,
         )
-    detail = {"stored": result["stored"], "not_joined_yet": result["not_joined_yet"]}
+    # Counts only: a header must stay small (the names are in the body).
+    detail = {"stored": result["stored"], "not_joined_yet": len(result["not_joined_yet"])}
     return JSONResponse({"ok": True, **result}, headers=triggers({"webinar:preassigned": detail}))

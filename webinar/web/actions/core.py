@@ -62,7 +62,8 @@ TRIGGERS: dict[str, tuple[str, str]] = {
         "survey answers were saved (`survey/save`)",
     ),
     "webinar:preassigned": (
-        '`{"stored", "not_joined_yet"}`',
+        '`{"stored", "not_joined_yet"}`: how many rows were stored, how many of the people '
+        "named have not joined yet",
         "a pre-assignment file was stored (`POST /api/breakout/preassign`)",
     ),
 }
