@@ -254,7 +254,7 @@ def test_a_breakout_response_says_whether_the_host_edited_it() -> None:
 
 
 def test_a_snapshot_matches_for_staff_and_attendees() -> None:
-    staff = {
+    staff: dict[str, Any] = {
         "agenda": AGENDA,
         "qa": {
             "settings": {"open": True, "moderation": True, "max_length": 500},
