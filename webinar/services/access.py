@@ -112,9 +112,9 @@ SIGNED_OUT = "Your link or code was replaced: you are signed out."
 
 #: What can be rotated: the secret it is stored as, and the role of whoever entered by it.
 ROTATABLE: dict[str, tuple[str, Role]] = {
-    "code": ("join_code", "attendee"),
-    "host": ("host_token", "host"),
-    "organiser": ("organiser_token", "organiser"),
+    "code": ("join_code", audiences.ATTENDEE),
+    "host": ("host_token", audiences.HOST),
+    "organiser": ("organiser_token", audiences.ORGANISER),
 }
 
 
@@ -224,7 +224,7 @@ class AccessService:
                 status=429,
                 retry_after=wait,
             )
-        return await self._create("attendee", clean_name, clean_org)
+        return await self._create(audiences.ATTENDEE, clean_name, clean_org)
 
     async def enter(self, role: Role, token: str, *, client: str = "") -> tuple[str, Participant]:
         """Admit a host or organiser by their secret link token.
@@ -349,7 +349,7 @@ class AccessService:
                 del self._sessions[session_id]
 
     async def load(self) -> None:
-        self._attendees = await repo.count_participants(self.live.db, "attendee")
+        self._attendees = await repo.count_participants(self.live.db, audiences.ATTENDEE)
         meta = await repo.get_meta(self.live.db)
         self.join_code = meta["join_code"]
         self._tokens = {"host": meta["host_token"], "organiser": meta["organiser_token"]}
@@ -358,7 +358,9 @@ class AccessService:
     async def roster(self) -> list[Participant]:
         """The attendees on the roster, by name (for the host's "remove" control)."""
         rows = await repo.roster(self.live.db)
-        return [Participant(r.id, "attendee", r.name or "", r.organisation or "") for r in rows]
+        return [
+            Participant(r.id, audiences.ATTENDEE, r.name or "", r.organisation or "") for r in rows
+        ]
 
     async def attendee_count(self) -> int:
         return self._attendees
