@@ -1,6 +1,33 @@
 /* Live page behaviour: resume the event stream by sequence number, tick countdowns
  * against the server's clock, and show errors from htmx requests. No inline script:
- * the Content-Security-Policy forbids it. */
+ * the Content-Security-Policy forbids it.
+ *
+ * Live messages (docs/events.md, "HTML format"). Each starts with
+ * <div id="live-seq" data-seq="N">; one whose N is not newer than the page's is dropped
+ * (a snapshot, data-snapshot="1", is always applied). Every top-level fragment acts on
+ * the element with its id (skipped when this page has none), as its data-op says:
+ *   replace       (or no data-op) swap the element; focus stays on the same control
+ *                 in the new content (or goes to the new content), open <details> stay open
+ *   replace-list  swap the list's children, then sort it (a snapshot: asked for)
+ *   remove        remove the element
+ *   upsert        a card of the list named by data-list: patch its [data-patch] parts; a
+ *                 new card waits under the list behind a "Show 1 new question" button,
+ *                 unless the reader is at the list's top or it says data-live-insert="append"
+ *   votes         set the counts of data-votes (JSON) on every card showing them
+ *   my-vote       a question voted for was merged: the vote counts for data-question now
+ *   room          the breakout room: patch it (same round and group), rebuild it (its
+ *                 topics changed) or replace it, saying so, when the person was moved
+ *   patch         one topic of the room, only if the room shown is that round and group
+ * A list moved under the reader is re-sorted only while they are at its top; otherwise
+ * an "Update the order" button offers it. Focus is put back after sorting.
+ *
+ * What an action did comes from the named events in its answer's HX-Trigger header
+ * (webinar/web/actions/core.py TRIGGERS), never from the shape of the JSON body:
+ *   webinar:asked         {state}                   thank the asker, saying if it waits for review
+ *   webinar:voted         {question_id, voted, votes}  show the vote and the new count at once
+ *   webinar:survey-saved  {submitted}               the survey's status line; forget the draft
+ *   webinar:preassigned   {stored, not_joined_yet}  say how many rows were stored, how many wait
+ * Refusals are the same for every action: {"error": {"message", "field"?}} with 4xx. */
 (function () {
   "use strict";
 
@@ -592,33 +619,36 @@
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form");
-    if (!event.detail.successful) { return; }
-    var body = null;
-    try { body = JSON.parse(event.detail.xhr.responseText); } catch (e) { body = null; }
-    if (body && typeof body.stored === "number") {
-      var waiting = (body.not_joined_yet || []).length;
-      flash("Stored " + body.stored + " pre-assignments." +
-        (waiting ? " " + waiting + " of the people named have not joined yet." : ""), "info");
-    }
-    if (body && typeof body.voted === "boolean") {
-      myVotes[String(body.question_id)] = body.voted;
-      document.querySelectorAll("#q-" + body.question_id + "-votes, #sq-" + body.question_id + "-votes")
-        .forEach(function (el) { el.textContent = String(body.votes); });
-      applyMyVotes(document);
-    }
-    if (form && form.hasAttribute("data-keyed")) {
-      // The submit is stored: the next one from this form is a new one.
-      var key = form.querySelector('input[name="key"]');
-      if (key) { key.value = newKey(); }
-      var text = form.querySelector("textarea");
-      if (text) { text.value = ""; updateCounter(text); }
-      if (body && body.question) {
-        flash(body.question.state === "pending"
-          ? "Thank you. Your question will be shown once the host has reviewed it."
-          : "Thank you. Your question has been sent.", "info");
-        return;
-      }
-    }
+    if (!event.detail.successful || !form || !form.hasAttribute("data-keyed")) { return; }
+    // The submit is stored: the next one from this form is a new one.
+    var key = form.querySelector('input[name="key"]');
+    if (key) { key.value = newKey(); }
+    var text = form.querySelector("textarea");
+    if (text) { text.value = ""; updateCounter(text); }
+  });
+
+  /* -- what an action did: the named events of its answer's HX-Trigger header --------- */
+
+  document.addEventListener("webinar:voted", function (event) {
+    var done = event.detail;
+    myVotes[String(done.question_id)] = done.voted;
+    document.querySelectorAll("#q-" + done.question_id + "-votes, #sq-" + done.question_id + "-votes")
+      .forEach(function (el) { el.textContent = String(done.votes); });
+    applyMyVotes(document);
+  });
+
+  document.addEventListener("webinar:asked", function (event) {
+    flash(event.detail.state === "pending"
+      ? "Thank you. Your question will be shown once the host has reviewed it."
+      : "Thank you. Your question has been sent.", "info");
+  });
+
+  document.addEventListener("webinar:preassigned", function (event) {
+    var stored = event.detail.stored;
+    var waiting = event.detail.not_joined_yet;
+    flash("Stored " + stored + (stored === 1 ? " pre-assignment." : " pre-assignments.") +
+      (waiting ? " " + waiting + " of the people named " + (waiting === 1 ? "has" : "have") +
+        " not joined yet." : ""), "info");
   });
 
   function updateCounter(textarea) {
@@ -810,39 +840,46 @@
     (field || control).scrollIntoView({ block: "start" });
   });
 
+  // Saves are queued one after another (hx-sync), so what a save sent can wait on the
+  // element that sent it until its answer comes.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = surveyForm();
-    if (form && inSurvey(event.detail.elt) && event.detail.xhr) {
-      event.detail.xhr.surveySent = surveyAnswers(form);
+    if (form && inSurvey(event.detail.elt)) {
+      event.detail.elt.surveySent = surveyAnswers(form);
+    }
+  });
+
+  document.addEventListener("webinar:survey-saved", function (event) {
+    var form = surveyForm();
+    var elt = event.detail.elt;
+    if (!form || !inSurvey(elt)) { return; }
+    if (elt.surveySent === surveyAnswers(form)) {
+      // The server holds what the form shows, and the session cookie now holds the key.
+      remember(surveyItem("draft"), null);
+      remember(surveyItem("key"), null);
+    }
+    if (elt.hasAttribute("data-survey-submit")) { clearSurveyErrors(form); }
+    var summary = document.getElementById("survey-errors");
+    // Decided by the server's answer, not by which request this was: an autosave whose
+    // reply comes after the submit's must not take the confirmation away.
+    if (event.detail.submitted) {
+      surveyStatus(SUBMITTED);
+    } else if (summary && !summary.hidden) {
+      surveyStatus("Saved, but not submitted: please see the problem at the top of the form.");
+    } else {
+      surveyStatus("Saved.");
     }
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = surveyForm();
     var elt = event.detail.elt;
-    if (!form || !inSurvey(elt)) { return; }
+    if (!form || !inSurvey(elt) || event.detail.successful) { return; }  // saved: see above
     var final = elt.hasAttribute("data-survey-submit");
     var xhr = event.detail.xhr;
     var body = null;
     try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
-    if (event.detail.successful && body && typeof body.submitted === "boolean") {
-      if (xhr.surveySent === surveyAnswers(form)) {
-        // The server holds what the form shows, and the session cookie now holds the key.
-        remember(surveyItem("draft"), null);
-        remember(surveyItem("key"), null);
-      }
-      if (final) { clearSurveyErrors(form); }
-      var summary = document.getElementById("survey-errors");
-      // Decided by the server's answer, not by which request this was: an autosave whose
-      // reply comes after the submit's must not take the confirmation away.
-      if (body.submitted) {
-        surveyStatus(SUBMITTED);
-      } else if (summary && !summary.hidden) {
-        surveyStatus("Saved, but not submitted: please see the problem at the top of the form.");
-      } else {
-        surveyStatus("Saved.");
-      }
-    } else if (xhr && xhr.status >= 400) {
+    if (xhr && xhr.status >= 400) {
       var error = body && body.error ? body.error : { message: "Something went wrong (" + xhr.status + ")." };
       var errors = error.errors || [{ field: error.field, message: error.message }];
       if (final || error.field) {

@@ -1,13 +1,48 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from helpers import LiveServer, OidcProvider
+
+#: Servers started as subprocesses (``webinar serve``) check their events too.
+os.environ["WEBINAR_CHECK_EVENTS"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def events_match_their_models() -> Iterator[None]:
+    """Every event written and every snapshot sent in a test matches its model in
+    ``webinar.domain.events``: a mismatch refuses the change and fails the test."""
+    from webinar.domain import events
+    from webinar.services.live import CHECKS
+
+    mismatches: list[str] = []
+
+    def event(type_: str, audience: str, data: dict[str, Any]) -> None:
+        try:
+            events.check(type_, audience, data)
+        except events.EventMismatch as exc:
+            mismatches.append(str(exc))
+            raise
+
+    def snapshot(data: dict[str, Any]) -> None:
+        try:
+            events.check_snapshot(data)
+        except events.EventMismatch as exc:
+            mismatches.append(str(exc))
+            raise
+
+    CHECKS.event, CHECKS.snapshot = event, snapshot
+    try:
+        yield
+    finally:
+        CHECKS.event = CHECKS.snapshot = None
+    assert mismatches == []
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ on, everyone is back in the main session.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -181,3 +182,22 @@ async def test_split_volunteer_capture_and_return(new_screen: Any, site: Any, ch
     check.accessible({"/feedback (host, correcting)": await check.violations(feedback)})
 
     await check.clean(*screens, host_screen)
+
+
+async def test_an_uploaded_preassignment_file_is_confirmed_in_place(
+    new_screen: Any, site: Any, check: Any, tmp_path: Path
+) -> None:
+    """The upload's answer names what it did (HX-Trigger: webinar:preassigned)."""
+    organiser = await new_screen()
+    page = await site.enter(organiser, "organiser")
+    groups = tmp_path / "groups.csv"
+    groups.write_text("name,group\nNobody Here,1\nNobody Else,2\n", encoding="utf-8")
+
+    await page.get_by_label("CSV file").set_input_files(str(groups))
+    await page.get_by_role("button", name="Upload").click()
+
+    await expect(page.locator("#flash")).to_have_text(
+        "Stored 2 pre-assignments. 2 of the people named have not joined yet."
+    )
+    await check.not_reloaded(page)
+    await check.clean(organiser)

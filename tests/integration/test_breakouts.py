@@ -374,6 +374,8 @@ async def test_feedback_view_star_present_and_export(server: LiveServer) -> None
         for topic in topics:
             assert f"G{number} on T{topic + 1}" in page
             assert f"G{number} on T{topic + 1}" in by_group
+    assert "Show this topic on the projector" in page  # the host's controls
+    assert "Show this group on the projector" in by_group
     covered = sum(len(topics) for _, topics in writers.values())
     rows = [
         row for sheet in workbook.worksheets for row in sheet.iter_rows(min_row=2, values_only=True)

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
+from webinar.domain import events
 from webinar.realtime.hub import Event, Hub
-from webinar.services.live import Live, Outgoing, utcnow
+from webinar.services.live import CHECKS, Live, Outgoing, utcnow
 from webinar.storage.db import Database, migrate_sync
 from webinar.storage.webinars import save_webinar_sync
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def events_match_their_models() -> Iterator[None]:
+    """Replaces the suite's check: these tests drive the commit machinery with made-up
+    event types (``meta.put``), which no event model describes."""
+    CHECKS.event = CHECKS.snapshot = None
+    yield
 
 
 def encode(event: Event, fmt: str) -> str:
@@ -86,3 +96,28 @@ async def test_a_caller_that_stops_waiting_does_not_stop_its_change(tmp_path: Pa
     stored = await live.db.fetchall("SELECT key FROM meta")
     assert [r[0] for r in stored] == ["kept"]
     await live.db.close()
+
+
+async def test_an_event_that_fails_its_check_refuses_its_change_alone(tmp_path: Path) -> None:
+    live = await make_live(tmp_path)
+    CHECKS.against_models()
+    try:
+
+        async def good(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
+            await tx.execute("INSERT INTO meta (key, value) VALUES ('good', '1')")
+            return "good", [Outgoing("roster.joined", "staff", {"count": 1})]
+
+        async def bad(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
+            await tx.execute("INSERT INTO meta (key, value) VALUES ('bad', '1')")
+            return "bad", [Outgoing("roster.joined", "staff", {"count": "1"})]
+
+        results = await asyncio.gather(live.commit(good), live.commit(bad), return_exceptions=True)
+    finally:
+        CHECKS.event = CHECKS.snapshot = None
+    stored = await live.db.fetchall("SELECT key FROM meta WHERE key IN ('good', 'bad')")
+    await live.db.close()
+
+    assert results[0] == "good"
+    assert isinstance(results[1], events.EventMismatch)
+    assert [row[0] for row in stored] == ["good"]
+    assert live.hub.last_seq == 1

@@ -3,6 +3,7 @@ erasure."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
 from webinar.services import event_secrets, prepare_event
 from webinar.services.agenda_files import SEED_AGENDA
+from webinar.services.live import CHECKS
 from webinar.services.plan import plan_event
 from webinar.storage import webinars
 from webinar.storage.db import InUse, exclusive
@@ -210,6 +212,8 @@ def serve(
         calls=calls,
         oidc=oidc,
     )
+    if os.environ.get("WEBINAR_CHECK_EVENTS") == "1":  # the test suite's servers
+        CHECKS.against_models()
     app = create_app(settings)
     _print_events(settings, agenda, db_path, hosted_notes)
     click.echo(f"  staff sign-in: {settings.base_url}/signin  (accounts: webinar users add)")

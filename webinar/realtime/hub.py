@@ -21,10 +21,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-log = logging.getLogger(__name__)
+from webinar.domain.audiences import EVERYONE
 
-#: The audience every connected client belongs to.
-EVERYONE = "all"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)

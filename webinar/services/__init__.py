@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
+from webinar.domain import audiences
 from webinar.domain.accounts import SigninThrottle
 from webinar.domain.agenda import Agenda
 from webinar.domain.breakout import AWAY_AFTER
@@ -120,7 +121,9 @@ async def open_services(
     await agenda_service.load()
     qa_service = QAService(agenda, live, agenda_service)
     await qa_service.load()
-    qa_service.on_owner.append(lambda owner, qid: live.hub.add_audience_for(owner, f"q:{qid}"))
+    qa_service.on_owner.append(
+        lambda owner, qid: live.hub.add_audience_for(owner, audiences.question_owner(qid))
+    )
     breakouts = BreakoutService(agenda, live, agenda_service, live.hub.owners, away_after)
     await breakouts.load()
     survey = SurveyService(agenda, live, agenda_service, qa_service, breakouts)

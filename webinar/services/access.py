@@ -15,19 +15,19 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, NoReturn
+from typing import NoReturn
 
 import aiosqlite
 
+from webinar.domain import audiences
+from webinar.domain.audiences import ROLES, Role
+from webinar.domain.events import RosterJoined
 from webinar.domain.ratelimit import GuessBackoff, TokenBucket
 from webinar.domain.text import has_control_character
 from webinar.services.live import Live, Outgoing, iso
 from webinar.storage import accounts_repo, repo
 from webinar.storage.db import scope_async
 from webinar.storage.repo import ParticipantRow
-
-Role = Literal["attendee", "host", "organiser"]
-ROLES: tuple[Role, ...] = ("attendee", "host", "organiser")
 
 NAME_MAX = 80
 ORGANISATION_MAX = 120
@@ -78,12 +78,21 @@ class Participant:
     organisation: str
 
     @property
+    def is_attendee(self) -> bool:
+        return self.role == audiences.ATTENDEE
+
+    @property
     def is_host(self) -> bool:
-        return self.role == "host"
+        return self.role == audiences.HOST
 
     @property
     def is_organiser(self) -> bool:
-        return self.role == "organiser"
+        return self.role == audiences.ORGANISER
+
+    @property
+    def is_staff(self) -> bool:
+        """A host or an organiser."""
+        return audiences.is_staff(self.role)
 
 
 def new_code() -> str:
@@ -107,9 +116,9 @@ SIGNED_OUT = "Your link or code was replaced: you are signed out."
 
 #: What can be rotated: the secret it is stored as, and the role of whoever entered by it.
 ROTATABLE: dict[str, tuple[str, Role]] = {
-    "code": ("join_code", "attendee"),
-    "host": ("host_token", "host"),
-    "organiser": ("organiser_token", "organiser"),
+    "code": ("join_code", audiences.ATTENDEE),
+    "host": ("host_token", audiences.HOST),
+    "organiser": ("organiser_token", audiences.ORGANISER),
 }
 
 
@@ -219,7 +228,7 @@ class AccessService:
                 status=429,
                 retry_after=wait,
             )
-        return await self._create("attendee", clean_name, clean_org)
+        return await self._create(audiences.ATTENDEE, clean_name, clean_org)
 
     async def enter(self, role: Role, token: str, *, client: str = "") -> tuple[str, Participant]:
         """Admit a host or organiser by their secret link token.
@@ -236,7 +245,7 @@ class AccessService:
                 "This link is not valid. Ask the organiser for a new one.",
                 "token",
             )
-        return await self._create(role, "Host" if role == "host" else "Organiser", "")
+        return await self._create(role, "Host" if role == audiences.HOST else "Organiser", "")
 
     async def enter_account(self, role: Role, name: str, user_id: int) -> tuple[str, Participant]:
         """Admit a host or organiser who signed in to account ``user_id`` (see
@@ -255,11 +264,11 @@ class AccessService:
             await repo.create_participant(tx, row, session_id)
             if user_id is not None:
                 await accounts_repo.mark_session(tx, session_id, user_id)
-            if role != "attendee":
+            if role != audiences.ATTENDEE:
                 return self._attendees, []
             # Changes run one after another inside the writer: counting here is exact.
             count = self._attendees + 1
-            return count, [Outgoing("roster.joined", "staff", {"count": count})]
+            return count, [self._joined(count)]
 
         def apply(count: int) -> None:
             self._attendees = count
@@ -342,7 +351,12 @@ class AccessService:
                 "There is no attendee with that id on the roster.", "participant_id", status=404
             )
         # Changes run one after another inside the writer: counting here is exact.
-        return [Outgoing("roster.joined", "staff", {"count": self._attendees - 1})]
+        return [self._joined(self._attendees - 1)]
+
+    @staticmethod
+    def _joined(count: int) -> Outgoing:
+        """The staff's attendee count after a join or a removal."""
+        return Outgoing("roster.joined", audiences.STAFF, RosterJoined(count=count).model_dump())
 
     def removed(self, participant_id: str) -> None:
         """After a removal is written: one fewer on the roster, and no cached session of
@@ -353,7 +367,7 @@ class AccessService:
                 del self._sessions[session_id]
 
     async def load(self) -> None:
-        self._attendees = await repo.count_participants(self.live.db, "attendee")
+        self._attendees = await repo.count_participants(self.live.db, audiences.ATTENDEE)
         meta = await repo.get_meta(self.live.db)
         self.join_code = meta["join_code"]
         self._tokens = {"host": meta["host_token"], "organiser": meta["organiser_token"]}
@@ -362,7 +376,9 @@ class AccessService:
     async def roster(self) -> list[Participant]:
         """The attendees on the roster, by name (for the host's "remove" control)."""
         rows = await repo.roster(self.live.db)
-        return [Participant(r.id, "attendee", r.name or "", r.organisation or "") for r in rows]
+        return [
+            Participant(r.id, audiences.ATTENDEE, r.name or "", r.organisation or "") for r in rows
+        ]
 
     async def attendee_count(self) -> int:
         return self._attendees

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from webinar.domain import clock
+from webinar.domain import audiences, clock
 from webinar.domain.agenda import Agenda
 from webinar.domain.clock import ClockError, RunState, Status
 from webinar.services.background import Background
@@ -87,7 +87,7 @@ class AgendaService:
             await repo.save_run_state(tx, new.to_dict(), iso(now))
             await repo.log_agenda_action(tx, iso(now), name, args, actor)
             data = status_data(clock.status(self.agenda, new, now))
-            return (new, now), [Outgoing(STATE_EVENT, "all", data)]
+            return (new, now), [Outgoing(STATE_EVENT, audiences.EVERYONE, data)]
 
         new, now = await self.live.commit(work, self._adopt)
         self._wake.set()
@@ -110,7 +110,7 @@ class AgendaService:
                 return None, []
             await repo.save_run_state(tx, new.to_dict(), iso(now))
             data = status_data(clock.status(self.agenda, new, now))
-            return (new, now), [Outgoing(STATE_EVENT, "all", data)]
+            return (new, now), [Outgoing(STATE_EVENT, audiences.EVERYONE, data)]
 
         def adopt(result: tuple[RunState, datetime] | None) -> None:
             if result is not None:

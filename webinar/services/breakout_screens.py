@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from webinar.domain import breakout
+from webinar.domain import audiences, breakout
 from webinar.domain.agenda import BreakoutSettings
 from webinar.domain.breakout_round import Group, Round
 from webinar.services.live import iso
@@ -27,7 +27,7 @@ NOBODY = ("", "")
 
 
 def group_audience(round_id: int, number: int) -> str:
-    return f"g:{round_id}:{number}"
+    return audiences.group(round_id, number)
 
 
 def round_data(

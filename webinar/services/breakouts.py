@@ -30,7 +30,7 @@ from typing import Any
 
 import aiosqlite
 
-from webinar.domain import allocator, breakout, preassign
+from webinar.domain import allocator, audiences, breakout, preassign
 from webinar.domain.agenda import Agenda, BreakoutSettings, Item
 from webinar.domain.allocator import MIN_GROUP_SIZE, Allocation, AllocationError, Person
 from webinar.domain.breakout import BreakoutError
@@ -129,7 +129,12 @@ class BreakoutService:
         for owner in hub.owners():
             group = rnd.group_of(owner) if rnd is not None else None
             wanted = group_audience(rnd.id, group.number) if rnd and group else None
-            stale = {a for c in hub.screens_of(owner) for a in c.audiences if a.startswith("g:")}
+            stale = {
+                a
+                for c in hub.screens_of(owner)
+                for a in c.audiences
+                if audiences.kind(a) == "group"
+            }
             for audience in stale - {wanted}:
                 hub.remove_audience_for(owner, audience)
             if wanted is not None:
@@ -202,14 +207,14 @@ class BreakoutService:
     def snapshot(self, participant: Participant) -> dict[str, Any]:
         rnd = self.current
         data: dict[str, Any] = {"round": self.round_data(rnd), "group": None, "grid": None}
-        if participant.role in ("host", "organiser"):
+        if participant.is_staff:
             data["present"] = self.present_data(rnd)
         if rnd is None:
             return data
         group = rnd.group_of(participant.id)
         if group is not None:
             data["group"] = self.group_data(rnd, group)
-        if participant.role in ("host", "organiser"):
+        if participant.is_staff:
             data["grid"] = self.grid_data(rnd)
         return data
 
@@ -231,13 +236,15 @@ class BreakoutService:
         data = screens.grid_data(
             rnd, self.settings_of(rnd), names if names is not None else self.names
         )
-        return Outgoing("breakout.grid", "staff", data)
+        return Outgoing("breakout.grid", audiences.STAFF, data)
 
     def _round_events(
         self, rnd: Round, now: datetime, names: Names | None = None
     ) -> list[Outgoing]:
         settings = self.settings_of(rnd)
-        events = [Outgoing("breakout.round", "all", screens.round_data(rnd, settings, now))]
+        events = [
+            Outgoing("breakout.round", audiences.EVERYONE, screens.round_data(rnd, settings, now))
+        ]
         events += [self._group_event(rnd, n, now, names) for n in rnd.groups]
         events.append(self._grid_event(rnd, names))
         return events
@@ -251,7 +258,9 @@ class BreakoutService:
                 screens.response_data(new, settings, number, topic),
             ),
             Outgoing(
-                "breakout.response", "staff", screens.response_data(new, settings, number, topic)
+                "breakout.response",
+                audiences.STAFF,
+                screens.response_data(new, settings, number, topic),
             ),
         ]
         before, after = old.response(number, topic)[0], new.response(number, topic)[0]
@@ -273,7 +282,7 @@ class BreakoutService:
             await repo.star_response(tx, round_id, number, topic, on)
             new = self._latest(round_id).with_star(number, topic, on)
             data = screens.response_data(new, self.settings_of(new), number, topic)
-            return new, [Outgoing("breakout.response", "staff", data)]
+            return new, [Outgoing("breakout.response", audiences.STAFF, data)]
 
         await self.live.commit(work, self._install)
 
@@ -296,7 +305,7 @@ class BreakoutService:
             await qa_repo.put_setting(tx, PRESENTING_KEY, json.dumps(choice))
             data = screens.present_data(self._latest(round_id), settings, choice)
             # Staff only: it carries every group's responses (the projector is staff's).
-            return frozen_mapping(choice), [Outgoing("feedback.present", "staff", data)]
+            return frozen_mapping(choice), [Outgoing("feedback.present", audiences.STAFF, data)]
 
         def apply(presenting: Presenting) -> None:
             self.presenting = presenting
@@ -341,7 +350,7 @@ class BreakoutService:
         names = await repo.names_of(self.live.db, ids)
         for pid in ids:
             name, organisation = names.get(pid, ("", ""))
-            await self.ensure_member(Participant(pid, "attendee", name, organisation))
+            await self.ensure_member(Participant(pid, audiences.ATTENDEE, name, organisation))
 
     def screen_opened(self, participant_id: str) -> None:
         self._left_at.pop(participant_id, None)
@@ -454,7 +463,7 @@ class BreakoutService:
     async def ensure_member(self, participant: Participant) -> None:
         """Put an attendee who arrives during an open breakout into the smallest group."""
         rnd = self.open_round()
-        if rnd is None or participant.role != "attendee":
+        if rnd is None or not participant.is_attendee:
             return
         if rnd.group_of(participant.id) is not None:
             return
@@ -660,7 +669,7 @@ class BreakoutService:
             new = self._latest(round_id).with_help(number, at)
             events = [self._group_event(new, number, now), self._grid_event(new)]
             if on:
-                events.append(Outgoing("breakout.help", "staff", {"group": number}))
+                events.append(Outgoing("breakout.help", audiences.STAFF, {"group": number}))
             return new, events
 
         await self.live.commit(work, self._install)
@@ -676,7 +685,7 @@ class BreakoutService:
             await repo.set_message(tx, round_id, clean)
             new = self._latest(round_id).with_message(clean)
             data = screens.round_data(new, self.settings_of(new), now)
-            return new, [Outgoing("breakout.round", "all", data)]
+            return new, [Outgoing("breakout.round", audiences.EVERYONE, data)]
 
         await self.live.commit(work, self._install)
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from webinar.domain import events as event_models
 from webinar.realtime.hub import Event, Hub
 from webinar.storage import repo
 from webinar.storage.db import Database
@@ -33,6 +34,27 @@ def utcnow() -> datetime:
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(slots=True)
+class EventChecks:
+    """What checks each event before it is written, and each snapshot before it is sent.
+
+    Off in production (no cost on the hot paths). The test suite turns them on for every
+    test (``tests/conftest.py``); ``WEBINAR_CHECK_EVENTS=1`` turns them on in ``webinar
+    serve``. An event that fails its check refuses the change that made it.
+    """
+
+    event: Callable[[str, str, dict[str, Any]], None] | None = None
+    snapshot: Callable[[dict[str, Any]], None] | None = None
+
+    def against_models(self) -> None:
+        """Check against the models of :mod:`webinar.domain.events` from now on."""
+        self.event = event_models.check
+        self.snapshot = event_models.check_snapshot
+
+
+CHECKS = EventChecks()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +155,10 @@ class Live:
                     await tx.execute("SAVEPOINT change")
                     try:
                         result, outgoing = await pending.work(tx, now)
+                        check = CHECKS.event
+                        if check is not None:
+                            for out in outgoing:
+                                check(out.type, out.audience, out.data)
                         seqs = await repo.append_events(
                             tx, at, [(out.type, out.audience, out.data) for out in outgoing]
                         )

@@ -27,7 +27,8 @@ from typing import Any
 
 import aiosqlite
 
-from webinar.domain import qa
+from webinar.domain import audiences, qa
+from webinar.domain import events as payloads
 from webinar.domain.agenda import Agenda
 from webinar.domain.qa import QAError, QASettings, Question, RateLimiter
 from webinar.services.access import Participant
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 
 VOTE_FLUSH_SECONDS = 0.5
 KEY_MIN, KEY_MAX = 16, 100
-STAFF = ("host", "organiser")
 
 
 def key_hash(key: str) -> str:
@@ -103,9 +103,10 @@ class QAService:
         a question that was never written, whose id the next question will take."""
         hub = self.live.hub
         for owner in hub.owners():
-            audiences = {a for c in hub.screens_of(owner) for a in c.audiences}
-            for audience in audiences:
-                if audience.startswith("q:") and int(audience[2:]) not in self.questions:
+            held = {a for c in hub.screens_of(owner) for a in c.audiences}
+            for audience in held:
+                question = audiences.question_of(audience)
+                if question is not None and question not in self.questions:
                     hub.remove_audience_for(owner, audience)
 
     def public(self) -> list[Question]:
@@ -116,7 +117,7 @@ class QAService:
 
     def snapshot(self, role: str, own: list[int]) -> dict[str, Any]:
         """The forum as one participant may see it (JSON-safe)."""
-        staff = role in STAFF
+        staff = audiences.is_staff(role)
         questions = self.questions.values() if staff else self.public()
         data: dict[str, Any] = {
             "settings": self.settings_data(),
@@ -129,12 +130,12 @@ class QAService:
         }
         return data
 
-    def settings_data(self) -> dict[str, Any]:
-        return {
-            "open": self.settings.open,
-            "moderation": self.settings.moderation,
-            "max_length": self.settings.max_length,
-        }
+    def settings_data(self, settings: QASettings | None = None) -> dict[str, Any]:
+        """The forum's settings (by default, as they are now) as screens get them."""
+        settings = settings or self.settings
+        return payloads.QASettings(
+            open=settings.open, moderation=settings.moderation, max_length=settings.max_length
+        ).model_dump()
 
     def question_data(self, q: Question, *, staff: bool) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -187,7 +188,7 @@ class QAService:
     # -- attendees -------------------------------------------------------------------------
 
     def _limit(self, kind: str, participant: Participant) -> None:
-        if participant.role in STAFF:
+        if participant.is_staff:
             return
         now = self.live.clock()
         limiter = self.limits[kind]
@@ -215,7 +216,7 @@ class QAService:
         existing = await qa_repo.question_by_key(self.live.db, hashed)
         if existing is not None:
             return existing, False
-        if not self.settings.open and participant.role not in STAFF:
+        if not self.settings.open and not participant.is_staff:
             raise QAError("The Q&A forum is closed at the moment.", "conflict")
         clean = qa.clean_text(text, limit=self.settings.max_length)
         self._limit("question", participant)
@@ -299,12 +300,12 @@ class QAService:
         """Add a reply (or, for staff, the written answer). A repeated key returns the first."""
         check_key(key)
         hashed = key_hash(key)
-        if is_answer and participant.role not in STAFF:
+        if is_answer and not participant.is_staff:
             raise QAError("Only the host or panel can give the answer.", "forbidden")
         question = self.questions.get(question_id)
         visible = question is not None and (
             question.state == "published"
-            or (participant.role in STAFF and question.state in ("pending", "hidden"))
+            or (participant.is_staff and question.state in ("pending", "hidden"))
         )
         if question is None or not visible:
             raise QAError("That question is not open for replies.", "not_found")
@@ -314,10 +315,8 @@ class QAService:
             qa.mark_answered(
                 qa.approve(question) if question.state == "pending" else question, "written"
             )
-        anonymous = anonymous and participant.role not in STAFF
-        name = (
-            None if anonymous else (participant.name if participant.role == "attendee" else "Panel")
-        )
+        anonymous = anonymous and not participant.is_staff
+        name = None if anonymous else (participant.name if participant.is_attendee else "Panel")
 
         async def work(
             tx: aiosqlite.Connection, now: datetime
@@ -421,8 +420,12 @@ class QAService:
             events += self._events(self.questions[into_id], target, counters)
             # Each voter's own screens learn that their vote now counts for the target;
             # nobody else learns who voted.
-            moved = {"question_id": into_id, "from": duplicate_id, "voted": True}
-            events += [Outgoing("qa.my_vote", f"p:{voter}", moved) for voter in voters]
+            moved = payloads.MyVote.model_validate(
+                {"question_id": into_id, "from": duplicate_id, "voted": True}
+            ).model_dump(by_alias=True)
+            events += [
+                Outgoing("qa.my_vote", audiences.participant(voter), moved) for voter in voters
+            ]
             return [(replace(merged, votes=0), True), (target, True)], events
 
         def adopt(changes: list[tuple[Question, bool]]) -> None:
@@ -471,12 +474,8 @@ class QAService:
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
             await qa_repo.put_setting(tx, "qa.open", "1" if new.open else "0")
             await qa_repo.put_setting(tx, "qa.moderation", "1" if new.moderation else "0")
-            data = {
-                "open": new.open,
-                "moderation": new.moderation,
-                "max_length": new.max_length,
-            }
-            return None, [Outgoing("qa.settings", "all", data)]
+            data = self.settings_data(new)
+            return None, [Outgoing("qa.settings", audiences.EVERYONE, data)]
 
         def adopt(_: None) -> None:
             self.settings = new
@@ -551,13 +550,15 @@ class QAService:
         data["replies"] = _replies_data(replies, staff=False)
         staff = self.question_data(after, staff=True)
         staff["replies"] = _replies_data(replies, staff=True)
-        events = [Outgoing("qa.question", "staff", {"question": staff, "counters": counters})]
+        events = [
+            Outgoing("qa.question", audiences.STAFF, {"question": staff, "counters": counters})
+        ]
         was_public = before is not None and before.public
         if after.public or was_public:
             events.append(
                 Outgoing(
                     "qa.question",
-                    "all",
+                    audiences.EVERYONE,
                     {
                         "question": data if after.public else {"id": after.id},
                         "removed": not after.public,
@@ -568,11 +569,15 @@ class QAService:
             )
         if before is None or _owner_visible(before) != _owner_visible(after):
             events.append(
-                Outgoing("qa.mine", f"q:{after.id}", {"question": self.owner_data(after)})
+                Outgoing(
+                    "qa.mine",
+                    audiences.question_owner(after.id),
+                    {"question": self.owner_data(after)},
+                )
             )
         if (before is not None and before.highlighted) != after.highlighted:
             highlight = data if after.highlighted else None
-            events.append(Outgoing("qa.highlight", "all", {"question": highlight}))
+            events.append(Outgoing("qa.highlight", audiences.EVERYONE, {"question": highlight}))
         return events
 
     # -- vote flushing -------------------------------------------------------------------------
@@ -592,7 +597,7 @@ class QAService:
 
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
             return None, [
-                Outgoing("qa.votes", "all", {"votes": counts}),
+                Outgoing("qa.votes", audiences.EVERYONE, {"votes": counts}),
             ]
 
         try:

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from webinar.domain import audiences
 from webinar.domain import survey as rules
 from webinar.domain.agenda import Agenda, Survey
 from webinar.domain.survey import SurveyError
@@ -122,7 +123,7 @@ class SurveyService:
 
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
             await qa_repo.put_setting(tx, "survey.override", value)
-            return value, [Outgoing("survey.state", "all", self.state(now, value))]
+            return value, [Outgoing("survey.state", audiences.EVERYONE, self.state(now, value))]
 
         def apply(override: str) -> None:
             self.override = override
@@ -170,7 +171,7 @@ class SurveyService:
             raise SurveyStateError("The survey is not open yet.")
         if state == "closed":
             raise SurveyStateError("The survey has closed; answers can no longer change.")
-        if participant.role != "attendee":
+        if not participant.is_attendee:
             raise SurveyStateError("Only attendees answer the survey.", "forbidden")
         if key is not None:
             check_key(key)

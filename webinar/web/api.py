@@ -123,7 +123,14 @@ async def action(request: Request) -> Response:
         remember_keys(request, context.new_keys)
     if context is not None:
         request.session.update(context.session_updates)
-    return JSONResponse({"ok": True, **data})
+    return JSONResponse({"ok": True, **data}, headers=triggers(context.triggers if context else {}))
+
+
+def triggers(named: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The ``HX-Trigger`` header naming what an action did, for the page (none if none).
+
+    JSON with every non-ASCII character escaped: a header carries Latin-1 only."""
+    return {"HX-Trigger": json.dumps(named, separators=(",", ":"))} if named else {}
 
 
 #: How many submit keys a session remembers (to prove authorship of anonymous questions).
@@ -272,7 +279,7 @@ def exporter(name: str, build: Any) -> Any:
         participant = await current_participant(request)
         if participant is None:
             return error(401, "Please join the event first.")
-        if participant.role not in ("host", "organiser"):
+        if not participant.is_staff:
             return error(403, "Only hosts and organisers can export results.")
         fmt = request.query_params.get("format", "csv")
         if fmt not in ("csv", "xlsx"):
@@ -303,7 +310,7 @@ async def upload_preassignments(request: Request) -> Response:
     participant = await current_participant(request)
     if participant is None:
         return error(401, "Please join the event first.")
-    if participant.role not in ("host", "organiser"):
+    if not participant.is_staff:
         return error(403, "Only hosts and organisers can pre-assign groups.")
     if not origin_allowed(request.headers, request.app.state.allowed_origins):
         return error(403, "Requests from other sites are refused.")
@@ -346,4 +353,6 @@ async def upload_preassignments(request: Request) -> Response:
             },
             status_code=400,
         )
-    return JSONResponse({"ok": True, **result})
+    # Counts only: a header must stay small (the names are in the body).
+    detail = {"stored": result["stored"], "not_joined_yet": len(result["not_joined_yet"])}
+    return JSONResponse({"ok": True, **result}, headers=triggers({"webinar:preassigned": detail}))

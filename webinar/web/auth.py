@@ -19,12 +19,3 @@ async def current_participant(conn: HTTPConnection) -> Participant | None:
     if not isinstance(session_id, str):
         return None
     return await services_of(conn).access.session(session_id)
-
-
-def audiences(participant: Participant) -> set[str]:
-    """The event audiences a participant's screens receive (breakout groups and owned
-    questions are added by the live endpoint)."""
-    out = {"all", f"p:{participant.id}"}
-    if participant.role in ("host", "organiser"):
-        out.add("staff")
-    return out

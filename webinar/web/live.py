@@ -17,13 +17,14 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from webinar.domain import audiences
 from webinar.realtime.hub import Client
 from webinar.services.access import Participant
-from webinar.services.live import iso
+from webinar.services.live import CHECKS, iso
 from webinar.web import eager
 from webinar.web.actions import ActionError, perform
 from webinar.web.api import own_keys, parse_json
-from webinar.web.auth import audiences, current_participant, services_of
+from webinar.web.auth import current_participant, services_of
 from webinar.web.paths import route_path
 from webinar.web.render import Encoder, encode_json
 from webinar.web.security import origin_allowed
@@ -80,7 +81,7 @@ async def live_endpoint(ws: WebSocket, send: Send | None = None) -> None:
     if participant is None or fmt not in FORMATS:
         await ws.close(code=CLOSE_POLICY)
         return
-    if fmt == "html" and participant.role in ("host", "organiser"):
+    if fmt == "html" and participant.is_staff:
         fmt = "html-staff"
     await ws.accept()
     connection = _Connection(ws, participant, fmt, send or ws.send)
@@ -165,8 +166,8 @@ class _Connection:
 
     def _audiences(self) -> set[str]:
         return (
-            audiences(self.participant)
-            | {f"q:{qid}" for qid in self.own}
+            audiences.of(self.participant.id, self.participant.role)
+            | {audiences.question_owner(qid) for qid in self.own}
             | self.services.breakouts.audiences_for(self.participant)
         )
 
@@ -293,6 +294,8 @@ class _Connection:
             "qa": self.services.qa.snapshot(self.participant.role, self.own),
             "breakout": self.services.breakouts.snapshot(self.participant),
         }
+        if CHECKS.snapshot is not None:
+            CHECKS.snapshot(state)
         at = state["agenda"]["now"]
         if self.fmt == "json":
             wire = encode_json(seq, "snapshot", state, at)

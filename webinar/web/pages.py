@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
+from functools import wraps
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from webinar.domain import audiences
 from webinar.domain.survey import QUESTION_ANSWERED_OPTIONS
 from webinar.services.access import AccessError, Participant
 from webinar.services.report import report_data, report_markdown
@@ -16,7 +19,11 @@ from webinar.web.auth import current_participant, services_of
 from webinar.web.links import links_for
 from webinar.web.security import CSRF_FIELD, csrf_ok, csrf_token, origin_allowed
 
-HOME_BY_ROLE = {"attendee": "/live", "host": "/host", "organiser": "/organiser"}
+HOME_BY_ROLE = {
+    audiences.ATTENDEE: "/live",
+    audiences.HOST: "/host",
+    audiences.ORGANISER: "/organiser",
+}
 
 
 def at(request: Request, path: str) -> str:
@@ -71,7 +78,7 @@ async def rotate_submit(request: Request) -> Response:
     participant = await current_participant(request)
     form = await request.form(max_files=0, max_fields=10)
     token = form.get(CSRF_FIELD)
-    if participant is None or participant.role != "organiser":
+    if participant is None or not participant.is_organiser:
         return forbidden(request, participant)
     if not csrf_ok(request, token if isinstance(token, str) else None) or not origin_allowed(
         request.headers, request.app.state.allowed_origins
@@ -114,6 +121,27 @@ def with_retry_after(response: Response, exc: AccessError) -> Response:
 
 def forbidden(request: Request, participant: Participant | None) -> HTMLResponse:
     return render(request, "forbidden.html", status=403, participant=participant)
+
+
+Page = Callable[[Request, Participant], Awaitable[Response]]
+
+
+def page_for(roles: Iterable[str]) -> Callable[[Page], Callable[[Request], Awaitable[Response]]]:
+    """Decorator: a page for these roles only. The page gets the participant; a visitor
+    or anyone in another role gets the 403 page instead."""
+    allowed = frozenset(roles)
+
+    def guard(page: Page) -> Callable[[Request], Awaitable[Response]]:
+        @wraps(page)
+        async def endpoint(request: Request) -> Response:
+            participant = await current_participant(request)
+            if participant is None or participant.role not in allowed:
+                return forbidden(request, participant)
+            return await page(request, participant)
+
+        return endpoint
+
+    return guard
 
 
 async def home(request: Request) -> Response:
@@ -159,7 +187,7 @@ async def join_submit(request: Request) -> Response:
 async def enter(request: Request) -> Response:
     """GET /enter/{role}/{token}: the secret host and organiser links."""
     role = request.path_params["role"]
-    if role not in ("host", "organiser"):
+    if not audiences.is_staff(role):
         return render(request, "forbidden.html", status=404, participant=None)
     try:
         session_id, _ = await services_of(request).access.enter(
@@ -194,10 +222,8 @@ async def attendee_page(request: Request) -> Response:
     return render(request, "attendee.html", **(await live_context(request, participant)))
 
 
-async def host_page(request: Request) -> Response:
-    participant = await current_participant(request)
-    if participant is None or participant.role != "host":
-        return forbidden(request, participant)
+@page_for((audiences.HOST,))
+async def host_page(request: Request, participant: Participant) -> Response:
     services = services_of(request)
     context = await live_context(request, participant)
     context["attendee_count"] = await services.access.attendee_count()
@@ -206,20 +232,16 @@ async def host_page(request: Request) -> Response:
     return render(request, "host.html", **context)
 
 
-async def projector_page(request: Request) -> Response:
-    participant = await current_participant(request)
-    if participant is None or participant.role not in ("host", "organiser"):
-        return forbidden(request, participant)
+@page_for(audiences.STAFF_ROLES)
+async def projector_page(request: Request, participant: Participant) -> Response:
     context = await live_context(request, participant)
     context["join_code"] = services_of(request).access.join_code
     context["show_stage"] = request.query_params.get("stage") != "hide"
     return render(request, "projector.html", **context)
 
 
-async def organiser_page(request: Request) -> Response:
-    participant = await current_participant(request)
-    if participant is None or participant.role != "organiser":
-        return forbidden(request, participant)
+@page_for((audiences.ORGANISER,))
+async def organiser_page(request: Request, participant: Participant) -> Response:
     services = services_of(request)
     context = await live_context(request, participant)
     context["links"] = staff_links(request)
@@ -229,11 +251,9 @@ async def organiser_page(request: Request) -> Response:
     return render(request, "organiser.html", **context)
 
 
-async def feedback_page(request: Request) -> Response:
+@page_for(audiences.STAFF_ROLES)
+async def feedback_page(request: Request, participant: Participant) -> Response:
     """GET /feedback?by=topic|group: every group's responses together (hosts, organisers)."""
-    participant = await current_participant(request)
-    if participant is None or participant.role not in ("host", "organiser"):
-        return forbidden(request, participant)
     by = "group" if request.query_params.get("by") == "group" else "topic"
     context = await live_context(request, participant)
     breakouts = services_of(request).breakouts
@@ -264,11 +284,9 @@ async def survey_page(request: Request) -> Response:
     )
 
 
-async def results_page(request: Request) -> Response:
+@page_for(audiences.STAFF_ROLES)
+async def results_page(request: Request, participant: Participant) -> Response:
     """GET /results: survey results for organisers and hosts."""
-    participant = await current_participant(request)
-    if participant is None or participant.role not in ("host", "organiser"):
-        return forbidden(request, participant)
     survey = services_of(request).survey
     return render(
         request,
@@ -279,11 +297,9 @@ async def results_page(request: Request) -> Response:
     )
 
 
-async def report_page(request: Request) -> Response:
+@page_for(audiences.STAFF_ROLES)
+async def report_page(request: Request, participant: Participant) -> Response:
     """GET /report: the printable event report; GET /report.md: the same in Markdown."""
-    participant = await current_participant(request)
-    if participant is None or participant.role not in ("host", "organiser"):
-        return forbidden(request, participant)
     data = await report_data(services_of(request))
     if request.url.path.endswith(".md"):
         return PlainTextResponse(
@@ -294,11 +310,9 @@ async def report_page(request: Request) -> Response:
     return render(request, "report.html", participant=participant, r=data)
 
 
-async def results_group(request: Request) -> Response:
+@page_for(audiences.STAFF_ROLES)
+async def results_group(request: Request, participant: Participant) -> Response:
     """GET /results/group?group=N|none: one breakout group's results (shown groups only)."""
-    participant = await current_participant(request)
-    if participant is None or participant.role not in ("host", "organiser"):
-        return forbidden(request, participant)
     wanted = request.query_params.get("group", "")
     # isascii: str.isdigit() also accepts digits int() refuses, like "²".
     whole = wanted.isascii() and wanted.isdigit()

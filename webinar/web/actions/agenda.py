@@ -6,10 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from webinar.domain import audiences
 from webinar.services.agenda import status_data
 from webinar.web.actions.core import Context, NoParams, Strict, register
 
-HOST = ("host",)
+HOST = (audiences.HOST,)
 
 
 class ItemParams(Strict):

@@ -7,10 +7,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from webinar.domain import audiences
 from webinar.web.actions.core import Context, NoParams, Strict, register
 
-MEMBERS = ("attendee",)
-HOST = ("host",)
+MEMBERS = (audiences.ATTENDEE,)
+HOST = (audiences.HOST,)
 
 
 class CaptureParams(Strict):

@@ -54,6 +54,27 @@ class NoParams(Strict):
     pass  # the parameters of an action that takes none
 
 
+#: The named events an action's HTTP answer may carry in its ``HX-Trigger`` header, so
+#: that the page's script (``static/live.js``) knows what answered without guessing from
+#: the body: name -> (the detail it carries, when it is sent).
+TRIGGERS: dict[str, tuple[str, str]] = {
+    "webinar:asked": ('`{"state"}`: the question\'s state', "a question was taken (`qa/ask`)"),
+    "webinar:voted": (
+        '`{"question_id", "voted", "votes"}`',
+        "a vote was set or withdrawn (`qa/vote`)",
+    ),
+    "webinar:survey-saved": (
+        '`{"submitted"}`: whether the response now counts as submitted',
+        "survey answers were saved (`survey/save`)",
+    ),
+    "webinar:preassigned": (
+        '`{"stored", "not_joined_yet"}`: how many rows were stored, how many of the people '
+        "named have not joined yet",
+        "a pre-assignment file was stored (`POST /api/breakout/preassign`)",
+    ),
+}
+
+
 @dataclass
 class Context:
     """Who acts, with what: the services, the participant, their session's own keys."""
@@ -68,6 +89,14 @@ class Context:
     session: Mapping[str, Any] = field(default_factory=dict)
     #: Values to store in the session after success (HTTP only).
     session_updates: dict[str, Any] = field(default_factory=dict)
+    #: Named events for the page after success, sent in ``HX-Trigger`` (HTTP only).
+    triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def announce(self, name: str, detail: dict[str, Any]) -> None:
+        """Tell the page what was done: ``name`` (one of :data:`TRIGGERS`) with ``detail``."""
+        if name not in TRIGGERS:
+            raise ValueError(f"{name!r} is not a declared trigger")
+        self.triggers[name] = detail
 
 
 Handler = Callable[[Context, Any], Awaitable[dict[str, Any]]]

@@ -6,10 +6,11 @@ from typing import Any
 
 from pydantic import Field, StrictBool
 
+from webinar.domain import audiences
 from webinar.services.access import AccessError
 from webinar.web.actions.core import ActionError, Context, Strict, register
 
-ORGANISER = ("organiser",)
+ORGANISER = (audiences.ORGANISER,)
 
 
 class RotateParams(Strict):

@@ -6,10 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from webinar.domain import audiences
 from webinar.web.actions.core import Context, Strict, register
 
-ATTENDEES = ("attendee", "host")
-HOST = ("host",)
+ATTENDEES = (audiences.ATTENDEE, audiences.HOST)
+HOST = (audiences.HOST,)
 
 Key = Field(
     min_length=16,
@@ -76,6 +77,7 @@ async def ask(ctx: Context, args: AskParams) -> dict[str, Any]:
         ctx.actor, args.text, args.key, anonymous=args.anonymous, item_id=args.item_id
     )
     ctx.new_keys.append(args.key)
+    ctx.announce("webinar:asked", {"state": question.state})
     return {"question": qa.owner_data(question), "created": created}
 
 
@@ -89,7 +91,9 @@ async def edit(ctx: Context, args: EditParams) -> dict[str, Any]:
 @register("qa.vote", ATTENDEES, VoteParams, "Vote for a question, or withdraw your vote.")
 async def vote(ctx: Context, args: VoteParams) -> dict[str, Any]:
     count = await ctx.services.qa.vote(ctx.actor, args.question_id, args.on)
-    return {"question_id": args.question_id, "voted": args.on, "votes": count}
+    result = {"question_id": args.question_id, "voted": args.on, "votes": count}
+    ctx.announce("webinar:voted", result)
+    return result
 
 
 @register("qa.reply", ATTENDEES, ReplyParams, "Reply under a question.")

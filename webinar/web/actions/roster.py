@@ -6,10 +6,11 @@ from typing import Any
 
 from pydantic import Field
 
+from webinar.domain import audiences
 from webinar.services.roster import remove_participant
 from webinar.web.actions.core import Context, Strict, register
 
-STAFF = ("host", "organiser")
+STAFF = audiences.STAFF_ROLES
 
 
 class RemoveParams(Strict):

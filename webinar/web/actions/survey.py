@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from webinar.domain import audiences
 from webinar.web.actions.core import Context, Strict, register
 
 SESSION_KEY = "survey"
@@ -30,7 +31,9 @@ class StateParams(Strict):
     state: Literal["auto", "open", "closed"]
 
 
-@register("survey.save", ("attendee",), SaveParams, "Save survey answers (partial or final).")
+@register(
+    "survey.save", (audiences.ATTENDEE,), SaveParams, "Save survey answers (partial or final)."
+)
 async def save(ctx: Context, args: SaveParams) -> dict[str, Any]:
     survey = ctx.services.survey
     raw = dict(args.model_extra or {})
@@ -45,9 +48,10 @@ async def save(ctx: Context, args: SaveParams) -> dict[str, Any]:
         session_key=stored if isinstance(stored, str) else None,
     )
     ctx.session_updates[SESSION_KEY] = used
+    ctx.announce("webinar:survey-saved", {"submitted": row.submitted})
     return {"answers": row.answers, "submitted": row.submitted}
 
 
-@register("survey.state", ("host", "organiser"), StateParams, "Open or close the survey.")
+@register("survey.state", audiences.STAFF_ROLES, StateParams, "Open or close the survey.")
 async def state(ctx: Context, args: StateParams) -> dict[str, Any]:
     return {"survey": await ctx.services.survey.set_override(args.state)}
