@@ -104,11 +104,15 @@ async def test_an_event_that_fails_its_check_refuses_its_change_alone(tmp_path: 
     try:
 
         async def good(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
-            await tx.execute("INSERT INTO meta (key, value) VALUES ('good', '1')")
+            await tx.execute(
+                "INSERT INTO meta (webinar_id, key, value) VALUES (this_webinar(), 'good', '1')"
+            )
             return "good", [Outgoing("roster.joined", "staff", {"count": 1})]
 
         async def bad(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
-            await tx.execute("INSERT INTO meta (key, value) VALUES ('bad', '1')")
+            await tx.execute(
+                "INSERT INTO meta (webinar_id, key, value) VALUES (this_webinar(), 'bad', '1')"
+            )
             return "bad", [Outgoing("roster.joined", "staff", {"count": "1"})]
 
         results = await asyncio.gather(live.commit(good), live.commit(bad), return_exceptions=True)
