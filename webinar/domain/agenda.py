@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # polls.py reads the Q&A word filter, which imports this module
+    from webinar.domain.polls import PollSpec
 
 #: Kinds of agenda item. ``break`` is a pause in the programme (coffee, lunch).
 ITEM_KINDS: tuple[str, ...] = (
@@ -70,6 +73,8 @@ class Item:
     #: For ``qa`` items: ids of the talks whose questions this slot answers.
     serves: tuple[str, ...] = ()
     breakout: BreakoutSettings | None = None
+    #: Live polls attached to the item, in the order the host runs them.
+    polls: tuple[PollSpec, ...] = ()
 
     @property
     def duration(self) -> timedelta:

@@ -29,6 +29,8 @@ from webinar.domain.agenda import (
     Survey,
     SurveyQuestion,
 )
+from webinar.domain.agenda_polls import read_polls
+from webinar.domain.polls import PollSpec
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -55,6 +57,7 @@ ITEM_KEYS = (
     "serves",
     "slides",
     "breakout",
+    "polls",
 )
 SLIDE_KEYS = ("title", "body")
 BREAKOUT_KEYS = (
@@ -315,6 +318,7 @@ class _RawItem:
     slides: tuple[Slide, ...] = ()
     serves: tuple[str, ...] | None = None
     breakout: BreakoutSettings | None = None
+    polls: tuple[PollSpec, ...] = ()
     start_at: datetime | None = None
     end_at: datetime | None = None
 
@@ -1012,6 +1016,8 @@ def _read_item(reader: _Reader, number: int, table: Mapping[str, object]) -> _Ra
         breakout = reader.table(table["breakout"], label, "breakout", "[items.breakout]")
         if breakout is not None:
             raw.breakout = _read_breakout(reader, label, breakout)
+    if "polls" in table:  # live polls: webinar/domain/agenda_polls.py
+        raw.polls = read_polls(reader, label, table["polls"])
     return raw
 
 
@@ -1574,4 +1580,5 @@ def _finish_item(raw: _RawItem) -> Item:
         slides=raw.slides,
         serves=raw.serves or (),
         breakout=raw.breakout,
+        polls=raw.polls,
     )

@@ -12,6 +12,7 @@ from webinar.services.access import AccessLimits, AccessService, new_secrets
 from webinar.services.agenda import AgendaService
 from webinar.services.breakouts import BreakoutService
 from webinar.services.live import Clock, Live, utcnow
+from webinar.services.polls import PollService
 from webinar.services.qa import QAService
 from webinar.services.survey import SurveyService
 from webinar.storage import repo
@@ -29,6 +30,7 @@ class Services:
     qa: QAService
     breakouts: BreakoutService
     survey: SurveyService
+    polls: PollService
 
     @property
     def hub(self) -> Hub:
@@ -75,6 +77,8 @@ async def open_services(
     await breakouts.load()
     survey = SurveyService(agenda, live, agenda_service, qa_service, breakouts)
     await survey.load()
+    polls = PollService(agenda, live, agenda_service)
+    await polls.load()
     access = AccessService(live, meta, limits)
     await access.load()
     live.reloaders += [
@@ -82,18 +86,21 @@ async def open_services(
         qa_service.load,
         breakouts.load,
         survey.load,
+        polls.load,
         access.load,
     ]
-    return Services(agenda, live, access, agenda_service, qa_service, breakouts, survey)
+    return Services(agenda, live, access, agenda_service, qa_service, breakouts, survey, polls)
 
 
 async def start(services: Services) -> None:
     services.clock_service.start_ticker()
     services.qa.start()
     services.breakouts.start()
+    services.polls.start()
 
 
 async def stop(services: Services) -> None:
+    await services.polls.stop()
     await services.breakouts.stop()
     await services.qa.stop()
     await services.clock_service.stop_ticker()

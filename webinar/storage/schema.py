@@ -212,4 +212,40 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE VIEW survey_respondents AS
         SELECT id AS participant_id FROM participants WHERE survey_responded = 1;
     """,
+    # 9: live polls (issue #15). ``event_id`` scopes each row to its event (one event per
+    # database today; the column is there for many). An answer is keyed by the hash of the
+    # poll id and a key only the respondent's session cookie holds; anonymous answers keep
+    # no participant id; ``poll_respondents`` records only *that* someone answered (no time,
+    # no order: both tables have no row id), so that nobody answers twice.
+    """
+    CREATE TABLE polls (
+        id            INTEGER PRIMARY KEY,
+        event_id      INTEGER NOT NULL,
+        item_id       TEXT,
+        position      INTEGER NOT NULL,
+        agenda_key    TEXT,
+        spec          TEXT NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('ready', 'open', 'closed')),
+        revealed      INTEGER NOT NULL DEFAULT 0,
+        on_projector  INTEGER NOT NULL DEFAULT 0,
+        opened_at     TEXT,
+        closed_at     TEXT,
+        UNIQUE (event_id, agenda_key)
+    );
+    CREATE TABLE poll_answers (
+        event_id        INTEGER NOT NULL,
+        poll_id         INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE,
+        key_hash        TEXT NOT NULL,
+        answer          TEXT NOT NULL,
+        participant_id  TEXT REFERENCES participants(id) ON DELETE SET NULL,
+        author_name     TEXT,
+        PRIMARY KEY (event_id, poll_id, key_hash)
+    ) WITHOUT ROWID;
+    CREATE TABLE poll_respondents (
+        event_id        INTEGER NOT NULL,
+        poll_id         INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE,
+        participant_id  TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        PRIMARY KEY (event_id, poll_id, participant_id)
+    ) WITHOUT ROWID;
+    """,
 )

@@ -14,6 +14,7 @@ from webinar.web.actions import ActionError, perform
 from webinar.web.api import client_of, own_keys
 from webinar.web.auth import current_participant, services_of
 from webinar.web.links import links_for
+from webinar.web.polls_view import poll_context
 from webinar.web.security import CSRF_FIELD, csrf_ok, csrf_token, origin_allowed
 
 HOME_BY_ROLE = {"attendee": "/live", "host": "/host", "organiser": "/organiser"}
@@ -50,6 +51,7 @@ async def live_context(request: Request, participant: Participant) -> dict[str, 
         "highlighted": forum["highlighted"],
         "mine": forum["mine"],
         "my_votes": my_votes,
+        **poll_context(request, participant),
     }
 
 

@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from webinar.domain.agenda import Agenda
+from webinar.domain.poll_charts import chart_svg
 from webinar.domain.survey import bar_chart_svg
 from webinar.realtime.hub import Event
 
@@ -87,6 +88,8 @@ def make_environment(agenda: Agenda) -> jinja2.Environment:
     env.filters["plural"] = plural
     env.filters["clock_day"] = clock_day
     env.filters["chart"] = chart
+    # Built from escaped parts by the domain.
+    env.filters["poll_chart"] = lambda results: Markup(chart_svg(results))
     env.filters["markdown"] = markdown
     env.filters["mmss"] = minutes
     env.globals["kind_label"] = lambda kind: KIND_LABELS.get(kind, kind.title())
@@ -133,6 +136,7 @@ class Encoder:
             agenda_state=state["agenda"],
             qa=state["qa"],
             breakout=state["breakout"],
+            polls=state.get("polls", []),
         )
         return seq_marker(seq, at, snapshot=True) + body
 

@@ -1,0 +1,211 @@
+"""Poll storage: polls, answers (by key hash), and who has answered (no order, no time).
+
+Every statement filters by the event's id, taken from :data:`EVENT_ID` alone, so that one
+database can hold many events once the events are told apart (one place to wire).
+Answers and respondents are ``WITHOUT ROWID`` tables keyed by hash or by id: they are
+stored and read in an order that says nothing about who answered when.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from webinar.domain.polls import Answer, Poll, PollSpec
+from webinar.storage.db import Database, first_row, insert_id
+
+#: The event these polls belong to (one event per database today).
+EVENT_ID = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    poll_id: int
+    key_hash: str
+    answer: Answer
+    #: Named polls only: who answered.
+    participant_id: str | None = None
+    author_name: str | None = None
+
+
+def spec_json(spec: PollSpec) -> str:
+    return json.dumps(
+        {
+            "question": spec.question,
+            "kind": spec.kind,
+            "options": list(spec.options),
+            "max_choices": spec.max_choices,
+            "scale_min": spec.scale_min,
+            "scale_max": spec.scale_max,
+            "correct": spec.correct,
+            "anonymous": spec.anonymous,
+            "opens": spec.opens,
+            "results": spec.results,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _spec(text: str) -> PollSpec:
+    data = json.loads(text)
+    data["options"] = tuple(data["options"])
+    return PollSpec(**data)
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+_POLL_COLUMNS = "id, item_id, position, spec, state, revealed, on_projector, opened_at, closed_at"
+
+
+def _poll(row: Any) -> Poll:
+    return Poll(
+        id=row[0],
+        item_id=row[1],
+        position=row[2],
+        spec=_spec(row[3]),
+        state=row[4],
+        revealed=bool(row[5]),
+        on_projector=bool(row[6]),
+        opened_at=_moment(row[7]),
+        closed_at=_moment(row[8]),
+    )
+
+
+def _answer(row: Any) -> AnswerRow:
+    return AnswerRow(row[0], row[1], tuple(json.loads(row[2])), row[3], row[4])
+
+
+async def all_polls(db: Database) -> list[Poll]:
+    rows = await db.fetchall(
+        f"SELECT {_POLL_COLUMNS} FROM polls WHERE event_id = ? ORDER BY position, id",
+        (EVENT_ID,),
+    )
+    return [_poll(r) for r in rows]
+
+
+async def all_answers(db: Database) -> list[AnswerRow]:
+    """Every answer, by poll, then in the order of their keys' hashes (random)."""
+    rows = await db.fetchall(
+        "SELECT poll_id, key_hash, answer, participant_id, author_name FROM poll_answers "
+        "WHERE event_id = ? ORDER BY poll_id, key_hash",
+        (EVENT_ID,),
+    )
+    return [_answer(r) for r in rows]
+
+
+async def respondents(db: Database) -> dict[int, set[str]]:
+    """Who has answered each poll (to refuse a second answer): poll id -> participant ids."""
+    rows = await db.fetchall(
+        "SELECT poll_id, participant_id FROM poll_respondents WHERE event_id = ?", (EVENT_ID,)
+    )
+    out: dict[int, set[str]] = {}
+    for row in rows:
+        out.setdefault(row[0], set()).add(row[1])
+    return out
+
+
+async def agenda_keys(db: Database) -> set[str]:
+    rows = await db.fetchall(
+        "SELECT agenda_key FROM polls WHERE event_id = ? AND agenda_key IS NOT NULL", (EVENT_ID,)
+    )
+    return {r[0] for r in rows}
+
+
+async def insert_poll(
+    tx: aiosqlite.Connection,
+    spec: PollSpec,
+    item_id: str | None,
+    position: int,
+    agenda_key: str | None,
+) -> int:
+    return await insert_id(
+        tx,
+        "INSERT INTO polls (event_id, item_id, position, agenda_key, spec, state) "
+        "VALUES (?, ?, ?, ?, ?, 'ready')",
+        (EVENT_ID, item_id, position, agenda_key, spec_json(spec)),
+    )
+
+
+async def update_poll(tx: aiosqlite.Connection, poll: Poll) -> None:
+    await tx.execute(
+        "UPDATE polls SET state = ?, revealed = ?, on_projector = ?, opened_at = ?, "
+        "closed_at = ? WHERE event_id = ? AND id = ?",
+        (
+            poll.state,
+            int(poll.revealed),
+            int(poll.on_projector),
+            poll.opened_at.isoformat() if poll.opened_at else None,
+            poll.closed_at.isoformat() if poll.closed_at else None,
+            EVENT_ID,
+            poll.id,
+        ),
+    )
+
+
+async def answer_by_key(tx: aiosqlite.Connection, poll_id: int, key_hash: str) -> Answer | None:
+    row = await first_row(
+        tx,
+        "SELECT answer FROM poll_answers WHERE event_id = ? AND poll_id = ? AND key_hash = ?",
+        (EVENT_ID, poll_id, key_hash),
+    )
+    return None if row is None else tuple(json.loads(row[0]))
+
+
+async def has_answered(tx: aiosqlite.Connection, poll_id: int, participant_id: str) -> bool:
+    row = await first_row(
+        tx,
+        "SELECT 1 FROM poll_respondents WHERE event_id = ? AND poll_id = ? AND participant_id = ?",
+        (EVENT_ID, poll_id, participant_id),
+    )
+    return row is not None
+
+
+async def add_answer(
+    tx: aiosqlite.Connection,
+    poll_id: int,
+    participant_id: str,
+    key_hash: str,
+    answer: Answer,
+    *,
+    named: str | None,
+) -> None:
+    """A first answer: the respondent's mark, and the answer (named: with who gave it)."""
+    await tx.execute(
+        "INSERT INTO poll_respondents (event_id, poll_id, participant_id) VALUES (?, ?, ?)",
+        (EVENT_ID, poll_id, participant_id),
+    )
+    await tx.execute(
+        "INSERT INTO poll_answers (event_id, poll_id, key_hash, answer, participant_id, "
+        "author_name) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            EVENT_ID,
+            poll_id,
+            key_hash,
+            json.dumps(list(answer), ensure_ascii=False),
+            participant_id if named is not None else None,
+            named,
+        ),
+    )
+
+
+async def change_answer(
+    tx: aiosqlite.Connection, poll_id: int, key_hash: str, answer: Answer
+) -> None:
+    await tx.execute(
+        "UPDATE poll_answers SET answer = ? WHERE event_id = ? AND poll_id = ? AND key_hash = ?",
+        (json.dumps(list(answer), ensure_ascii=False), EVENT_ID, poll_id, key_hash),
+    )
+
+
+async def delete_answers(tx: aiosqlite.Connection, poll_id: int) -> None:
+    """A reset: the poll's answers and the marks of who answered go."""
+    for table in ("poll_answers", "poll_respondents"):
+        await tx.execute(
+            f"DELETE FROM {table} WHERE event_id = ? AND poll_id = ?", (EVENT_ID, poll_id)
+        )
