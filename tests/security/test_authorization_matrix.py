@@ -151,6 +151,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "breakout.star": A_HOST,
     "breakout.correct": A_HOST,
     "feedback.present": A_HOST,
+    "polls.answer": FORUM,
+    **{f"polls.{c}": A_HOST for c in ("create", "open", "close", "reveal", "project", "reset")},
     "survey.save": ATTENDEES,
     "survey.state": frozenset({"host", "organiser"}),
     "event.rotate": frozenset({"organiser"}),
