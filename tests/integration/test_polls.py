@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
+import io
 import json
 import sqlite3
 import uuid
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from websockets.exceptions import ConnectionClosed
 
 from helpers import LiveServer, Person, attendee_of, host_of, seed_agenda
@@ -370,3 +373,49 @@ async def test_projector_and_attendee_pages_show_results_only_once_revealed(
     assert all("<svg" in page and "trust: 1" in page for page in after)
     await host.close()
     await ann.close()
+
+
+async def test_exports_and_report_hold_every_poll_with_its_counts(server: LiveServer) -> None:
+    host = await host_of(server)
+    people = [await attendee_of(server, f"P{i}") for i in range(3)]
+    quiz = await make_poll(
+        host, question="Which year?", kind="quiz", options=["2017", "2018"], correct=2
+    )
+    named = await make_poll(host, question="Name one?", kind="words", anonymous=False)
+    await make_poll(host, question="Never run?", kind="rating")
+    for poll in (quiz, named):
+        await host.act("polls.open", poll_id=poll)
+    for i, person in enumerate(people):
+        await person.act("polls.answer", poll_id=quiz, choices=[i % 2])
+    await people[0].act("polls.answer", poll_id=named, words=["Trust"])
+    await host.act("polls.close", poll_id=quiz)
+
+    csv_text = (await host.http.get("/api/polls/export?format=csv")).content.decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(csv_text)))
+    xlsx = load_workbook(io.BytesIO((await host.http.get("/api/polls/export?format=xlsx")).content))
+    survey_book = load_workbook(
+        io.BytesIO((await host.http.get("/api/survey/export?format=xlsx")).content)
+    )
+    report = (await host.http.get("/report.md")).text
+
+    by_answer = {(r["Poll"], r["Answer"]): r for r in table}
+    assert by_answer[("1", "2018 (correct)")]["People"] == "1"
+    assert by_answer[("1", "2017")]["Percent of respondents"] == "66.7"
+    assert by_answer[("1", "2017")]["Respondents"] == "3"
+    assert by_answer[("1", "2017")]["Opened at"] and by_answer[("1", "2017")]["Closed at"]
+    assert by_answer[("2", "trust")]["People"] == "1"
+    assert (by_answer[("3", "1")]["Opened at"], by_answer[("3", "1")]["People"]) == ("", "0")
+    answers = list(xlsx["Poll answers"].iter_rows(values_only=True))
+    assert sorted(answers[1:]) == sorted(
+        [
+            (1, "Which year?", "2017", None),
+            (1, "Which year?", "2017", None),
+            (1, "Which year?", "2018", None),
+            (2, "Name one?", "trust", "P0"),
+        ]
+    )
+    assert {"Poll results", "Poll answers"} <= set(survey_book.sheetnames)
+    assert "### 1. Which year?" in report and "- 2018 (correct): 1 (33.3%)" in report
+    assert "### 3. Never run?" in report and "not run" in report
+    for person in [host, *people]:
+        await person.close()

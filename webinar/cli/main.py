@@ -221,7 +221,7 @@ def check(files: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["questions", "breakouts", "survey", "report"]))
+@click.argument("what", type=click.Choice(["questions", "breakouts", "survey", "polls", "report"]))
 @db_option
 @agenda_option("The agenda the event ran from (default: the seed webinar).")
 @click.option(
@@ -238,7 +238,7 @@ def check(files: tuple[Path, ...]) -> None:
     help="File to write (default: WHAT.FORMAT in the current folder).",
 )
 def export(what: str, db_path: str, agenda: Path | None, fmt: str | None, out: Path | None) -> None:
-    """Export WHAT (questions, breakouts, survey, report) from an event's database, also
+    """Export WHAT (questions, breakouts, survey, polls, report) from an event's database, also
     while the event runs."""
     if what == "report":
         if fmt not in (None, "md"):

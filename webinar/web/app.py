@@ -144,6 +144,7 @@ def create_app(settings: Settings) -> Starlette:
         Route(api.PREASSIGN_PATH, api.upload_preassignments, methods=["POST"]),
         Route("/api/breakout/export", api.export_breakouts, methods=["GET"]),
         Route("/api/survey/export", api.export_survey, methods=["GET"]),
+        Route("/api/polls/export", api.export_polls, methods=["GET"]),
         Route("/api/{area}/{command}", api.action, methods=["POST"]),
         WebSocketRoute(LIVE_PATH, live_endpoint),
         Mount("/static", StaticFiles(packages=[("webinar", "static")]), name="static"),
