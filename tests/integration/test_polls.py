@@ -208,7 +208,7 @@ async def wait_for(screen: Screen, predicate: Any, timeout: float = 30.0) -> dic
 
 def answer_count(server: LiveServer) -> int:
     ((count,),) = rows(server, "SELECT COUNT(*) FROM poll_answers")
-    return count
+    return int(count)
 
 
 async def test_bad_answers_get_a_plain_4xx_and_nothing_is_stored(server: LiveServer) -> None:
