@@ -3,9 +3,9 @@
 Polls and their answers are cached in memory (a few dozen polls, a few thousand answers)
 and written through to the database in the answer's own transaction, so every answer
 acknowledged is durable and counted. Answers are announced in batches as Q&A votes are:
-a flusher publishes the changed results at most every ``RESULTS_FLUSH_SECONDS``, to staff
-always and to everyone only while the poll's results are public (revealed, or live): an
-attendee's screen receives no count before that.
+a flusher publishes the changed results at most every ``RESULTS_FLUSH_SECONDS`` (four
+updates a second per screen), to staff always and to everyone only while the poll's
+results are public (revealed, or live): an attendee's screen receives no count before.
 
 Anonymous by default: an answer is stored under the hash of the poll id and a key only
 the respondent's session holds (``poll_key``), with no participant id; a separate table
@@ -38,7 +38,7 @@ from webinar.storage import poll_repo
 
 log = logging.getLogger(__name__)
 
-RESULTS_FLUSH_SECONDS = 0.5
+RESULTS_FLUSH_SECONDS = 0.25
 KEY_MIN, KEY_MAX = 16, 100
 STAFF = ("host", "organiser")
 #: Open-text answers carried live (the exports have them all).
