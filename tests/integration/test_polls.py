@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from helpers import LiveServer, Person, attendee_of, host_of, seed_agenda
 from webinar.domain.polls import PollSpec
 from webinar.services.access import AccessLimits
+from webinar.storage.purge import purge_sync
 
 pytestmark = pytest.mark.integration
 
@@ -419,3 +420,32 @@ async def test_exports_and_report_hold_every_poll_with_its_counts(server: LiveSe
     assert "### 3. Never run?" in report and "not run" in report
     for person in [host, *people]:
         await person.close()
+
+
+async def test_answers_survive_a_restart_and_purge_unlinks_people(tmp_path: Path) -> None:
+    db = str(tmp_path / "webinar.db")
+    server = LiveServer(db)
+    await server.start()
+    host = await host_of(server)
+    ann = await attendee_of(server, "Ann Example")
+    named = await make_poll(host, question="A word?", kind="words", anonymous=False)
+    await host.act("polls.open", poll_id=named)
+    assert (await ann.act("polls.answer", poll_id=named, words=["Trust"])).status_code == 200
+    await host.close()
+    await ann.close()
+    await server.stop()
+
+    again = LiveServer(db)
+    await again.start()
+    try:
+        polls = again.services.polls
+        assert polls.polls[named].state == "open"
+        assert [r.count for r in polls.tally(polls.polls[named]).rows] == [1]
+    finally:
+        await again.stop()
+    purge_sync(db, free_text=True, text_codes=[])
+
+    assert rows(again, "SELECT participant_id, author_name, answer FROM poll_answers") == [
+        (None, None, '["[removed]"]')
+    ]
+    assert rows(again, "SELECT COUNT(*) FROM poll_respondents") == [(0,)]

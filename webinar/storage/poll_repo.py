@@ -209,3 +209,25 @@ async def delete_answers(tx: aiosqlite.Connection, poll_id: int) -> None:
         await tx.execute(
             f"DELETE FROM {table} WHERE event_id = ? AND poll_id = ?", (EVENT_ID, poll_id)
         )
+
+
+# -- erasing personal data (``storage/purge.py`` runs these, synchronously) ------------------
+
+_WRITTEN = (
+    "poll_id IN (SELECT id FROM polls WHERE json_extract(spec, '$.kind') IN ('words', 'text'))"
+)
+#: Who answered which poll goes; anonymous answers already name no one.
+PURGE_PEOPLE = (
+    "UPDATE poll_answers SET participant_id = NULL, author_name = NULL",
+    "DELETE FROM poll_respondents",
+)
+#: What people wrote (word-cloud words, open-text answers) goes too, on request.
+PURGE_FREE_TEXT = (f"""UPDATE poll_answers SET answer = '["[removed]"]' WHERE {_WRITTEN}""",)
+#: One person (``?``: their participant id): their written named answers, then the links.
+ERASE_FREE_TEXT = (
+    f"""UPDATE poll_answers SET answer = '["[removed]"]' WHERE participant_id = ? AND {_WRITTEN}""",
+)
+ERASE_PERSON = (
+    "UPDATE poll_answers SET participant_id = NULL, author_name = NULL WHERE participant_id = ?",
+    "DELETE FROM poll_respondents WHERE participant_id = ?",
+)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from webinar.domain.preassign import name_key
+from webinar.storage import poll_repo
 from webinar.storage.db import PRAGMAS
 
 T = TypeVar("T")
@@ -28,6 +29,7 @@ PEOPLE = (
     "UPDATE survey_responses SET participant_id = NULL",
     "UPDATE participants SET survey_responded = 0",
     "DELETE FROM preassignments",
+    *poll_repo.PURGE_PEOPLE,
     # The live event log repeats names and texts; replay is useless after the event.
     "DELETE FROM events",
 )
@@ -39,6 +41,7 @@ FREE_TEXT = (
     "UPDATE breakout_responses SET text = '[removed]' WHERE text != ''",
     "UPDATE breakout_points SET text = '[removed]'",
     "UPDATE breakout_rounds SET message = ''",
+    *poll_repo.PURGE_FREE_TEXT,
 )
 
 
@@ -195,6 +198,10 @@ def _erase(
             f"UPDATE breakout_points SET text = '[removed]' WHERE {written_by}", (name, pid)
         )
         _remove_answers(conn, text_codes, "WHERE participant_id = ?", (pid,))
+        for statement in poll_repo.ERASE_FREE_TEXT:
+            conn.execute(statement, (pid,))
+    for statement in poll_repo.ERASE_PERSON:
+        conn.execute(statement, (pid,))
     counts = {
         "questions": conn.execute(
             "UPDATE questions SET author_id = NULL, author_name = NULL, author_org = NULL"
