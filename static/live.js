@@ -365,6 +365,8 @@
   }
 
   document.addEventListener("htmx:afterRequest", function (event) {
+    var written = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-poll-new]");
+    if (written && event.detail.successful) { written.reset(); }
     var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-poll]");
     if (!form) { return; }
     var status = document.getElementById("apoll-" + form.getAttribute("data-poll") + "-saved");

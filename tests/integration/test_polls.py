@@ -449,3 +449,28 @@ async def test_answers_survive_a_restart_and_purge_unlinks_people(tmp_path: Path
         (None, None, '["[removed]"]')
     ]
     assert rows(again, "SELECT COUNT(*) FROM poll_respondents") == [(0,)]
+
+
+async def test_a_poll_not_yet_open_is_not_shown_to_attendees(server: LiveServer) -> None:
+    host = await host_of(server)
+    ann = await attendee_of(server, "Ann")
+    screen = Screen(ann)
+    await screen.open()
+    quiz = await make_poll(
+        host, question="Secret quiz?", kind="quiz", options=["A", "B"], correct=1
+    )
+    await host.act("polls.project", poll_id=quiz)
+    await host.act("polls.open", poll_id=quiz)
+
+    opened = await wait_for(
+        screen, lambda m: m["type"] == "polls.poll" and m["data"]["poll"]["state"] == "open"
+    )
+    before = screen.messages[: screen.messages.index(opened)]
+    assert "Secret quiz?" not in json.dumps(before)
+    assert [m["data"]["poll"] for m in before if m["type"] == "polls.poll"] == [
+        {"id": quiz, "state": "ready", "results": None}
+    ] * 2
+    assert "correct" not in opened["data"]["poll"]
+    await screen.close()
+    await host.close()
+    await ann.close()

@@ -339,9 +339,12 @@ class PollService:
         if cleared:
             staff["results"] = self._empty_results(poll)
         events = [Outgoing("polls.poll", "staff", {"poll": staff})]
-        public = self.poll_data(poll, staff=False)
-        if cleared:
-            public["results"] = None
+        if poll.state == "ready":
+            # Not asked yet: attendees learn only that it is not (or no longer) open, so
+            # an upcoming question (a quiz's) is not on their screens early.
+            public: dict[str, Any] = {"id": poll.id, "state": "ready", "results": None}
+        else:
+            public = self.poll_data(poll, staff=False)
         events.append(Outgoing("polls.poll", "all", {"poll": public}))
         return events
 
