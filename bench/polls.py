@@ -106,7 +106,7 @@ async def attendee(
         conn = await connect(
             conf["ws_url"],
             additional_headers={"Cookie": cookie},
-            origin=conf["base"],  # type: ignore[arg-type]
+            origin=conf["base"],
             compression=None,
             open_timeout=60,
             ping_interval=None,
