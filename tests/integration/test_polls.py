@@ -474,3 +474,49 @@ async def test_a_poll_not_yet_open_is_not_shown_to_attendees(server: LiveServer)
     await screen.close()
     await host.close()
     await ann.close()
+
+
+async def test_the_pages_forms_write_and_answer_a_poll(server: LiveServer) -> None:
+    host = await host_of(server)
+    ann = await attendee_of(server, "Ann")
+    form = {
+        "question": "Which agencies?",
+        "kind": "multiple",
+        "options_text": "Police\nHealth\n\nEducation\n",
+        "max_choices": "2",
+        "correct": "",
+        "results": "live",
+    }
+    headers = {"X-CSRF-Token": host.csrf}
+    made = await host.http.post("/api/polls/create", data=form, headers=headers)
+    assert made.status_code == 200, made.text
+    poll = made.json()["poll"]
+    assert (poll["options"], poll["max_choices"], poll["results_mode"], poll["anonymous"]) == (
+        ["Police", "Health", "Education"],
+        2,
+        "live",
+        True,
+    )
+    await host.http.post("/api/polls/open", data={"poll_id": str(poll["id"])}, headers=headers)
+    one = await ann.http.post(
+        "/api/polls/answer",
+        data={"poll_id": str(poll["id"]), "choices": "2"},
+        headers={"X-CSRF-Token": ann.csrf},
+    )
+    two = await ann.http.post(
+        "/api/polls/answer",
+        content=f"poll_id={poll['id']}&choices=0&choices=1",
+        headers={"X-CSRF-Token": ann.csrf, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    three = await ann.http.post(
+        "/api/polls/answer",
+        content=f"poll_id={poll['id']}&choices=0&choices=1&choices=2",
+        headers={"X-CSRF-Token": ann.csrf, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert (one.json()["answer"], two.json()["answer"]) == ([2], [0, 1])
+    assert three.status_code == 400
+    assert three.json()["error"]["message"] == "Choose up to 2 options; you chose 3."
+    assert rows(server, "SELECT answer FROM poll_answers") == [("[0, 1]",)]
+    await host.close()
+    await ann.close()
