@@ -330,7 +330,8 @@ async def test_agenda_polls_open_when_their_item_starts(tmp_path: Path) -> None:
     agenda = seed_agenda()
     first = agenda.items[0]
     spec = PollSpec("Ready?", "single", ("Yes", "No"), max_choices=1, opens="start")
-    items = (replace(first, polls=(spec,)), *agenda.items[1:])
+    later = PollSpec("And then?", "words")
+    items = (replace(first, polls=(spec, later)), *agenda.items[1:])
     server = LiveServer(str(tmp_path / "webinar.db"), agenda=replace(agenda, items=items))
     await server.start()
     try:
@@ -347,6 +348,13 @@ async def test_agenda_polls_open_when_their_item_starts(tmp_path: Path) -> None:
             "Ready?",
             first.id,
         )
+        polls = server.services.polls
+        states = [(p.spec.question, p.state) for p in polls.ordered()]
+        assert states == [("Ready?", "open"), ("And then?", "ready")]
+        assert [polls.poll_data(p, staff=True)["place"] for p in polls.ordered()] == [
+            "1 of 2",
+            "2 of 2",
+        ]
         await screen.close()
         await host.close()
         await ann.close()

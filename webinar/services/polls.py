@@ -159,7 +159,15 @@ class PollService:
         }
         if staff:
             data["correct"] = spec.correct
+            data["place"] = self._place(poll)
         return data
+
+    def _place(self, poll: Poll) -> str:
+        """Where the poll stands in its item's sequence: "2 of 3" ("" when alone)."""
+        siblings = [p.id for p in self.ordered() if p.item_id == poll.item_id]
+        if len(siblings) < 2 or poll.id not in siblings:
+            return ""
+        return f"{siblings.index(poll.id) + 1} of {len(siblings)}"
 
     def snapshot(self, role: str) -> list[dict[str, Any]]:
         """Every poll as this role sees it (attendees: the ones opened so far)."""
