@@ -278,3 +278,14 @@ def test_chart_svg_draws_bars_for_choices_and_nothing_for_text() -> None:
     root = ET.fromstring(chart_svg(data))
     assert len(list(root.iter(f"{SVG}rect"))) == 1
     assert chart_svg({**data, "kind": "text"}) == ""
+
+
+def test_word_cloud_keeps_every_word_inside_the_picture() -> None:
+    long_word = "interagencysafeguardingpartner"  # 30 characters, the longest allowed
+    tally = polls.tally(opened("words"), [(long_word,), (long_word,), ("time",)])
+    root = ET.fromstring(word_cloud_svg(tally, "Words"))
+    width = float(root.attrib["viewBox"].split()[2])
+    for text in root.iter(f"{SVG}text"):
+        size = float(text.attrib["font-size"])
+        right = float(text.attrib["x"]) + len(text.text or "") * size * 0.6
+        assert right <= width

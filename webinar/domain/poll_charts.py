@@ -44,6 +44,8 @@ def word_cloud_svg(tally: Tally, title: str) -> str:
     line_height = 0
     for row in rows:
         size = round(SMALLEST + (LARGEST - SMALLEST) * row.count / top)
+        # A long word is made smaller rather than run past the picture's edge.
+        size = min(size, int(CLOUD_WIDTH / (max(len(row.label), 1) * GLYPH)))
         width = len(row.label) * size * GLYPH
         if x and x + width > CLOUD_WIDTH:
             x, y = 0.0, y + line_height + CLOUD_LINE
