@@ -253,6 +253,17 @@ async def drive(args: argparse.Namespace, base: str, secrets: dict[str, str]) ->
     return {"connected": connected, "answers": answers, "acked": acked, "updates": updates}
 
 
+def timeline(answers: list[tuple[float, float, bool]]) -> str:
+    """Each second's p99 acknowledgement, to show when a stall happened."""
+    if not answers:
+        return ""
+    start = min(sent for sent, _, _ in answers)
+    seconds: dict[int, list[float]] = {}
+    for sent, ack, _ in answers:
+        seconds.setdefault(int(sent - start), []).append((ack - sent) * 1000)
+    return ", ".join(f"{s}s: {pct(v, 99):.0f}" for s, v in sorted(seconds.items()))
+
+
 def spread(values: list[float]) -> str:
     return f"{pct(values, 50):.0f} / {pct(values, 99):.0f} / {max(values, default=0):.0f} ms"
 
@@ -273,6 +284,7 @@ def summarise(result: dict[str, Any], db: str, window: float) -> None:
     print(f"acknowledged: {result['acked']}; refused: {len(answers) - result['acked']}")
     print(f"stored: {stored}; projector's last count: {last}; projector updates: {len(updates)}")
     print("ack p50 / p99 / max:", spread(acks))
+    print("ack p99 by second of the window:", timeline(answers))
     print("result update p50 / p99 / max:", spread(shown))
     ok = stored == result["acked"] == last and pct(acks, 99) <= 500 and pct(shown, 99) <= 500
     print("every acknowledged answer counted, p99 within 500 ms:", "yes" if ok else "NO")
