@@ -282,6 +282,10 @@
         delete myVotes[fragment.getAttribute("data-from")];
         myVotes[fragment.getAttribute("data-question")] = fragment.getAttribute("data-voted") === "yes";
         applyMyVotes(document);
+      } else if (op === "poll") {
+        applyPoll(fragment, target);
+      } else if (op === "projector-off") {
+        if (target) { clearProjectorPoll(); }
       } else if (op === "room") {
         applyRoom(fragment, target);
       } else if (op === "patch") {
@@ -358,6 +362,64 @@
       });
     });
   }
+
+  /* -- polls -------------------------------------------------------------------------- */
+
+  // A poll's card is replaced when its state changes; what this person has chosen or typed
+  // (and whether it is saved) is carried over, since the event does not know it.
+  function applyPoll(fragment, target) {
+    if (!target) {
+      var list = document.getElementById(fragment.getAttribute("data-list"));
+      if (list) {
+        list.appendChild(fragment);
+        activate(fragment);
+        var none = document.getElementById("polls-none");
+        if (none) { none.hidden = true; }
+      }
+      return;
+    }
+    target.querySelectorAll("input[id], textarea[id]").forEach(function (old) {
+      var fresh = fragment.querySelector("#" + old.id);
+      if (!fresh) { return; }
+      if (old.type === "checkbox" || old.type === "radio") {
+        fresh.checked = old.checked;
+      } else {
+        fresh.value = old.value;
+      }
+    });
+    var saved = target.querySelector(".poll-saved");
+    var savedNow = fragment.querySelector(".poll-saved");
+    if (saved && savedNow && !savedNow.textContent) { savedNow.textContent = saved.textContent; }
+    swap(target, fragment);
+  }
+
+  function clearProjectorPoll() {
+    var section = document.getElementById("polls-projector");
+    if (!section) { return; }
+    section.innerHTML = "";
+    section.hidden = true;
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var written = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-poll-new]");
+    if (written && event.detail.successful) { written.reset(); }
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-poll]");
+    if (!form) { return; }
+    var status = document.getElementById("apoll-" + form.getAttribute("data-poll") + "-saved");
+    if (!status) { return; }
+    var xhr = event.detail.xhr;
+    if (event.detail.successful) {
+      status.textContent = "Your answer is saved. You can change it while the poll is open.";
+      var button = form.querySelector("button[type=submit]");
+      if (button) { button.textContent = "Change my answer"; }
+    } else if (xhr && xhr.status >= 400) {
+      var message = "Not saved.";
+      try { message = "Not saved: " + JSON.parse(xhr.responseText).error.message; } catch (e) { /* keep */ }
+      status.textContent = message;
+    } else {
+      status.textContent = "Not saved: could not reach the server. Try again.";
+    }
+  });
 
   /* -- breakout rooms ------------------------------------------------------------------ */
 

@@ -63,3 +63,21 @@ def test_check_lists_a_hundred_problems_and_counts_the_rest(tmp_path: Path) -> N
     assert lines[100] == (
         f"{bad}: … and 60 more problems not listed; fix the ones above and check the file again."
     )
+
+
+def test_check_names_the_item_and_field_of_a_poll_mistake(tmp_path: Path) -> None:
+    agenda = tmp_path / "polls.toml"
+    seed = SEED_AGENDA.read_text(encoding="utf-8")
+    poll = (
+        'presenters = ["Karen Manners QPM"]\n\n  [[items.polls]]\n'
+        '  question = "Which have you seen?"\n  kind = "multiple"\n  options = ["Neglect"]\n'
+    )
+    agenda.write_text(seed.replace('presenters = ["Karen Manners QPM"]\n', poll, 1))
+
+    result = CliRunner().invoke(cli, ["check", str(agenda)])
+
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f'{agenda}, item 1 "Welcome", field polls[1].options: give between 2 and 12 options; '
+        "there are 1."
+    )

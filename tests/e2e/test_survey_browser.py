@@ -259,7 +259,7 @@ async def test_attendees_fill_in_the_survey_and_the_organiser_finds_the_counts(
     download = await started.value
     assert download.suggested_filename == "survey-responses.xlsx"
     book = load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))
-    assert book.sheetnames == ["Responses", "Codebook"]
+    assert book.sheetnames == ["Responses", "Codebook", "Poll results", "Poll answers"]
     sheet = book["Responses"]
     header = [cell.value for cell in sheet[1]]
     assert all(cell.font.b for cell in sheet[1])

@@ -160,7 +160,7 @@ async def test_results_exports_and_report(server: LiveServer) -> None:
     sessions = sorted(r["most_useful_sessions"] for r in table)
     assert sessions == ["LCSPR Breakout"] * 3 + ["Review Q&A; LCSPR Breakout"] * 3
     book = load_workbook(io.BytesIO(xlsx_export.content))
-    assert book.sheetnames == ["Responses", "Codebook"]
+    assert book.sheetnames == ["Responses", "Codebook", "Poll results", "Poll answers"]
     codebook = list(book["Codebook"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in codebook][:2] == ["overall", "national_reviews_useful"]
     assert report.status_code == 200

@@ -96,6 +96,7 @@ ROUTES: dict[str, frozenset[str]] = {
     "POST /api/breakout/preassign": STAFF,
     "GET /api/breakout/export": STAFF,
     "GET /api/survey/export": STAFF,
+    "GET /api/polls/export": STAFF,
     # Per action: see ACTIONS. The route itself: a role that may call some action.
     "POST /api/{area}/{command}": JOINED,
     "WS /ws": JOINED,
@@ -165,6 +166,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "breakout.star": A_HOST,
     "breakout.correct": A_HOST,
     "feedback.present": A_HOST,
+    "polls.answer": FORUM,
+    **{f"polls.{c}": A_HOST for c in ("create", "open", "close", "reveal", "project", "reset")},
     "survey.save": ATTENDEES,
     "survey.state": frozenset({"host", "organiser"}),
     "event.rotate": frozenset({"organiser"}),
@@ -359,6 +362,7 @@ PROBES: dict[str, Probe] = {
     "POST /api/breakout/preassign": preassign,
     "GET /api/breakout/export": get("/api/breakout/export?format=xlsx"),
     "GET /api/survey/export": get("/api/survey/export?format=csv"),
+    "GET /api/polls/export": get("/api/polls/export?format=csv"),
     "POST /api/{area}/{command}": any_action,
     "WS /ws": websocket,
     "MOUNT /static": get("/static/live.js"),
@@ -438,7 +442,12 @@ async def test_exports_and_reports_hold_nothing_for_attendees(breakout_cast: Any
     """The refusals carry no data: the plain error body (JSON for the API, HTML pages)."""
     cast = breakout_cast
     attendee = cast.principals["attendee"].person
-    for path in ("/api/qa/export", "/api/breakout/export", "/api/survey/export"):
+    for path in (
+        "/api/qa/export",
+        "/api/breakout/export",
+        "/api/survey/export",
+        "/api/polls/export",
+    ):
         for fmt in ("csv", "xlsx"):
             response = await attendee.http.get(f"{path}?format={fmt}")
             assert response.status_code == 403

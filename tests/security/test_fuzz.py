@@ -294,6 +294,7 @@ QUERY_ROUTES = [
     ("/api/qa/export", "format", "host"),
     ("/api/breakout/export", "format", "organiser"),
     ("/api/survey/export", "format", "host"),
+    ("/api/polls/export", "format", "host"),
 ]
 #: Digits Python's str.isdigit() accepts but int() does not (or not as expected), and more.
 TRICKY_QUERIES = ["²", "١٢", "Ⅻ", "0x1", "-1", "1" * 40, "none", "csv", "xlsx", "group", ""]

@@ -372,7 +372,7 @@ def check(files: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["questions", "breakouts", "survey", "report"]))
+@click.argument("what", type=click.Choice(["questions", "breakouts", "survey", "polls", "report"]))
 @db_option
 @event_option
 @agenda_option("The agenda the event ran from (default: the one stored with it).")
@@ -397,7 +397,7 @@ def export(
     fmt: str | None,
     out: Path | None,
 ) -> None:
-    """Export WHAT (questions, breakouts, survey, report) from an event's database, also
+    """Export WHAT (questions, breakouts, survey, polls, report) from an event's database, also
     while the event runs."""
     if what == "report":
         if fmt not in (None, "md"):

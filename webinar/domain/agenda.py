@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # polls.py reads the Q&A word filter, which imports this module
+    from webinar.domain.polls import PollSpec
 
 from webinar.domain.video import CallSettings, Stage, stage_for
 
@@ -76,6 +79,8 @@ class Item:
     breakout: BreakoutSettings | None = None
     #: This item's own stage (``NO_STAGE`` for ``stage = false``); ``None``: the event's.
     stage: Stage | None = None
+    #: Live polls attached to the item, in the order the host runs them.
+    polls: tuple[PollSpec, ...] = ()
 
     @property
     def duration(self) -> timedelta:

@@ -17,6 +17,7 @@ from webinar.services.agenda import AgendaService
 from webinar.services.breakouts import BreakoutService
 from webinar.services.calls import CallConfig, CallService
 from webinar.services.live import Clock, Live
+from webinar.services.polls import PollService
 from webinar.services.qa import QAService
 from webinar.services.survey import SurveyService
 from webinar.storage import repo, webinars
@@ -36,6 +37,7 @@ class Services:
     survey: SurveyService
     calls: CallService
     accounts: AccountService
+    polls: PollService
 
     @property
     def hub(self) -> Hub:
@@ -128,6 +130,8 @@ async def open_services(
     await breakouts.load()
     survey = SurveyService(agenda, live, agenda_service, qa_service, breakouts)
     await survey.load()
+    polls = PollService(agenda, live, agenda_service)
+    await polls.load()
     access = AccessService(live, meta, limits)
     await access.load()
     live.reloaders += [
@@ -135,6 +139,7 @@ async def open_services(
         qa_service.load,
         breakouts.load,
         survey.load,
+        polls.load,
         access.load,
     ]
     call_service = CallService(
@@ -157,6 +162,7 @@ async def open_services(
         survey,
         call_service,
         accounts,
+        polls,
     )
 
 
@@ -164,9 +170,11 @@ async def start(services: Services) -> None:
     services.clock_service.start_ticker()
     services.qa.start()
     services.breakouts.start()
+    services.polls.start()
 
 
 async def stop(services: Services) -> None:
+    await services.polls.stop()
     await services.breakouts.stop()
     await services.calls.close()
     await services.qa.stop()

@@ -1,4 +1,5 @@
-"""Exports for hosts and organisers: questions, breakout responses, survey (CSV, XLSX).
+"""Exports for hosts and organisers: questions, breakout responses, survey (CSV, XLSX);
+polls in ``poll_exports``, whose sheets the questions and survey workbooks carry too.
 
 Anonymous questions and replies have no author in any export: the database holds none.
 """
@@ -324,7 +325,10 @@ async def survey_export(services: Any, fmt: str) -> tuple[bytes, str]:
             )
     if fmt == "csv":
         return to_csv(rows, columns), "text/csv; charset=utf-8"
-    return to_xlsx([("Responses", rows, columns), ("Codebook", codebook, CODEBOOK_COLUMNS)]), XLSX
+    from webinar.services.poll_exports import poll_sheets  # it builds on this module
+
+    sheets = [("Responses", rows, columns), ("Codebook", codebook, CODEBOOK_COLUMNS)]
+    return to_xlsx([*sheets, *await poll_sheets(services)]), XLSX
 
 
 def question_export(services: Any, fmt: str) -> tuple[bytes, str]:
@@ -333,7 +337,10 @@ def question_export(services: Any, fmt: str) -> tuple[bytes, str]:
     rows = question_rows(services.agenda, list(qa.questions.values()), qa.replies)
     if fmt == "csv":
         return to_csv(rows, QUESTION_COLUMNS), "text/csv; charset=utf-8"
-    return to_xlsx([("Questions", rows, QUESTION_COLUMNS)]), XLSX
+    from webinar.services.poll_exports import RESULT_COLUMNS, result_rows
+
+    polls = ("Poll results", result_rows(services), RESULT_COLUMNS)
+    return to_xlsx([("Questions", rows, QUESTION_COLUMNS), polls]), XLSX
 
 
 async def export_from_database(
@@ -357,6 +364,11 @@ async def export_from_database(
             from webinar.services.report import report_data, report_markdown
 
             return report_markdown(await report_data(services)).encode("utf-8")
+        if what == "polls":
+            from webinar.services.poll_exports import poll_export
+
+            body, _ = await poll_export(services, fmt)
+            return body
         exporters = {"questions": question_export, "breakouts": breakout_export}
         body, _ = exporters[what](services, fmt)
         return body

@@ -8,6 +8,7 @@ from typing import Any
 
 from webinar.domain.clock import status as clock_status
 from webinar.services.exports import breakout_rows
+from webinar.services.poll_exports import poll_summaries
 
 
 def _minutes(delta: timedelta) -> int:
@@ -111,6 +112,7 @@ async def report_data(services: Any) -> dict[str, Any]:
         ],
         "breakouts": by_topic,
         "survey": results,
+        "polls": poll_summaries(services),
     }
 
 
@@ -187,6 +189,7 @@ def report_markdown(data: dict[str, Any]) -> str:
             star = " ★" if row["starred"] == "yes" else ""
             lines.append(f"- Group {row['group']}{star}: {_md(row['response'])}")
         lines.append("")
+    lines += polls_markdown(data.get("polls", []))
     survey = data["survey"]
     if survey["survey"] is not None:
         lines += ["## Survey", "", f"{survey['respondents']} responses.", ""]
@@ -205,4 +208,29 @@ def summary_markdown(summary: Any) -> list[str]:
             lines.append(f"Mean {summary.mean:.2f}.")
         lines += [f"- {_md(c.label)}: {c.count} ({c.percent:.1f}%)" for c in summary.counts]
     lines.append("")
+    return lines
+
+
+def polls_markdown(polls: list[dict[str, Any]]) -> list[str]:
+    """The polls section: each poll, when it ran, its counts of respondents."""
+    if not polls:
+        return []
+    lines = ["## Polls", ""]
+    for s in polls:
+        tally = s["tally"]
+        ran = f"opened {s['opened_at']}" if s["opened_at"] else "not run"
+        if s["closed_at"]:
+            ran += f", closed {s['closed_at']}"
+        lines += [
+            f"### {s['number']}. {_md(s['question'])}",
+            "",
+            f"{s['kind']}, {_md(s['item'])}; {ran}. Answered by {tally.respondents}.",
+        ]
+        if tally.mean is not None:
+            lines.append(f"Mean {tally.mean:.2f}.")
+        for row in tally.rows:
+            mark = " (correct)" if row.label == s["correct"] else ""
+            lines.append(f"- {_md(row.label)}{mark}: {row.count} ({row.percent:.1f}%)")
+        lines += [f"- {_md(t)}" for t in tally.texts]
+        lines.append("")
     return lines

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from webinar.domain.preassign import name_key
+from webinar.storage import poll_repo
 from webinar.storage.db import connect_sync, scope
 
 T = TypeVar("T")
@@ -29,6 +30,7 @@ PEOPLE = (
     "UPDATE survey_responses SET participant_id = NULL WHERE webinar_id = this_webinar()",
     "UPDATE participants SET survey_responded = 0 WHERE webinar_id = this_webinar()",
     "DELETE FROM preassignments WHERE webinar_id = this_webinar()",
+    *poll_repo.PURGE_PEOPLE,
     # The live event log repeats names and texts; replay is useless after the event.
     "DELETE FROM events WHERE webinar_id = this_webinar()",
 )
@@ -41,6 +43,7 @@ FREE_TEXT = (
     " AND text != ''",
     "UPDATE breakout_points SET text = '[removed]' WHERE webinar_id = this_webinar()",
     "UPDATE breakout_rounds SET message = '' WHERE webinar_id = this_webinar()",
+    *poll_repo.PURGE_FREE_TEXT,
 )
 
 
@@ -216,6 +219,10 @@ def _erase(
             f"UPDATE breakout_points SET text = '[removed]' WHERE {written_by}", (name, pid)
         )
         _remove_answers(conn, text_codes, "AND participant_id = ?", (pid,))
+        for statement in poll_repo.ERASE_FREE_TEXT:
+            conn.execute(statement, (pid,))
+    for statement in poll_repo.ERASE_PERSON:
+        conn.execute(statement, (pid,))
     counts = {
         "questions": conn.execute(
             "UPDATE questions SET author_id = NULL, author_name = NULL, author_org = NULL"

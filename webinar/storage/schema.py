@@ -525,4 +525,40 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE CASCADE;
     CREATE INDEX sessions_user ON sessions(user_id) WHERE user_id IS NOT NULL;
     """,
+    # 11: live polls (issue #15). ``webinar_id`` scopes each row to its event. An answer
+    # is keyed by the hash of the poll id and a key only the respondent's session cookie
+    # holds; anonymous answers keep no participant id; ``poll_respondents`` records only
+    # *that* someone answered (no time, no order: both tables have no row id), so that
+    # nobody answers twice.
+    """
+    CREATE TABLE polls (
+        id            INTEGER PRIMARY KEY,
+        webinar_id    INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+        item_id       TEXT,
+        position      INTEGER NOT NULL,
+        agenda_key    TEXT,
+        spec          TEXT NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('ready', 'open', 'closed')),
+        revealed      INTEGER NOT NULL DEFAULT 0,
+        on_projector  INTEGER NOT NULL DEFAULT 0,
+        opened_at     TEXT,
+        closed_at     TEXT,
+        UNIQUE (webinar_id, agenda_key)
+    );
+    CREATE TABLE poll_answers (
+        webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+        poll_id         INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE,
+        key_hash        TEXT NOT NULL,
+        answer          TEXT NOT NULL,
+        participant_id  TEXT REFERENCES participants(id) ON DELETE SET NULL,
+        author_name     TEXT,
+        PRIMARY KEY (webinar_id, poll_id, key_hash)
+    ) WITHOUT ROWID;
+    CREATE TABLE poll_respondents (
+        webinar_id      INTEGER NOT NULL REFERENCES webinars(id) ON DELETE CASCADE,
+        poll_id         INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE,
+        participant_id  TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        PRIMARY KEY (webinar_id, poll_id, participant_id)
+    ) WITHOUT ROWID;
+    """,
 )

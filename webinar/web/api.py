@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from webinar.domain.preassign import PreassignError
 from webinar.services.access import AccessError, Participant
 from webinar.services.exports import breakout_export, question_export, survey_export
+from webinar.services.poll_exports import poll_export
 from webinar.web.actions import ActionError, perform
 from webinar.web.actions.join import join_params
 from webinar.web.auth import current_participant, services_of
@@ -298,6 +299,7 @@ def exporter(name: str, build: Any) -> Any:
 export_questions = exporter("questions", question_export)
 export_breakouts = exporter("breakout-responses", breakout_export)
 export_survey = exporter("survey-responses", survey_export)
+export_polls = exporter("polls", poll_export)
 
 
 #: Largest pre-assignment upload accepted, form encoding included (about 20,000 rows).

@@ -181,6 +181,7 @@ def event_app(settings: Settings, event: Hosted, base: str) -> Starlette:
         Route(api.PREASSIGN_PATH, api.upload_preassignments, methods=["POST"]),
         Route("/api/breakout/export", api.export_breakouts, methods=["GET"]),
         Route("/api/survey/export", api.export_survey, methods=["GET"]),
+        Route("/api/polls/export", api.export_polls, methods=["GET"]),
         Route("/api/{area}/{command}", api.action, methods=["POST"]),
         WebSocketRoute(LIVE_PATH, live_endpoint),
         Mount("/static", STATIC, name="static"),

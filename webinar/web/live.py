@@ -289,10 +289,11 @@ class _Connection:
         # Read the sequence number and the state with no await in between, so the
         # snapshot is exactly the state at that sequence number.
         seq = self.services.hub.last_seq
-        state = {
+        state: dict[str, Any] = {
             "agenda": self.services.clock_service.snapshot(),
             "qa": self.services.qa.snapshot(self.participant.role, self.own),
             "breakout": self.services.breakouts.snapshot(self.participant),
+            "polls": self.services.polls.snapshot(self.participant.role),
         }
         if CHECKS.snapshot is not None:
             CHECKS.snapshot(state)

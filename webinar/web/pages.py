@@ -17,6 +17,7 @@ from webinar.web.actions import ActionError, perform
 from webinar.web.api import client_of, own_keys
 from webinar.web.auth import current_participant, services_of
 from webinar.web.links import links_for
+from webinar.web.polls_view import poll_context
 from webinar.web.security import CSRF_FIELD, csrf_ok, csrf_token, origin_allowed
 
 HOME_BY_ROLE = {
@@ -64,6 +65,7 @@ async def live_context(request: Request, participant: Participant) -> dict[str, 
         "highlighted": forum["highlighted"],
         "mine": forum["mine"],
         "my_votes": my_votes,
+        **poll_context(request, participant),
     }
 
 

@@ -21,6 +21,7 @@ from webinar.domain.agenda import Agenda
 from webinar.domain.video import STAGE_NAMES
 from webinar.realtime.hub import Event
 from webinar.web.chart import bar_chart_svg
+from webinar.web.poll_charts import chart_svg
 
 # Raw HTML in slide text is escaped, never passed through: slides are text, not markup.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -88,6 +89,8 @@ def make_environment(agenda: Agenda) -> jinja2.Environment:
     env.filters["plural"] = plural
     env.filters["clock_day"] = clock_day
     env.filters["chart"] = chart
+    # Built from escaped parts by the domain.
+    env.filters["poll_chart"] = lambda results: Markup(chart_svg(results))
     env.filters["markdown"] = markdown
     env.filters["mmss"] = minutes
     env.globals["kind_label"] = lambda kind: KIND_LABELS.get(kind, kind.title())
@@ -135,6 +138,7 @@ class Encoder:
             agenda_state=state["agenda"],
             qa=state["qa"],
             breakout=state["breakout"],
+            polls=state.get("polls", []),
         )
         return seq_marker(seq, at, snapshot=True) + body
 

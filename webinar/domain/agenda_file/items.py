@@ -19,7 +19,9 @@ from webinar.domain.agenda_file.keys import BREAKOUT_KEYS, ITEM_KEYS
 from webinar.domain.agenda_file.problems import AgendaFileError, AgendaProblem
 from webinar.domain.agenda_file.reader import MISSING, Missing, Reader, clip, read_kind
 from webinar.domain.agenda_file.slides import read_slides
+from webinar.domain.agenda_polls import read_polls
 from webinar.domain.agenda_video import read_stage
+from webinar.domain.polls import PollSpec
 from webinar.domain.video import Stage
 
 #: Longest item given with ``duration``, in minutes.
@@ -52,6 +54,7 @@ class RawItem:
     serves: tuple[str, ...] | None = None
     breakout: BreakoutSettings | None = None
     stage: Stage | None = None
+    polls: tuple[PollSpec, ...] = ()
     start_at: datetime | None = None
     end_at: datetime | None = None
 
@@ -137,6 +140,8 @@ def read_sections(reader: Reader, table: Mapping[str, object], raw: RawItem) -> 
     if "stage" in table:
         raw.stage = read_stage(reader, table["stage"], label, "stage")
     _read_breakout_section(reader, table, raw)
+    if "polls" in table:  # live polls: webinar/domain/agenda_polls.py
+        raw.polls = read_polls(reader, label, table["polls"])
 
 
 def _read_id(reader: Reader, table: Mapping[str, object], raw: RawItem) -> None:
@@ -235,4 +240,5 @@ def finish_item(raw: RawItem) -> Item:
         serves=raw.serves or (),
         breakout=raw.breakout,
         stage=raw.stage,
+        polls=raw.polls,
     )

@@ -19,6 +19,7 @@ ITEM_KEYS = (
     "slides",
     "breakout",
     "stage",
+    "polls",
 )
 SLIDE_KEYS = ("title", "body")
 BREAKOUT_KEYS = (

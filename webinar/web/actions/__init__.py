@@ -10,6 +10,7 @@ from webinar.web.actions import (  # noqa: F401  (they register their actions)
     agenda,
     breakouts,
     event,
+    polls,
     qa,
     roster,
     survey,

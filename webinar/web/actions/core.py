@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from webinar.domain.breakout import BreakoutError
 from webinar.domain.clock import ClockError
+from webinar.domain.polls import PollError
 from webinar.domain.qa import QAError
 from webinar.domain.survey import SurveyError
 from webinar.services import Services
@@ -190,7 +191,7 @@ async def perform(
         raise ActionError(409, str(exc)) from None
     except AccessError as exc:
         raise ActionError(exc.status, str(exc), exc.field) from None
-    except (QAError, BreakoutError) as exc:
+    except (QAError, BreakoutError, PollError) as exc:
         raise ActionError(QA_STATUS[exc.kind], str(exc), exc.field) from None
     except SurveyError as exc:
         status = QA_STATUS[getattr(exc, "kind", "invalid")]
