@@ -129,6 +129,45 @@ AGENDA = {
 }
 
 #: A payload each event type sends to each kind of audience, as the services build it.
+POLL_RESULTS: dict[str, Any] = {
+    "poll_id": 3,
+    "kind": "single",
+    "question": "How confident are you commissioning an LCSPR?",
+    "public": True,
+    "respondents": 3,
+    "rows": [
+        {"label": "Very", "count": 2, "percent": 66.7, "correct": False},
+        {"label": "Not yet", "count": 1, "percent": 33.3, "correct": False},
+    ],
+    "texts": [],
+    "more_texts": 0,
+    "held": 0,
+    "mean": None,
+}
+POLL: dict[str, Any] = {
+    "id": 3,
+    "item_id": "welcome",
+    "item_title": "Welcome",
+    "kind": "single",
+    "kind_label": "Single choice",
+    "question": "How confident are you commissioning an LCSPR?",
+    "options": ["Very", "Not yet"],
+    "max_choices": 0,
+    "scale_min": 1,
+    "scale_max": 5,
+    "anonymous": True,
+    "opens": "host",
+    "results_mode": "hidden",
+    "state": "open",
+    "revealed": True,
+    "results_public": True,
+    "on_projector": False,
+    "opened_at": "2020-08-20T09:05:00.000+00:00",
+    "closed_at": None,
+    "results": POLL_RESULTS,
+}
+STAFF_POLL: dict[str, Any] = {**POLL, "correct": None, "place": "1 of 2"}
+
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("agenda.state", "all"): AGENDA,
     ("roster.joined", "staff"): {"count": 12},
@@ -170,6 +209,12 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "covered_by": 1,
     },
     ("survey.state", "all"): {"state": "not_yet", "closes_at": None, "override": "auto"},
+    ("polls.poll", "staff"): {"poll": STAFF_POLL},
+    ("polls.poll", "all"): {
+        "poll": {**POLL, "revealed": False, "results_public": False, "results": None}
+    },
+    ("polls.results", "staff"): {"results": {**POLL_RESULTS, "public": False}},
+    ("polls.results", "all"): {"results": POLL_RESULTS},
 }
 AUDIENCE_OF_KIND = {
     "all": "all",
@@ -269,13 +314,17 @@ def test_a_snapshot_matches_for_staff_and_attendees() -> None:
             "grid": GRID,
             "present": {"mode": "off", "index": 0, "title": "", "entries": []},
         },
+        "polls": [STAFF_POLL],
     }
     attendee = {
         **staff,
         "qa": {**staff["qa"], "questions": [QUESTION]},
         "breakout": {"round": {"round": None, "state": "none"}, "group": GROUP, "grid": None},
+        "polls": [POLL],
     }
     events.check_snapshot(staff)
     events.check_snapshot(attendee)
     with pytest.raises(events.EventMismatch, match="snapshot"):
         events.check_snapshot({**attendee, "extra": {}})
+    with pytest.raises(events.EventMismatch, match="snapshot"):  # no quiz answer for attendees
+        events.check_snapshot({**attendee, "polls": [{**POLL, "correct": 0}]})

@@ -23,6 +23,7 @@ from helpers import LiveServer, Person, attendee_of, host_of, seed_agenda
 from webinar.domain.polls import PollSpec
 from webinar.services.access import AccessLimits
 from webinar.storage.purge import purge_sync
+from webinar.storage.webinars import find_webinar_sync
 
 pytestmark = pytest.mark.integration
 
@@ -451,7 +452,9 @@ async def test_answers_survive_a_restart_and_purge_unlinks_people(tmp_path: Path
         assert [r.count for r in polls.tally(polls.polls[named]).rows] == [1]
     finally:
         await again.stop()
-    purge_sync(db, free_text=True, text_codes=[])
+    event = find_webinar_sync(db, again.slug)
+    assert event is not None
+    purge_sync(db, event.id, free_text=True, text_codes=[])
 
     assert rows(again, "SELECT participant_id, author_name, answer FROM poll_answers") == [
         (None, None, '["[removed]"]')

@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import Person, ServerProcess
-from webinar.storage.repo import ensure_meta_sync
+from helpers import Person, ServerProcess, stored_secrets
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +24,7 @@ async def test_acknowledged_poll_answers_survive_a_kill(tmp_path: Path) -> None:
     db = str(tmp_path / "webinar.db")
     proc = ServerProcess(db)
     proc.start()
-    secrets = ensure_meta_sync(db, {})
+    secrets = stored_secrets(db)
     host = Person(proc.base)
     await host.enter("host", secrets["host_token"])
     made = await host.act("polls.create", question="Which?", kind="single", options=["A", "B"])

@@ -322,6 +322,84 @@ class SurveyState(Payload):
     override: Literal["auto", "open", "closed"]
 
 
+
+# -- live polls -----------------------------------------------------------------------------
+
+
+class PollRow(Payload):
+    label: str
+    count: int
+    percent: float = Field(description="of respondents, one decimal")
+    correct: bool
+
+
+class PollResults(Payload):
+    """A poll's counts: percentages of respondents, never of ticks."""
+
+    poll_id: int
+    kind: Literal["single", "multiple", "rating", "words", "text", "quiz"]
+    question: str
+    public: bool = Field(description="whether attendees may see these counts")
+    respondents: int
+    rows: list[PollRow]
+    texts: list[str] = Field(description="open-text answers, the newest few")
+    more_texts: int
+    held: int = Field(description="words and texts held back by the event's word filter")
+    mean: float | None = Field(description="rating polls: the mean rating")
+
+
+class Poll(Payload):
+    """A poll as attendees see it once it has opened."""
+
+    id: int
+    item_id: str | None
+    item_title: str
+    kind: Literal["single", "multiple", "rating", "words", "text", "quiz"]
+    kind_label: str
+    question: str
+    options: list[str]
+    max_choices: int
+    scale_min: int
+    scale_max: int
+    anonymous: bool
+    opens: Literal["start", "host"]
+    results_mode: Literal["hidden", "live"]
+    state: Literal["ready", "open", "closed"]
+    revealed: bool
+    results_public: bool
+    on_projector: bool
+    opened_at: Instant | None
+    closed_at: Instant | None
+    results: PollResults | None = Field(description="null until the results are public")
+
+
+class StaffPoll(Poll):
+    """A poll as staff see it: always with its counts, its quiz answer and its place."""
+
+    results: PollResults | None
+    correct: int | None = Field(description="quiz: the correct option's index")
+    place: str = Field(description='"2 of 3" in its item\'s sequence, or ""')
+
+
+class PollNotOpen(Payload):
+    """A poll not (or no longer) open, as attendees learn of it: nothing of its question."""
+
+    id: int
+    state: Literal["ready"]
+    results: None
+
+
+class PollForStaff(Payload):
+    poll: StaffPoll
+
+
+class PollForAll(Payload):
+    poll: Poll | PollNotOpen
+
+
+class ResultsUpdate(Payload):
+    results: PollResults
+
 # -- the snapshot ---------------------------------------------------------------------------
 
 
@@ -353,6 +431,9 @@ class Snapshot(Payload):
     agenda: AgendaStatus
     qa: QASnapshot
     breakout: BreakoutSnapshot
+    polls: list[StaffPoll] | list[Poll] = Field(
+        description="every poll for staff, the ones opened so far for attendees"
+    )
 
 
 # -- the registry ---------------------------------------------------------------------------
@@ -413,6 +494,31 @@ EVENTS: tuple[EventType, ...] = (
         ("all",),
         SurveyState,
         "a host opens or closes the survey, or gives it back to the schedule",
+    ),
+    EventType(
+        "polls.poll",
+        ("staff",),
+        PollForStaff,
+        "a poll is written, opened, closed, revealed, projected or reset",
+    ),
+    EventType(
+        "polls.poll",
+        ("all",),
+        PollForAll,
+        "the same change as attendees see it (a poll not open yet, or reset, comes as only "
+        "its id and state, and the page removes it)",
+    ),
+    EventType(
+        "polls.results",
+        ("staff",),
+        ResultsUpdate,
+        "new answers, batched at most four times a second",
+    ),
+    EventType(
+        "polls.results",
+        ("all",),
+        ResultsUpdate,
+        "the same, only while the poll's results are public",
     ),
 )
 
