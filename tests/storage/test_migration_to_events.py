@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +210,9 @@ def test_a_second_event_does_not_adopt_when_the_database_has_stored_agendas(
 #: voted on and answered, the agenda started and moved to the closing item, three survey
 #: responses. Made with that release's own code, checkpointed and vacuumed.
 RELEASE_DB = Path(__file__).parent / "data" / "one_event_release.sqlite"
+#: A minute into the closing item of that database's run: it is served as of then (a
+#: clock that moved on would find the programme over, whatever day the test runs).
+RELEASE_NOW = datetime(2026, 12, 7, 13, 59, 27, tzinfo=UTC)
 RELEASE_TABLES = (
     "meta",
     "participants",
@@ -235,12 +238,14 @@ async def test_a_database_written_by_the_one_event_release_is_served_intact(
             "SELECT s.id, p.name FROM sessions s JOIN participants p ON p.id = s.participant_id"
             " WHERE p.role = 'attendee' ORDER BY p.name LIMIT 1"
         ).fetchone()
-    seed = load_agenda(SEED_AGENDA, today=date.today())
+    seed = load_agenda(SEED_AGENDA, today=RELEASE_NOW.date())
 
     event, _, secrets = prepare_event(
         str(path), "seed", str(SEED_AGENDA), SEED_AGENDA.read_text(), seed.title, adopt=True
     )
-    services = await open_services(seed, str(path), lambda e, f: None, utcnow, webinar_id=event.id)
+    services = await open_services(
+        seed, str(path), lambda e, f: None, lambda: RELEASE_NOW, webinar_id=event.id
+    )
     try:
         person = await services.access.session(session_id)
         questions = sorted(q.text for q in services.qa.questions.values())

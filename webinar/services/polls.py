@@ -26,6 +26,7 @@ from typing import Any
 
 import aiosqlite
 
+from webinar.domain import audiences
 from webinar.domain import polls as domain
 from webinar.domain.agenda import Agenda
 from webinar.domain.clock import RunState
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 
 RESULTS_FLUSH_SECONDS = 0.25
 KEY_MIN, KEY_MAX = 16, 100
-STAFF = ("host", "organiser")
 #: Open-text answers carried live (the exports have them all).
 LIVE_TEXTS = 100
 #: Where a session keeps its poll key.
@@ -171,7 +171,7 @@ class PollService:
 
     def snapshot(self, role: str) -> list[dict[str, Any]]:
         """Every poll as this role sees it (attendees: the ones opened so far)."""
-        staff = role in STAFF
+        staff = audiences.is_staff(role)
         return [
             self.poll_data(p, staff=staff) for p in self.ordered() if staff or p.state != "ready"
         ]
@@ -346,14 +346,14 @@ class PollService:
         staff = self.poll_data(poll, staff=True)
         if cleared:
             staff["results"] = self._empty_results(poll)
-        events = [Outgoing("polls.poll", "staff", {"poll": staff})]
+        events = [Outgoing("polls.poll", audiences.STAFF, {"poll": staff})]
         if poll.state == "ready":
             # Not asked yet: attendees learn only that it is not (or no longer) open, so
             # an upcoming question (a quiz's) is not on their screens early.
             public: dict[str, Any] = {"id": poll.id, "state": "ready", "results": None}
         else:
             public = self.poll_data(poll, staff=False)
-        events.append(Outgoing("polls.poll", "all", {"poll": public}))
+        events.append(Outgoing("polls.poll", audiences.EVERYONE, {"poll": public}))
         return events
 
     def _empty_results(self, poll: Poll) -> dict[str, Any]:
@@ -393,9 +393,9 @@ class PollService:
                 if poll is None:
                     continue
                 data = self.results_data(poll)
-                events.append(Outgoing("polls.results", "staff", {"results": data}))
+                events.append(Outgoing("polls.results", audiences.STAFF, {"results": data}))
                 if poll.results_public:
-                    events.append(Outgoing("polls.results", "all", {"results": data}))
+                    events.append(Outgoing("polls.results", audiences.EVERYONE, {"results": data}))
             return None, events
 
         await self.live.commit(work)

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from webinar.domain import audiences
 from webinar.services.polls import SESSION_KEY, new_key, spec_from
-from webinar.web.actions.core import Context, register
+from webinar.web.actions.core import Context, Strict, register
 
-ANSWERING = ("attendee", "host")
-HOST = ("host",)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+ANSWERING = (audiences.ATTENDEE, audiences.HOST)
+HOST = (audiences.HOST,)
 
 
 def _as_list(value: Any) -> Any:
