@@ -250,7 +250,7 @@ def export(what: str, db_path: str, agenda: Path | None, fmt: str | None, out: P
         raise click.UsageError(f"Export {what} as csv or xlsx.")
     import asyncio
 
-    from webinar.services.exports import export_from_database
+    from webinar.services.offline_export import export_from_database
 
     parsed = existing_event(db_path, agenda)
     body = asyncio.run(export_from_database(parsed, db_path, what, fmt))

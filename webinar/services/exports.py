@@ -333,23 +333,3 @@ def question_export(services: Any, fmt: str) -> tuple[bytes, str]:
     if fmt == "csv":
         return to_csv(rows, QUESTION_COLUMNS), "text/csv; charset=utf-8"
     return to_xlsx([("Questions", rows, QUESTION_COLUMNS)]), XLSX
-
-
-async def export_from_database(agenda: Agenda, db_path: str, what: str, fmt: str) -> bytes:
-    """Open an event's database (a running server may share it), export, close."""
-    from webinar.services import open_services, stop
-
-    services = await open_services(agenda, db_path, lambda event, fmt: None)
-    try:
-        if what == "survey":
-            body, _ = await survey_export(services, fmt)
-            return body
-        if what == "report":
-            from webinar.services.report import report_data, report_markdown
-
-            return report_markdown(await report_data(services)).encode("utf-8")
-        exporters = {"questions": question_export, "breakouts": breakout_export}
-        body, _ = exporters[what](services, fmt)
-        return body
-    finally:
-        await stop(services)

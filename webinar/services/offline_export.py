@@ -1,0 +1,28 @@
+"""Exports from an event's database outside the server: ``webinar export`` (a running server
+may share the database). Its own module because it needs both the file formats
+(``exports``) and the report (``report``, which uses ``exports``): kept here, neither of
+those imports the other back.
+"""
+
+from __future__ import annotations
+
+from webinar.domain.agenda import Agenda
+from webinar.services import open_services, stop
+from webinar.services.exports import breakout_export, question_export, survey_export
+from webinar.services.report import report_data, report_markdown
+
+
+async def export_from_database(agenda: Agenda, db_path: str, what: str, fmt: str) -> bytes:
+    """Open an event's database (a running server may share it), export, close."""
+    services = await open_services(agenda, db_path, lambda event, fmt: None)
+    try:
+        if what == "survey":
+            body, _ = await survey_export(services, fmt)
+            return body
+        if what == "report":
+            return report_markdown(await report_data(services)).encode("utf-8")
+        exporters = {"questions": question_export, "breakouts": breakout_export}
+        body, _ = exporters[what](services, fmt)
+        return body
+    finally:
+        await stop(services)
