@@ -1041,7 +1041,8 @@ class Bench:
 
     def rates(self) -> list[float]:
         if self.args.scenario == "saturate":
-            return self.args.steps
+            steps: list[float] = self.args.steps
+            return steps
         if self.args.scenario in ("questions", "storm"):
             return [self.args.rate]
         return [0.0]

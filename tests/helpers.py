@@ -78,7 +78,7 @@ class LiveServer(Loopback):
             secrets=self.secrets,
             base_url=self.base,
             clock=lambda: datetime.now(UTC) + self.offset,
-            **({"access_limits": self.access_limits} if self.access_limits else {}),
+            access_limits=self.access_limits or AccessLimits(),
         )
         config = uvicorn.Config(
             create_app(settings),

@@ -34,7 +34,7 @@ async def join_all(server: LiveServer, count: int) -> list[tuple[Person, Socket,
 
 
 def group_event(m: dict[str, Any]) -> bool:
-    return m["type"] == "breakout.group"
+    return bool(m["type"] == "breakout.group")
 
 
 @dataclass
@@ -379,8 +379,10 @@ async def test_feedback_view_star_present_and_export(server: LiveServer) -> None
         row for sheet in workbook.worksheets for row in sheet.iter_rows(min_row=2, values_only=True)
     ]
     assert len(rows) == covered
-    topics = server.agenda.item("lcspr-breakout").breakout.topics
-    assert workbook.sheetnames == sheet_names(topics)  # a sheet per topic, named by its title
+    settings = server.agenda.item("lcspr-breakout").breakout
+    assert settings is not None
+    # A sheet per topic, named by its title.
+    assert workbook.sheetnames == sheet_names(settings.topics)
     assert attendee_page.status_code == 403
     for p, s, _ in people:
         await s.close()
@@ -697,7 +699,9 @@ async def test_breakout_xlsx_has_a_sheet_per_breakout_and_topic(tmp_path: Path) 
     response = await host.http.get("/api/breakout/export?format=xlsx")
     workbook = load_workbook(io.BytesIO(response.content))
 
-    first_topics = server.agenda.item("lcspr-breakout").breakout.topics
+    settings = server.agenda.item("lcspr-breakout").breakout
+    assert settings is not None
+    first_topics = settings.topics
     titles = [*first_topics, *SECOND_TOPICS]
     names = sheet_names(titles)
     assert workbook.sheetnames == names

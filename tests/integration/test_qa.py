@@ -218,7 +218,7 @@ async def test_votes_are_one_per_person_and_bursts_are_coalesced(server: LiveSer
 async def test_bad_questions_get_clear_messages_and_store_nothing(server: LiveServer) -> None:
     host = await host_of(server)
     ann = await attendee_of(server, "Ann")
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str | None]] = [
         ({"text": "   ", "key": key()}, 400, "Please write your question first."),
         (
             {"text": "x" * 501, "key": key()},

@@ -45,7 +45,9 @@ async def test_feedback_lists_only_groups_given_a_topic_or_that_wrote_on_it(
         await sock.close()
     rnd = server.services.breakouts.current
     given = {t for group in rnd.groups.values() for t in group.topics}
-    topics = len(server.agenda.item("lcspr-breakout").breakout.topics)
+    settings = server.agenda.item("lcspr-breakout").breakout
+    assert settings is not None
+    topics = len(settings.topics)
     ungiven = sorted(set(range(topics)) - given)
     assert ungiven, "every topic went to a group: nothing to check"
     number = next(iter(rnd.groups))

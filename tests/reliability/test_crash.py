@@ -75,7 +75,7 @@ async def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
     questions: list[str] = []
     votes: list[int] = []
     drafts: list[str] = []
-    surveys: list[tuple[int, int]] = []
+    surveys: list[int] = []
     stop = asyncio.Event()
     asker, voter, respondent = people[1], people[2], people[3]
     voter_id = (await voter.http.get("/api/session")).json()["participant"]["id"]

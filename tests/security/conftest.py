@@ -272,8 +272,9 @@ async def breakout_cast(cast: Cast) -> Cast:
     await open_breakout(cast)
     cast.principals = principals_of(cast)
     for key in ("host", "organiser"):
-        cast.principals[key].live = await cast.connect(cast.principals[key].person)
-        await cast.principals[key].live.wait_for(lambda m: m["type"] == "snapshot")
+        live = await cast.connect(cast.principals[key].person)
+        cast.principals[key].live = live
+        await live.wait_for(lambda m: m["type"] == "snapshot")
     return cast
 
 
@@ -294,8 +295,9 @@ async def fuzz_cast(cast: Cast) -> Cast:
         "organiser": Principal("organiser", cast.organiser, None, 1),
     }
     for key in ("host", "organiser"):
-        cast.principals[key].live = await cast.connect(cast.principals[key].person)
-        await cast.principals[key].live.wait_for(lambda m: m["type"] == "snapshot")
+        live = await cast.connect(cast.principals[key].person)
+        cast.principals[key].live = live
+        await live.wait_for(lambda m: m["type"] == "snapshot")
     return cast
 
 

@@ -194,11 +194,12 @@ async def send_action(cast: Any, name: str, params: Any) -> dict[str, Any]:
     start = len(sock.messages)
     message = {"type": "action", "id": ref, "name": name, "params": params}
     await sock.conn.send(dumps(message).decode())
-    return await sock.wait_for(
+    reply: dict[str, Any] = await sock.wait_for(
         lambda m: (m["type"] == "result" and m.get("id") == ref) or m["type"] == "error",
         5,
         start,
     )
+    return reply
 
 
 # -- actions -----------------------------------------------------------------------------------

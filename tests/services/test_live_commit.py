@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -26,7 +27,10 @@ async def make_live(tmp_path: Path) -> Live:
     return Live(db, Hub(encode))
 
 
-def put(key: str, value: str) -> object:
+Work = Callable[[aiosqlite.Connection, datetime], Awaitable[tuple[str, list[Outgoing]]]]
+
+
+def put(key: str, value: str) -> Work:
     async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
         await tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
         return key, [Outgoing("meta.put", "all", {"key": key})]
