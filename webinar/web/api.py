@@ -308,29 +308,10 @@ async def upload_preassignments(request: Request) -> Response:
         return error(403, "Only hosts and organisers can pre-assign groups.")
     if not origin_allowed(request.headers, request.app.state.allowed_origins):
         return error(403, "Requests from other sites are refused.")
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    filename = "upload.csv"
-    try:
-        if content_type == "multipart/form-data":
-            async with request.form(
-                max_files=1, max_fields=5, max_part_size=MAX_UPLOAD
-            ) as form:  # closes the uploaded file's temporary storage
-                token = form.get(CSRF_FIELD)
-                given = request.headers.get(CSRF_HEADER) or (
-                    token if isinstance(token, str) else None
-                )
-                upload = form.get("file")
-                if upload is None or isinstance(upload, str):
-                    return error(400, "Choose a CSV file to upload.", "file")
-                filename = upload.filename or filename
-                raw = await upload.read()
-        elif content_type in ("text/csv", "text/plain"):
-            given = request.headers.get(CSRF_HEADER)
-            raw = await request.body()
-        else:
-            return error(415, "Upload a CSV file.")
-    except Exception:  # python-multipart raises several kinds on garbage
-        return error(400, "The upload could not be read.")
+    upload = await _upload_of(request)
+    if isinstance(upload, Response):
+        return upload
+    raw, given, filename = upload
     if not isinstance(given, str) or not csrf_ok(request, given):
         return error(403, "Your session token is missing or old. Reload the page.")
     try:
@@ -348,3 +329,29 @@ async def upload_preassignments(request: Request) -> Response:
             status_code=400,
         )
     return JSONResponse({"ok": True, **result})
+
+
+async def _upload_of(request: Request) -> tuple[bytes, str | None, str] | Response:
+    """(the file's bytes, the CSRF token sent with it, its name) of a pre-assignment
+    upload, or the error to reply with."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    filename = "upload.csv"
+    try:
+        if content_type == "multipart/form-data":
+            async with request.form(
+                max_files=1, max_fields=5, max_part_size=MAX_UPLOAD
+            ) as form:  # closes the uploaded file's temporary storage
+                token = form.get(CSRF_FIELD)
+                given = request.headers.get(CSRF_HEADER) or (
+                    token if isinstance(token, str) else None
+                )
+                upload = form.get("file")
+                if upload is None or isinstance(upload, str):
+                    return error(400, "Choose a CSV file to upload.", "file")
+                return await upload.read(), given, upload.filename or filename
+        elif content_type in ("text/csv", "text/plain"):
+            return await request.body(), request.headers.get(CSRF_HEADER), filename
+        else:
+            return error(415, "Upload a CSV file.")
+    except Exception:  # python-multipart raises several kinds on garbage
+        return error(400, "The upload could not be read.")
