@@ -48,9 +48,9 @@ async def populate(server: LiveServer) -> None:
     await yusuf.act("qa.reply", question_id=hers, text="Yusuf reply", key=uuid.uuid4().hex)
     await host.act("agenda.start")
     await host.act("agenda.jump", item_id="lcspr-breakout")
-    room: dict[str, Any] = (
-        await sockets[0].wait_for(lambda m: m["type"] == "breakout.group", timeout=5)
-    )["data"]
+    room: dict[str, Any] = (await sockets[0].wait_for(lambda m: m["type"] == "breakout.group"))[
+        "data"
+    ]
     point = await zelda.act(
         "breakout.point",
         group=room["number"],

@@ -167,7 +167,7 @@ async def test_an_anonymous_answer_cannot_be_tied_to_its_author(tmp_path: Path) 
     host_ws = await host.socket()
     await host.act("agenda.start")
     await host.act("agenda.jump", item_id="lcspr-breakout")
-    await host_ws.wait_for(lambda m: m["type"] == "breakout.grid", timeout=10)
+    await host_ws.wait_for(lambda m: m["type"] == "breakout.grid")
     group_of = dict(
         rows(server.db_path, "SELECT participant_id, group_number FROM breakout_members")
     )
