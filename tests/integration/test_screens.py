@@ -220,7 +220,15 @@ async def test_after_the_lock_the_facilitator_box_is_read_only(tmp_path: Path) -
     await sock.close()
     await ann.act("breakout.volunteer")
     open_page = (await ann.http.get("/live")).text
+    host_ws = await host.socket()
+    await host_ws.wait_for(lambda m: m["type"] == "snapshot")
     await host.act("agenda.next")
+    # The round ends in the breakout service's own task, after the agenda moves on: wait
+    # for its event, not for luck (on a busy machine the page can come first).
+    await host_ws.wait_for(
+        lambda m: m["type"] == "breakout.round" and m["data"]["state"] == "ended"
+    )
+    await host_ws.close()
     live.offset = timedelta(seconds=1)
     locked_page = (await ann.http.get("/live")).text
     await host.close()
