@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import uuid
 from pathlib import Path
@@ -69,12 +70,12 @@ async def populate(server: LiveServer) -> None:
 
 
 def dump(db: str) -> str:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         return "\n".join(conn.iterdump())
 
 
 def rows(db: str, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         return conn.execute(sql).fetchall()
 
 

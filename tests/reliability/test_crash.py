@@ -4,6 +4,7 @@ every write acknowledged to a client is there after the restart."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sqlite3
@@ -136,7 +137,7 @@ async def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
     await asyncio.gather(*tasks)
     proc.start()
     try:
-        with sqlite3.connect(db) as conn:
+        with contextlib.closing(sqlite3.connect(db)) as conn, conn:
             stored_questions = {r[0] for r in conn.execute("SELECT text FROM questions")}
             stored_draft = conn.execute(
                 "SELECT text FROM breakout_responses WHERE group_number = ? AND topic = ?",
