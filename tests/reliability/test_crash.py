@@ -131,10 +131,15 @@ async def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
         asyncio.create_task(writer("drafts", facilitator, draft, drafts, stop, enough[2])),
         asyncio.create_task(writer("survey", respondent, survey, surveys, stop, enough[3])),
     ]
-    await until_enough(enough, tasks)
-    proc.stop(signal.SIGKILL)
-    stop.set()
-    await asyncio.gather(*tasks)
+    try:
+        await until_enough(enough, tasks)
+    finally:  # killed whatever happened: a server left running would outlive the test
+        proc.stop(signal.SIGKILL)
+        stop.set()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    for outcome in outcomes:  # a writer that saw a 5xx
+        if isinstance(outcome, BaseException):
+            raise outcome
     proc.start()
     try:
         with contextlib.closing(sqlite3.connect(db)) as conn, conn:
