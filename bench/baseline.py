@@ -30,8 +30,9 @@ import signal
 from datetime import UTC, datetime
 from http import HTTPStatus
 
-from websockets.asyncio.server import Request, Response, ServerConnection, broadcast, serve
+from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 ITEM_ID = "review-qa"
 
@@ -125,9 +126,14 @@ def healthz(conn: ServerConnection, request: Request) -> Response | None:
 async def main(port: int, host: str, compress: bool, max_seconds: float) -> None:
     server = Broadcaster()
     loop = asyncio.get_running_loop()
-    stop = loop.create_future()
+    stop: asyncio.Future[None] = loop.create_future()
+
+    def finish() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+        loop.add_signal_handler(sig, finish)
     async with serve(
         server.handler,
         host,

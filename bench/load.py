@@ -239,32 +239,14 @@ class Server:
         return self.base.replace("http://", "ws://", 1) + "/ws?format=json"
 
     def start(self) -> None:
-        args = self.args
-        if self.kind == "ours" and args.url:
-            self.base = args.url.rstrip("/")
-            self.pid = args.server_pid
-            self.db_path = args.db or ""
-            meta: dict[str, str] = {}
-            if args.db:
-                meta = secrets_of_only_event(args.db)
-            self.code = args.code or meta.get("join_code", "")
-            self.host_token = args.host_token or meta.get("host_token", "")
-            if not self.code or not self.host_token:
-                sys.exit("With --url give --code and --host-token, or --db to read them.")
+        if self.kind == "ours" and self.args.url:
+            self.attach()
             return
         port = free_port()
         self.tmp = tempfile.TemporaryDirectory(prefix=f"webinar-load-{self.kind}-")
         folder = Path(self.tmp.name)
         self.log_path = folder / "server.log"
-        if self.kind == "ours":
-            db = self.db_path = str(folder / "webinar.db")
-            command = [sys.executable, "-m", "webinar", "serve", str(SEED), "--db", db]
-            command += ["--port", str(port)]
-        else:
-            command = [sys.executable, str(BASELINE), "--port", str(port)]
-            command += ["--max-seconds", str(int(args.timeout + 60))]
-            if args.compress:
-                command.append("--compress")
+        command = self.command(folder, port)
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 command,
@@ -276,21 +258,58 @@ class Server:
             )
         self.pid = self.proc.pid
         self.base = f"http://127.0.0.1:{port}"
+        self.wait_ready(self.proc)
+        if self.kind == "ours":
+            meta = secrets_of_only_event(self.db_path)
+            self.code, self.host_token = meta["join_code"], meta["host_token"]
+
+    def attach(self) -> None:
+        """Use the server already running at ``--url``."""
+        args = self.args
+        self.base = args.url.rstrip("/")
+        self.pid = args.server_pid
+        self.db_path = args.db or ""
+        meta: dict[str, str] = {}
+        if args.db:
+            meta = secrets_of_only_event(args.db)
+        self.code = args.code or meta.get("join_code", "")
+        self.host_token = args.host_token or meta.get("host_token", "")
+        if not self.code or not self.host_token:
+            sys.exit("With --url give --code and --host-token, or --db to read them.")
+
+    def command(self, folder: Path, port: int) -> list[str]:
+        if self.kind == "ours":
+            db = self.db_path = str(folder / "webinar.db")
+            return [
+                sys.executable,
+                "-m",
+                "webinar",
+                "serve",
+                str(SEED),
+                "--db",
+                db,
+                "--port",
+                str(port),
+            ]
+        command = [sys.executable, str(BASELINE), "--port", str(port)]
+        command += ["--max-seconds", str(int(self.args.timeout + 60))]
+        if self.args.compress:
+            command.append("--compress")
+        return command
+
+    def wait_ready(self, proc: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + 30
         while True:
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 raise RuntimeError(f"the {self.kind} server exited:\n{self.log_tail()}")
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=1.0).status_code == 200:
-                    break
+                    return
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the {self.kind} server did not start:\n{self.log_tail()}")
             time.sleep(0.1)
-        if self.kind == "ours":
-            meta = secrets_of_only_event(db)
-            self.code, self.host_token = meta["join_code"], meta["host_token"]
 
     def log_tail(self, lines: int = 30) -> str:
         if self.log_path is None or not self.log_path.exists():
@@ -448,14 +467,11 @@ class Worker:
     async def _read(self, sim: Sim) -> None:
         assert sim.conn is not None
         loads = json.loads
-        first, dups, votes, marks = sim.first, sim.dups, sim.votes, sim.marks
-        event_at = self.event_at
         seqs, seen = sim.seqs, set()
         try:
             async for raw in sim.conn:
                 now = time.time()
                 message = loads(raw)
-                kind = message.get("type")
                 seq = message.get("seq")
                 if isinstance(seq, int) and "at" in message:  # an event, not a reply
                     if seq in seen or seq <= sim.start_seq:
@@ -465,33 +481,43 @@ class Worker:
                             sim.seq_back += 1
                         seen.add(seq)
                         seqs.append(seq)
-                if kind == "qa.question":
-                    data = message["data"]
-                    question = data.get("question") or {}
-                    qid = question.get("id")
-                    if qid is None:
-                        continue
-                    if data.get("new") and not data.get("removed"):
-                        if qid in first:
-                            dups[qid] = dups.get(qid, 0) + 1
-                        else:
-                            first[qid] = now
-                            sim.qa_chars += len(raw)
-                            if qid not in event_at:
-                                event_at[qid] = parse_at(message["at"])
-                    if "votes" in question:
-                        votes[qid] = question["votes"]
-                elif kind == "qa.votes":
-                    for key, count in message["data"]["votes"].items():
-                        votes[int(key)] = count
-                elif kind == "breakout.group":
-                    marks.setdefault("return" if message["data"].get("ended") else "split", now)
-                elif kind == "breakout.round" and message["data"].get("state") == "ended":
-                    marks.setdefault("round_end", now)
+                self._note(sim, message, raw, now)
         except ConnectionClosed as exc:
             sim.closed = exc.rcvd.code if exc.rcvd is not None else 1006
         else:
             sim.closed = sim.conn.close_code or 1000
+
+    def _note(self, sim: Sim, message: dict[str, Any], raw: str | bytes, now: float) -> None:
+        """Record what a message tells: a question's arrival, vote counts, breakout marks."""
+        kind = message.get("type")
+        if kind == "qa.question":
+            self._note_question(sim, message, raw, now)
+        elif kind == "qa.votes":
+            for key, count in message["data"]["votes"].items():
+                sim.votes[int(key)] = count
+        elif kind == "breakout.group":
+            sim.marks.setdefault("return" if message["data"].get("ended") else "split", now)
+        elif kind == "breakout.round" and message["data"].get("state") == "ended":
+            sim.marks.setdefault("round_end", now)
+
+    def _note_question(
+        self, sim: Sim, message: dict[str, Any], raw: str | bytes, now: float
+    ) -> None:
+        data = message["data"]
+        question = data.get("question") or {}
+        qid = question.get("id")
+        if qid is None:
+            return
+        if data.get("new") and not data.get("removed"):
+            if qid in sim.first:
+                sim.dups[qid] = sim.dups.get(qid, 0) + 1
+            else:
+                sim.first[qid] = now
+                sim.qa_chars += len(raw)
+                if qid not in self.event_at:
+                    self.event_at[qid] = parse_at(message["at"])
+        if "votes" in question:
+            sim.votes[qid] = question["votes"]
 
     # observing
 
@@ -874,6 +900,95 @@ class CpuWindow:
         return out
 
 
+class Sender:
+    """Questions and votes sent at a steady pace from ``begin``, and what became of them."""
+
+    def __init__(self, driver: OurDriver | BaselineDriver, begin: float) -> None:
+        self.driver = driver
+        self.begin = begin
+        self.sent: dict[int, float] = {}
+        self.errors: Counter[str] = Counter()
+        self.ask_latency: list[float] = []
+        self.lag: list[float] = []
+        self.expected: Counter[int] = Counter()
+        self.unknown: Counter[int] = Counter()
+        self.known: list[int] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.voted: set[tuple[int, int]] = set()
+        self.skipped = 0
+        self.rng = random.Random(7)
+
+    async def ask(self, number: int) -> None:
+        at = time.time()
+        try:
+            qid = await self.driver.ask(number, at)
+        except Exception as exc:
+            self.errors[f"ask: {error_name(exc)} {exc}".strip()] += 1
+            return
+        self.ask_latency.append(time.time() - at)
+        self.sent[qid] = at
+        self.known.append(qid)
+
+    async def vote(self, voter: int, qid: int) -> None:
+        try:
+            await self.driver.vote(voter, qid)
+        except httpx.PoolTimeout:
+            self.errors["vote: never sent (client pool timeout)"] += 1
+            return
+        except httpx.TransportError as exc:  # the server may or may not have counted it
+            self.errors[f"vote: {error_name(exc)}"] += 1
+            self.unknown[qid] += 1
+            return
+        except Exception as exc:
+            self.errors[f"vote: {error_name(exc)} {exc}".strip()] += 1
+            return
+        self.expected[qid] += 1
+
+    async def paced(self, count: int, per_second: float, start: Callable[[int], None]) -> None:
+        for i in range(count):
+            delay = self.begin + i / per_second - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                self.lag.append(-delay)
+            start(i)
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def start_vote(self, i: int) -> None:
+        voters = len(self.driver.voters)
+        known = self.known
+        for attempt in range(8):
+            voter = (i + attempt) % voters
+            if known:
+                qid = known[self.rng.randrange(len(known))]
+                if (voter, qid) not in self.voted:
+                    self.voted.add((voter, qid))
+                    self.spawn(self.vote(voter, qid))
+                    return
+        self.skipped += 1
+
+    def result(self, ended: float) -> dict[str, Any]:
+        sent, expected, unknown = self.sent, self.expected, self.unknown
+        return {
+            "sent": sent,
+            "asked": len(sent),
+            "errors": dict(self.errors),
+            "ask_http": summary(self.ask_latency),
+            "sender_lag_max": max(self.lag, default=0.0),
+            "votes_ok": sum(expected.values()),
+            "votes_skipped": self.skipped,
+            "expected_votes": dict(expected),
+            "unknown_votes": dict(unknown),
+            "votes_unknown": sum(unknown.values()),
+            "duration": ended - self.begin,
+            "first_sent": min(sent.values(), default=self.begin),
+        }
+
+
 class Bench:
     def __init__(self, kind: str, server: Server, args: argparse.Namespace) -> None:
         self.kind = kind
@@ -1045,7 +1160,8 @@ class Bench:
 
     def rates(self) -> list[float]:
         if self.args.scenario == "saturate":
-            return self.args.steps
+            steps: list[float] = self.args.steps
+            return steps
         if self.args.scenario in ("questions", "storm"):
             return [self.args.rate]
         return [0.0]
@@ -1083,97 +1199,21 @@ class Bench:
     async def send(self, rate: float, seconds: float, votes: float = 0.0) -> dict[str, Any]:
         """Ask ``rate`` questions a second (and cast ``votes`` a second) for ``seconds``."""
         assert self.driver is not None
-        driver = self.driver
-        sent: dict[int, float] = {}
-        errors: Counter[str] = Counter()
-        ask_latency: list[float] = []
-        lag: list[float] = []
-        expected: Counter[int] = Counter()
-        unknown: Counter[int] = Counter()
-        known: list[int] = []
-        tasks: set[asyncio.Task[None]] = set()
-        begin = time.time() + 0.1
+        sender = Sender(self.driver, begin=time.time() + 0.1)
         base_number = len(self.sent)
-
-        async def ask(number: int) -> None:
-            at = time.time()
-            try:
-                qid = await driver.ask(number, at)
-            except Exception as exc:
-                errors[f"ask: {error_name(exc)} {exc}".strip()] += 1
-                return
-            ask_latency.append(time.time() - at)
-            sent[qid] = at
-            known.append(qid)
-
-        async def vote(voter: int, qid: int) -> None:
-            try:
-                await driver.vote(voter, qid)
-            except httpx.PoolTimeout:
-                errors["vote: never sent (client pool timeout)"] += 1
-                return
-            except httpx.TransportError as exc:  # the server may or may not have counted it
-                errors[f"vote: {error_name(exc)}"] += 1
-                unknown[qid] += 1
-                return
-            except Exception as exc:
-                errors[f"vote: {error_name(exc)} {exc}".strip()] += 1
-                return
-            expected[qid] += 1
-
-        async def paced(count: int, per_second: float, start: Callable[[int], None]) -> None:
-            for i in range(count):
-                delay = begin + i / per_second - time.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                else:
-                    lag.append(-delay)
-                start(i)
-
-        def spawn(coro: Any) -> None:
-            task = asyncio.create_task(coro)
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-
-        voted: set[tuple[int, int]] = set()
-        skipped = 0
-        rng = random.Random(7)
-
-        def start_vote(i: int) -> None:
-            nonlocal skipped
-            voters = len(driver.voters)
-            for attempt in range(8):
-                voter = (i + attempt) % voters
-                if known:
-                    qid = known[rng.randrange(len(known))]
-                    if (voter, qid) not in voted:
-                        voted.add((voter, qid))
-                        spawn(vote(voter, qid))
-                        return
-            skipped += 1
-
-        jobs = [paced(int(rate * seconds), rate, lambda i: spawn(ask(base_number + i)))]
+        jobs = [
+            sender.paced(
+                int(rate * seconds), rate, lambda i: sender.spawn(sender.ask(base_number + i))
+            )
+        ]
         if votes > 0:
-            jobs.append(paced(int(votes * seconds), votes, start_vote))
+            jobs.append(sender.paced(int(votes * seconds), votes, sender.start_vote))
         await asyncio.gather(*jobs)
         ended = time.time()
-        if tasks:
-            await asyncio.wait(set(tasks), timeout=60)
-        self.sent.update(sent)
-        return {
-            "sent": sent,
-            "asked": len(sent),
-            "errors": dict(errors),
-            "ask_http": summary(ask_latency),
-            "sender_lag_max": max(lag, default=0.0),
-            "votes_ok": sum(expected.values()),
-            "votes_skipped": skipped,
-            "expected_votes": dict(expected),
-            "unknown_votes": dict(unknown),
-            "votes_unknown": sum(unknown.values()),
-            "duration": ended - begin,
-            "first_sent": min(sent.values(), default=begin),
-        }
+        if sender.tasks:
+            await asyncio.wait(set(sender.tasks), timeout=60)
+        self.sent.update(sender.sent)
+        return sender.result(ended)
 
     async def measure(
         self, sent: dict[int, float], votes: dict[int, int] | None = None
@@ -1456,10 +1496,8 @@ def mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB"
 
 
-def report(res: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) rows for one run."""
+def _join_rows(res: dict[str, Any], join: dict[str, Any]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
-    join = res.get("join", {})
     rows.append(("attendees connected", f"{join.get('connected', 0)} / {res['clients']}"))
     rows.append(("connect errors", json.dumps(join.get("errors", {})) or "{}"))
     rows.append(("time to all connected", f"{join.get('all_connected_s', math.nan):.2f} s"))
@@ -1477,6 +1515,69 @@ def report(res: dict[str, Any]) -> list[tuple[str, str]]:
                 f"{jc['server']:.0f}% / {jc['clients']:.0f}% / {jc['machine_busy']:.0f}% busy",
             )
         )
+    return rows
+
+
+def _storm_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (
+            "votes acknowledged / unknown / skipped",
+            f"{s['votes_ok']} / {s['votes_unknown']} / {s['votes_skipped']}",
+        ),
+        ("API: votes counted in total", str(s["api_votes_total"])),
+        ("API: acknowledged questions missing", str(s["api_missing_questions"])),
+        ("API: counts not matching votes sent", str(s["api_vote_mismatch"])),
+        ("screens whose final counts differ", str(s["vote_mismatch_screens"])),
+    ]
+
+
+def _saturate_rows(sat: dict[str, Any]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for step in sat["steps"]:
+        rows.append(
+            (
+                f"  {step['rate']:g} msg/s",
+                f"p99 {ms(step['latency']['p99'])}, {step['deliveries_per_s']:,.0f}/s, "
+                f"missing {step['missing']}, "
+                f"{'ok' if step['sustained'] else 'NOT sustained'}",
+            )
+        )
+    rows.append(("max sustained rate", f"{sat['max_sustained_rate']:g} msg/s"))
+    rows.append(("max sustained deliveries/s", f"{sat['max_sustained_deliveries_per_s']:,.0f}"))
+    return rows
+
+
+def _split_rows(split: dict[str, Any]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for phase, data in split.items():
+        lat = data["latency"]
+        rows.append(
+            (
+                f"{phase}: host request / p50 / p99 / max",
+                f"{ms(data['host_request'])} / {ms(lat['p50'])} / {ms(lat['p99'])} / "
+                f"{ms(lat['max'])} (missing {data['missing']})",
+            )
+        )
+    return rows
+
+
+def _survey_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
+    lat = s["latency"]
+    return [
+        (
+            "survey p50 / p99 / max",
+            f"{ms(lat['p50'])} / {ms(lat['p99'])} / {ms(lat['max'])} ({lat['n']} submits)",
+        ),
+        ("survey errors", json.dumps(s["errors"])),
+        ("resent (idle connection closed)", json.dumps(s.get("resent", {}))),
+        ("survey all done", f"{s['all_done_s']:.1f} s ({s['per_s']:,.0f}/s)"),
+    ]
+
+
+def report(res: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) rows for one run."""
+    join = res.get("join", {})
+    rows = _join_rows(res, join)
     if res.get("rss_none"):
         rows.append(("server RSS none / all / peak", _rss_row(res)))
     if "rss_per_attendee" in res:
@@ -1485,52 +1586,13 @@ def report(res: dict[str, Any]) -> list[tuple[str, str]]:
         if name in res:
             rows.extend(_delivery_rows(res[name]))
     if "storm" in res:
-        s = res["storm"]
-        rows.append(
-            (
-                "votes acknowledged / unknown / skipped",
-                f"{s['votes_ok']} / {s['votes_unknown']} / {s['votes_skipped']}",
-            )
-        )
-        rows.append(("API: votes counted in total", str(s["api_votes_total"])))
-        rows.append(("API: acknowledged questions missing", str(s["api_missing_questions"])))
-        rows.append(("API: counts not matching votes sent", str(s["api_vote_mismatch"])))
-        rows.append(("screens whose final counts differ", str(s["vote_mismatch_screens"])))
+        rows.extend(_storm_rows(res["storm"]))
     if "saturate" in res:
-        sat = res["saturate"]
-        for step in sat["steps"]:
-            rows.append(
-                (
-                    f"  {step['rate']:g} msg/s",
-                    f"p99 {ms(step['latency']['p99'])}, {step['deliveries_per_s']:,.0f}/s, "
-                    f"missing {step['missing']}, "
-                    f"{'ok' if step['sustained'] else 'NOT sustained'}",
-                )
-            )
-        rows.append(("max sustained rate", f"{sat['max_sustained_rate']:g} msg/s"))
-        rows.append(("max sustained deliveries/s", f"{sat['max_sustained_deliveries_per_s']:,.0f}"))
+        rows.extend(_saturate_rows(res["saturate"]))
     if "split" in res:
-        for phase, data in res["split"].items():
-            lat = data["latency"]
-            rows.append(
-                (
-                    f"{phase}: host request / p50 / p99 / max",
-                    f"{ms(data['host_request'])} / {ms(lat['p50'])} / {ms(lat['p99'])} / "
-                    f"{ms(lat['max'])} (missing {data['missing']})",
-                )
-            )
+        rows.extend(_split_rows(res["split"]))
     if "survey" in res:
-        s = res["survey"]
-        lat = s["latency"]
-        rows.append(
-            (
-                "survey p50 / p99 / max",
-                f"{ms(lat['p50'])} / {ms(lat['p99'])} / {ms(lat['max'])} ({lat['n']} submits)",
-            )
-        )
-        rows.append(("survey errors", json.dumps(s["errors"])))
-        rows.append(("resent (idle connection closed)", json.dumps(s.get("resent", {}))))
-        rows.append(("survey all done", f"{s['all_done_s']:.1f} s ({s['per_s']:,.0f}/s)"))
+        rows.extend(_survey_rows(res["survey"]))
     cpu = res.get("cpu", {})
     if cpu:
         rows.append(

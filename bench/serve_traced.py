@@ -39,7 +39,8 @@ import uvicorn
 
 from webinar.services import prepare_database
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
-from webinar.web.app import Settings, create_app
+from webinar.web.app import Settings
+from webinar.web.site import create_app
 
 WS_MAX_SIZE = 64 * 1024  # as webinar.web.server
 
@@ -150,39 +151,7 @@ async def main(args: argparse.Namespace) -> None:
     hub = app.state.services.hub
     print(f"serving on {base}", flush=True)
 
-    async def watch() -> None:
-        if not args.tracemalloc and not args.freeze:
-            return
-        before: tracemalloc.Snapshot | None = None
-        stable = 0
-        while not server.should_exit:
-            await asyncio.sleep(1.0)
-            count = hub.client_count
-            if args.tracemalloc and before is None and count == 0:
-                before = tracemalloc.take_snapshot()  # after the first requests
-            if args.expect and count >= args.expect:
-                stable += 1
-                if stable >= args.settle:
-                    if args.freeze:
-                        # The experiment: what if the server froze its long-lived objects
-                        # once the audience is in, so full collections skip them?
-                        started = time.perf_counter()
-                        gc.collect()
-                        gc.freeze()
-                        print(
-                            f"gc.freeze() with {count} attendees: {gc.get_freeze_count()} "
-                            f"objects frozen in {time.perf_counter() - started:.3f} s",
-                            flush=True,
-                        )
-                    if before is not None:
-                        after = tracemalloc.take_snapshot()
-                        Path(args.out).write_text(describe(before, after, count))
-                        print(f"wrote {args.out} for {count} attendees", flush=True)
-                    return
-            else:
-                stable = 0
-
-    watcher = asyncio.create_task(watch())
+    watcher = asyncio.create_task(watch(args, server, hub))
     looper = asyncio.create_task(watch_loop.run())
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(serving), args.max_seconds)
@@ -192,6 +161,45 @@ async def main(args: argparse.Namespace) -> None:
     looper.cancel()
     if args.stalls:
         Path(args.stalls).write_text(watch_loop.report())
+
+
+async def watch(args: argparse.Namespace, server: uvicorn.Server, hub: Any) -> None:
+    """Once ``--expect`` attendees have stayed for ``--settle`` seconds: freeze, and write
+    what tracemalloc saw them take."""
+    if not args.tracemalloc and not args.freeze:
+        return
+    before: tracemalloc.Snapshot | None = None
+    stable = 0
+    while not server.should_exit:
+        await asyncio.sleep(1.0)
+        count = hub.client_count
+        if args.tracemalloc and before is None and count == 0:
+            before = tracemalloc.take_snapshot()  # after the first requests
+        if args.expect and count >= args.expect:
+            stable += 1
+            if stable >= args.settle:
+                settled(args, count, before)
+                return
+        else:
+            stable = 0
+
+
+def settled(args: argparse.Namespace, count: int, before: tracemalloc.Snapshot | None) -> None:
+    if args.freeze:
+        # The experiment: what if the server froze its long-lived objects once the
+        # audience is in, so full collections skip them?
+        started = time.perf_counter()
+        gc.collect()
+        gc.freeze()
+        print(
+            f"gc.freeze() with {count} attendees: {gc.get_freeze_count()} "
+            f"objects frozen in {time.perf_counter() - started:.3f} s",
+            flush=True,
+        )
+    if before is not None:
+        after = tracemalloc.take_snapshot()
+        Path(args.out).write_text(describe(before, after, count))
+        print(f"wrote {args.out} for {count} attendees", flush=True)
 
 
 def cli() -> None:

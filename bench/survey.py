@@ -171,28 +171,54 @@ def make_responses(survey: Survey, count: int, groups: int, seed: int) -> list[R
         asked = rng.random() < 0.2
         answers: dict[str, Any] = {}
         for q in survey.questions:
-            if q.kind == "rating":
-                if (q.required and submitted) or rng.random() < 0.9:
-                    points = list(range(q.scale_min, q.scale_max + 1))
-                    weights = [1, 2, 4, 8, 6] if len(points) == 5 else [1] * len(points)
-                    answers[q.code] = rng.choices(points, weights)[0]
-            elif q.kind == "single":
-                if rng.random() < 0.85:
-                    answers[q.code] = rng.choice(q.options)
-            elif q.kind == "multiple":
-                if rng.random() < 0.8:
-                    ticked = set(rng.sample(q.options, rng.randint(1, min(3, len(q.options)))))
-                    answers[q.code] = [o for o in q.options if o in ticked]
-            elif q.kind == "question_answered":
-                if asked and rng.random() < 0.9:
-                    answers[q.code] = rng.choices(QUESTION_ANSWERED_OPTIONS, [6, 3, 1])[0]
-            elif rng.random() < 0.5:
-                answers[q.code] = text_answer(rng)
+            answer = _MAKERS.get(q.kind, _text)(q, rng, submitted, asked)
+            if answer is not None:
+                answers[q.code] = answer
         cleaned = clean_answers(survey, answers, asked_question=asked, final=submitted)
         assert cleaned == answers, (cleaned, answers)
         group = None if rng.random() < 0.05 else rng.randint(1, groups)
         rows.append(ResponseRow(group, answers, submitted))
     return rows
+
+
+# Made-up answers, one maker per kind of question: the answer, or None for none.
+
+
+def _rating(q: SurveyQuestion, rng: random.Random, submitted: bool, asked: bool) -> Any:
+    if (q.required and submitted) or rng.random() < 0.9:
+        points = list(range(q.scale_min, q.scale_max + 1))
+        weights = [1, 2, 4, 8, 6] if len(points) == 5 else [1] * len(points)
+        return rng.choices(points, weights)[0]
+    return None
+
+
+def _single(q: SurveyQuestion, rng: random.Random, submitted: bool, asked: bool) -> Any:
+    return rng.choice(q.options) if rng.random() < 0.85 else None
+
+
+def _multiple(q: SurveyQuestion, rng: random.Random, submitted: bool, asked: bool) -> Any:
+    if rng.random() < 0.8:
+        ticked = set(rng.sample(q.options, rng.randint(1, min(3, len(q.options)))))
+        return [o for o in q.options if o in ticked]
+    return None
+
+
+def _question_answered(q: SurveyQuestion, rng: random.Random, submitted: bool, asked: bool) -> Any:
+    if asked and rng.random() < 0.9:
+        return rng.choices(QUESTION_ANSWERED_OPTIONS, [6, 3, 1])[0]
+    return None
+
+
+def _text(q: SurveyQuestion, rng: random.Random, submitted: bool, asked: bool) -> Any:
+    return text_answer(rng) if rng.random() < 0.5 else None
+
+
+_MAKERS: dict[str, Callable[[SurveyQuestion, random.Random, bool, bool], Any]] = {
+    "rating": _rating,
+    "single": _single,
+    "multiple": _multiple,
+    "question_answered": _question_answered,
+}
 
 
 class SurveyStandIn:
@@ -311,6 +337,41 @@ def bounded(value: str, low: int, high: int) -> int:
     return number
 
 
+def time_cases(
+    cases: dict[str, Callable[[], object]], repeat: int, max_seconds: float
+) -> dict[str, list[float]]:
+    """Milliseconds of each run of each case: ``repeat`` rounds, fewer past ``max_seconds``."""
+    timings: dict[str, list[float]] = {name: [] for name in cases}
+    started = time.perf_counter()
+    for _ in range(repeat):
+        for name, case in cases.items():
+            begin = time.perf_counter()
+            case()
+            timings[name].append((time.perf_counter() - begin) * 1000)
+        if time.perf_counter() - started > max_seconds:
+            break
+    return timings
+
+
+def print_table(timings: dict[str, list[float]], medians: dict[str, float]) -> list[str]:
+    """Print each case's median and p95 against its target; the cases that missed it."""
+    print(f"{'case':<15} {'median ms':>10} {'p95 ms':>10} {'target ms':>10}  result")
+    missed = []
+    for name, samples in timings.items():
+        target = TARGETS.get(name)
+        verdict = ""
+        if target is not None:
+            verdict = "met" if medians[name] < target else "MISSED"
+            if medians[name] >= target:
+                missed.append(name)
+        shown_target = f"{target:>10.0f}" if target is not None else f"{'':>10}"
+        print(
+            f"{name:<15} {medians[name]:>10.1f} {percentile(samples, 0.95):>10.1f} "
+            f"{shown_target}  {verdict}"
+        )
+    return missed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -387,15 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "baseline xlsx": lambda: baseline_xlsx(cells),
         "results page": results_page,
     }
-    timings: dict[str, list[float]] = {name: [] for name in cases}
-    started = time.perf_counter()
-    for _ in range(args.repeat):
-        for name, case in cases.items():
-            begin = time.perf_counter()
-            case()
-            timings[name].append((time.perf_counter() - begin) * 1000)
-        if time.perf_counter() - started > args.max_seconds:
-            break
+    timings = time_cases(cases, args.repeat, args.max_seconds)
 
     first_ms = None
     if not args.no_http:
@@ -409,20 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (f", {len(timings['GET /results'])} HTTP requests" if first_ms is not None else "")
     )
     medians = {name: statistics.median(samples) for name, samples in timings.items()}
-    print(f"{'case':<15} {'median ms':>10} {'p95 ms':>10} {'target ms':>10}  result")
-    missed = []
-    for name, samples in timings.items():
-        target = TARGETS.get(name)
-        verdict = ""
-        if target is not None:
-            verdict = "met" if medians[name] < target else "MISSED"
-            if medians[name] >= target:
-                missed.append(name)
-        shown_target = f"{target:>10.0f}" if target is not None else f"{'':>10}"
-        print(
-            f"{name:<15} {medians[name]:>10.1f} {percentile(samples, 0.95):>10.1f} "
-            f"{shown_target}  {verdict}"
-        )
+    missed = print_table(timings, medians)
     if first_ms is not None:
         print(f"GET /results first request (templates compiled): {first_ms:.1f} ms, {size:,} B")
     print(

@@ -28,10 +28,15 @@ from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.services.calls import CallConfig
 from webinar.storage.repo import ensure_meta_sync
 from webinar.storage.webinars import list_webinars_sync
-from webinar.web.app import Hosted, Settings, create_app
+from webinar.web.app import Hosted, Settings
 from webinar.web.oidc import OidcConfig
+from webinar.web.site import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Seconds a test waits for what must happen (a message, a server start, a reply). Waits
+#: end as soon as it happens, so this costs nothing when it does; it is long because on a
+#: busy machine (two cores shared with other work) a few seconds is not "never".
+PATIENCE = 30.0
 
 
 def free_port() -> int:
@@ -101,7 +106,7 @@ class LiveServer(Loopback):
             slug=self.slug,
             others=self.others,
             aliases=self.aliases,
-            **({"access_limits": self.access_limits} if self.access_limits else {}),
+            access_limits=self.access_limits or AccessLimits(),
             calls=self.calls or CallConfig(),
             oidc=self.oidc,
         )
@@ -167,7 +172,7 @@ class ServerProcess(Loopback):
         if self.open_files is not None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = 2 * PATIENCE) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
             [
@@ -200,7 +205,7 @@ class ServerProcess(Loopback):
                 self._pump.join(timeout=15)
                 raise RuntimeError(f"server exited: {''.join(self._printed)}")
             try:
-                if httpx.get(f"{self.base}/healthz", timeout=0.5).status_code == 200:
+                if httpx.get(f"{self.base}/healthz", timeout=5.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -239,7 +244,7 @@ class Person:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.http = httpx.AsyncClient(base_url=base, timeout=10.0)
+        self.http = httpx.AsyncClient(base_url=base, timeout=2 * PATIENCE)
         self.csrf = ""
 
     async def close(self) -> None:
@@ -279,7 +284,7 @@ class Person:
             additional_headers={"Cookie": self.cookie_header()},
             origin=origin or self.base,  # type: ignore[arg-type]
             compression=None,
-            **options,
+            **{"open_timeout": PATIENCE, **options},
         )
 
     async def socket(
@@ -308,7 +313,7 @@ class Socket:
     def last_seq(self) -> int:
         return max((e["seq"] for e in self.events), default=0)
 
-    async def next_message(self, timeout: float = 5.0) -> dict[str, Any]:
+    async def next_message(self, timeout: float = PATIENCE) -> dict[str, Any]:
         raw = await asyncio.wait_for(self.conn.recv(), timeout)
         message: dict[str, Any] = json.loads(raw)
         if "seq" in message and message.get("type") not in ("pong",):
@@ -317,7 +322,7 @@ class Socket:
             self.replies.append(message)
         return message
 
-    async def wait_for(self, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
+    async def wait_for(self, predicate: Any, timeout: float = PATIENCE) -> dict[str, Any]:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             remaining = deadline - asyncio.get_running_loop().time()

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import LiveServer, Person
-from webinar.cli.main import cli, read_agenda
+from webinar.cli.events import read_agenda
+from webinar.cli.main import cli
 from webinar.services.agenda_files import SEED_AGENDA
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import uuid
 from pathlib import Path
@@ -48,9 +49,9 @@ async def populate(server: LiveServer) -> None:
     await yusuf.act("qa.reply", question_id=hers, text="Yusuf reply", key=uuid.uuid4().hex)
     await host.act("agenda.start")
     await host.act("agenda.jump", item_id="lcspr-breakout")
-    room: dict[str, Any] = (
-        await sockets[0].wait_for(lambda m: m["type"] == "breakout.group", timeout=5)
-    )["data"]
+    room: dict[str, Any] = (await sockets[0].wait_for(lambda m: m["type"] == "breakout.group"))[
+        "data"
+    ]
     point = await zelda.act(
         "breakout.point",
         group=room["number"],
@@ -69,12 +70,12 @@ async def populate(server: LiveServer) -> None:
 
 
 def dump(db: str) -> str:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         return "\n".join(conn.iterdump())
 
 
 def rows(db: str, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         return conn.execute(sql).fetchall()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import uuid
 from pathlib import Path
@@ -37,7 +38,7 @@ async def populate(server: LiveServer) -> None:
 
 
 def dump(db: str) -> str:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         return "\n".join(conn.iterdump())
 
 
@@ -59,7 +60,7 @@ async def test_purge_erases_people_and_keeps_aggregates(tmp_path: Path) -> None:
     text = dump(server.db_path)
     for secret in (*NAMES, *ORGS):
         assert secret not in text
-    with sqlite3.connect(server.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
         assert conn.execute("SELECT text, votes FROM questions").fetchall() == [
             ("Named question", 1)
         ]
@@ -85,7 +86,7 @@ async def test_purge_with_free_text_erases_what_people_wrote(tmp_path: Path) -> 
     text = dump(server.db_path)
     for secret in ("Named question", "A reply", "Loved it"):
         assert secret not in text
-    with sqlite3.connect(server.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
         assert conn.execute("SELECT answers FROM survey_responses").fetchall() == [
             ('{"overall":5}',)
         ]

@@ -17,6 +17,7 @@ from webinar.domain.agenda import Agenda
 from webinar.domain.clock import (
     ClockError,
     RunState,
+    Status,
     advance,
     back,
     extend,
@@ -147,8 +148,21 @@ def check_schedule(agenda: Agenda, state: RunState, now: datetime) -> None:
     for slot in upcoming:
         assert slot.start >= now
         assert slot.end - slot.start == slot.planned_end - slot.planned_start
-    # Each upcoming item follows the previous live one (current or upcoming) after exactly
-    # the gap planned before it; before the start the first one is at max(now, planned).
+    check_gaps(agenda, result, now)
+    check_drift(result)
+    currents = [slot for slot in result.schedule if slot.state == "current"]
+    assert len(currents) == (1 if result.current is not None else 0)
+    if upcoming:
+        assert result.next == upcoming[0].item
+        assert result.next_starts_at == upcoming[0].start
+        assert result.projected_end == upcoming[-1].end
+    for slot in result.schedule:
+        assert slot.start <= slot.end
+
+
+def check_gaps(agenda: Agenda, result: Status, now: datetime) -> None:
+    """Each upcoming item follows the previous live one (current or upcoming) after exactly
+    the gap planned before it; before the start the first one is at max(now, planned)."""
     previous_end: datetime | None = None
     for index, slot in enumerate(result.schedule):
         if slot.state == "current":
@@ -161,21 +175,16 @@ def check_schedule(agenda: Agenda, state: RunState, now: datetime) -> None:
             else:
                 assert slot.start == previous_end + planned_gap(agenda, index)
             previous_end = slot.end
-    # Where nothing is skipped in between, the programme shifts by one amount: the drift.
+
+
+def check_drift(result: Status) -> None:
+    """Where nothing is skipped in between, the programme shifts by one amount: the drift."""
     for earlier, later in pairwise(result.schedule):
         if earlier.state in ("current", "upcoming") and later.state == "upcoming":
             shift = later.start - later.planned_start
             assert shift == earlier.end - earlier.planned_end
             if earlier.state == "current":
                 assert shift == result.drift
-    currents = [slot for slot in result.schedule if slot.state == "current"]
-    assert len(currents) == (1 if result.current is not None else 0)
-    if upcoming:
-        assert result.next == upcoming[0].item
-        assert result.next_starts_at == upcoming[0].start
-        assert result.projected_end == upcoming[-1].end
-    for slot in result.schedule:
-        assert slot.start <= slot.end
 
 
 @settings(deadline=None, max_examples=300)

@@ -33,7 +33,6 @@ from webinar.domain.qa import (
     hide,
     initial_state,
     mark_answered,
-    matches_filter,
     merge,
     ordered,
     reject,
@@ -42,6 +41,7 @@ from webinar.domain.qa import (
     set_pin,
     unhide,
 )
+from webinar.domain.text import matches_filter
 
 pytestmark = pytest.mark.unit
 

@@ -24,7 +24,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
-from helpers import LiveServer
+from helpers import PATIENCE, LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -58,6 +58,10 @@ MARK_DOCUMENT = "window.__sameDocument = true"
 BLOCKING = ("serious", "critical")
 
 axe = Axe()
+
+# What a page must show may take seconds to appear on a busy machine: an expectation waits
+# up to PATIENCE (it passes as soon as it holds) instead of Playwright's 5 s.
+expect.set_options(timeout=PATIENCE * 1000)
 
 
 def _require_chromium() -> None:

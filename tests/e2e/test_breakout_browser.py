@@ -116,12 +116,10 @@ async def test_split_volunteer_capture_and_return(new_screen: Any, site: Any, ch
     before_outage = len(errors)
     await fac_screen.context.set_offline(True)
     await box.press_sequentially(" and more")
-    await expect(state).to_have_text(
-        "Not saved yet: it will be sent when the connection is back.", timeout=5_000
-    )
+    await expect(state).to_have_text("Not saved yet: it will be sent when the connection is back.")
     await expect(shown).to_have_text(first)
     await fac_screen.context.set_offline(False)
-    await expect(state).to_have_text(SAVED, timeout=15_000)
+    await expect(state).to_have_text(SAVED)
     await expect(shown).to_have_text(f"{first} and more")
     await expect(box).to_have_value(f"{first} and more")
     outage = errors[before_outage:]

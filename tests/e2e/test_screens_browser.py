@@ -108,8 +108,8 @@ async def test_questions_votes_and_highlight_read_as_words(
     vote = bob.locator(f"#q-{dup_id} button.vote")
     assert await vote.inner_text() == "Vote 0"
     label, count = vote.locator(".vote-label"), vote.locator(".count")
-    gap = (await count.bounding_box())["x"] - (  # type: ignore[index]
-        (await label.bounding_box())["x"] + (await label.bounding_box())["width"]  # type: ignore[index]
+    gap = (await count.bounding_box())["x"] - (
+        (await label.bounding_box())["x"] + (await label.bounding_box())["width"]
     )
     assert gap >= 2, f"no space between 'Vote' and its count ({gap:.1f} px)"
     await vote.click()

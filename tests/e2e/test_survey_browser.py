@@ -10,6 +10,7 @@ exactly what was ticked. axe-core checks both pages; no page logs an unexpected 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import sqlite3
@@ -424,7 +425,7 @@ async def test_a_lost_reply_loses_nothing_and_the_draft_survives_a_reload(
     await expect(page.locator("#survey-state")).to_have_text(
         "Not saved yet: your answers are kept on this device and sent when the connection is back."
     )
-    with sqlite3.connect(server.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
         assert conn.execute("SELECT answers FROM survey_responses").fetchall() == [
             ('{"overall": 5}',)
         ]
@@ -448,7 +449,7 @@ async def test_a_lost_reply_loses_nothing_and_the_draft_survives_a_reload(
     # ... and the survey can be finished: one response, all of it, submitted.
     await form.get_by_role("button", name="Submit my answers").click()
     await expect(page.locator("#survey-state")).to_have_text(THANKS)
-    with sqlite3.connect(server.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
         assert conn.execute("SELECT answers, submitted FROM survey_responses").fetchall() == [
             ('{"overall": 5, "comments": "Typed while the connection was down."}', 1)
         ]

@@ -34,7 +34,7 @@ async def join_all(server: LiveServer, count: int) -> list[tuple[Person, Socket,
 
 
 def group_event(m: dict[str, Any]) -> bool:
-    return m["type"] == "breakout.group"
+    return bool(m["type"] == "breakout.group")
 
 
 @dataclass
@@ -52,7 +52,7 @@ async def split_with_facilitator(server: LiveServer, host: Person) -> Room:
     people = await join_all(server, 4)
     await host.act("agenda.start")
     await host.act("agenda.jump", item_id="lcspr-breakout")
-    data = (await people[0][1].wait_for(group_event, timeout=3))["data"]
+    data = (await people[0][1].wait_for(group_event))["data"]
     ids = [m["id"] for m in data["members"]]
     room = Room(
         people,
@@ -74,7 +74,7 @@ async def test_breakout_lifecycle_with_twelve_attendees(tmp_path: Path) -> None:
     # The breakout item starts: everyone is split into groups and told which.
     await host.act("agenda.start")
     assert (await host.act("agenda.jump", item_id="lcspr-breakout")).status_code == 200
-    rooms = {pid: (await sock.wait_for(group_event, timeout=3))["data"] for _, sock, pid in people}
+    rooms = {pid: (await sock.wait_for(group_event))["data"] for _, sock, pid in people}
     grid = await host_ws.wait_for(lambda m: m["type"] == "breakout.grid")
 
     numbers = Counter(room["number"] for room in rooms.values())
@@ -165,7 +165,7 @@ async def test_breakout_lifecycle_with_twelve_attendees(tmp_path: Path) -> None:
     await watcher_ws.wait_for(lambda m: m["type"] == "snapshot")
     await host.act("agenda.next")
     ended = await watcher_ws.wait_for(
-        lambda m: m["type"] == "breakout.round" and m["data"]["state"] == "ended", timeout=3
+        lambda m: m["type"] == "breakout.round" and m["data"]["state"] == "ended"
     )
     assert ended["data"]["capture_open"] is True
     in_grace = await person.act("breakout.capture", group=1, topic=topic_of[1], text="Final")
@@ -193,12 +193,12 @@ async def test_nobody_volunteers_so_one_member_is_picked(server: LiveServer) -> 
     people = await join_all(server, 4)
     await host.act("agenda.start")
     await host.act("agenda.jump", item_id="lcspr-breakout")
-    first = await people[0][1].wait_for(group_event, timeout=3)
+    first = await people[0][1].wait_for(group_event)
     assert first["data"]["facilitator"] is None
 
     server.offset = timedelta(seconds=61)  # past the volunteer time
     picked = await people[0][1].wait_for(
-        lambda m: group_event(m) and m["data"]["facilitator"] is not None, timeout=4
+        lambda m: group_event(m) and m["data"]["facilitator"] is not None
     )
 
     assert picked["data"]["facilitator"] in [pid for _, _, pid in people]
@@ -214,20 +214,18 @@ async def test_host_moves_a_person_and_answers_help(server: LiveServer) -> None:
     host_ws = await host.socket()
     await host.act("agenda.start")
     await host.act("agenda.jump", item_id="lcspr-breakout")
-    rooms = {pid: (await s.wait_for(group_event, timeout=3))["data"] for _, s, pid in people}
+    rooms = {pid: (await s.wait_for(group_event))["data"] for _, s, pid in people}
     mover_person, mover_ws, mover = people[0]
     target = 2 if rooms[mover]["number"] == 1 else 1
 
     asked = await mover_person.act("breakout.help")
     alert = await host_ws.wait_for(lambda m: m["type"] == "breakout.help")
     moved = await host.act("breakout.move", participant_id=mover, group=target)
-    new_room = await mover_ws.wait_for(
-        lambda m: group_event(m) and m["data"]["number"] == target, timeout=3
-    )
+    new_room = await mover_ws.wait_for(lambda m: group_event(m) and m["data"]["number"] == target)
     attendee_tries = await mover_person.act("breakout.move", participant_id=mover, group=1)
     message = await host.act("breakout.message", text="Please save your key points.")
     told = await people[5][1].wait_for(
-        lambda m: m["type"] == "breakout.round" and m["data"]["message"], timeout=3
+        lambda m: m["type"] == "breakout.round" and m["data"]["message"]
     )
 
     assert asked.status_code == 200
@@ -273,7 +271,7 @@ async def test_split_reaches_every_attendee_quickly(server: LiveServer) -> None:
     started = loop.time()
 
     await host.act("agenda.jump", item_id="lcspr-breakout")
-    await asyncio.gather(*(s.wait_for(group_event, timeout=5) for _, s, _ in people))
+    await asyncio.gather(*(s.wait_for(group_event) for _, s, _ in people))
 
     assert loop.time() - started < 5
     for p, s, _ in people:
@@ -309,7 +307,7 @@ async def test_preassignment_upload_is_honoured_and_bad_files_explained(
     )
     await host.act("agenda.start")
     await host.act("agenda.jump", item_id="lcspr-breakout")
-    rooms = {pid: (await s.wait_for(group_event, timeout=3))["data"] for _, s, pid in people}
+    rooms = {pid: (await s.wait_for(group_event))["data"] for _, s, pid in people}
 
     assert stored.status_code == 200, stored.text
     assert stored.json()["stored"] == 3
@@ -337,7 +335,7 @@ async def test_feedback_view_star_present_and_export(server: LiveServer) -> None
     people = await join_all(server, 12)
     await host.act("agenda.start")
     await host.act("agenda.jump", item_id="lcspr-breakout")
-    rooms = {pid: (await s.wait_for(group_event, timeout=3))["data"] for _, s, pid in people}
+    rooms = {pid: (await s.wait_for(group_event))["data"] for _, s, pid in people}
     writers = {}
     for person, _, pid in people:
         number = rooms[pid]["number"]
@@ -381,8 +379,10 @@ async def test_feedback_view_star_present_and_export(server: LiveServer) -> None
         row for sheet in workbook.worksheets for row in sheet.iter_rows(min_row=2, values_only=True)
     ]
     assert len(rows) == covered
-    topics = server.agenda.item("lcspr-breakout").breakout.topics
-    assert workbook.sheetnames == sheet_names(topics)  # a sheet per topic, named by its title
+    settings = server.agenda.item("lcspr-breakout").breakout
+    assert settings is not None
+    # A sheet per topic, named by its title.
+    assert workbook.sheetnames == sheet_names(settings.topics)
     assert attendee_page.status_code == 403
     for p, s, _ in people:
         await s.close()
@@ -436,15 +436,11 @@ end = "10:40"
         people.append((person, sock, pid))
 
     await host.act("agenda.start")
-    first = {
-        pid: (await s.wait_for(group_event, timeout=3))["data"]["number"] for _, s, pid in people
-    }
+    first = {pid: (await s.wait_for(group_event))["data"]["number"] for _, s, pid in people}
     await host.act("agenda.next")
     second = {
         pid: (
-            await s.wait_for(
-                lambda m: group_event(m) and m["data"]["item_id"] == "second-breakout", timeout=3
-            )
+            await s.wait_for(lambda m: group_event(m) and m["data"]["item_id"] == "second-breakout")
         )["data"]["number"]
         for _, s, pid in people
     }
@@ -484,7 +480,7 @@ async def test_host_corrects_a_response_after_the_lock_before_presenting_it(
     assert saved.status_code == 200
     await host.act("agenda.next")
     await watcher[1].wait_for(
-        lambda m: m["type"] == "breakout.round" and m["data"]["state"] == "ended", timeout=3
+        lambda m: m["type"] == "breakout.round" and m["data"]["state"] == "ended"
     )
     server.offset = timedelta(seconds=61)  # past the grace: the group can no longer write
     assert (
@@ -600,7 +596,7 @@ async def test_late_joiner_past_the_group_size_is_told_to_the_host(tmp_path: Pat
             len(g["members"]) == 3 for g in m["data"]["groups"]
         )
 
-    grown = await host_ws.wait_for(grew, timeout=5)
+    grown = await host_ws.wait_for(grew)
 
     assert sorted(len(g["members"]) for g in split["data"]["groups"]) == [2, 2]
     assert split["data"]["oversize"] == ""
@@ -701,7 +697,9 @@ async def test_breakout_xlsx_has_a_sheet_per_breakout_and_topic(tmp_path: Path) 
     response = await host.http.get("/api/breakout/export?format=xlsx")
     workbook = load_workbook(io.BytesIO(response.content))
 
-    first_topics = server.agenda.item("lcspr-breakout").breakout.topics
+    settings = server.agenda.item("lcspr-breakout").breakout
+    assert settings is not None
+    first_topics = settings.topics
     titles = [*first_topics, *SECOND_TOPICS]
     names = sheet_names(titles)
     assert workbook.sheetnames == names

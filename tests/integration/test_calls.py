@@ -324,7 +324,8 @@ async def test_bbb_with_the_wrong_secret_is_refused_and_said_plainly(
 
 
 def test_app_refuses_a_provider_without_its_secret(tmp_path: Path) -> None:
-    from webinar.web.app import Settings, create_app
+    from webinar.web.app import Settings
+    from webinar.web.site import create_app
 
     settings = Settings(
         agenda=agenda_with_call(CallSettings("jitsi", "https://meet.example.org")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import sqlite3
@@ -32,7 +33,7 @@ def question_event(text: str) -> Any:
 
 
 def rows(server: LiveServer, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(server.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
         return conn.execute(sql, args).fetchall()
 
 
@@ -138,7 +139,7 @@ async def test_anonymous_question_has_no_author_anywhere(server: LiveServer) -> 
     reply_row = rows(server, "SELECT author_id, author_name FROM replies")
     assert question_row == [(None, None, None, 1)]
     assert reply_row == [(None, None)]
-    with sqlite3.connect(server.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         for table in tables:
             stored = str(conn.execute(f"SELECT * FROM {table}").fetchall())
@@ -218,7 +219,7 @@ async def test_votes_are_one_per_person_and_bursts_are_coalesced(server: LiveSer
 async def test_bad_questions_get_clear_messages_and_store_nothing(server: LiveServer) -> None:
     host = await host_of(server)
     ann = await attendee_of(server, "Ann")
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str | None]] = [
         ({"text": "   ", "key": key()}, 400, "Please write your question first."),
         (
             {"text": "x" * 501, "key": key()},

@@ -25,7 +25,7 @@ def local(hhmm: str) -> datetime:
 
 def planned(body: dict[str, object]) -> list[tuple[str, str]]:
     items = body["event"]["items"]  # type: ignore[index]
-    return [(item["start"], item["end"]) for item in items]  # type: ignore[attr-defined]
+    return [(item["start"], item["end"]) for item in items]
 
 
 async def test_restart_with_start_keeps_a_started_events_plan(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from helpers import LiveServer, Person, Socket, attendee_of, host_of
+from helpers import PATIENCE, LiveServer, Person, Socket, attendee_of, host_of
 from webinar.services.roster import REMOVED
 
 pytestmark = pytest.mark.integration
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 BREAKOUT_ITEM = "lcspr-breakout"
 
 
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def until(condition: Callable[[], bool], timeout: float = PATIENCE) -> None:
     """Wait for the server to have seen something (a socket closing), by polling it."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
@@ -29,7 +29,7 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 async def live(person: Person) -> Socket:
     sock = await person.socket()
-    await sock.wait_for(lambda m: m["type"] == "snapshot", timeout=10)
+    await sock.wait_for(lambda m: m["type"] == "snapshot")
     return sock
 
 
@@ -49,7 +49,7 @@ async def test_host_removes_a_facilitator_from_roster_group_and_screens(
     await host.act("agenda.start")
     assert (await host.act("agenda.jump", item_id=BREAKOUT_ITEM)).status_code == 200
     for sock in screens:
-        await sock.wait_for(group_event, timeout=10)
+        await sock.wait_for(group_event)
     assert (await people[0].act("breakout.volunteer")).status_code == 200
     bot = ids[0]
 
@@ -65,7 +65,7 @@ async def test_host_removes_a_facilitator_from_roster_group_and_screens(
     )
     assert sorted(x["id"] for x in room["data"]["members"]) == sorted(ids[1:])
     assert room["data"]["facilitator"] is None  # the seat is free for a volunteer
-    count = await host_ws.wait_for(lambda m: m["type"] == "roster.joined", timeout=10)
+    count = await host_ws.wait_for(lambda m: m["type"] == "roster.joined")
     assert count["data"]["count"] == 2
     assert await server.services.access.attendee_count() == 2
     # Their session is over: the page, the API and a new socket all treat them as nobody.
@@ -125,7 +125,7 @@ async def test_someone_gone_for_a_while_is_not_dealt_in_but_joins_late(
     server.offset += timedelta(seconds=30)
     await host.act("agenda.start")
     assert (await host.act("agenda.jump", item_id=BREAKOUT_ITEM)).status_code == 200
-    room = await here_ws.wait_for(group_event, timeout=10)
+    room = await here_ws.wait_for(group_event)
 
     # Dealt in: whoever has a screen open, and whoever lost it less than 2 minutes ago.
     assert sorted(m["id"] for m in room["data"]["members"]) == sorted(

@@ -45,7 +45,9 @@ async def test_feedback_lists_only_groups_given_a_topic_or_that_wrote_on_it(
         await sock.close()
     rnd = server.services.breakouts.current
     given = {t for group in rnd.groups.values() for t in group.topics}
-    topics = len(server.agenda.item("lcspr-breakout").breakout.topics)
+    settings = server.agenda.item("lcspr-breakout").breakout
+    assert settings is not None
+    topics = len(settings.topics)
     ungiven = sorted(set(range(topics)) - given)
     assert ungiven, "every topic went to a group: nothing to check"
     number = next(iter(rnd.groups))
@@ -218,14 +220,15 @@ async def test_after_the_lock_the_facilitator_box_is_read_only(tmp_path: Path) -
     await sock.close()
     await ann.act("breakout.volunteer")
     open_page = (await ann.http.get("/live")).text
-    host_sock = await host.socket()
-    await host_sock.wait_for(lambda m: m["type"] == "snapshot")
+    host_ws = await host.socket()
+    await host_ws.wait_for(lambda m: m["type"] == "snapshot")
     await host.act("agenda.next")
-    # The round ends a moment after the agenda moves on (the breakout ticker is woken).
-    await host_sock.wait_for(
+    # The round ends in the breakout service's own task, after the agenda moves on: wait
+    # for its event, not for luck (on a busy machine the page can come first).
+    await host_ws.wait_for(
         lambda m: m["type"] == "breakout.round" and m["data"]["state"] == "ended"
     )
-    await host_sock.close()
+    await host_ws.close()
     live.offset = timedelta(seconds=1)
     locked_page = (await ann.http.get("/live")).text
     await host.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import sqlite3
@@ -21,7 +22,7 @@ async def attendee(server: LiveServer, name: str) -> Person:
 
 
 def rows(server: LiveServer, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(server.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
         return conn.execute(sql).fetchall()
 
 

@@ -27,6 +27,8 @@ DEBIAN_PYTHON = Path("/usr/bin/python3")
 NOT_SOURCE = shutil.ignore_patterns(
     ".git",
     ".venv",
+    ".venv-*",  # CI's venv per Python version (.ci/run)
+    ".coverage*",
     "build",
     "dist",
     "*.egg-info",
@@ -91,7 +93,11 @@ def test_scripts_serve_installs_into_a_venv_and_serves_a_rehearsal_now(tmp_path:
     (bin_dir / "python3").symlink_to(python)
     port = free_port()
     # Nothing activated and nothing pointing at this checkout or the tests' Python.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTHON", "VIRTUAL_ENV")) and k != "VENV"
+    }
     env.update(
         PATH=f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin",
         WEBINAR_PORT=str(port),

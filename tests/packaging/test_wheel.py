@@ -102,7 +102,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         purelib = run(python, "-c", where, cwd=work)
         outer = [p for p in site.getsitepackages() if not Path(p).is_relative_to(ROOT)]
         (Path(purelib.strip()) / "_dependencies.pth").write_text("\n".join(outer) + "\n")
-        pip = [sys.executable, "-m", "pip", "--python", python]
+        pip: list[str | Path] = [sys.executable, "-m", "pip", "--python", python]
         run(*pip, "install", "-q", "--no-deps", "--no-index", wheel, cwd=work)
     run_dir = work / "run"
     run_dir.mkdir()

@@ -34,7 +34,7 @@ from starlette.routing import BaseRoute
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from helpers import LiveServer, Person
+from helpers import PATIENCE, LiveServer, Person
 
 # anyio loads some submodules on first use, and pytest rewrites anyio's modules (it is a
 # pytest plugin). Done deep inside a request handler on CPython 3.11.7, that rewrite can fail
@@ -101,7 +101,7 @@ class LiveSocket:
         return self._task.done()
 
     async def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0, start: int = 0
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = PATIENCE, start: int = 0
     ) -> dict[str, Any]:
         """The first message (from index ``start``) matching ``predicate``."""
         loop = asyncio.get_running_loop()
@@ -121,7 +121,7 @@ class LiveSocket:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
 
-    async def act(self, name: str, params: Any, timeout: float = 5.0) -> dict[str, Any]:
+    async def act(self, name: str, params: Any, timeout: float = PATIENCE) -> dict[str, Any]:
         ref = uuid.uuid4().hex
         start = len(self.messages)
         await self.conn.send(
@@ -131,7 +131,7 @@ class LiveSocket:
             lambda m: m.get("type") == "result" and m.get("id") == ref, timeout, start
         )
 
-    async def ping(self, timeout: float = 5.0) -> dict[str, Any]:
+    async def ping(self, timeout: float = PATIENCE) -> dict[str, Any]:
         start = len(self.messages)
         await self.conn.send('{"type": "ping"}')
         return await self.wait_for(lambda m: m.get("type") == "pong", timeout, start)
@@ -229,7 +229,7 @@ async def open_breakout(cast: Cast, attendees: int = 12) -> None:
     jumped = await cast.host.act("agenda.jump", item_id=BREAKOUT_ITEM)
     assert jumped.status_code == 200, jumped.text
     for pid, (_, sock) in cast.attendees.items():
-        room = await sock.wait_for(lambda m: m["type"] == "breakout.group", timeout=5)
+        room = await sock.wait_for(lambda m: m["type"] == "breakout.group")
         cast.rooms[pid] = room["data"]["number"]
     if attendees >= 12:  # groups of six: two of them
         assert sorted(cast.rooms.values()) == [1] * 6 + [2] * 6, cast.rooms
@@ -272,8 +272,9 @@ async def breakout_cast(cast: Cast) -> Cast:
     await open_breakout(cast)
     cast.principals = principals_of(cast)
     for key in ("host", "organiser"):
-        cast.principals[key].live = await cast.connect(cast.principals[key].person)
-        await cast.principals[key].live.wait_for(lambda m: m["type"] == "snapshot")
+        live = await cast.connect(cast.principals[key].person)
+        cast.principals[key].live = live
+        await live.wait_for(lambda m: m["type"] == "snapshot")
     return cast
 
 
@@ -294,8 +295,9 @@ async def fuzz_cast(cast: Cast) -> Cast:
         "organiser": Principal("organiser", cast.organiser, None, 1),
     }
     for key in ("host", "organiser"):
-        cast.principals[key].live = await cast.connect(cast.principals[key].person)
-        await cast.principals[key].live.wait_for(lambda m: m["type"] == "snapshot")
+        live = await cast.connect(cast.principals[key].person)
+        cast.principals[key].live = live
+        await live.wait_for(lambda m: m["type"] == "snapshot")
     return cast
 
 

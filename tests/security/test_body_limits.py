@@ -147,7 +147,7 @@ async def test_the_preassignment_upload_has_its_own_stated_limit(server: LiveSer
 
 
 def test_peak_memory_stays_near_idle_under_the_chunked_attack(tmp_path: object) -> None:
-    server = ServerProcess(str(tmp_path) + "/attack.db")  # type: ignore[operator]
+    server = ServerProcess(str(tmp_path) + "/attack.db")
     server.start()
     try:
         # Warm up the paths the attack takes, so what is measured is the attack itself.

@@ -194,11 +194,11 @@ async def send_action(cast: Any, name: str, params: Any) -> dict[str, Any]:
     start = len(sock.messages)
     message = {"type": "action", "id": ref, "name": name, "params": params}
     await sock.conn.send(dumps(message).decode())
-    return await sock.wait_for(
+    reply: dict[str, Any] = await sock.wait_for(
         lambda m: (m["type"] == "result" and m.get("id") == ref) or m["type"] == "error",
-        5,
-        start,
+        start=start,
     )
+    return reply
 
 
 # -- actions -----------------------------------------------------------------------------------
@@ -622,7 +622,7 @@ async def test_oversized_frames_close_with_1009(fuzz_cast: Any, kind: str) -> No
 
     await sock.conn.send(payload if kind == "text" else payload.encode())
     with pytest.raises(ConnectionError):
-        await sock.wait_for(lambda m: m.get("type") == "pong", timeout=5)
+        await sock.wait_for(lambda m: m.get("type") == "pong")
 
     assert sock.closed_code == 1009
     fresh = await cast.connect(person)
@@ -638,7 +638,7 @@ async def test_invalid_utf8_text_frame_closes_only_that_socket(fuzz_cast: Any) -
 
     await sock.conn.send(b'{"type": "\xff\xfe"}', text=True)
     with pytest.raises(ConnectionError):
-        await sock.wait_for(lambda m: m.get("type") == "pong", timeout=5)
+        await sock.wait_for(lambda m: m.get("type") == "pong")
 
     assert sock.closed_code == 1007
     fresh = await cast.connect(person)

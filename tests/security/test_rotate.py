@@ -123,7 +123,7 @@ async def test_replacing_nothing_or_as_a_host_is_refused(server: LiveServer) -> 
 
 
 def test_rotate_on_the_command_line(tmp_path: object) -> None:
-    db = str(tmp_path) + "/cli.db"  # type: ignore[operator]
+    db = str(tmp_path) + "/cli.db"
     before = prepare_database(db)
     runner = CliRunner()
 

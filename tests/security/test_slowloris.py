@@ -48,7 +48,7 @@ async def closed_by_server(reader: asyncio.StreamReader, timeout: float) -> bool
 def test_partial_requests_over_the_open_files_limit_leave_the_event_running(
     tmp_path: object, many_files: None
 ) -> None:
-    db = str(tmp_path) + "/slow.db"  # type: ignore[operator]
+    db = str(tmp_path) + "/slow.db"
     secrets = prepare_database(db)
     server = ServerProcess(db, open_files=256, args=("--header-timeout", "3"))
     server.start()
@@ -89,7 +89,7 @@ def test_partial_requests_over_the_open_files_limit_leave_the_event_running(
 
 
 def test_the_access_log_names_no_client_and_no_secret(tmp_path: object) -> None:
-    db = str(tmp_path) + "/log.db"  # type: ignore[operator]
+    db = str(tmp_path) + "/log.db"
     secrets = prepare_database(db)
     server = ServerProcess(db)
     server.start()

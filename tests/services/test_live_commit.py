@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -40,7 +40,10 @@ async def make_live(tmp_path: Path) -> Live:
     return Live(db, Hub(encode), utcnow)
 
 
-def put(key: str, value: str) -> object:
+Work = Callable[[aiosqlite.Connection, datetime], Awaitable[tuple[str, list[Outgoing]]]]
+
+
+def put(key: str, value: str) -> Work:
     async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
         await tx.execute(
             "INSERT INTO meta (webinar_id, key, value) VALUES (this_webinar(), ?, ?)", (key, value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def test_a_database_from_before_hidden_replies_and_corrections_is_brought_up_to_
     migrate_sync(path)
     migrate_sync(path)  # a second start changes nothing
 
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
         assert conn.execute("SELECT text, hidden FROM replies").fetchall() == [
             ("An older reply", 0)
@@ -72,7 +73,7 @@ def test_survey_responses_from_before_keep_their_answers_and_lose_every_link(
 ) -> None:
     path = tmp_path / "event.db"
     database_at(path, 6)
-    with sqlite3.connect(path, isolation_level=None) as conn:
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn, conn:
         for pid, name in (("p-ann", "Ann"), ("p-bob", "Bob"), ("p-cat", "Cat")):
             conn.execute(
                 "INSERT INTO participants (id, role, name, created_at)"
@@ -91,7 +92,7 @@ def test_survey_responses_from_before_keep_their_answers_and_lose_every_link(
     migrate_sync(path)
     migrate_sync(path)  # a second start changes nothing
 
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
         # Rows intact: the same keys (sessions continue their responses), answers, state;
         # the anonymous response has lost its group, the named one keeps its own.

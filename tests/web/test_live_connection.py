@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -33,7 +34,7 @@ class Socket:
     async def send_text(self, text: str) -> None:
         await self._through(text)
 
-    async def raw_send(self, message: dict[str, Any]) -> None:
+    async def raw_send(self, message: MutableMapping[str, Any]) -> None:
         await self._through(message["text"])
 
     async def _through(self, text: str) -> None:
@@ -108,7 +109,7 @@ async def test_a_socket_that_failed_takes_no_more_writes() -> None:
     sock = Socket()
     conn = connect(hub, sock)
 
-    async def broken(message: dict[str, Any]) -> None:
+    async def broken(message: MutableMapping[str, Any]) -> None:
         raise ConnectionResetError("peer gone")
 
     conn.raw_send = broken

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from starlette.responses import PlainTextResponse
+from starlette.types import Message, Receive, Scope, Send
 
 from webinar.web.live import LiveShortcut
 from webinar.web.paths import route_path as _route_path
@@ -20,7 +21,7 @@ SESSIONS: Any = COOKIE.middleware()  # Starlette's Middleware: (cls, args, kwarg
 
 
 def shortcut(calls: list[str], cookie: SessionCookie = COOKIE) -> LiveShortcut:
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         calls.append(f"{scope['type']} {scope['path']}")
 
     return LiveShortcut(app, cookie=cookie)
@@ -29,22 +30,30 @@ def shortcut(calls: list[str], cookie: SessionCookie = COOKIE) -> LiveShortcut:
 async def cookie_from_starlette(content: dict[str, Any]) -> str:
     """A session cookie written by a real SessionMiddleware."""
 
-    async def login(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def login(scope: Scope, receive: Receive, send: Send) -> None:
         scope["session"].update(content)
         await PlainTextResponse("ok")(scope, receive, send)
 
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b""}
 
-    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    scope: Scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
     await SESSIONS.cls(login, *SESSIONS.args, **SESSIONS.kwargs)(scope, receive, send)
-    header = next(v for k, v in sent[0]["headers"] if k == b"set-cookie").decode()
+    header: str = next(v for k, v in sent[0]["headers"] if k == b"set-cookie").decode()
     return header.split(";")[0].split("=", 1)[1]
+
+
+async def no_receive() -> Message:
+    raise AssertionError("nothing is read from a connection that is only routed")
+
+
+async def no_send(message: Message) -> None:
+    raise AssertionError("nothing is sent on a connection that is only routed")
 
 
 def ws_scope(cookie: str | None) -> dict[str, Any]:
@@ -65,7 +74,7 @@ def ws_scope(cookie: str | None) -> dict[str, Any]:
 async def test_everything_but_the_live_socket_goes_to_the_app(scope: dict[str, Any]) -> None:
     calls: list[str] = []
 
-    await shortcut(calls)(scope, None, None)
+    await shortcut(calls)(scope, no_receive, no_send)
 
     assert calls == [f"{scope['type']} {scope['path']}"]
 

@@ -171,7 +171,7 @@ def serve(
     """Serve every event in the database; with AGENDA, first create or update its event
     (with neither, and no event yet, the seed webinar) and print its links."""
     from webinar.web import server
-    from webinar.web.app import create_app
+    from webinar.web.site import create_app
 
     calls = call_config(**call_settings)
     oidc = oidc_config(oidc_issuer, oidc_client_id, oidc_client_secret_file, oidc_name)
@@ -409,8 +409,8 @@ def export(
         raise click.UsageError(f"Export {what} as csv or xlsx.")
     import asyncio
 
-    from webinar.services.exports import export_from_database
     from webinar.services.live import utcnow
+    from webinar.services.offline_export import export_from_database
 
     event, parsed = existing_event(db_path, slug, agenda)
     body = asyncio.run(export_from_database(parsed, db_path, event.id, what, fmt, clock=utcnow))

@@ -420,87 +420,132 @@ def _deal(keys: Sequence[str], fixed: Sequence[int], count: int, rng: random.Ran
     With nobody held this is exactly a round robin over the groups in seeded order, which
     is dealt directly in O(people).
     """
-    total = len(keys)
-    small, larger = divmod(total, count)
-    placed = list(fixed)
-    size = [0] * count
-    already: dict[str, dict[int, int]] = {}
-    free: dict[str, list[int]] = {}
-    for index, group in enumerate(fixed):
-        if group >= 0:
-            size[group] += 1
-            if keys[index]:
-                reached = already.setdefault(keys[index], {})
-                reached[group] = reached.get(group, 0) + 1
-        else:
-            free.setdefault(keys[index], []).append(index)
-    big_left = larger - sum(1 for group_size in size if group_size > small)
-    limit = small + 1 if big_left > 0 else small  # a group has room while smaller than this
-
-    draw = rng.random
-    priority = [draw() for _ in range(count)]  # the seeded group order, as sort keys
-    known = sorted(key for key in free if key)
-    rng.shuffle(known)
-    known.sort(key=lambda key: len(free[key]), reverse=True)
-    if "" in free:
-        known.append("")
-    noise = [draw() for _ in keys]  # a seeded order of people within each organisation
-    for members in free.values():
-        members.sort(key=noise.__getitem__)
-
-    if not any(size):
+    deal = _Deal(keys, fixed, count, rng)
+    if not any(deal.size):
         # Nobody is held: the greedy below reduces to dealing the organisations, one
         # after the other, round robin over the groups in their seeded order.
-        cycle = sorted(range(count), key=priority.__getitem__)
+        return deal.round_robin()
+    return deal.greedy()
+
+
+#: A group waiting in a heap: (its size when pushed, its seeded priority, its index).
+_Entry = tuple[int, float, int]
+
+
+class _Deal:
+    """One deal in progress: who is free, group sizes, and the groups with room."""
+
+    def __init__(
+        self, keys: Sequence[str], fixed: Sequence[int], count: int, rng: random.Random
+    ) -> None:
+        self.count = count
+        self.small, larger = divmod(len(keys), count)
+        self.placed = list(fixed)
+        self.size = [0] * count
+        self.already: dict[str, dict[int, int]] = {}  # organisation -> group -> held there
+        self.free: dict[str, list[int]] = {}  # organisation -> people still to deal
+        self._hold(keys, fixed)
+        self.big_left = larger - sum(1 for group_size in self.size if group_size > self.small)
+        # A group has room while smaller than this.
+        self.limit = self.small + 1 if self.big_left > 0 else self.small
+        draw = rng.random
+        self.priority = [draw() for _ in range(count)]  # the seeded group order, as sort keys
+        self.known = self._dealing_order(rng)
+        noise = [draw() for _ in keys]  # a seeded order of people within each organisation
+        for members in self.free.values():
+            members.sort(key=noise.__getitem__)
+        self.heap: list[_Entry] = []
+        self.valid = [-1] * count  # the size in each group's one live heap entry, -1 if none
+
+    def _hold(self, keys: Sequence[str], fixed: Sequence[int]) -> None:
+        for index, group in enumerate(fixed):
+            if group >= 0:
+                self.size[group] += 1
+                if keys[index]:
+                    reached = self.already.setdefault(keys[index], {})
+                    reached[group] = reached.get(group, 0) + 1
+            else:
+                self.free.setdefault(keys[index], []).append(index)
+
+    def _dealing_order(self, rng: random.Random) -> list[str]:
+        """Organisations largest first, ties in seeded order; unknown ones last."""
+        known = sorted(key for key in self.free if key)
+        rng.shuffle(known)
+        known.sort(key=lambda key: len(self.free[key]), reverse=True)
+        if "" in self.free:
+            known.append("")
+        return known
+
+    def round_robin(self) -> list[int]:
+        cycle = sorted(range(self.count), key=self.priority.__getitem__)
         position = 0
-        for key in known:
-            for index in free[key]:
-                placed[index] = cycle[position % count]
+        for key in self.known:
+            for index in self.free[key]:
+                self.placed[index] = cycle[position % self.count]
                 position += 1
-        return placed
+        return self.placed
 
-    heap = [(size[group], priority[group], group) for group in range(count) if size[group] < limit]
-    heapq.heapify(heap)
-    valid = [-1] * count  # the size in each group's one live heap entry, -1 if none
-    for entry in heap:
-        valid[entry[2]] = entry[0]
+    def greedy(self) -> list[int]:
+        size, limit, priority = self.size, self.limit, self.priority
+        self.heap = [
+            (size[group], priority[group], group)
+            for group in range(self.count)
+            if size[group] < limit
+        ]
+        heapq.heapify(self.heap)
+        for entry in self.heap:
+            self.valid[entry[2]] = entry[0]
+        for key in self.known:
+            self._deal_organisation(key)
+        return self.placed
 
-    pop, push = heapq.heappop, heapq.heappush
-    for key in known:
-        members = free[key]
-        touched = already.get(key, {}) if key else {}
-        levels: dict[int, list[tuple[int, float, int]]] = {}
+    def _deal_organisation(self, key: str) -> None:
+        touched = self.already.get(key, {}) if key else {}
+        levels: dict[int, list[_Entry]] = {}
         for group, held in touched.items():
-            if size[group] < limit:
-                push(levels.setdefault(held, []), (size[group], priority[group], group))
-        for index in members:
-            level, group = 0, -1
-            while heap:
-                entry_size, _, candidate = pop(heap)
-                if valid[candidate] != entry_size:
-                    continue  # stale entry: the group has grown since
-                valid[candidate] = -1
-                if entry_size < limit and candidate not in touched:
-                    group = candidate
-                    break
-                # otherwise it waits in its level, or is full for good
+            if self.size[group] < self.limit:
+                entry = (self.size[group], self.priority[group], group)
+                heapq.heappush(levels.setdefault(held, []), entry)
+        for index in self.free[key]:
+            level, group = 0, self._pop_open(touched)
             if group < 0:
-                level, group = _lowest_level(levels, size, limit)
-            placed[index] = group
-            grown = size[group] + 1
-            size[group] = grown
-            if grown > small:
-                big_left -= 1
-                if not big_left:
-                    limit = small
-            if grown < limit:
-                push(levels.setdefault(level + 1, []), (grown, priority[group], group))
+                level, group = _lowest_level(levels, self.size, self.limit)
+            self.placed[index] = group
+            grown = self._grow(group)
+            if grown < self.limit:
+                heapq.heappush(
+                    levels.setdefault(level + 1, []), (grown, self.priority[group], group)
+                )
         for waiting in levels.values():
             for entry_size, rank, group in waiting:
-                if entry_size == size[group] < limit and valid[group] != entry_size:
-                    push(heap, (entry_size, rank, group))
-                    valid[group] = entry_size
-    return placed
+                if entry_size == self.size[group] < self.limit and self.valid[group] != entry_size:
+                    heapq.heappush(self.heap, (entry_size, rank, group))
+                    self.valid[group] = entry_size
+
+    def _pop_open(self, touched: Mapping[int, int]) -> int:
+        """The group with room and the fewest people (then first in seeded order) holding
+        none of the organisation, or -1. Groups it holds wait in their level meanwhile,
+        full ones are gone for good."""
+        heap, valid = self.heap, self.valid
+        while heap:
+            entry_size, _, candidate = heapq.heappop(heap)
+            if valid[candidate] != entry_size:
+                continue  # stale entry: the group has grown since
+            valid[candidate] = -1
+            if entry_size < self.limit and candidate not in touched:
+                return candidate
+        return -1
+
+    def _grow(self, group: int) -> int:
+        """Add a person to ``group``; its new size. The last larger group closes the room
+        for a further one."""
+        grown = self.size[group] + 1
+        self.size[group] = grown
+        if grown > self.small:
+            self.big_left -= 1
+            if not self.big_left:
+                self.limit = self.small
+        return grown
 
 
 def _lowest_level(
@@ -554,82 +599,129 @@ def _repair_caps(
     )
     if not over:
         return
-    members: list[list[int]] = [[] for _ in range(count)]
-    size = [0] * count
-    for index, group in enumerate(placed):
-        size[group] += 1
-        if fixed[index] < 0:
-            members[group].append(index)
-    small, larger = divmod(len(keys), count)
-    order = list(range(count))
-    rng.shuffle(order)
-    budget = [_REPAIR_BUDGET_BASE + _REPAIR_BUDGET_PER_PERSON * len(keys)]
+    repair = _CapRepair(placed, keys, fixed, count, rng, counts, cap)
+    for group, key in over:
+        repair.relieve(group, key)
 
-    def fits(key: str, group: int, leaving: str = "") -> bool:
-        budget[0] -= 1
+
+#: A move of a free person: (person, from group, to group).
+_Move = tuple[int, int, int]
+
+
+class _CapRepair:
+    """The state of :func:`_repair_caps`: groups' free members, sizes, counts, budget."""
+
+    def __init__(
+        self,
+        placed: list[int],
+        keys: Sequence[str],
+        fixed: Sequence[int],
+        count: int,
+        rng: random.Random,
+        counts: list[dict[str, int]],
+        cap: dict[str, int],
+    ) -> None:
+        self.placed, self.keys, self.counts, self.cap = placed, keys, counts, cap
+        self.members: list[list[int]] = [[] for _ in range(count)]
+        self.size = [0] * count
+        for index, group in enumerate(placed):
+            self.size[group] += 1
+            if fixed[index] < 0:
+                self.members[group].append(index)
+        self.small, self.larger = divmod(len(keys), count)
+        self.order = list(range(count))
+        rng.shuffle(self.order)
+        self.budget = _REPAIR_BUDGET_BASE + _REPAIR_BUDGET_PER_PERSON * len(keys)
+
+    def fits(self, key: str, group: int, leaving: str = "") -> bool:
+        self.budget -= 1
         if not key:
             return True
-        return counts[group].get(key, 0) - (key == leaving) < cap[key]
+        return self.counts[group].get(key, 0) - (key == leaving) < self.cap[key]
 
-    def rotation(start: int, key: str) -> list[tuple[int, int, int]] | None:
-        """Moves (person, from, to) relieving ``start`` of one person of ``key``."""
-        excess = next((person for person in members[start] if keys[person] == key), -1)
+    def relieve(self, group: int, key: str) -> None:
+        """Move people of ``key`` out of ``group`` until it is within the cap, if it can."""
+        while self.counts[group][key] > self.cap[key] and self.budget > 0:
+            moves = self.rotation(group, key)
+            if moves is None:
+                break
+            for person, source, target in moves:
+                _shift(self.counts, self.keys[person], source, target)
+                self.members[source].remove(person)
+                self.members[target].append(person)
+                self.placed[person] = target
+                self.size[source] -= 1
+                self.size[target] += 1
+
+    def rotation(self, start: int, key: str) -> list[_Move] | None:
+        """Moves relieving ``start`` of one person of ``key``."""
+        excess = next((person for person in self.members[start] if self.keys[person] == key), -1)
         if excess < 0:
             return None  # only honoured pre-assignments left
         came: dict[int, tuple[int, int]] = {}  # group -> (person moved in, from group)
         queue: deque[int] = deque()
-        for group in order:
-            if group != start and fits(key, group):
+        for group in self.order:
+            if group != start and self.fits(key, group):
                 came[group] = (excess, start)
                 queue.append(group)
-
-        def chain(person: int, source: int, target: int) -> list[tuple[int, int, int]]:
-            moves = [(person, source, target)] if person >= 0 else []
-            while source != start:
-                mover, previous = came[source]
-                if mover >= 0:
-                    moves.append((mover, previous, source))
-                source = previous
-            return moves
-
-        while queue and budget[0] > 0:
+        while queue and self.budget > 0:
             source = queue.popleft()
-            if larger and size[source] == small:
+            if self.larger and self.size[source] == self.small:
                 # It may keep its newcomer and grow to the larger size; a larger group
                 # then shrinks: the first group itself, or one that carries the chain on.
-                if size[start] == small + 1:
-                    return chain(-1, source, start)
-                for group in order:
-                    budget[0] -= 1
-                    if size[group] == small + 1 and group != start and group not in came:
-                        came[group] = (-1, source)
-                        queue.append(group)
-            tried: set[str] = set()
-            for person in members[source]:
-                other = keys[person]
-                if other in tried:
-                    continue
-                tried.add(other)
-                if fits(other, start, leaving=key):
-                    return chain(person, source, start)
-                for group in order:
-                    if group != start and group not in came and fits(other, group):
-                        came[group] = (person, source)
-                        queue.append(group)
+                if self.size[start] == self.small + 1:
+                    return _chain(came, start, -1, source, start)
+                self._shrink_a_larger(came, queue, start, source)
+            moves = self._move_on(came, queue, start, source, key)
+            if moves is not None:
+                return moves
         return None
 
-    for group, key in over:
-        while counts[group][key] > cap[key] and budget[0] > 0:
-            moves = rotation(group, key)
-            if moves is None:
-                break
-            for person, source, target in moves:
-                _shift(counts, keys[person], source, target)
-                members[source].remove(person)
-                members[target].append(person)
-                placed[person] = target
-                size[source] -= 1
-                size[target] += 1
+    def _shrink_a_larger(
+        self, came: dict[int, tuple[int, int]], queue: deque[int], start: int, source: int
+    ) -> None:
+        for group in self.order:
+            self.budget -= 1
+            if self.size[group] == self.small + 1 and group != start and group not in came:
+                came[group] = (-1, source)
+                queue.append(group)
+
+    def _move_on(
+        self,
+        came: dict[int, tuple[int, int]],
+        queue: deque[int],
+        start: int,
+        source: int,
+        key: str,
+    ) -> list[_Move] | None:
+        """The chain if somebody of ``source`` fits into ``start``; else queue the groups
+        they fit in."""
+        tried: set[str] = set()
+        for person in self.members[source]:
+            other = self.keys[person]
+            if other in tried:
+                continue
+            tried.add(other)
+            if self.fits(other, start, leaving=key):
+                return _chain(came, start, person, source, start)
+            for group in self.order:
+                if group != start and group not in came and self.fits(other, group):
+                    came[group] = (person, source)
+                    queue.append(group)
+        return None
+
+
+def _chain(
+    came: Mapping[int, tuple[int, int]], start: int, person: int, source: int, target: int
+) -> list[_Move]:
+    """The moves of a chain found by :meth:`_CapRepair.rotation`, last one first."""
+    moves = [(person, source, target)] if person >= 0 else []
+    while source != start:
+        mover, previous = came[source]
+        if mover >= 0:
+            moves.append((mover, previous, source))
+        source = previous
+    return moves
 
 
 # --- pair avoidance ----------------------------------------------------------------------
@@ -683,71 +775,106 @@ def _avoid_repeats(
     or when the evaluation budget is spent; every swap lowers the repeated pairs.
     """
 
-    def meets(person: int, group: int) -> int:
-        return sum(1 for other in partners[person] if placed[other] == group)
-
     stuck = sorted(person for person in suspects if fixed[person] < 0)
     if not stuck:
         return
-    counts, cap = _spread_counts(keys, placed, count)
-    free = [index for index in range(len(keys)) if fixed[index] < 0]
-    budget = _SWAP_BUDGET_BASE + _SWAP_BUDGET_PER_PERSON * len(keys)
-
-    def fits(key: str, group: int) -> bool:
-        return not key or counts[group].get(key, 0) < cap[key]
-
-    def candidates() -> Iterator[int]:
-        if len(free) <= _SWAP_SAMPLES:
-            everybody = free[:]
-            rng.shuffle(everybody)
-            yield from everybody
-        else:
-            for _ in range(_SWAP_SAMPLES):
-                yield free[rng.randrange(len(free))]
-
+    swaps = _Swaps(placed, keys, fixed, partners, count, rng)
     for _ in range(_SWAP_PASSES):
         rng.shuffle(stuck)
-        moved: set[int] = set()
-        for a in stuck:
-            home = placed[a]
-            before_a = meets(a, home)
-            if not before_a:
-                continue
-            best, best_change = -1, 0
-            for b in candidates():
-                away = placed[b]
-                if away == home:
-                    continue
-                if budget <= 0:
-                    break
-                budget -= 1
-                key_a, key_b = keys[a], keys[b]
-                if key_a != key_b and not (fits(key_a, away) and fits(key_b, home)):
-                    continue
-                met = 2 if b in partners[a] else 0
-                after = meets(a, away) + meets(b, home) - met
-                change = after - before_a - meets(b, away)
-                if change < best_change:
-                    best, best_change = b, change
-                    if after == 0:
-                        break
-            if best >= 0:
-                b, away = best, placed[best]
-                key_a, key_b = keys[a], keys[b]
-                if key_a != key_b:
-                    _shift(counts, key_a, home, away)
-                    _shift(counts, key_b, away, home)
-                placed[a], placed[b] = away, home
-                moved.update((a, b), partners[a], partners[b])
-        if not moved or budget <= 0:
+        moved = swaps.one_pass(stuck)
+        if not moved or swaps.budget <= 0:
             return
         stuck = sorted(
             person
             for person in moved.union(stuck)
-            if fixed[person] < 0 and meets(person, placed[person])
+            if fixed[person] < 0 and swaps.meets(person, placed[person])
         )
         if not stuck:
             return
+
+
+class _Swaps:
+    """The state of :func:`_avoid_repeats`: placement, organisation counts, budget."""
+
+    def __init__(
+        self,
+        placed: list[int],
+        keys: Sequence[str],
+        fixed: Sequence[int],
+        partners: list[list[int]],
+        count: int,
+        rng: random.Random,
+    ) -> None:
+        self.placed, self.keys, self.partners, self.rng = placed, keys, partners, rng
+        self.counts, self.cap = _spread_counts(keys, placed, count)
+        self.free = [index for index in range(len(keys)) if fixed[index] < 0]
+        self.budget = _SWAP_BUDGET_BASE + _SWAP_BUDGET_PER_PERSON * len(keys)
+
+    def meets(self, person: int, group: int) -> int:
+        placed = self.placed
+        return sum(1 for other in self.partners[person] if placed[other] == group)
+
+    def fits(self, key: str, group: int) -> bool:
+        return not key or self.counts[group].get(key, 0) < self.cap[key]
+
+    def candidates(self) -> Iterator[int]:
+        free = self.free
+        if len(free) <= _SWAP_SAMPLES:
+            everybody = free[:]
+            self.rng.shuffle(everybody)
+            yield from everybody
+        else:
+            for _ in range(_SWAP_SAMPLES):
+                yield free[self.rng.randrange(len(free))]
+
+    def one_pass(self, stuck: Sequence[int]) -> set[int]:
+        """Swap each of ``stuck`` who meets an earlier partner as well as can be found;
+        everybody a swap moved or moved towards."""
+        moved: set[int] = set()
+        for a in stuck:
+            home = self.placed[a]
+            before_a = self.meets(a, home)
+            if not before_a:
+                continue
+            b = self.best_swap(a, home, before_a)
+            if b >= 0:
+                self.swap(a, b)
+                moved.update((a, b), self.partners[a], self.partners[b])
+        return moved
+
+    def best_swap(self, a: int, home: int, before_a: int) -> int:
+        """Who to swap ``a`` with to lower the repeated pairs most, or -1."""
+        best, best_change = -1, 0
+        for b in self.candidates():
+            away = self.placed[b]
+            if away == home:
+                continue
+            if self.budget <= 0:
+                break
+            self.budget -= 1
+            if not self.allowed(a, b, home, away):
+                continue
+            met = 2 if b in self.partners[a] else 0
+            after = self.meets(a, away) + self.meets(b, home) - met
+            change = after - before_a - self.meets(b, away)
+            if change < best_change:
+                best, best_change = b, change
+                if after == 0:
+                    break
+        return best
+
+    def allowed(self, a: int, b: int, home: int, away: int) -> bool:
+        """Whether swapping keeps both organisations within their caps."""
+        key_a, key_b = self.keys[a], self.keys[b]
+        return key_a == key_b or (self.fits(key_a, away) and self.fits(key_b, home))
+
+    def swap(self, a: int, b: int) -> None:
+        home, away = self.placed[a], self.placed[b]
+        key_a, key_b = self.keys[a], self.keys[b]
+        if key_a != key_b:
+            _shift(self.counts, key_a, home, away)
+            _shift(self.counts, key_b, away, home)
+        self.placed[a], self.placed[b] = away, home
 
 
 def _shift(counts: list[dict[str, int]], key: str, source: int, target: int) -> None:

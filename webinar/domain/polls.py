@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from webinar.domain.qa import matches_filter
+from webinar.domain.text import matches_filter
 
 Kind = Literal["single", "multiple", "rating", "words", "text", "quiz"]
 KINDS: tuple[Kind, ...] = ("single", "multiple", "rating", "words", "text", "quiz")

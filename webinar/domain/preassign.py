@@ -27,8 +27,12 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import _csv
 
 __all__ = [
     "MAX_GROUP",
@@ -199,6 +203,10 @@ def match(
 # --- reading -------------------------------------------------------------------------------
 
 
+#: A row of the file with something in it: (line number, cells).
+Record = tuple[int, list[str]]
+
+
 class _Reader:
     """One pass over the file, collecting ``(line, message)`` problems."""
 
@@ -208,38 +216,48 @@ class _Reader:
         self.group_count = group_count
         self.emails_seen: dict[str, int] = {}
         self.names_seen: dict[str, list[tuple[int, str]]] = {}
+        self.last_line = 0
 
     def rows(self) -> list[Preassignment]:
         delimiter, skip_first = _delimiter(self.text)
         reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=delimiter)
+        self.last_line = 0
+        try:
+            return self.read(self.records(reader, skip_first))
+        except csv.Error as exc:
+            self.unreadable(self.last_line + 1, exc)
+            return []
+
+    def records(self, reader: _csv.Reader, skip_first: bool) -> Iterator[Record]:
+        """``(line, cells)`` of each row with something in it (past a first row to skip);
+        ``last_line`` follows the reader, for the message when the file is unreadable."""
+        for record in reader:
+            line = self.last_line + 1
+            self.last_line = reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue
+            if skip_first:
+                skip_first = False
+                continue
+            yield line, record
+
+    def read(self, records: Iterator[Record]) -> list[Preassignment]:
         columns: dict[str, int] | None = None
         found: list[Preassignment] = []
         listed = 0
-        last_line = 0
-        try:
-            for record in reader:
-                line = last_line + 1
-                last_line = reader.line_num
-                if not any(cell.strip() for cell in record):
-                    continue
-                if skip_first:
-                    skip_first = False
-                    continue
+        for line, record in records:
+            if columns is None:
+                columns = self.header(record, line)
                 if columns is None:
-                    columns = self.header(record, line)
-                    if columns is None:
-                        return []
-                    continue
-                listed += 1
-                if listed > MAX_ROWS:
-                    self.too_many()
                     return []
-                row = self.row(record, line, columns)
-                if row is not None:
-                    found.append(row)
-        except csv.Error as exc:
-            self.unreadable(last_line + 1, exc)
-            return []
+                continue
+            listed += 1
+            if listed > MAX_ROWS:
+                self.too_many()
+                return []
+            row = self.row(record, line, columns)
+            if row is not None:
+                found.append(row)
         if columns is None:
             self.problem(
                 None,

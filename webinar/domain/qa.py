@@ -5,7 +5,6 @@ Pure: the service layer loads questions, calls these functions, and saves the re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -13,7 +12,7 @@ from typing import Literal
 
 from webinar.domain.agenda import Agenda
 from webinar.domain.ratelimit import RateLimiter
-from webinar.domain.text import LINE_BREAKS_AND_TABS, has_control_character
+from webinar.domain.text import LINE_BREAKS_AND_TABS, has_control_character, matches_filter
 
 __all__ = ["RateLimiter"]  # re-exported: the forum's limits use it
 
@@ -102,16 +101,6 @@ def clean_text(text: str, *, limit: int, what: str = "question") -> str:
             field="text",
         )
     return trimmed
-
-
-def matches_filter(text: str, words: Iterable[str]) -> bool:
-    """Whether ``text`` contains any filter word or phrase, as whole words, any case."""
-    folded = " ".join(text.casefold().split())
-    for word in words:
-        word = " ".join(word.casefold().split())
-        if word and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded):
-            return True
-    return False
 
 
 def initial_state(text: str, settings: QASettings) -> tuple[State, bool]:

@@ -90,15 +90,7 @@ def clean_answers(
 
     Raises :class:`SurveyError`, and nothing else, for any ``raw``.
     """
-    if not isinstance(raw, Mapping):
-        raise SurveyError("The answers could not be read; please send the form again.")
-    by_code = {question.code: question for question in survey.questions}
-    for code in raw:
-        if not isinstance(code, str):
-            raise SurveyError("The answers could not be read; please send the form again.")
-        if code not in by_code:
-            raise SurveyError(f'This survey has no question "{_clip(code)}".', field=code)
-
+    _check_codes(survey, raw)
     cleaned: dict[str, Answer] = {}
     for number, question in enumerate(survey.questions, start=1):
         if question.code not in raw:
@@ -111,30 +103,46 @@ def clean_answers(
                 "This question is only for people who asked a question.", field=question.code
             )
         cleaned[question.code] = answer
-
     if final:
-        missing = [
-            (number, question)
-            for number, question in enumerate(survey.questions, start=1)
-            if question.required
-            and question.code not in cleaned
-            and (question.kind != "question_answered" or asked_question)
-        ]
-        if missing:
-            errors = [
-                (q.code, f"{_ref(n, q, capital=True)} is required; please answer it.")
-                for n, q in missing
-            ]
-            number, question = missing[0]
-            if len(missing) == 1:
-                message = errors[0][1]
-            else:
-                message = (
-                    f"{len(missing)} required questions are unanswered, starting with "
-                    f"{_ref(number, question)}."
-                )
-            raise SurveyError(message, field=question.code, errors=errors)
+        _check_required(survey, cleaned, asked_question=asked_question)
     return cleaned
+
+
+def _check_codes(survey: Survey, raw: Mapping[str, object]) -> None:
+    """Raise :class:`SurveyError` unless ``raw`` maps this survey's question codes."""
+    if not isinstance(raw, Mapping):
+        raise SurveyError("The answers could not be read; please send the form again.")
+    codes = {question.code for question in survey.questions}
+    for code in raw:
+        if not isinstance(code, str):
+            raise SurveyError("The answers could not be read; please send the form again.")
+        if code not in codes:
+            raise SurveyError(f'This survey has no question "{_clip(code)}".', field=code)
+
+
+def _check_required(survey: Survey, cleaned: Mapping[str, Answer], *, asked_question: bool) -> None:
+    """Raise :class:`SurveyError` naming the required questions ``cleaned`` leaves out."""
+    missing = [
+        (number, question)
+        for number, question in enumerate(survey.questions, start=1)
+        if question.required
+        and question.code not in cleaned
+        and (question.kind != "question_answered" or asked_question)
+    ]
+    if not missing:
+        return
+    errors = [
+        (q.code, f"{_ref(n, q, capital=True)} is required; please answer it.") for n, q in missing
+    ]
+    number, question = missing[0]
+    if len(missing) == 1:
+        message = errors[0][1]
+    else:
+        message = (
+            f"{len(missing)} required questions are unanswered, starting with "
+            f"{_ref(number, question)}."
+        )
+    raise SurveyError(message, field=question.code, errors=errors)
 
 
 def _clean_one(number: int, question: SurveyQuestion, value: object) -> Answer | None:

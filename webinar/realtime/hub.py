@@ -243,6 +243,16 @@ class Hub:
         if len(entries) == 1:
             self._fan_out(entries[0])
             return
+        for client, items in self._shares(entries).items():
+            for seq, wire in items:
+                if client.dropped:  # closing; it resumes on its next connection
+                    break
+                if not client.offer(seq, wire):
+                    self.dropped_clients += 1
+                    break
+
+    def _shares(self, entries: Sequence[_Entry]) -> dict[Client, list[tuple[int, str]]]:
+        """What each client gets of ``entries``: (seq, wire) in order."""
         share: dict[Client, list[tuple[int, str]]] = {}
         for entry in entries:
             # No copy of the set: nothing here subscribes or unsubscribes anyone.
@@ -250,13 +260,7 @@ class Hub:
                 wire = self.wire(entry, client.fmt)
                 if wire is not None:
                     share.setdefault(client, []).append((entry.event.seq, wire))
-        for client, items in share.items():
-            for seq, wire in items:
-                if client.dropped:  # closing; it resumes on its next connection
-                    break
-                if not client.offer(seq, wire):
-                    self.dropped_clients += 1
-                    break
+        return share
 
     def _fan_out(self, entry: _Entry) -> None:
         seq = entry.event.seq

@@ -6,21 +6,15 @@ Anonymous questions and replies have no author in any export: the database holds
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 from openpyxl.workbook.child import INVALID_TITLE_REGEX
 
 from webinar.domain.agenda import Agenda
 from webinar.domain.qa import REJECT_REASONS, Question
-from webinar.services.live import Clock
+from webinar.services.sheets import XLSX, to_csv, to_xlsx
 from webinar.storage.qa_repo import Reply
 
 QUESTION_COLUMNS = (
@@ -40,9 +34,6 @@ QUESTION_COLUMNS = (
     ("reject_reason", "Reason not published"),
     ("merged_into", "Merged into"),
 )
-
-#: In CSV, spreadsheet programs run text starting with these as formulas: prefix a quote.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _hidden_mark(reply: Reply) -> str:
@@ -90,66 +81,6 @@ def question_rows(
             }
         )
     return rows
-
-
-def _safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def to_csv(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> bytes:
-    """UTF-8 CSV with a byte-order mark (so spreadsheet programs read accents right)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([label for _, label in columns])
-    for row in rows:
-        writer.writerow([_safe(row[key]) for key, _ in columns])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def to_xlsx(
-    sheets: list[tuple[str, list[dict[str, Any]], Sequence[tuple[str, str]]]],
-) -> bytes:
-    """An XLSX workbook with one sheet per (title, rows, columns).
-
-    Each sheet has a bold header row (frozen), column widths set, and its other cells
-    wrapped and aligned to the top; text starting with "=" stays text, never a formula.
-    Written in openpyxl's write-only mode, a row at a time: linear in the cells (the
-    normal mode's ``sheet.max_row`` scans every cell, which made a row loop quadratic).
-    """
-    book = Workbook(write_only=True)
-    for title, rows, columns in sheets:
-        sheet = book.create_sheet(title[:31])
-        # Widths and panes go out before the first row, so they are set first.
-        for index, (key, _) in enumerate(columns, start=1):
-            width = 60 if key in ("text", "answer", "replies") else 18
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.freeze_panes = "A2"
-        sheet.append([_header_cell(sheet, label) for _, label in columns])
-        for row in rows:
-            sheet.append([_body_cell(sheet, row[key]) for key, _ in columns])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-_BOLD = Font(bold=True)
-_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
-
-
-def _header_cell(sheet: Any, label: str) -> Cell:
-    cell = WriteOnlyCell(sheet, label)
-    cell.font = _BOLD
-    return cell
-
-
-def _body_cell(sheet: Any, value: Any) -> Cell:
-    cell = WriteOnlyCell(sheet, value)
-    cell.alignment = _WRAP_TOP
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # text, never a formula
-    return cell
 
 
 BREAKOUT_COLUMNS = (
@@ -253,8 +184,6 @@ def _fit(text: str, suffix: str) -> str:
     return cut.rstrip(" '") + "…" + suffix
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 CODEBOOK_COLUMNS = (
     ("code", "Code"),
     ("number", "Question number"),
@@ -341,36 +270,3 @@ def question_export(services: Any, fmt: str) -> tuple[bytes, str]:
 
     polls = ("Poll results", result_rows(services), RESULT_COLUMNS)
     return to_xlsx([("Questions", rows, QUESTION_COLUMNS), polls]), XLSX
-
-
-async def export_from_database(
-    agenda: Agenda, db_path: str, webinar_id: int, what: str, fmt: str, *, clock: Clock
-) -> bytes:
-    """Open an event's handle on the database (a running server may share it), export,
-    close.
-
-    ``clock``: what time it is (the survey's and agenda's state depend on it).
-    """
-    from webinar.services import open_services, stop
-
-    services = await open_services(
-        agenda, db_path, lambda event, fmt: None, clock, webinar_id=webinar_id
-    )
-    try:
-        if what == "survey":
-            body, _ = await survey_export(services, fmt)
-            return body
-        if what == "report":
-            from webinar.services.report import report_data, report_markdown
-
-            return report_markdown(await report_data(services)).encode("utf-8")
-        if what == "polls":
-            from webinar.services.poll_exports import poll_export
-
-            body, _ = await poll_export(services, fmt)
-            return body
-        exporters = {"questions": question_export, "breakouts": breakout_export}
-        body, _ = exporters[what](services, fmt)
-        return body
-    finally:
-        await stop(services)

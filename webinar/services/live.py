@@ -76,6 +76,11 @@ class _Pending:
     done: asyncio.Future[Any]
 
 
+#: A change of a batch once written: (change, result, events, None), or refused:
+#: (change, None, [], the error).
+_Outcome = tuple[_Pending, Any, list[Event], BaseException | None]
+
+
 class Live:
     """The database, the hub and the clock, joined by the commit-then-publish rule.
 
@@ -147,44 +152,13 @@ class Live:
 
     async def _write(self, batch: list[_Pending]) -> None:
         now = self.clock()
-        at = iso(now)
-        outcomes: list[tuple[_Pending, Any, list[Event], BaseException | None]] = []
+        outcomes: list[_Outcome] = []
         try:
             async with self.db.transaction() as tx:
                 for pending in batch:
-                    await tx.execute("SAVEPOINT change")
-                    try:
-                        result, outgoing = await pending.work(tx, now)
-                        check = CHECKS.event
-                        if check is not None:
-                            for out in outgoing:
-                                check(out.type, out.audience, out.data)
-                        seqs = await repo.append_events(
-                            tx, at, [(out.type, out.audience, out.data) for out in outgoing]
-                        )
-                        events = [
-                            Event(seq, out.type, out.audience, out.data, at)
-                            for seq, out in zip(seqs, outgoing, strict=True)
-                        ]
-                        if pending.apply is not None:
-                            pending.apply(result)
-                    except Exception as exc:  # refused: this change alone is undone
-                        await tx.execute("ROLLBACK TO change")
-                        await tx.execute("RELEASE change")
-                        outcomes.append((pending, None, [], exc))
-                        continue
-                    await tx.execute("RELEASE change")
-                    outcomes.append((pending, result, events, None))
+                    outcomes.append(await self._write_one(tx, pending, now))
         except Exception as exc:  # the COMMIT itself failed: nothing of the batch holds
-            log.exception("a commit failed; reloading state from the database")
-            for pending in batch:
-                if not pending.done.done():
-                    pending.done.set_exception(exc)
-            for reload in self.reloaders:
-                try:
-                    await reload()
-                except Exception:
-                    log.exception("reload after a failed commit failed")
+            await self._commit_failed(batch, exc)
             return
         self.commits += 1
         self.changes += len(batch)
@@ -198,3 +172,42 @@ class Live:
                     pending.done.set_exception(error)
                 else:
                     pending.done.set_result(result)
+
+    async def _write_one(
+        self, tx: aiosqlite.Connection, pending: _Pending, now: datetime
+    ) -> _Outcome:
+        """One change of a batch in its own SAVEPOINT; a refused one is undone alone."""
+        at = iso(now)
+        await tx.execute("SAVEPOINT change")
+        try:
+            result, outgoing = await pending.work(tx, now)
+            check = CHECKS.event
+            if check is not None:
+                for out in outgoing:
+                    check(out.type, out.audience, out.data)
+            seqs = await repo.append_events(
+                tx, at, [(out.type, out.audience, out.data) for out in outgoing]
+            )
+            events = [
+                Event(seq, out.type, out.audience, out.data, at)
+                for seq, out in zip(seqs, outgoing, strict=True)
+            ]
+            if pending.apply is not None:
+                pending.apply(result)
+        except Exception as exc:  # refused: this change alone is undone
+            await tx.execute("ROLLBACK TO change")
+            await tx.execute("RELEASE change")
+            return (pending, None, [], exc)
+        await tx.execute("RELEASE change")
+        return (pending, result, events, None)
+
+    async def _commit_failed(self, batch: list[_Pending], exc: Exception) -> None:
+        log.error("a commit failed; reloading state from the database", exc_info=exc)
+        for pending in batch:
+            if not pending.done.done():
+                pending.done.set_exception(exc)
+        for reload in self.reloaders:
+            try:
+                await reload()
+            except Exception:
+                log.exception("reload after a failed commit failed")

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from webinar.domain.polls import KIND_LABELS, Poll
-from webinar.services.exports import XLSX, to_csv, to_xlsx
+from webinar.services.sheets import XLSX, to_csv, to_xlsx
 from webinar.storage import poll_repo
 
 RESULT_COLUMNS = (

@@ -147,41 +147,8 @@ def report_markdown(data: dict[str, Any]) -> str:
         "| Item | Planned | Actual | Overrun | Notes |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for r in data["ran"]:
-        notes = []
-        if r["extended_minutes"]:
-            notes.append(f"extended {r['extended_minutes']} min")
-        if r["paused_minutes"]:
-            notes.append(f"paused {r['paused_minutes']} min")
-        if r["outcome"] not in ("completed", "running", "not_run"):
-            notes.append(r["outcome"].replace("_", " "))
-        if r.get("skipped"):
-            notes.append("skipped by the host")
-        if r["outcome"] == "not_run":
-            actual, over = "not run", "–"
-        else:
-            end = _t(r["end"]) if r["end"] else "now"
-            actual, over = f"{_t(r['start'])}–{end}", f"{r['overrun_minutes']:+d} min"
-        lines.append(
-            f"| {_md(r['title'])} | {_t(r['planned_start'])}–{_t(r['planned_end'])} | "
-            f"{actual} | {over} | {', '.join(notes)} |"
-        )
-    c = data["counters"]
-    lines += [
-        "",
-        "## Questions",
-        "",
-        f"{c['received']} received, {c['published']} published, {c['answered']} answered.",
-        "",
-    ]
-    for q in data["questions"]:
-        mark = {"live": " (answered live)", "written": " (answered in writing)"}.get(
-            q["answered"], ""
-        )
-        votes = "1 vote" if q["votes"] == 1 else f"{q['votes']} votes"
-        lines.append(f"- {_md(q['text'])} — {votes}{mark}")
-        if q["answer"]:
-            lines.append(f"  - Answer: {_md(q['answer'])}")
+    lines += [_ran_row(r) for r in data["ran"]]
+    lines += _questions_markdown(data["counters"], data["questions"])
     lines += ["", "## Breakout responses by topic", ""]
     for topic, rows in data["breakouts"].items():
         lines += [f"### {_md(topic)}", ""]
@@ -196,6 +163,48 @@ def report_markdown(data: dict[str, Any]) -> str:
         for summary in survey["questions"]:
             lines += summary_markdown(summary)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _ran_row(r: dict[str, Any]) -> str:
+    """An agenda item as it ran: a row of the report's table."""
+    notes = []
+    if r["extended_minutes"]:
+        notes.append(f"extended {r['extended_minutes']} min")
+    if r["paused_minutes"]:
+        notes.append(f"paused {r['paused_minutes']} min")
+    if r["outcome"] not in ("completed", "running", "not_run"):
+        notes.append(r["outcome"].replace("_", " "))
+    if r.get("skipped"):
+        notes.append("skipped by the host")
+    if r["outcome"] == "not_run":
+        actual, over = "not run", "–"
+    else:
+        end = _t(r["end"]) if r["end"] else "now"
+        actual, over = f"{_t(r['start'])}–{end}", f"{r['overrun_minutes']:+d} min"
+    return (
+        f"| {_md(r['title'])} | {_t(r['planned_start'])}–{_t(r['planned_end'])} | "
+        f"{actual} | {over} | {', '.join(notes)} |"
+    )
+
+
+def _questions_markdown(c: dict[str, Any], questions: list[dict[str, Any]]) -> list[str]:
+    """The report's questions section: the counts, then each question and its answer."""
+    lines = [
+        "",
+        "## Questions",
+        "",
+        f"{c['received']} received, {c['published']} published, {c['answered']} answered.",
+        "",
+    ]
+    for q in questions:
+        mark = {"live": " (answered live)", "written": " (answered in writing)"}.get(
+            q["answered"], ""
+        )
+        votes = "1 vote" if q["votes"] == 1 else f"{q['votes']} votes"
+        lines.append(f"- {_md(q['text'])} — {votes}{mark}")
+        if q["answer"]:
+            lines.append(f"  - Answer: {_md(q['answer'])}")
+    return lines
 
 
 def summary_markdown(summary: Any) -> list[str]:

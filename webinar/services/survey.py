@@ -163,6 +163,34 @@ class SurveyService:
         required answer is missing on the final submit, or this attendee already
         responded under a key this browser does not hold.
         """
+        survey = self._open_to(participant)
+        if key is not None:
+            check_key(key)
+        answers = rules.clean_answers(survey, raw, asked_question=asked_question, final=False)
+        emptied = {code for code, value in raw.items() if value in ("", None, [])}
+        candidates = [k for k in dict.fromkeys((key, session_key)) if k]
+
+        # Read and write in one transaction, so concurrent saves of one response merge.
+        async def work(
+            tx: aiosqlite.Connection, now: datetime
+        ) -> tuple[tuple[str, ResponseRow], list[Outgoing]]:
+            found = await _found(tx, candidates)
+            merged = {**(found[1].answers if found else {}), **answers}
+            for code in emptied:  # an emptied answer is removed
+                merged.pop(code, None)
+            if final:
+                rules.clean_answers(survey, merged, asked_question=asked_question, final=True)
+            if found is not None:
+                return await _continued(tx, found, merged, final), []
+            # No event: the event log's times would say when each response was begun.
+            return await self._begun(tx, participant, key or new_key(), merged, final), []
+
+        result = await self.live.commit(work)
+        self._version += 1
+        return result
+
+    def _open_to(self, participant: Participant) -> Survey:
+        """The survey, if ``participant`` may answer it now; ``SurveyError`` saying why not."""
         survey = self.survey
         if survey is None:
             raise SurveyStateError("This event has no survey.", "not_found")
@@ -173,56 +201,37 @@ class SurveyService:
             raise SurveyStateError("The survey has closed; answers can no longer change.")
         if not participant.is_attendee:
             raise SurveyStateError("Only attendees answer the survey.", "forbidden")
-        if key is not None:
-            check_key(key)
-        answers = rules.clean_answers(survey, raw, asked_question=asked_question, final=False)
-        emptied = {code for code, value in raw.items() if value in ("", None, [])}
+        return survey
+
+    async def _begun(
+        self,
+        tx: aiosqlite.Connection,
+        participant: Participant,
+        used: str,
+        merged: dict[str, Any],
+        final: bool,
+    ) -> tuple[str, ResponseRow]:
+        """A new response under the key ``used``, unless this attendee already has one."""
+        survey = self.survey
+        assert survey is not None
+        if await survey_repo.has_responded(tx, participant.id):
+            raise SurveyStateError(
+                "You have already started the survey in another browser. Your answers "
+                "are anonymous, so they can only be changed there."
+            )
         # The group only for named responses: with the group's member list, an anonymous
         # response's group would name the few who answered from it.
         group = None if survey.anonymous else self._group_of(participant)
-        candidates = [k for k in dict.fromkeys((key, session_key)) if k]
-
-        # Read and write in one transaction, so concurrent saves of one response merge.
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[tuple[str, ResponseRow], list[Outgoing]]:
-            found: tuple[str, ResponseRow] | None = None
-            for candidate in candidates:
-                existing = await survey_repo.response_by_key_tx(tx, key_hash(candidate))
-                if existing is not None:
-                    found = (candidate, existing)
-                    break
-            merged = {**(found[1].answers if found else {}), **answers}
-            for code in emptied:  # an emptied answer is removed
-                merged.pop(code, None)
-            if final:
-                rules.clean_answers(survey, merged, asked_question=asked_question, final=True)
-            if found is not None:
-                used, existing = found
-                submitted = final or existing.submitted
-                await survey_repo.update_response(tx, key_hash(used), merged, submitted)
-                return (used, ResponseRow(existing.breakout_group, merged, submitted)), []
-            if await survey_repo.has_responded(tx, participant.id):
-                raise SurveyStateError(
-                    "You have already started the survey in another browser. Your answers "
-                    "are anonymous, so they can only be changed there."
-                )
-            used = key or new_key()
-            await survey_repo.insert_response(
-                tx,
-                key_hash=key_hash(used),
-                participant_id=None if survey.anonymous else participant.id,
-                respondent_id=participant.id,
-                breakout_group=group,
-                answers=merged,
-                submitted=final,
-            )
-            # No event: the event log's times would say when each response was begun.
-            return (used, ResponseRow(group, merged, final)), []
-
-        result = await self.live.commit(work)
-        self._version += 1
-        return result
+        await survey_repo.insert_response(
+            tx,
+            key_hash=key_hash(used),
+            participant_id=None if survey.anonymous else participant.id,
+            respondent_id=participant.id,
+            breakout_group=group,
+            answers=merged,
+            submitted=final,
+        )
+        return used, ResponseRow(group, merged, final)
 
     def _group_of(self, participant: Participant) -> int | None:
         rnd = self.breakouts.current
@@ -264,3 +273,25 @@ class SurveyService:
         if self._version == version:  # no save landed while computing
             self._results = (version, results)
         return results
+
+
+async def _found(tx: aiosqlite.Connection, candidates: list[str]) -> tuple[str, ResponseRow] | None:
+    """The response stored under the first of ``candidates`` that has one, with its key."""
+    for candidate in candidates:
+        existing = await survey_repo.response_by_key_tx(tx, key_hash(candidate))
+        if existing is not None:
+            return candidate, existing
+    return None
+
+
+async def _continued(
+    tx: aiosqlite.Connection,
+    found: tuple[str, ResponseRow],
+    merged: dict[str, Any],
+    final: bool,
+) -> tuple[str, ResponseRow]:
+    """The response ``found`` with the answers ``merged``; once submitted, it stays so."""
+    used, existing = found
+    submitted = final or existing.submitted
+    await survey_repo.update_response(tx, key_hash(used), merged, submitted)
+    return used, ResponseRow(existing.breakout_group, merged, submitted)

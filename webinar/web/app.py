@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -19,7 +18,7 @@ from webinar.domain.breakout import AWAY_AFTER
 from webinar.domain.video import origins_of
 from webinar.services import DEFAULT_SLUG
 from webinar.services.access import AccessLimits
-from webinar.services.calls import CallConfig, config_problems
+from webinar.services.calls import CallConfig
 from webinar.services.live import Clock, utcnow
 from webinar.web import api, calls, pages, signin
 from webinar.web.bodylimit import BodyLimitMiddleware
@@ -30,9 +29,6 @@ from webinar.web.paths import route_path
 from webinar.web.render import Encoder, make_environment
 from webinar.web.security import SecurityHeadersMiddleware, security_headers
 from webinar.web.sessions import SessionCookie
-
-if TYPE_CHECKING:
-    from webinar.web.site import Site
 
 log = logging.getLogger(__name__)
 
@@ -122,23 +118,6 @@ async def server_error(request: Request, exc: Exception) -> Response:
     if route_path(request.scope).startswith("/api/"):
         return JSONResponse({"error": {"message": message}}, status_code=500)
     return PlainTextResponse(message, status_code=500)
-
-
-def create_app(settings: Settings) -> Site:
-    """Build the server's app: every event of ``settings``, each under ``/e/<slug>/``
-    (the main one also at the short addresses with ``settings.aliases``), and any event
-    added to the database while it runs. The database opens in the lifespan, in the
-    server's event loop.
-
-    ``ValueError`` (every sentence) when an event's group calls need a secret the
-    settings lack.
-    """
-    from webinar.web.site import Site  # the site builds event apps with this module
-
-    problems = [p for e in settings.events for p in config_problems(e.agenda, settings.calls)]
-    if problems:
-        raise ValueError("\n".join(problems))
-    return Site(settings)
 
 
 def event_app(settings: Settings, event: Hosted, base: str) -> Starlette:

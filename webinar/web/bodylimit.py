@@ -66,45 +66,53 @@ class BodyLimitMiddleware:
                 await _discard(receive, DISCARD_MAX)
             await _refuse(send, path, limit)
             return
-        received = 0
-        exceeded = False
-        started = False
-        more_body = True
-
-        async def limited_receive() -> Message:
-            nonlocal received, exceeded, more_body
-            if exceeded:
-                raise BodyTooLarge
-            message = await receive()
-            if message["type"] == "http.request":
-                more_body = message.get("more_body", False)
-                received += len(message.get("body", b""))
-                if received > limit:
-                    exceeded = True
-                    raise BodyTooLarge
-            else:
-                more_body = False
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if exceeded:
-                return  # the app's reply to a body it never fully got: ours goes instead
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        guard = _Guard(receive, send, limit)
         try:
-            await self.app(scope, limited_receive, guarded_send)
+            await self.app(scope, guard.receive, guard.send)
         except BodyTooLarge:
             pass
         except Exception:
-            if not exceeded:
+            if not guard.exceeded:
                 raise
-        if exceeded and not started:
-            if more_body:
+        if guard.exceeded and not guard.started:
+            if guard.more_body:
                 await _discard(receive, DISCARD_MAX)
             await _refuse(send, path, limit)
+
+
+class _Guard:
+    """One request's body, counted as the app reads it: past the limit ``receive`` raises
+    :class:`BodyTooLarge`, and ``send`` drops the app's reply (the 413 goes instead)."""
+
+    def __init__(self, receive: Receive, send: Send, limit: int) -> None:
+        self._receive = receive
+        self._send = send
+        self.limit = limit
+        self.received = 0
+        self.exceeded = False
+        self.started = False
+        self.more_body = True
+
+    async def receive(self) -> Message:
+        if self.exceeded:
+            raise BodyTooLarge
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.more_body = message.get("more_body", False)
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                self.exceeded = True
+                raise BodyTooLarge
+        else:
+            self.more_body = False
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.exceeded:
+            return  # the app's reply to a body it never fully got: ours goes instead
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -262,3 +262,18 @@ def services_of_event(site: Any, slug: str) -> Services:
     """The services of an event a running :class:`Site` serves (for tests)."""
     event: _Open = site.events[slug]
     return event.services
+
+
+def create_app(settings: Settings) -> Site:
+    """Build the server's app: every event of ``settings``, each under ``/e/<slug>/``
+    (the main one also at the short addresses with ``settings.aliases``), and any event
+    added to the database while it runs. The database opens in the lifespan, in the
+    server's event loop.
+
+    ``ValueError`` (every sentence) when an event's group calls need a secret the
+    settings lack.
+    """
+    problems = [p for e in settings.events for p in config_problems(e.agenda, settings.calls)]
+    if problems:
+        raise ValueError("\n".join(problems))
+    return Site(settings)
