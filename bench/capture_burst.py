@@ -9,7 +9,7 @@ In process, no HTTP: the services are opened on a temporary database with the se
 deals them into groups of 6, one member of every group volunteers, and then every
 facilitator saves ``--saves`` responses in all, all at once (``asyncio.gather``), as a
 room of typing facilitators' autosaves arrive. The saves go through the real
-``BreakoutService.capture`` and ``Live.commit`` (group commit, SQLite with
+``BreakoutService.capture`` and ``Committer.commit`` (group commit, SQLite with
 ``synchronous=FULL``), and their events to the hub.
 
 Prints the burst's wall-clock time, saves per second, how many commits it took, and the
@@ -67,8 +67,8 @@ async def burst(folder: Path, people: int, saves: int, attempt: int) -> float:
             attendees[person.id] = person
             services.hub.subscribe({"all"}, "json", owner=person.id)
         _, host = await services.access.enter("host", services.access.secrets()["host_token"])
-        await services.clock_service.command("start", host.id)
-        await services.clock_service.command("jump", host.id, item_id="lcspr-breakout")
+        await services.agenda_service.command("start", host.id)
+        await services.agenda_service.command("jump", host.id, item_id="lcspr-breakout")
         await services.breakouts.reconcile()
         rnd = services.breakouts.current
         assert rnd is not None, "the breakout item made no round"
@@ -77,7 +77,7 @@ async def burst(folder: Path, people: int, saves: int, attempt: int) -> float:
             person = attendees[group.members[0]]
             await services.breakouts.volunteer(person)
             writers.append((person, number, group.topics[0]))
-        commits = services.live.commits
+        commits = services.committer.commits
         started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(
             *(
@@ -89,7 +89,7 @@ async def burst(folder: Path, people: int, saves: int, attempt: int) -> float:
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         print(
             f"run {attempt + 1}: {len(rnd.groups)} groups, {saves} saves in {wall:.3f} s "
-            f"({saves / wall:,.0f}/s), {services.live.commits - commits} commits, "
+            f"({saves / wall:,.0f}/s), {services.committer.commits - commits} commits, "
             f"{cpu / saves * 1e6:,.0f} µs CPU per save"
         )
         return wall

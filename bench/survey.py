@@ -296,7 +296,7 @@ async def http_results(
                     )
                 return None, []
 
-            await server.services.live.commit(work)
+            await server.services.committer.commit(work)
             await organiser.enter("organiser", server.secrets["organiser_token"])
             begin = time.perf_counter()
             first = await organiser.http.get("/results", timeout=60)

@@ -19,7 +19,7 @@ def events_match_their_models() -> Iterator[None]:
     """Every event written and every snapshot sent in a test matches its model in
     ``webinar.domain.events``: a mismatch refuses the change and fails the test."""
     from webinar.domain import events
-    from webinar.services.live import CHECKS
+    from webinar.services.commit import CHECKS
 
     mismatches: list[str] = []
 

@@ -17,12 +17,12 @@ pytestmark = pytest.mark.integration
 async def test_two_extends_at_once_both_count(server: LiveServer) -> None:
     host = await host_of(server)
     await host.act("agenda.start")
-    before = server.services.clock_service.state.extension
+    before = server.services.agenda_service.state.extension
 
     results = await asyncio.gather(*(host.act("agenda.extend", minutes=5) for _ in range(2)))
 
     assert [r.status_code for r in results] == [200, 200]
-    assert (server.services.clock_service.state.extension - before).total_seconds() == 600
+    assert (server.services.agenda_service.state.extension - before).total_seconds() == 600
     await host.close()
 
 

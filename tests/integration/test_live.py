@@ -12,7 +12,7 @@ from websockets.exceptions import InvalidStatus
 
 from helpers import LiveServer, Person, attendee_of, host_of
 from webinar.services.access import AccessLimits
-from webinar.web.live import MAX_SCREENS, TOO_MANY_SCREENS
+from webinar.web.ws import MAX_SCREENS, TOO_MANY_SCREENS
 
 pytestmark = pytest.mark.integration
 
@@ -110,7 +110,7 @@ async def test_attendee_is_refused_every_host_action(server: LiveServer) -> None
     assert refused_http == [(name, 403) for name, _ in refused_http]
     assert refused_ws == [(name, 403) for name, _ in refused_ws]
     assert len(refused_http) == len([a for a in REGISTRY.values() if "attendee" not in a.roles])
-    assert server.services.clock_service.state.started_at is None
+    assert server.services.agenda_service.state.started_at is None
     for page in ("/host", "/organiser", "/projector"):
         assert (await ann.http.get(page)).status_code == 403
     await ws.close()
@@ -153,7 +153,7 @@ async def test_post_without_csrf_token_is_refused(server: LiveServer) -> None:
 
     assert response.status_code == 403
     assert response.json()["error"]["message"].startswith("Your session token")
-    assert server.services.clock_service.state.started_at is None
+    assert server.services.agenda_service.state.started_at is None
     await host.close()
 
 
@@ -167,7 +167,7 @@ async def test_post_from_a_foreign_origin_is_refused(server: LiveServer) -> None
     )
 
     assert response.status_code == 403
-    assert server.services.clock_service.state.started_at is None
+    assert server.services.agenda_service.state.started_at is None
     await host.close()
 
 

@@ -4,9 +4,9 @@ For every kind of change to breakouts, the survey and the roster, a failure is i
 after the change's work function has run (and written its rows), in two ways:
 
 - *refused*: the work function's result is thrown away by an exception raised after it
-  returns, so ``Live`` rolls the change back to its SAVEPOINT and never calls ``apply``;
+  returns, so ``Committer`` rolls the change back to its SAVEPOINT and never calls ``apply``;
 - *commit fails*: the whole transaction is rolled back at COMMIT, after ``apply`` has run;
-  ``Live`` then reloads every service from the database.
+  ``Committer`` then reloads every service from the database.
 
 Either way the change is refused to its caller, and the services' memory, the screens'
 audiences, the database and the published events are exactly as before.
@@ -70,7 +70,7 @@ class Room:
         return self.services.breakouts
 
     async def agenda(self, command: str, **args: Any) -> None:
-        await self.services.clock_service.command(command, self.host.id, **args)
+        await self.services.agenda_service.command(command, self.host.id, **args)
 
     async def deal(self) -> None:
         await self.agenda("start")
@@ -151,7 +151,7 @@ def memory(room: Room) -> dict[str, Any]:
         "presenting": dict(services.breakouts.presenting),
         "survey": services.survey.override,
         "attendees": services.access._attendees,
-        "agenda": services.clock_service.state,
+        "agenda": services.agenda_service.state,
         "questions": dict(services.qa.questions),
         "replies": {qid: list(replies) for qid, replies in services.qa.replies.items()},
         # Not the votes waiting to be flushed: sending a count once too often is harmless.
@@ -175,7 +175,7 @@ async def database(room: Room) -> dict[str, list[tuple[Any, ...]]]:
 
 def refuse_after_work(room: Room) -> None:
     """Every change from now on runs its work function, then is refused."""
-    live = room.services.live
+    live = room.services.committer
     commit = live.commit
 
     async def refused(work: Any, apply: Any = None) -> Any:
@@ -450,7 +450,7 @@ async def test_a_change_refused_after_its_work_leaves_memory_and_database_unchan
         INJECTIONS[injection](room)
         with pytest.raises((Injected, sqlite3.OperationalError)):
             await act(room)
-        await room.services.live.flush()  # after a failed COMMIT: until reloaded
+        await room.services.committer.flush()  # after a failed COMMIT: until reloaded
 
         assert memory(room) == memory_before
         assert await database(room) == database_before
@@ -484,7 +484,7 @@ async def test_the_counts_of_a_vote_flush_that_failed_go_with_the_next_one(
         fail_at_commit(room)
         with pytest.raises(sqlite3.OperationalError):
             await room.services.qa.flush_votes()
-        await room.services.live.flush()
+        await room.services.committer.flush()
         room.services.db.transaction = transaction  # type: ignore[method-assign]
 
         assert await room.services.qa.flush_votes() is True

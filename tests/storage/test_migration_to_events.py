@@ -15,7 +15,7 @@ import pytest
 from webinar.domain.clock import RunState
 from webinar.services import open_services, prepare_event, stop
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
-from webinar.services.live import utcnow
+from webinar.services.commit import utcnow
 from webinar.storage.db import migrate_sync
 from webinar.storage.schema import MIGRATIONS
 from webinar.storage.webinars import list_webinars_sync, save_webinar_sync
@@ -249,7 +249,7 @@ async def test_a_database_written_by_the_one_event_release_is_served_intact(
     try:
         person = await services.access.session(session_id)
         questions = sorted(q.text for q in services.qa.questions.values())
-        started = services.clock_service.snapshot()["current"]
+        started = services.agenda_service.snapshot()["current"]
     finally:
         await stop(services)
     with sqlite3.connect(path) as conn:

@@ -34,7 +34,7 @@ from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
 from webinar.services import event_secrets, prepare_event
 from webinar.services.agenda_files import SEED_AGENDA
-from webinar.services.live import CHECKS
+from webinar.services.commit import CHECKS
 from webinar.services.plan import plan_event
 from webinar.storage import webinars
 from webinar.storage.db import InUse, exclusive
@@ -409,7 +409,7 @@ def export(
         raise click.UsageError(f"Export {what} as csv or xlsx.")
     import asyncio
 
-    from webinar.services.live import utcnow
+    from webinar.services.commit import utcnow
     from webinar.services.offline_export import export_from_database
 
     event, parsed = existing_event(db_path, slug, agenda)

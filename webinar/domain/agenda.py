@@ -79,7 +79,7 @@ class Item:
     breakout: BreakoutSettings | None = None
     #: This item's own stage (``NO_STAGE`` for ``stage = false``); ``None``: the event's.
     stage: Stage | None = None
-    #: Live polls attached to the item, in the order the host runs them.
+    #: Committer polls attached to the item, in the order the host runs them.
     polls: tuple[PollSpec, ...] = ()
 
     @property

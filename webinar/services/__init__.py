@@ -16,7 +16,7 @@ from webinar.services.accounts import AccountService
 from webinar.services.agenda import AgendaService
 from webinar.services.breakouts import BreakoutService
 from webinar.services.calls import CallConfig, CallService
-from webinar.services.live import Clock, Live
+from webinar.services.commit import Clock, Committer
 from webinar.services.polls import PollService
 from webinar.services.qa import QAService
 from webinar.services.survey import SurveyService
@@ -29,9 +29,9 @@ RING_SIZE = 4096
 @dataclass
 class Services:
     agenda: Agenda
-    live: Live
+    committer: Committer
     access: AccessService
-    clock_service: AgendaService
+    agenda_service: AgendaService
     qa: QAService
     breakouts: BreakoutService
     survey: SurveyService
@@ -41,11 +41,11 @@ class Services:
 
     @property
     def hub(self) -> Hub:
-        return self.live.hub
+        return self.committer.hub
 
     @property
     def db(self) -> Database:
-        return self.live.db
+        return self.committer.db
 
 
 #: The event's short name when none is given (and that of a database from before events
@@ -116,25 +116,25 @@ async def open_services(
     """
     db = Database(db_path, webinar_id, write_lock)
     await db.open()
-    live = Live(db, Hub(encode, ring_size=RING_SIZE), clock)
-    await live.load_ring(RING_SIZE)
+    committer = Committer(db, Hub(encode, ring_size=RING_SIZE), clock)
+    await committer.load_ring(RING_SIZE)
     meta = await repo.get_meta(db)
-    agenda_service = AgendaService(agenda, live)
+    agenda_service = AgendaService(agenda, committer)
     await agenda_service.load()
-    qa_service = QAService(agenda, live, agenda_service)
+    qa_service = QAService(agenda, committer, agenda_service)
     await qa_service.load()
     qa_service.on_owner.append(
-        lambda owner, qid: live.hub.add_audience_for(owner, audiences.question_owner(qid))
+        lambda owner, qid: committer.hub.add_audience_for(owner, audiences.question_owner(qid))
     )
-    breakouts = BreakoutService(agenda, live, agenda_service, live.hub.owners, away_after)
+    breakouts = BreakoutService(agenda, committer, agenda_service, committer.hub.owners, away_after)
     await breakouts.load()
-    survey = SurveyService(agenda, live, agenda_service, qa_service, breakouts)
+    survey = SurveyService(agenda, committer, agenda_service, qa_service, breakouts)
     await survey.load()
-    polls = PollService(agenda, live, agenda_service)
+    polls = PollService(agenda, committer, agenda_service)
     await polls.load()
-    access = AccessService(live, meta, limits)
+    access = AccessService(committer, meta, limits)
     await access.load()
-    live.reloaders += [
+    committer.reloaders += [
         agenda_service.load,
         qa_service.load,
         breakouts.load,
@@ -151,10 +151,10 @@ async def open_services(
         meta["room_secret"].encode(),
     )
     breakouts.round_ended.append(call_service.round_ended)
-    accounts = AccountService(live, access, webinar_id, signin_throttle)
+    accounts = AccountService(committer, access, webinar_id, signin_throttle)
     return Services(
         agenda,
-        live,
+        committer,
         access,
         agenda_service,
         qa_service,
@@ -167,7 +167,7 @@ async def open_services(
 
 
 async def start(services: Services) -> None:
-    services.clock_service.start_ticker()
+    services.agenda_service.start_ticker()
     services.qa.start()
     services.breakouts.start()
     services.polls.start()
@@ -178,6 +178,6 @@ async def stop(services: Services) -> None:
     await services.breakouts.stop()
     await services.calls.close()
     await services.qa.stop()
-    await services.clock_service.stop_ticker()
-    await services.live.flush()
+    await services.agenda_service.stop_ticker()
+    await services.committer.flush()
     await services.db.close()

@@ -24,7 +24,7 @@ from webinar.domain.audiences import ROLES, Role
 from webinar.domain.events import RosterJoined
 from webinar.domain.ratelimit import GuessBackoff, TokenBucket
 from webinar.domain.text import has_control_character
-from webinar.services.live import Live, Outgoing, iso
+from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import accounts_repo, repo
 from webinar.storage.db import scope_async
 from webinar.storage.repo import ParticipantRow
@@ -156,9 +156,9 @@ def clean_text(value: str, *, field: str, label: str, limit: int, required: bool
 
 class AccessService:
     def __init__(
-        self, live: Live, meta: dict[str, str], limits: AccessLimits | None = None
+        self, committer: Committer, meta: dict[str, str], limits: AccessLimits | None = None
     ) -> None:
-        self.live = live
+        self.committer = committer
         self.join_code = meta["join_code"]
         self._tokens: dict[Role, str] = {
             "host": meta["host_token"],
@@ -181,7 +181,7 @@ class AccessService:
         Only wrong guesses get here (a right one is admitted first), so the wait slows
         guessing without ever keeping out someone who has the right code or link.
         """
-        now = self.live.clock()
+        now = self.committer.clock()
         wait = guesses.wait(client, now)
         if wait:
             raise AccessError(
@@ -219,7 +219,7 @@ class AccessService:
         if not self.check_code(code):
             wrong = "That event code is not right. Check the invitation."
             self._wrong(self.code_guesses, client, wrong, "code")
-        wait = self.joins.take(client, self.live.clock())
+        wait = self.joins.take(client, self.committer.clock())
         if wait:
             raise AccessError(
                 "Many people have just joined from your network. Please try again in "
@@ -273,7 +273,7 @@ class AccessService:
         def apply(count: int) -> None:
             self._attendees = count
 
-        await self.live.commit(work, apply)
+        await self.committer.commit(work, apply)
         if user_id is None:
             self._sessions[session_id] = participant
         return session_id, participant
@@ -285,11 +285,11 @@ class AccessService:
         cached = self._sessions.get(session_id)
         if cached is not None:
             return cached
-        row = await repo.load_session(self.live.db, session_id)
+        row = await repo.load_session(self.committer.db, session_id)
         if row is None:
             return None
         participant = Participant(row.id, _role(row.role), row.name or "", row.organisation or "")
-        if await accounts_repo.session_user(self.live.db.reader, session_id) is None:
+        if await accounts_repo.session_user(self.committer.db.reader, session_id) is None:
             self._sessions[session_id] = participant
         return participant
 
@@ -300,7 +300,7 @@ class AccessService:
             await repo.delete_session(tx, session_id)
             return None, []
 
-        await self.live.commit(work)
+        await self.committer.commit(work)
         self._sessions.pop(session_id, None)
 
     async def rotate(
@@ -325,11 +325,11 @@ class AccessService:
                     k: p for k, p in self._sessions.items() if k == keep or p.role not in roles
                 }
 
-        ended = await self.live.commit(work, apply)
+        ended = await self.committer.commit(work, apply)
         kept = self._sessions.get(keep) if keep else None
         for participant_id in ended:
             if kept is None or participant_id != kept.id:
-                self.live.hub.end_screens(participant_id, SIGNED_OUT)
+                self.committer.hub.end_screens(participant_id, SIGNED_OUT)
         return ended
 
     def secrets(self) -> dict[str, str]:
@@ -367,15 +367,15 @@ class AccessService:
                 del self._sessions[session_id]
 
     async def load(self) -> None:
-        self._attendees = await repo.count_participants(self.live.db, audiences.ATTENDEE)
-        meta = await repo.get_meta(self.live.db)
+        self._attendees = await repo.count_participants(self.committer.db, audiences.ATTENDEE)
+        meta = await repo.get_meta(self.committer.db)
         self.join_code = meta["join_code"]
         self._tokens = {"host": meta["host_token"], "organiser": meta["organiser_token"]}
         self._sessions.clear()
 
     async def roster(self) -> list[Participant]:
         """The attendees on the roster, by name (for the host's "remove" control)."""
-        rows = await repo.roster(self.live.db)
+        rows = await repo.roster(self.committer.db)
         return [
             Participant(r.id, audiences.ATTENDEE, r.name or "", r.organisation or "") for r in rows
         ]

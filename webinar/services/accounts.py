@@ -32,7 +32,7 @@ from webinar.domain.accounts import (
     role_on_event,
 )
 from webinar.services.access import AccessError, AccessService, Participant, address_key
-from webinar.services.live import Live, Outgoing, iso
+from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import accounts_repo
 from webinar.storage.db import PRAGMAS, migrate_sync
 
@@ -71,7 +71,7 @@ class _Lanes:
 class AccountService:
     def __init__(
         self,
-        live: Live,
+        committer: Committer,
         access: AccessService,
         webinar_id: int,
         throttle: SigninThrottle | None = None,
@@ -80,7 +80,7 @@ class AccountService:
         """``webinar_id``: the event this service opens sessions on (roles name events by
         id); ``throttle``: shared by every event of a server, so guesses spread over events
         are counted together."""
-        self.live = live
+        self.committer = committer
         self.webinar_id = webinar_id
         self.access = access
         self.throttle = throttle or SigninThrottle()
@@ -93,14 +93,14 @@ class AccountService:
         """Which role the account ``account_id`` has on event ``event_id``: ``organiser``
         (organisers of the install have it on every event), ``host`` (a host of that
         event) or ``None`` (no role, or no such account). The one place this is decided."""
-        user = await accounts_repo.user_by_id(self.live.db.reader, account_id)
+        user = await accounts_repo.user_by_id(self.committer.db.reader, account_id)
         return None if user is None else role_on_event(user.account.grants, event_id)
 
     async def role_for_session(self, session_id: str, event_id: int) -> StaffRole | None:
         """The role on event ``event_id`` of the account a session was opened by (signing
         in), through :meth:`role_on_event`; ``None`` for a session opened otherwise (a
         secret link, a join) or unknown."""
-        user_id = await accounts_repo.session_user(self.live.db.reader, session_id)
+        user_id = await accounts_repo.session_user(self.committer.db.reader, session_id)
         return None if user_id is None else await self.role_on_event(user_id, event_id)
 
     async def sign_in(
@@ -131,7 +131,7 @@ class AccountService:
     async def _check_password(
         self, email: str, password: str, address: str
     ) -> accounts_repo.UserRow:
-        wait = self.throttle.wait(email, address, self.live.clock())
+        wait = self.throttle.wait(email, address, self.committer.clock())
         if wait:
             raise AccessError(
                 "Too many sign-ins with a wrong password have come from your network. Please "
@@ -140,12 +140,12 @@ class AccountService:
                 status=429,
                 retry_after=wait,
             )
-        user = await accounts_repo.user_by_email(self.live.db.reader, email)
+        user = await accounts_repo.user_by_email(self.committer.db.reader, email)
         stored = user.password_hash if user is not None else None
         if await self._verify(stored, password) and user is not None:
             self.throttle.succeeded(email, address)
             return user
-        now = self.live.clock()
+        now = self.committer.clock()
         self.throttle.failed(email, address, now)
         wait = self.throttle.wait(email, address, now)
         message = WRONG + (f" Please wait {wait} seconds before trying again." if wait else "")
@@ -175,7 +175,7 @@ class AccountService:
             await accounts_repo.set_password_hash(tx, user_id, new_hash, end_sessions=False)
             return None, []
 
-        await self.live.commit(work)
+        await self.committer.commit(work)
 
     async def sign_in_oidc(
         self, claims: OidcClaims, *, event_id: int | None = None
@@ -183,7 +183,7 @@ class AccountService:
         """Sign in someone an OpenID provider vouched for: the account linked to their
         (issuer, subject), or on first sign-in the account with their verified email
         (which is then linked). ``AccessError`` (403) with a sentence when none matches."""
-        reader = self.live.db.reader
+        reader = self.committer.db.reader
         by_subject = await accounts_repo.user_by_subject(reader, claims.issuer, claims.subject)
         by_email = None
         if by_subject is None and claims.email:
@@ -208,7 +208,7 @@ class AccountService:
             await accounts_repo.link_oidc(tx, user_id, claims.issuer, claims.subject)
             return None, []
 
-        await self.live.commit(work)
+        await self.committer.commit(work)
 
     async def _open_session(self, account: Account, event_id: int) -> tuple[str, Participant]:
         role = await self.role_on_event(account.id, event_id)

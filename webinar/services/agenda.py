@@ -20,7 +20,7 @@ from webinar.domain import audiences, clock
 from webinar.domain.agenda import Agenda
 from webinar.domain.clock import ClockError, RunState, Status
 from webinar.services.background import Background
-from webinar.services.live import Live, Outgoing, iso
+from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import repo
 
 log = logging.getLogger(__name__)
@@ -48,9 +48,9 @@ STATE_EVENT = "agenda.state"
 class AgendaService:
     """Load, command and advance the agenda; publish ``agenda.state`` on every change."""
 
-    def __init__(self, agenda: Agenda, live: Live) -> None:
+    def __init__(self, agenda: Agenda, committer: Committer) -> None:
         self.agenda = agenda
-        self.live = live
+        self.committer = committer
         self.state = RunState()
         self._wake = asyncio.Event()
         self._ticker = Background("agenda-ticker", self._run_ticker)
@@ -58,16 +58,16 @@ class AgendaService:
         self.listeners: list[Callable[[RunState, RunState, datetime], None]] = []
 
     async def load(self) -> None:
-        stored = await repo.load_run_state(self.live.db)
+        stored = await repo.load_run_state(self.committer.db)
         if stored is not None:
             self.state = RunState.from_dict(stored)
 
     async def history(self) -> list[dict[str, Any]]:
         """Every host command as logged: when, what, with which arguments, by whom."""
-        return await repo.agenda_log(self.live.db)
+        return await repo.agenda_log(self.committer.db)
 
     def status(self, now: datetime | None = None) -> Status:
-        return clock.status(self.agenda, self.state, now or self.live.clock())
+        return clock.status(self.agenda, self.state, now or self.committer.clock())
 
     def snapshot(self, now: datetime | None = None) -> dict[str, Any]:
         """What every screen shows of the agenda now, as JSON-safe data."""
@@ -89,7 +89,7 @@ class AgendaService:
             data = status_data(clock.status(self.agenda, new, now))
             return (new, now), [Outgoing(STATE_EVENT, audiences.EVERYONE, data)]
 
-        new, now = await self.live.commit(work, self._adopt)
+        new, now = await self.committer.commit(work, self._adopt)
         self._wake.set()
         return clock.status(self.agenda, new, now)
 
@@ -116,7 +116,7 @@ class AgendaService:
             if result is not None:
                 self._adopt(result)
 
-        return await self.live.commit(work, adopt) is not None
+        return await self.committer.commit(work, adopt) is not None
 
     def start_ticker(self) -> None:
         self._ticker.start()
@@ -130,7 +130,7 @@ class AgendaService:
                 await self.tick()
             except Exception:  # keep the clock alive; the next tick retries
                 log.exception("agenda tick failed")
-            now = self.live.clock()
+            now = self.committer.clock()
             due = clock.next_change_at(self.agenda, self.state, now)
             # Refresh at least every minute: drift and projected end move while an item
             # is paused or held past its end, and before a late start.

@@ -16,7 +16,7 @@ from typing import Any
 from webinar.domain import audiences, breakout
 from webinar.domain.agenda import BreakoutSettings
 from webinar.domain.breakout_round import Group, Round
-from webinar.services.live import iso
+from webinar.services.commit import iso
 
 #: participant id -> (name, organisation).
 Names = Mapping[str, tuple[str, str]]

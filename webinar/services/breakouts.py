@@ -11,7 +11,7 @@ is the agenda item's, which is stored as absolute times). In memory each round i
 immutable :class:`~webinar.domain.breakout_round.Round`: a change's work function reads
 the latest round, writes, builds the new round and its events from it
 (:mod:`webinar.services.breakout_screens`), and only its ``apply`` installs the new round
-(see :meth:`webinar.services.live.Live.commit`).
+(see :meth:`webinar.services.commit.Committer.commit`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from webinar.services.access import Participant
 from webinar.services.agenda import AgendaService
 from webinar.services.background import Background
 from webinar.services.breakout_screens import Names, Presenting, group_audience
-from webinar.services.live import Live, Outgoing, iso
+from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import breakout_repo as repo
 from webinar.storage import qa_repo
 from webinar.storage.breakout_repo import RoundRow
@@ -82,13 +82,13 @@ class BreakoutService:
     def __init__(
         self,
         agenda: Agenda,
-        live: Live,
+        committer: Committer,
         agenda_service: AgendaService,
         connected: Callable[[], set[str]],
         away_after: timedelta = breakout.AWAY_AFTER,
     ) -> None:
         self.agenda = agenda
-        self.live = live
+        self.committer = committer
         self.agenda_service = agenda_service
         #: Participant ids with at least one open screen (from the hub).
         self.connected = connected
@@ -115,16 +115,16 @@ class BreakoutService:
     async def load(self) -> None:
         """Read every round from the database (at start-up, and after a failed COMMIT:
         then the screens' group audiences are put back in line with it, too)."""
-        self.rounds = tuple(_frozen(row) for row in await repo.load_rounds(self.live.db))
+        self.rounds = tuple(_frozen(row) for row in await repo.load_rounds(self.committer.db))
         ids = [m for r in self.rounds for g in r.groups.values() for m in g.members]
-        self.names = await repo.names_of(self.live.db, ids)
-        stored = (await qa_repo.settings(self.live.db)).get(PRESENTING_KEY)
+        self.names = await repo.names_of(self.committer.db, ids)
+        stored = (await qa_repo.settings(self.committer.db)).get(PRESENTING_KEY)
         self.presenting = frozen_mapping(json.loads(stored) if stored else PRESENTING_OFF)
         self._align_audiences()
 
     def _align_audiences(self) -> None:
         """Each open screen sees its owner's group in the latest round and no other group."""
-        hub = self.live.hub
+        hub = self.committer.hub
         rnd = self.current
         for owner in hub.owners():
             group = rnd.group_of(owner) if rnd is not None else None
@@ -182,10 +182,12 @@ class BreakoutService:
 
     def round_data(self, rnd: Round | None) -> dict[str, Any]:
         settings = self.settings_of(rnd) if rnd is not None else None
-        return screens.round_data(rnd, settings, self.live.clock())
+        return screens.round_data(rnd, settings, self.committer.clock())
 
     def group_data(self, rnd: Round, group: Group) -> dict[str, Any]:
-        return screens.group_data(rnd, group, self.settings_of(rnd), self.names, self.live.clock())
+        return screens.group_data(
+            rnd, group, self.settings_of(rnd), self.names, self.committer.clock()
+        )
 
     def grid_data(self, rnd: Round | None) -> dict[str, Any]:
         settings = self.settings_of(rnd) if rnd is not None else None
@@ -284,7 +286,7 @@ class BreakoutService:
             data = screens.response_data(new, self.settings_of(new), number, topic)
             return new, [Outgoing("breakout.response", audiences.STAFF, data)]
 
-        await self.live.commit(work, self._install)
+        await self.committer.commit(work, self._install)
 
     async def present(self, mode: str, index: int) -> dict[str, Any]:
         """Put one topic (or one group's responses) on the projector, or nothing."""
@@ -310,7 +312,7 @@ class BreakoutService:
         def apply(presenting: Presenting) -> None:
             self.presenting = presenting
 
-        await self.live.commit(work, apply)
+        await self.committer.commit(work, apply)
         return choice
 
     # -- the agenda drives rounds -------------------------------------------------------------
@@ -346,8 +348,8 @@ class BreakoutService:
             return
         grouped = {m for g in rnd.groups.values() for m in g.members}
         waiting = [p for p in sorted(self.connected()) if p not in grouped]
-        ids = await repo.attendees(self.live.db, waiting)
-        names = await repo.names_of(self.live.db, ids)
+        ids = await repo.attendees(self.committer.db, waiting)
+        names = await repo.names_of(self.committer.db, ids)
         for pid in ids:
             name, organisation = names.get(pid, ("", ""))
             await self.ensure_member(Participant(pid, audiences.ATTENDEE, name, organisation))
@@ -358,19 +360,19 @@ class BreakoutService:
     def screen_closed(self, participant_id: str) -> None:
         """A participant's last open screen closed (see :meth:`here`)."""
         if participant_id not in self.connected():
-            self._left_at[participant_id] = self.live.clock()
+            self._left_at[participant_id] = self.committer.clock()
 
     def here(self) -> set[str]:
         """Who is here for a split: a screen open, or closed less than ``away_after`` ago."""
-        now = self.live.clock()
+        now = self.committer.clock()
         self._left_at = {p: at for p, at in self._left_at.items() if now - at < self.away_after}
         return breakout.present_at_split(self.connected(), self._left_at, now, self.away_after)
 
     async def _start(self, item: Item) -> None:
         settings = item.breakout
         assert settings is not None
-        present = await repo.attendees(self.live.db, sorted(self.here()))
-        names = await repo.names_of(self.live.db, present)
+        present = await repo.attendees(self.committer.db, sorted(self.here()))
+        names = await repo.names_of(self.committer.db, present)
         people = [Person(pid, names.get(pid, ("", ""))[1]) for pid in present]
         seed = secrets.randbits(31)
         allocation = self._split(settings, people, seed, await self._preassigned(names))
@@ -393,9 +395,11 @@ class BreakoutService:
             self._install(new)
             for group in new.groups.values():
                 for member in group.members:
-                    self.live.hub.add_audience_for(member, group_audience(new.id, group.number))
+                    self.committer.hub.add_audience_for(
+                        member, group_audience(new.id, group.number)
+                    )
 
-        await self.live.commit(work, adopt)
+        await self.committer.commit(work, adopt)
 
     def _split(
         self,
@@ -435,7 +439,7 @@ class BreakoutService:
         return pairs
 
     async def _preassigned(self, names: dict[str, tuple[str, str]]) -> dict[str, int]:
-        wanted = await repo.preassignments(self.live.db)
+        wanted = await repo.preassignments(self.committer.db)
         if not wanted:
             return {}
         return {pid: wanted[name_key(n)] for pid, (n, _) in names.items() if name_key(n) in wanted}
@@ -446,7 +450,7 @@ class BreakoutService:
             new = self._latest(round_id).ended(now)  # the events show the ended state
             return new, self._round_events(new, now)
 
-        ended = await self.live.commit(work, self._install)
+        ended = await self.committer.commit(work, self._install)
         for hook in self.round_ended:
             hook(ended)
 
@@ -456,7 +460,7 @@ class BreakoutService:
             new = self._latest(round_id).reopened()
             return new, self._round_events(new, now)
 
-        await self.live.commit(work, self._install)
+        await self.committer.commit(work, self._install)
 
     # -- joining late, leaving ----------------------------------------------------------------
 
@@ -502,9 +506,9 @@ class BreakoutService:
         def adopt(new: Round) -> None:
             self.names[participant.id] = (participant.name, participant.organisation)
             self._install(new)
-            self.live.hub.add_audience_for(participant.id, group_audience(round_id, number))
+            self.committer.hub.add_audience_for(participant.id, group_audience(round_id, number))
 
-        await self.live.commit(work, adopt)
+        await self.committer.commit(work, adopt)
 
     # -- members and facilitators ---------------------------------------------------------------
 
@@ -559,7 +563,7 @@ class BreakoutService:
             new = latest.with_facilitator(number, participant_id)
             return new, [self._group_event(new, number, now), self._grid_event(new)]
 
-        new = await self.live.commit(work, self._install)
+        new = await self.committer.commit(work, self._install)
         return new.groups[number]
 
     async def capture(self, participant: Participant, number: int, topic: int, text: str) -> int:
@@ -572,7 +576,7 @@ class BreakoutService:
         settings = self.settings_of(rnd)
         if not 0 <= topic < len(settings.topics):
             raise BreakoutError("There is no such topic.", "not_found", "topic")
-        if not breakout.capture_open(rnd.ended_at, settings.grace_seconds, self.live.clock()):
+        if not breakout.capture_open(rnd.ended_at, settings.grace_seconds, self.committer.clock()):
             raise BreakoutError("The breakout has ended and its responses are locked.", "conflict")
         return await self._save_response(rnd.id, number, topic, breakout.clean_response(text))
 
@@ -614,9 +618,9 @@ class BreakoutService:
 
         def apply(result: tuple[Round, int, int]) -> None:
             self._install(result[0])
-            self.live.take_back(result[2])
+            self.committer.take_back(result[2])
 
-        _, version, _ = await self.live.commit(work, apply)
+        _, version, _ = await self.committer.commit(work, apply)
         return version
 
     async def add_point(
@@ -627,7 +631,7 @@ class BreakoutService:
         settings = self.settings_of(rnd)
         if not 0 <= topic < len(settings.topics):
             raise BreakoutError("There is no such topic.", "not_found", "topic")
-        if not breakout.capture_open(rnd.ended_at, settings.grace_seconds, self.live.clock()):
+        if not breakout.capture_open(rnd.ended_at, settings.grace_seconds, self.committer.clock()):
             raise BreakoutError("The breakout has ended.", "conflict")
         clean = breakout.clean_short(text, breakout.POINT_MAX, "point")
         hashed = hashlib.sha256(key.encode()).hexdigest()
@@ -650,7 +654,7 @@ class BreakoutService:
             if new is not None:
                 self._install(new)
 
-        return await self.live.commit(work, apply) is not None
+        return await self.committer.commit(work, apply) is not None
 
     async def ask_help(self, participant: Participant, on: bool = True) -> None:
         rnd, group = self._membership(participant)
@@ -672,7 +676,7 @@ class BreakoutService:
                 events.append(Outgoing("breakout.help", audiences.STAFF, {"group": number}))
             return new, events
 
-        await self.live.commit(work, self._install)
+        await self.committer.commit(work, self._install)
 
     async def message_all(self, text: str) -> None:
         rnd = self.open_round()
@@ -687,7 +691,7 @@ class BreakoutService:
             data = screens.round_data(new, self.settings_of(new), now)
             return new, [Outgoing("breakout.round", audiences.EVERYONE, data)]
 
-        await self.live.commit(work, self._install)
+        await self.committer.commit(work, self._install)
 
     async def move(self, participant_id: str, number: int) -> None:
         """Move one person to another group while the breakout runs."""
@@ -721,10 +725,10 @@ class BreakoutService:
         def adopt(new: Round) -> None:
             self._install(new)
             # Out of the old room (its later events are not theirs to see), into the new.
-            self.live.hub.remove_audience_for(participant_id, group_audience(round_id, was_in))
-            self.live.hub.add_audience_for(participant_id, group_audience(round_id, number))
+            self.committer.hub.remove_audience_for(participant_id, group_audience(round_id, was_in))
+            self.committer.hub.add_audience_for(participant_id, group_audience(round_id, number))
 
-        await self.live.commit(work, adopt)
+        await self.committer.commit(work, adopt)
 
     async def remove_in(
         self, tx: aiosqlite.Connection, participant_id: str, now: datetime
@@ -751,7 +755,7 @@ class BreakoutService:
         self._left_at.pop(participant_id, None)
         for rnd in self.rounds:
             for group in rnd.groups.values():
-                self.live.hub.remove_audience_for(
+                self.committer.hub.remove_audience_for(
                     participant_id, group_audience(rnd.id, group.number)
                 )
 
@@ -771,8 +775,8 @@ class BreakoutService:
             await repo.replace_preassignments(tx, keys)
             return len(keys), []
 
-        stored = await self.live.commit(work)
-        joined = await repo.attendee_names(self.live.db)
+        stored = await self.committer.commit(work)
+        joined = await repo.attendee_names(self.committer.db)
         known = {preassign.name_key(name) for name in joined}
         waiting = [
             {"line": r.line, "name": r.name or r.email, "group": r.group}
@@ -788,7 +792,7 @@ class BreakoutService:
         if rnd is None:
             return
         settings = self.settings_of(rnd)
-        now = self.live.clock()
+        now = self.committer.clock()
         present = self.connected()
         if now >= rnd.started_at + timedelta(seconds=settings.volunteer_seconds):
             for group in rnd.groups.values():

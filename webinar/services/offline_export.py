@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from webinar.domain.agenda import Agenda
 from webinar.services import open_services, stop
+from webinar.services.commit import Clock
 from webinar.services.exports import breakout_export, question_export, survey_export
-from webinar.services.live import Clock
 from webinar.services.poll_exports import poll_export
 from webinar.services.report import report_data, report_markdown
 

@@ -34,7 +34,7 @@ from webinar.domain.polls import Answer, Poll, PollError, PollSpec, Tally
 from webinar.domain.ratelimit import RateLimiter
 from webinar.services.access import Participant
 from webinar.services.agenda import AgendaService
-from webinar.services.live import Live, Outgoing, iso
+from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import poll_repo
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,9 @@ def agenda_specs(agenda: Agenda) -> list[tuple[str, str, int, PollSpec]]:
 
 
 class PollService:
-    def __init__(self, agenda: Agenda, live: Live, agenda_service: AgendaService) -> None:
+    def __init__(self, agenda: Agenda, committer: Committer, agenda_service: AgendaService) -> None:
         self.agenda = agenda
-        self.live = live
+        self.committer = committer
         self.agenda_service = agenda_service
         self.word_filter = agenda.qa_word_filter
         self.polls: dict[int, Poll] = {}
@@ -95,17 +95,17 @@ class PollService:
     # -- loading and views -----------------------------------------------------------------
 
     async def load(self) -> None:
-        known = await poll_repo.agenda_keys(self.live.db)
+        known = await poll_repo.agenda_keys(self.committer.db)
         missing = [spec for spec in agenda_specs(self.agenda) if spec[0] not in known]
         if missing:
-            async with self.live.db.transaction() as tx:
+            async with self.committer.db.transaction() as tx:
                 for key, item_id, position, spec in missing:
                     await poll_repo.insert_poll(tx, spec, item_id, position, key)
-        self.polls = {p.id: p for p in await poll_repo.all_polls(self.live.db)}
+        self.polls = {p.id: p for p in await poll_repo.all_polls(self.committer.db)}
         self.answers = {pid: {} for pid in self.polls}
-        for row in await poll_repo.all_answers(self.live.db):
+        for row in await poll_repo.all_answers(self.committer.db):
             self.answers.setdefault(row.poll_id, {})[row.key_hash] = row.answer
-        self.respondents = await poll_repo.respondents(self.live.db)
+        self.respondents = await poll_repo.respondents(self.committer.db)
 
     def ordered(self) -> list[Poll]:
         return domain.sequence(self.polls.values())
@@ -208,7 +208,7 @@ class PollService:
             self.answers[poll.id] = {}
             self.respondents[poll.id] = set()
 
-        return await self.live.commit(work, adopt)
+        return await self.committer.commit(work, adopt)
 
     async def control(self, poll_id: int, op: str, on: bool = True) -> Poll:
         """open, close, reveal(on), project(on), reset; ``PollError`` when it cannot apply."""
@@ -220,7 +220,7 @@ class PollService:
             "reset": lambda p, _: domain.reset(p),
         }
         change = operations[op]
-        change(self._get(poll_id), self.live.clock())  # refuse at once, with the reason
+        change(self._get(poll_id), self.committer.clock())  # refuse at once, with the reason
 
         async def work(
             tx: aiosqlite.Connection, now: datetime
@@ -249,7 +249,7 @@ class PollService:
                 self.respondents[poll_id] = set()
                 self._dirty.discard(poll_id)
 
-        changed = await self.live.commit(work, adopt)
+        changed = await self.committer.commit(work, adopt)
         return changed[-1]
 
     async def open_at_start(self, item_id: str) -> list[Poll]:
@@ -313,7 +313,7 @@ class PollService:
             self._dirty.add(poll_id)
             self._wake.set()
 
-        _, answer = await self.live.commit(work, adopt)
+        _, answer = await self.committer.commit(work, adopt)
         return self.polls[poll_id], answer
 
     def _raw(self, poll: Poll, choices: Sequence[int], words: Sequence[str]) -> list[object]:
@@ -326,7 +326,7 @@ class PollService:
         return list(choices)
 
     def _limit(self, participant: Participant) -> None:
-        now = self.live.clock()
+        now = self.committer.clock()
         if not self.limiter.allow(participant.id, now):
             wait = self.limiter.retry_after(participant.id, now)
             raise PollError(
@@ -398,7 +398,7 @@ class PollService:
                     events.append(Outgoing("polls.results", audiences.EVERYONE, {"results": data}))
             return None, events
 
-        await self.live.commit(work)
+        await self.committer.commit(work)
         return True
 
     async def _run_flusher(self) -> None:

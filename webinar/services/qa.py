@@ -2,7 +2,7 @@
 
 Questions and replies are cached in memory (an event has a few thousand at most) and
 written through to the database. Each change is computed from the cache inside its
-transaction and applied to the cache as it is written (see ``Live.commit``), so changes
+transaction and applied to the cache as it is written (see ``Committer.commit``), so changes
 in one batch build on each other; screens hear of it only after COMMIT.
 
 Exactly once: every question and reply carries a client-generated key; its hash is
@@ -34,7 +34,7 @@ from webinar.domain.qa import QAError, QASettings, Question, RateLimiter
 from webinar.services.access import Participant
 from webinar.services.agenda import AgendaService
 from webinar.services.background import Background
-from webinar.services.live import Live, Outgoing, iso
+from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import qa_repo, repo
 from webinar.storage.qa_repo import Reply
 
@@ -58,9 +58,9 @@ def check_key(key: str) -> str:
 
 
 class QAService:
-    def __init__(self, agenda: Agenda, live: Live, agenda_service: AgendaService) -> None:
+    def __init__(self, agenda: Agenda, committer: Committer, agenda_service: AgendaService) -> None:
         self.agenda = agenda
-        self.live = live
+        self.committer = committer
         self.agenda_service = agenda_service
         self.settings = QASettings(
             moderation=agenda.moderation,
@@ -85,15 +85,15 @@ class QAService:
     # -- loading and views ---------------------------------------------------------------
 
     async def load(self) -> None:
-        stored = await qa_repo.settings(self.live.db)
+        stored = await qa_repo.settings(self.committer.db)
         self.settings = replace(
             self.settings,
             open=stored.get("qa.open", "1") == "1",
             moderation=stored.get("qa.moderation", "1" if self.agenda.moderation else "0") == "1",
         )
-        self.questions = {q.id: q for q in await qa_repo.all_questions(self.live.db)}
+        self.questions = {q.id: q for q in await qa_repo.all_questions(self.committer.db)}
         self.replies = {}
-        for reply in await qa_repo.all_replies(self.live.db):
+        for reply in await qa_repo.all_replies(self.committer.db):
             self.replies.setdefault(reply.question_id, []).append(reply)
         self.counters = _count(self.questions.values())
         self._forget_unwritten_questions()
@@ -101,7 +101,7 @@ class QAService:
     def _forget_unwritten_questions(self) -> None:
         """After a failed COMMIT: an author's screens may have been given the audience of
         a question that was never written, whose id the next question will take."""
-        hub = self.live.hub
+        hub = self.committer.hub
         for owner in hub.owners():
             held = {a for c in hub.screens_of(owner) for a in c.audiences}
             for audience in held:
@@ -179,18 +179,18 @@ class QAService:
 
     async def owned(self, participant: Participant, keys: list[str]) -> list[int]:
         return await qa_repo.owned_question_ids(
-            self.live.db, participant.id, [key_hash(k) for k in keys[-50:]]
+            self.committer.db, participant.id, [key_hash(k) for k in keys[-50:]]
         )
 
     async def my_votes(self, participant: Participant) -> set[int]:
-        return await qa_repo.votes_of(self.live.db, participant.id)
+        return await qa_repo.votes_of(self.committer.db, participant.id)
 
     # -- attendees -------------------------------------------------------------------------
 
     def _limit(self, kind: str, participant: Participant) -> None:
         if participant.is_staff:
             return
-        now = self.live.clock()
+        now = self.committer.clock()
         limiter = self.limits[kind]
         if not limiter.allow(participant.id, now):
             wait = limiter.retry_after(participant.id, now)
@@ -213,7 +213,7 @@ class QAService:
         """Submit a question; returns (question, created). A repeated key returns the first."""
         check_key(key)
         hashed = key_hash(key)
-        existing = await qa_repo.question_by_key(self.live.db, hashed)
+        existing = await qa_repo.question_by_key(self.committer.db, hashed)
         if existing is not None:
             return existing, False
         if not self.settings.open and not participant.is_staff:
@@ -258,7 +258,7 @@ class QAService:
                 for listener in self.on_owner:
                     listener(participant.id, question.id)
 
-        return await self.live.commit(work, adopt)
+        return await self.committer.commit(work, adopt)
 
     async def edit_own(
         self, participant: Participant, keys: list[str], question_id: int, text: str
@@ -285,7 +285,7 @@ class QAService:
                 self._dirty_votes.add(question_id)
                 self._wake.set()
 
-        return await self.live.commit(work, adopt)
+        return await self.committer.commit(work, adopt)
 
     async def reply(
         self,
@@ -353,7 +353,7 @@ class QAService:
             self.replies.setdefault(question_id, []).append(reply)
             self._adopt_question((changed, True))
 
-        reply, _ = await self.live.commit(work, adopt)
+        reply, _ = await self.committer.commit(work, adopt)
         return reply
 
     # -- hosts --------------------------------------------------------------------------------
@@ -398,9 +398,9 @@ class QAService:
 
         def adopt(result: tuple[list[Reply], int]) -> None:
             self.replies[question_id] = result[0]
-            self.live.take_back(result[1])
+            self.committer.take_back(result[1])
 
-        replies, _ = await self.live.commit(work, adopt)
+        replies, _ = await self.committer.commit(work, adopt)
         return next(r for r in replies if r.id == reply_id)
 
     async def merge(self, duplicate_id: int, into_id: int) -> Question:
@@ -432,7 +432,7 @@ class QAService:
             for change in changes:
                 self._adopt_question(change)
 
-        await self.live.commit(work, adopt)
+        await self.committer.commit(work, adopt)
         return self.questions[into_id]
 
     async def carry_over(self, from_item: str, to_item: str) -> int:
@@ -461,7 +461,7 @@ class QAService:
             for change in changes:
                 self._adopt_question(change)
 
-        moved: list[tuple[Question, bool]] = await self.live.commit(work, adopt)
+        moved: list[tuple[Question, bool]] = await self.committer.commit(work, adopt)
         return len(moved)
 
     async def configure(self, *, open: bool | None = None, moderation: bool | None = None) -> None:
@@ -480,7 +480,7 @@ class QAService:
         def adopt(_: None) -> None:
             self.settings = new
 
-        await self.live.commit(work, adopt)
+        await self.committer.commit(work, adopt)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -521,7 +521,7 @@ class QAService:
             for item in result[0]:
                 self._adopt_question(item)
 
-        _, after = await self.live.commit(work, adopt)
+        _, after = await self.committer.commit(work, adopt)
         return after
 
     def _adopt_question(self, result: tuple[Question, bool]) -> None:
@@ -601,7 +601,7 @@ class QAService:
             ]
 
         try:
-            await self.live.commit(work)
+            await self.committer.commit(work)
         except Exception:  # not published: the next flush sends these counts too
             self._dirty_votes.update(ids)
             raise

@@ -19,8 +19,8 @@ async def report_data(services: Any) -> dict[str, Any]:
     """Everything the report shows, as plain data (times are aware datetimes)."""
     agenda = services.agenda
     tz = agenda.timezone
-    now = services.live.clock()
-    state = services.clock_service.state
+    now = services.committer.clock()
+    state = services.agenda_service.state
     status = clock_status(agenda, state, now)
     ran: list[dict[str, Any]] = []
     for run in state.history:

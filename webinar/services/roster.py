@@ -10,7 +10,7 @@ from webinar.domain.breakout_round import Round
 from webinar.realtime.hub import Hub
 from webinar.services.access import AccessService
 from webinar.services.breakouts import BreakoutService
-from webinar.services.live import Outgoing
+from webinar.services.commit import Outgoing
 
 #: The reason a removed person's screens show (a WebSocket close reason: short).
 REMOVED = "The host removed you from the event."
@@ -37,5 +37,5 @@ async def remove_participant(
         access.removed(participant_id)
         breakouts.removed(participant_id, rnd)
 
-    await access.live.commit(work, apply)
+    await access.committer.commit(work, apply)
     hub.end_screens(participant_id, REMOVED)

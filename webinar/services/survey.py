@@ -23,7 +23,7 @@ from webinar.domain.survey import SurveyError
 from webinar.services.access import Participant
 from webinar.services.agenda import AgendaService
 from webinar.services.breakouts import BreakoutService
-from webinar.services.live import Live, Outgoing, iso
+from webinar.services.commit import Committer, Outgoing, iso
 from webinar.services.qa import QAService
 from webinar.storage import qa_repo, survey_repo
 from webinar.storage.survey_repo import ResponseRow
@@ -62,13 +62,13 @@ class SurveyService:
     def __init__(
         self,
         agenda: Agenda,
-        live: Live,
+        committer: Committer,
         agenda_service: AgendaService,
         qa: QAService,
         breakouts: BreakoutService,
     ) -> None:
         self.agenda = agenda
-        self.live = live
+        self.committer = committer
         self.agenda_service = agenda_service
         self.qa = qa
         self.breakouts = breakouts
@@ -82,7 +82,7 @@ class SurveyService:
         return self.agenda.survey
 
     async def load(self) -> None:
-        stored = await qa_repo.settings(self.live.db)
+        stored = await qa_repo.settings(self.committer.db)
         self.override = stored.get("survey.override", "auto")
 
     # -- open or closed --------------------------------------------------------------------
@@ -96,7 +96,7 @@ class SurveyService:
         survey = self.survey
         if survey is None:
             return {"state": "none", "closes_at": None, "override": override}
-        now = now or self.live.clock()
+        now = now or self.committer.clock()
         status = self.agenda_service.status(now)
         ended_at = self.agenda_service.state.ended_at
         closes_at = ended_at + timedelta(days=survey.open_days) if ended_at else None
@@ -128,7 +128,7 @@ class SurveyService:
         def apply(override: str) -> None:
             self.override = override
 
-        await self.live.commit(work, apply)
+        await self.committer.commit(work, apply)
         return self.state()
 
     # -- responding ---------------------------------------------------------------------------
@@ -139,7 +139,7 @@ class SurveyService:
     async def mine(self, key: str | None) -> ResponseRow | None:
         if not key:
             return None
-        return await survey_repo.response_by_key(self.live.db, key_hash(key))
+        return await survey_repo.response_by_key(self.committer.db, key_hash(key))
 
     async def save(
         self,
@@ -185,7 +185,7 @@ class SurveyService:
             # No event: the event log's times would say when each response was begun.
             return await self._begun(tx, participant, key or new_key(), merged, final), []
 
-        result = await self.live.commit(work)
+        result = await self.committer.commit(work)
         self._version += 1
         return result
 
@@ -243,7 +243,7 @@ class SurveyService:
     # -- results --------------------------------------------------------------------------------
 
     async def responses(self) -> list[ResponseRow]:
-        return await survey_repo.all_responses(self.live.db)
+        return await survey_repo.all_responses(self.committer.db)
 
     async def results(self) -> dict[str, Any]:
         """Summaries of every question and, per breakout group, with small groups suppressed.

@@ -222,7 +222,7 @@ async def agenda(request: Request) -> Response:
     return JSONResponse(
         {
             "event": agenda_json(services),
-            "status": services.clock_service.snapshot(),
+            "status": services.agenda_service.snapshot(),
             "seq": services.hub.last_seq,
         }
     )

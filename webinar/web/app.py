@@ -19,16 +19,16 @@ from webinar.domain.video import origins_of
 from webinar.services import DEFAULT_SLUG
 from webinar.services.access import AccessLimits
 from webinar.services.calls import CallConfig
-from webinar.services.live import Clock, utcnow
+from webinar.services.commit import Clock, utcnow
 from webinar.web import api, calls, pages, signin
 from webinar.web.bodylimit import BodyLimitMiddleware
 from webinar.web.links import links_for
-from webinar.web.live import LIVE_PATH, LiveShortcut, live_endpoint
 from webinar.web.oidc import CALLBACK_PATH, OidcConfig, make_client
 from webinar.web.paths import route_path
 from webinar.web.render import Encoder, make_environment
 from webinar.web.security import SecurityHeadersMiddleware, security_headers
 from webinar.web.sessions import SessionCookie
+from webinar.web.ws import SOCKET_PATH, SocketShortcut, socket_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def event_app(settings: Settings, event: Hosted, base: str) -> Starlette:
         Route("/api/survey/export", api.export_survey, methods=["GET"]),
         Route("/api/polls/export", api.export_polls, methods=["GET"]),
         Route("/api/{area}/{command}", api.action, methods=["POST"]),
-        WebSocketRoute(LIVE_PATH, live_endpoint),
+        WebSocketRoute(SOCKET_PATH, socket_endpoint),
         Mount("/static", STATIC, name="static"),
     ]
     cookie = SessionCookie(
@@ -174,7 +174,7 @@ def event_app(settings: Settings, event: Hosted, base: str) -> Starlette:
         https_only=settings.https_only,
     )
     middleware = [
-        Middleware(LiveShortcut, cookie=cookie),  # /ws: straight to the endpoint
+        Middleware(SocketShortcut, cookie=cookie),  # /ws: straight to the endpoint
         Middleware(
             SecurityHeadersMiddleware,
             headers=security_headers(origins_of(event.agenda.stages(), event.agenda.calls())),

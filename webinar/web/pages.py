@@ -48,7 +48,7 @@ async def live_context(request: Request, participant: Participant) -> dict[str, 
     own = await services.qa.owned(participant, own_keys(request))
     my_votes = sorted(await services.qa.my_votes(participant))
     seq = services.hub.last_seq
-    agenda_state = services.clock_service.snapshot()
+    agenda_state = services.agenda_service.snapshot()
     forum = services.qa.snapshot(participant.role, own)
     rooms = services.breakouts.snapshot(participant)
     return {
@@ -249,7 +249,7 @@ async def organiser_page(request: Request, participant: Participant) -> Response
     context["links"] = staff_links(request)
     context["notice"] = request.session.pop("notice", None)
     context["attendee_count"] = await services.access.attendee_count()
-    context["log"] = await services.clock_service.history()
+    context["log"] = await services.agenda_service.history()
     return render(request, "organiser.html", **context)
 
 

@@ -1,7 +1,7 @@
 """The session cookie: its settings in one place, and its format owned here.
 
 Pages and the API get their session from Starlette's ``SessionMiddleware``, which writes
-the cookie. The live socket skips that middleware (``LiveShortcut`` in ``web/live.py``),
+the cookie. The live socket skips that middleware (``SocketShortcut`` in ``web/ws.py``),
 so it reads the cookie itself, with :class:`SessionCodec`: the session as JSON, in
 base64, signed with a timestamp by itsdangerous's ``TimestampSigner``. That is the
 format Starlette's middleware writes, so a cookie already in a browser keeps working.

@@ -10,7 +10,7 @@ links printed by a one-event server keep working.
 An event added to the database while the server runs (``webinar events add``) is opened
 on the first request for its address. A plain ASGI dispatcher rather than a router: a
 live socket's every event passes through each layer between the server and the endpoint
-(see :class:`webinar.web.live.LiveShortcut`), and this one adds a single call.
+(see :class:`webinar.web.ws.SocketShortcut`), and this one adds a single call.
 """
 
 from __future__ import annotations

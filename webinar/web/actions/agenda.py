@@ -31,7 +31,7 @@ def _agenda_action(command: str, params: type[BaseModel], summary: str) -> None:
     @register(f"agenda.{command}", HOST, params, summary)
     async def handler(ctx: Context, args: BaseModel) -> dict[str, Any]:
         kwargs = {k: v for k, v in args.model_dump().items() if v is not None}
-        status = await ctx.services.clock_service.command(command, ctx.actor.role, **kwargs)
+        status = await ctx.services.agenda_service.command(command, ctx.actor.role, **kwargs)
         return {"agenda": status_data(status)}
 
 

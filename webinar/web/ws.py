@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from webinar.domain import audiences
 from webinar.realtime.hub import Client
 from webinar.services.access import Participant
-from webinar.services.live import CHECKS, iso
+from webinar.services.commit import CHECKS, iso
 from webinar.web import eager
 from webinar.web.actions import ActionError, perform
 from webinar.web.api import own_keys, parse_json
@@ -41,12 +41,12 @@ CLOSE_POLICY = 1008
 #: and a policy close is not retried by the browser (no ping-pong between two tabs).
 MAX_SCREENS = 8
 TOO_MANY_SCREENS = f"Opened on more than {MAX_SCREENS} screens: this, the oldest, was closed."
-#: Where screens open their socket (the router's route and LiveShortcut both use it).
-LIVE_PATH = "/ws"
+#: Where screens open their socket (the router's route and SocketShortcut both use it).
+SOCKET_PATH = "/ws"
 
 
-class LiveShortcut:
-    """ASGI middleware: ``/ws`` goes straight to :func:`live_endpoint`.
+class SocketShortcut:
+    """ASGI middleware: ``/ws`` goes straight to :func:`socket_endpoint`.
 
     A screen's socket lives for hours, every event written to it passes through each
     layer between the endpoint and the server, and every layer's frame and closures stay
@@ -62,16 +62,16 @@ class LiveShortcut:
         self.cookie = cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and route_path(scope) == LIVE_PATH:
+        if scope["type"] == "websocket" and route_path(scope) == SOCKET_PATH:
             scope["session"] = self.cookie.read(scope)
-            await live_endpoint(WebSocket(scope, receive, send), send)
+            await socket_endpoint(WebSocket(scope, receive, send), send)
         else:
             await self.app(scope, receive, send)
 
 
-async def live_endpoint(ws: WebSocket, send: Send | None = None) -> None:
+async def socket_endpoint(ws: WebSocket, send: Send | None = None) -> None:
     """The live socket. ``send``: the server's own ASGI send, for writing events past
-    Starlette's checks (LiveShortcut passes it); by default the socket's checked send."""
+    Starlette's checks (SocketShortcut passes it); by default the socket's checked send."""
     app_state = ws.app.state
     if not origin_allowed(ws.headers, app_state.allowed_origins):
         await ws.close(code=CLOSE_POLICY)  # before accept: the handshake gets HTTP 403
@@ -99,13 +99,13 @@ class _Connection:
     """
 
     __slots__ = (
+        "attached",
         "client",
         "closer",
         "drainer",
         "encoder",
         "fmt",
         "gone",
-        "live",
         "own",
         "participant",
         "pending",
@@ -124,13 +124,13 @@ class _Connection:
         self.encoder: Encoder = ws.app.state.encoder
         self.send_lock = asyncio.Lock()
         #: Events go straight to the server's send (skipping Starlette's state checks:
-        #: ``live`` and ``gone`` stand for them); replies and the rest use ``ws``.
+        #: ``attached`` and ``gone`` stand for them); replies and the rest use ``ws``.
         self.raw_send = send
         self.sent_upto = 0
         self.own: list[int] = []
         self.client: Client | None = None
         #: True once the catch-up is sent: from then on events may be written directly.
-        self.live = False
+        self.attached = False
         #: The socket failed under a direct write: the receive loop is about to end.
         self.gone = False
         #: A direct write that had to wait for the transport, finishing in a task.
@@ -155,7 +155,7 @@ class _Connection:
         except WebSocketDisconnect:
             pass
         finally:
-            self.live = False
+            self.attached = False
             hub.unsubscribe(client)
             self.services.breakouts.screen_closed(self.participant.id)
             for task in (self.drainer, self.pending, self.closer):
@@ -179,7 +179,7 @@ class _Connection:
         """
         resume, early = await self._first_message()
         await self._catch_up(client, resume)
-        self.live = True
+        self.attached = True
         if client.queue or client.dropped:  # what arrived during the catch-up
             self.wake()
         if early is not None:
@@ -193,7 +193,7 @@ class _Connection:
         # lock (a released lock looks free before its next holder runs): nothing may pass
         # it, so while it exists, everything queues behind it.
         if (
-            not self.live
+            not self.attached
             or self.drainer is not None
             or self.pending is not None
             or self.send_lock.locked()
@@ -223,13 +223,13 @@ class _Connection:
     def end(self, reason: str) -> None:
         """Close this screen for good (``CLOSE_POLICY``: the browser does not retry)."""
         if self.closer is None:
-            self.live = False  # nothing more is written to it
+            self.attached = False  # nothing more is written to it
             self.gone = True
             self.closer = asyncio.get_running_loop().create_task(self._close(CLOSE_POLICY, reason))
 
     def wake(self) -> None:
         """Events are waiting (or the client was dropped): start draining, once."""
-        if self.live and self.drainer is None and self.pending is None:
+        if self.attached and self.drainer is None and self.pending is None:
             self.drainer = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
@@ -290,7 +290,7 @@ class _Connection:
         # snapshot is exactly the state at that sequence number.
         seq = self.services.hub.last_seq
         state: dict[str, Any] = {
-            "agenda": self.services.clock_service.snapshot(),
+            "agenda": self.services.agenda_service.snapshot(),
             "qa": self.services.qa.snapshot(self.participant.role, self.own),
             "breakout": self.services.breakouts.snapshot(self.participant),
             "polls": self.services.polls.snapshot(self.participant.role),
@@ -326,7 +326,7 @@ class _Connection:
                 {
                     "type": "pong",
                     "seq": self.services.hub.last_seq,
-                    "now": iso(self.services.live.clock()),
+                    "now": iso(self.services.committer.clock()),
                 }
             )
         elif kind == "resume":

@@ -12,7 +12,7 @@ import pytest
 
 from webinar.domain import events
 from webinar.realtime.hub import Event, Hub
-from webinar.services.live import CHECKS, Live, Outgoing, utcnow
+from webinar.services.commit import CHECKS, Committer, Outgoing, utcnow
 from webinar.storage.db import Database, migrate_sync
 from webinar.storage.webinars import save_webinar_sync
 
@@ -31,13 +31,13 @@ def encode(event: Event, fmt: str) -> str:
     return f"{event.seq}"
 
 
-async def make_live(tmp_path: Path) -> Live:
+async def make_live(tmp_path: Path) -> Committer:
     path = str(tmp_path / "live.db")
     migrate_sync(path)
     event, _ = save_webinar_sync(path, "live")
     db = Database(path, event.id)
     await db.open()
-    return Live(db, Hub(encode), utcnow)
+    return Committer(db, Hub(encode), utcnow)
 
 
 Work = Callable[[aiosqlite.Connection, datetime], Awaitable[tuple[str, list[Outgoing]]]]

@@ -1,4 +1,4 @@
-"""LiveShortcut: the live socket skips the HTTP middleware and router, and reads the
+"""SocketShortcut: the live socket skips the HTTP middleware and router, and reads the
 session cookie exactly as Starlette's SessionMiddleware writes it (the codec itself is
 checked against Starlette in test_sessions.py)."""
 
@@ -10,9 +10,9 @@ import pytest
 from starlette.responses import PlainTextResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from webinar.web.live import LiveShortcut
 from webinar.web.paths import route_path as _route_path
 from webinar.web.sessions import SessionCookie
+from webinar.web.ws import SocketShortcut
 
 pytestmark = pytest.mark.unit
 
@@ -20,11 +20,11 @@ COOKIE = SessionCookie("sess", "s3cret", max_age=3600)
 SESSIONS: Any = COOKIE.middleware()  # Starlette's Middleware: (cls, args, kwargs)
 
 
-def shortcut(calls: list[str], cookie: SessionCookie = COOKIE) -> LiveShortcut:
+def shortcut(calls: list[str], cookie: SessionCookie = COOKIE) -> SocketShortcut:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         calls.append(f"{scope['type']} {scope['path']}")
 
-    return LiveShortcut(app, cookie=cookie)
+    return SocketShortcut(app, cookie=cookie)
 
 
 async def cookie_from_starlette(content: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from webinar.realtime.hub import Event, Hub
 from webinar.services.access import Participant
-from webinar.web.live import _Connection
+from webinar.web.ws import _Connection
 
 pytestmark = pytest.mark.unit
 
@@ -57,7 +57,7 @@ def connect(hub: Hub, sock: Socket) -> _Connection:
     ann = Participant("ann", "attendee", "Ann", "")
     conn = _Connection(sock, ann, "json", sock.raw_send)  # type: ignore[arg-type]
     conn.client = hub.subscribe({"all"}, "json", owner="ann", sink=conn)
-    conn.live = True
+    conn.attached = True
     return conn
 
 

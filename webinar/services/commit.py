@@ -81,7 +81,7 @@ class _Pending:
 _Outcome = tuple[_Pending, Any, list[Event], BaseException | None]
 
 
-class Live:
+class Committer:
     """The database, the hub and the clock, joined by the commit-then-publish rule.
 
     Group commit: changes that arrive while a transaction is being written wait for it,
