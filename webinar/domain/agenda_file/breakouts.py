@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from webinar.domain.agenda import BreakoutSettings
 from webinar.domain.agenda_file.keys import BREAKOUT_KEYS, ITEM_KEYS
 from webinar.domain.agenda_file.reader import Reader, clip
-from webinar.domain.agenda_video import read_call
+from webinar.domain.agenda_file.stage import read_call
 from webinar.domain.video import CallSettings
 
 _ELSEWHERE = {

@@ -16,11 +16,11 @@ from datetime import datetime, time
 from webinar.domain.agenda import ITEM_KINDS, BreakoutSettings, Item, Slide
 from webinar.domain.agenda_file.breakouts import read_breakout
 from webinar.domain.agenda_file.keys import BREAKOUT_KEYS, ITEM_KEYS
+from webinar.domain.agenda_file.polls import read_polls
 from webinar.domain.agenda_file.problems import AgendaFileError, AgendaProblem
 from webinar.domain.agenda_file.reader import MISSING, Missing, Reader, clip, read_kind
 from webinar.domain.agenda_file.slides import read_slides
-from webinar.domain.agenda_polls import read_polls
-from webinar.domain.agenda_video import read_stage
+from webinar.domain.agenda_file.stage import read_stage
 from webinar.domain.polls import PollSpec
 from webinar.domain.video import Stage
 
@@ -140,7 +140,7 @@ def read_sections(reader: Reader, table: Mapping[str, object], raw: RawItem) -> 
     if "stage" in table:
         raw.stage = read_stage(reader, table["stage"], label, "stage")
     _read_breakout_section(reader, table, raw)
-    if "polls" in table:  # live polls: webinar/domain/agenda_polls.py
+    if "polls" in table:  # live polls: polls.py
         raw.polls = read_polls(reader, label, table["polls"])
 
 

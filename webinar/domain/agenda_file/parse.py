@@ -13,8 +13,8 @@ from webinar.domain.agenda_file.qa import read_qa
 from webinar.domain.agenda_file.reader import MISSING, Missing, Reader
 from webinar.domain.agenda_file.schedule import check_ids, check_serves, resolve_times
 from webinar.domain.agenda_file.source import load_toml
+from webinar.domain.agenda_file.stage import read_stage
 from webinar.domain.agenda_file.survey import read_survey
-from webinar.domain.agenda_video import read_stage
 
 _ELSEWHERE = {
     **{key: "it belongs in the [event] table" for key in EVENT_KEYS},

@@ -1,6 +1,6 @@
 """Reading the agenda file's ``[stage]``, ``[items.stage]`` and ``[items.breakout.call]``.
 
-Called from :mod:`webinar.domain.agenda_file` with its reader, so problems are collected
+Part of the agenda-file package, with its reader, so problems are collected
 and worded like every other setting's. The file names only providers and their public
 addresses: secrets (a Jitsi app secret, a BigBlueButton shared secret) belong to the
 server's configuration, never to an agenda file, and are refused here if someone tries.
@@ -9,8 +9,8 @@ server's configuration, never to an agenda file, and are refused here if someone
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
 
+from webinar.domain.agenda_file.reader import Reader
 from webinar.domain.video import (
     CALL_PROVIDERS,
     NO_STAGE,
@@ -30,36 +30,6 @@ CALL_EXAMPLES = {
     "bbb": "https://bbb.example.org/bigbluebutton/",
     "link": "https://video.example.org/room-{group}",
 }
-
-
-class Reader(Protocol):
-    """What is needed of :class:`webinar.domain.agenda_file._Reader`."""
-
-    def problem(self, item: str | None, field: str | None, message: str) -> None: ...
-
-    def check_keys(
-        self,
-        table: Mapping[str, object],
-        allowed: Sequence[str],
-        item: str | None,
-        prefix: str,
-        elsewhere: Mapping[str, str] | None = None,
-    ) -> None: ...
-
-    def text(
-        self,
-        table: Mapping[str, object],
-        key: str,
-        item: str | None,
-        field: str,
-        *,
-        required: bool = False,
-        hint: str = "",
-    ) -> str | None: ...
-
-    def table(
-        self, value: object, item: str | None, field: str, header: str
-    ) -> dict[str, object] | None: ...
 
 
 def _secrets_elsewhere(keys: Sequence[str]) -> dict[str, str]:

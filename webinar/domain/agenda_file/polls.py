@@ -8,8 +8,8 @@ as the rest of ``webinar check`` does.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
 
+from webinar.domain.agenda_file.reader import Reader
 from webinar.domain.polls import KINDS, PollError, PollSpec, check_spec
 
 POLL_KEYS = (
@@ -25,59 +25,6 @@ POLL_KEYS = (
     "results",
 )
 HEADER = "[[items.polls]]"
-
-
-class Reader(Protocol):
-    """What this module uses of the agenda file reader."""
-
-    def problem(self, item: str | None, field: str | None, message: str) -> None: ...
-
-    def check_keys(
-        self, table: Mapping[str, object], allowed: Sequence[str], item: str | None, prefix: str
-    ) -> None: ...
-
-    def text(
-        self,
-        table: Mapping[str, object],
-        key: str,
-        item: str | None,
-        field: str,
-        *,
-        required: bool = False,
-        hint: str = "",
-    ) -> str | None: ...
-
-    def whole(
-        self,
-        table: Mapping[str, object],
-        key: str,
-        item: str | None,
-        field: str,
-        *,
-        low: int,
-        high: int | None = None,
-        example: str,
-        required: bool = False,
-    ) -> int | None: ...
-
-    def flag(
-        self, table: Mapping[str, object], key: str, item: str | None, field: str
-    ) -> bool | None: ...
-
-    def text_list(
-        self,
-        table: Mapping[str, object],
-        key: str,
-        item: str | None,
-        field: str,
-        *,
-        example: str,
-        entry_word: str = "entry",
-    ) -> list[str] | None: ...
-
-    def table_list(
-        self, value: object, item: str | None, field: str, header: str
-    ) -> list[tuple[int, dict[str, object] | None]] | None: ...
 
 
 def read_polls(reader: Reader, label: str, value: object) -> tuple[PollSpec, ...]:
