@@ -233,3 +233,25 @@ async def test_a_session_cookie_of_the_one_event_release_still_works(tmp_path: P
 
     assert short["participant"]["name"] == "Ann"  # still Ann at the short addresses
     assert prefixed["participant"] is None  # the old name means nothing elsewhere
+
+
+async def test_a_poll_of_one_event_cannot_be_answered_or_run_from_the_other(
+    server: LiveServer,
+) -> None:
+    alpha = await side(f"{server.base}/e/alpha", server.secrets, ["Ann"])
+    beta = await side(f"{server.base}/e/beta", beta_secrets(server), ["Bea"])
+    made = await alpha.host.act(
+        "polls.create", question="Alpha only?", kind="single", options=["Yes", "No"]
+    )
+    poll_id = made.json()["poll"]["id"]
+    assert (await alpha.host.act("polls.open", poll_id=poll_id)).status_code == 200
+
+    # Beta's own attendee and host, in beta, naming alpha's poll.
+    answered = await beta.attendees[0].act("polls.answer", poll_id=poll_id, choices=[0])
+    closed = await beta.host.act("polls.close", poll_id=poll_id)
+    alpha_export = (await alpha.host.http.get("/api/polls/export?format=csv")).text
+    await close(alpha, beta)
+
+    assert (answered.status_code, closed.status_code) == (404, 404)
+    assert answered.json()["error"]["message"] == "There is no such poll."
+    assert "Alpha only?" in alpha_export and "Bea" not in alpha_export
