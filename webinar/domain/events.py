@@ -322,7 +322,6 @@ class SurveyState(Payload):
     override: Literal["auto", "open", "closed"]
 
 
-
 # -- live polls -----------------------------------------------------------------------------
 
 
@@ -399,6 +398,7 @@ class PollForAll(Payload):
 
 class ResultsUpdate(Payload):
     results: PollResults
+
 
 # -- the snapshot ---------------------------------------------------------------------------
 

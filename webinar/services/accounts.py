@@ -113,6 +113,13 @@ class AccountService:
         from that address, must wait after wrong passwords (the password is then not even
         checked); 403 when the account has no role on the event.
         """
+        account = await self.authenticate(email, password, client=client)
+        return await self._open_session(account, event_id or self.webinar_id)
+
+    async def authenticate(self, email: str, password: str, *, client: str = "") -> Account:
+        """The account whose email and password these are, with no session opened (the
+        organiser's programme keeps its own); ``AccessError`` as :meth:`sign_in` (but no
+        403: that is about an event)."""
         if not email.strip():
             raise AccessError("Enter your email address.", "email")
         if not password:
@@ -126,7 +133,21 @@ class AccountService:
             user = await self._check_password(key, password[: PASSWORD_MAX + 1], address)
         if user.password_hash is not None and self.hasher.check_needs_rehash(user.password_hash):
             await self._store_hash(user.account.id, password)
-        return await self._open_session(user.account, event_id or self.webinar_id)
+        return user.account
+
+    async def account(self, account_id: int) -> Account | None:
+        """The account ``account_id`` as it is now (None once removed)."""
+        user = await accounts_repo.user_by_id(self.live.db.reader, account_id)
+        return None if user is None else user.account
+
+    async def open_session(self, account_id: int) -> tuple[str, Participant]:
+        """A session on this event for an account already signed in elsewhere (the
+        organiser's programme hands an account over to an event's console);
+        ``AccessError`` (403) when the account is gone or has no role on this event."""
+        account = await self.account(account_id)
+        if account is None:
+            raise AccessError("Your account no longer exists.", None, status=403)
+        return await self._open_session(account, self.webinar_id)
 
     async def _check_password(
         self, email: str, password: str, address: str

@@ -33,6 +33,7 @@ from webinar.domain.accounts import SigninThrottle
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
 from webinar.services import Services
 from webinar.services.access import new_secrets
+from webinar.services.accounts import AccountService
 from webinar.services.calls import config_problems
 from webinar.services.plan import planned_agenda
 from webinar.storage import repo, webinars
@@ -48,6 +49,8 @@ from webinar.web.app import (
 )
 from webinar.web.gctune import GcTuner
 from webinar.web.paths import route_path
+from webinar.web.programme import PREFIX as PROGRAMME
+from webinar.web.programme import programme_app
 from webinar.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,7 @@ class Site:
         self._stack = contextlib.ExitStack()
         self._tuner = GcTuner()
         self._static = SecurityHeadersMiddleware(_static_files)
+        self.programme = programme_app(self)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -94,6 +98,9 @@ class Site:
         path = route_path(scope)
         if path.startswith("/static/"):
             await self._static(scope, receive, send)
+            return
+        if path == PROGRAMME or path.startswith(PROGRAMME + "/"):
+            await self.programme(scope, receive, send)
             return
         if path.startswith(EVENTS_PREFIX):
             slug = path[len(EVENTS_PREFIX) :].split("/", 1)[0]
@@ -112,6 +119,26 @@ class Site:
             await SecurityHeadersMiddleware(PlainTextResponse("ok"))(scope, receive, send)
         else:
             await _refuse(scope, receive, send)
+
+    # -- for the programme -------------------------------------------------------------
+
+    def accounts(self) -> AccountService:
+        """The staff accounts (they are the install's; the main event's services hold them)."""
+        return self.events[self.settings.slug].services.accounts
+
+    async def event(self, slug: str) -> _Open | None:
+        """The event ``slug`` as served, opened now if it was added since start-up."""
+        return self.events.get(slug) or await self._open_added(slug)
+
+    def added(self, slug: str) -> None:
+        """An event was just created: serve it on its first visit, however recently its
+        address was asked for."""
+        self._missing.pop(slug, None)
+
+    def base_of(self, slug: str) -> str:
+        """Where the event's pages are: the short addresses for the main event."""
+        main = slug == self.settings.slug and self.settings.aliases
+        return "" if main else event_base(slug)
 
     # -- start-up and shutdown ----------------------------------------------------------
 
