@@ -56,9 +56,17 @@ def templates() -> dict[str, Path]:
 
 
 class ProgrammeService:
-    def __init__(self, db_path: str, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        clock: Callable[[], datetime],
+        served: Callable[[str], Agenda | None] = lambda slug: None,
+    ) -> None:
+        """``served``: the agenda a server serves an event from by its slug, for an event
+        with no stored agenda (one served from a file named on the command line)."""
         self.db_path = db_path
         self.clock = clock
+        self.served = served
 
     def _parse(self, text: str, name: str) -> Agenda:
         return parse_agenda(text, name, today=self.clock().date())
@@ -81,11 +89,15 @@ class ProgrammeService:
 
     def _event(self, row: ProgrammeRow, now: datetime) -> ProgrammeEvent | None:
         text = row.webinar.agenda
-        if text is None:
-            return None
         try:
-            agenda = self._parse(text, row.webinar.agenda_name or row.webinar.slug)
+            agenda = (
+                self.served(row.webinar.slug)
+                if text is None
+                else self._parse(text, row.webinar.agenda_name or row.webinar.slug)
+            )
         except AgendaFileError:
+            return None
+        if agenda is None:
             return None
         state = event_state(
             now,

@@ -99,7 +99,8 @@ def programme_app(site: Site) -> Starlette:
     )
     app.state.site = site
     app.state.env = _environment()
-    app.state.programme = ProgrammeService(settings.db_path, settings.clock)
+    served = {event.slug: event.agenda for event in settings.events}
+    app.state.programme = ProgrammeService(settings.db_path, settings.clock, served.get)
     return app
 
 
@@ -359,6 +360,13 @@ async def _upload(form: dict[str, Any]) -> tuple[str, bytes]:
 
 
 async def new_submit(request: Request) -> Response:
+    try:
+        return await _new_submit(request)
+    finally:
+        await request.close()  # the upload's temporary file
+
+
+async def _new_submit(request: Request) -> Response:
     account, form = await _posted(request, max_files=1, max_fields=10)
     if account is None:
         return _refused(request, None, SIGN_IN)

@@ -1,0 +1,314 @@
+"""The organiser's programme over HTTP against the real server: sign-in, the list by
+state, new events by upload (problems beside their lines, nothing stored on bad input),
+from a template and by duplicating, archiving, who may see what, and the hand-over into
+an event's host console."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from html import unescape
+
+import httpx
+import pytest
+
+from helpers import LiveServer
+from webinar.domain.accounts import Grant
+from webinar.services.accounts import add_user
+from webinar.services.agenda_files import SEED_AGENDA
+from webinar.storage.webinars import find_webinar_sync, list_webinars_sync, save_webinar_sync
+
+pytestmark = pytest.mark.integration
+
+ANN = ("ann@example.org", "a long and happy password")
+HAL = ("hal@example.org", "hosting is what I do")
+SEED = SEED_AGENDA.read_text(encoding="utf-8")
+BAD = SEED.replace('kind = "welcome"', 'kind = "welcom"', 1)
+BAD_LINE = BAD.splitlines().index('kind = "welcom"') + 1
+
+
+@pytest.fixture
+async def staffed(server: LiveServer) -> AsyncIterator[LiveServer]:
+    """The server with an organiser (Ann) and a host of event 2 only (Hal)."""
+    now = datetime.now(UTC)
+    await asyncio.to_thread(
+        save_webinar_sync, server.db_path, "hals", title="Hal's", agenda_name="h.toml", agenda=SEED
+    )
+    for (email, password), name, grant in (
+        (ANN, "Ann Organiser", Grant("organiser")),
+        (HAL, "Hal Host", Grant("host", 2)),
+    ):
+        await asyncio.to_thread(add_user, server.db_path, email, name, password, (grant,), now)
+    yield server
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:300]
+    return found.group(1)
+
+
+async def signed_in(server: LiveServer, who: tuple[str, str]) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=server.base, timeout=20.0)
+    csrf = csrf_of(await client.get("/programme/signin"))
+    response = await client.post(
+        "/programme/signin", data={"email": who[0], "password": who[1], "csrf_token": csrf}
+    )
+    assert (response.status_code, response.headers["location"]) == (303, "/programme")
+    return client
+
+
+async def upload(
+    client: httpx.AsyncClient, data: bytes, name: str = "briefing.toml", slug: str = ""
+) -> httpx.Response:
+    csrf = csrf_of(await client.get("/programme/new"))
+    return await client.post(
+        "/programme/new",
+        data={"csrf_token": csrf, "source": "upload", "slug": slug},
+        files={"file": (name, data, "application/toml")},
+    )
+
+
+def slugs(server: LiveServer) -> list[str]:
+    return [w.slug for w in list_webinars_sync(server.db_path)]
+
+
+async def test_programme_refuses_anyone_not_signed_in(staffed: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=staffed.base) as anonymous:
+        page = await anonymous.get("/programme")
+        new = await anonymous.post("/programme/new", data={"source": "template"})
+        event = await anonymous.get("/programme/e/hals")
+
+    assert (page.status_code, page.headers["location"]) == (303, "/programme/signin")
+    assert new.status_code == 403
+    assert event.status_code == 303
+    assert slugs(staffed) == ["webinar", "hals"]
+
+
+async def test_programme_an_attendee_session_is_not_a_programme_session(
+    staffed: LiveServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=staffed.base) as attendee:
+        joined = await attendee.post(
+            "/api/join", json={"code": staffed.secrets["join_code"], "name": "Ada"}
+        )
+        page = await attendee.get("/programme")
+
+    assert joined.status_code == 201
+    assert (page.status_code, page.headers["location"]) == (303, "/programme/signin")
+
+
+async def test_programme_a_wrong_password_is_refused_with_a_sentence(staffed: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=staffed.base) as client:
+        csrf = csrf_of(await client.get("/programme/signin"))
+        response = await client.post(
+            "/programme/signin", data={"email": ANN[0], "password": "wrong", "csrf_token": csrf}
+        )
+
+    assert response.status_code == 400
+    assert "The email address or password is not right." in unescape(response.text)
+
+
+async def test_programme_lists_every_event_with_its_figures(staffed: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=staffed.base) as attendee:
+        await attendee.post("/api/join", json={"code": staffed.secrets["join_code"], "name": "Ada"})
+    ann = await signed_in(staffed, ANN)
+    try:
+        page = await ann.get("/programme")
+    finally:
+        await ann.aclose()
+
+    assert page.status_code == 200
+    main = re.search(r'data-slug="webinar">(.*?)</li>', page.text, re.S)
+    assert main is not None
+    figures = re.findall(r"<dt>(.*?)</dt>\s*<dd>(\d+)</dd>", main.group(1))
+    assert figures == [("Attendees", "1"), ("Questions", "0"), ("Survey responses", "0")]
+    assert 'data-slug="hals"' in page.text
+
+
+async def test_programme_a_host_sees_only_their_events_and_cannot_create(
+    staffed: LiveServer,
+) -> None:
+    hal = await signed_in(staffed, HAL)
+    try:
+        page = await hal.get("/programme")
+        other = await hal.get("/programme/e/webinar")
+        new = await hal.get("/programme/new")
+    finally:
+        await hal.aclose()
+
+    assert re.findall(r'data-slug="([^"]+)"', page.text) == ["hals"]
+    assert other.status_code == 403
+    assert new.status_code == 403
+
+
+async def test_programme_an_upload_with_a_problem_shows_it_beside_its_line_and_stores_nothing(
+    staffed: LiveServer,
+) -> None:
+    ann = await signed_in(staffed, ANN)
+    try:
+        response = await upload(ann, BAD.encode())
+    finally:
+        await ann.aclose()
+
+    assert response.status_code == 400
+    text = unescape(response.text)
+    assert (
+        f'<a href="#problem-1">Line {BAD_LINE}: briefing.toml, item 1 "Welcome", field kind' in text
+    )
+    marked = re.search(
+        rf'<li value="{BAD_LINE}" class="problem-line"><code>(.*?)</code><p class="error">', text
+    )
+    assert marked is not None and marked.group(1) == 'kind = "welcom"'
+    assert slugs(staffed) == ["webinar", "hals"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"x" * 600_000, "an agenda file may be at most 500 KB"),
+        (b'[event]\ntitle = "Caf\xe9"\n', "is not UTF-8 text at line 2, column 13"),
+        (b"[event\ntitle = 1\n", "is not valid TOML at line 1"),
+    ],
+)
+async def test_programme_an_upload_too_large_not_utf8_or_not_toml_gets_a_sentence(
+    staffed: LiveServer, data: bytes, message: str
+) -> None:
+    ann = await signed_in(staffed, ANN)
+    try:
+        response = await upload(ann, data)
+    finally:
+        await ann.aclose()
+
+    assert response.status_code == 400
+    assert message in unescape(response.text)
+    assert slugs(staffed) == ["webinar", "hals"]
+
+
+async def test_programme_a_far_too_large_upload_is_refused_before_it_is_read(
+    staffed: LiveServer,
+) -> None:
+    ann = await signed_in(staffed, ANN)
+    try:
+        response = await upload(ann, b"x" * 1_200_000)
+    finally:
+        await ann.aclose()
+
+    assert response.status_code == 413
+    assert response.text == "That request is too large: at most 976 KB."
+    assert slugs(staffed) == ["webinar", "hals"]
+
+
+async def test_programme_an_event_from_a_template_is_served_at_once(staffed: LiveServer) -> None:
+    ann = await signed_in(staffed, ANN)
+    try:
+        csrf = csrf_of(await ann.get("/programme/new"))
+        created = await ann.post(
+            "/programme/new",
+            data={
+                "csrf_token": csrf,
+                "source": "template",
+                "template": "seed.toml",
+                "slug": "june",
+            },
+        )
+        join = await ann.get("/e/june/join")
+        again = await ann.post(
+            "/programme/new",
+            data={
+                "csrf_token": csrf,
+                "source": "template",
+                "template": "seed.toml",
+                "slug": "june",
+            },
+        )
+    finally:
+        await ann.aclose()
+
+    assert (created.status_code, created.headers["location"]) == (303, "/programme/e/june")
+    assert join.status_code == 200
+    assert again.status_code == 400
+    assert "There is already an event called 'june'." in unescape(again.text)
+    assert slugs(staffed) == ["webinar", "hals", "june"]
+
+
+async def test_programme_duplicating_moves_the_copy_to_the_new_date_and_time(
+    staffed: LiveServer,
+) -> None:
+    day = date.today() + timedelta(days=30)
+    ann = await signed_in(staffed, ANN)
+    try:
+        csrf = csrf_of(await ann.get("/programme/e/hals"))
+        response = await ann.post(
+            "/programme/e/hals/duplicate",
+            data={"csrf_token": csrf, "date": day.isoformat(), "start": "14:00", "slug": "hals-2"},
+        )
+        past = await ann.post(
+            "/programme/e/hals/duplicate",
+            data={"csrf_token": csrf, "date": "2020-01-01", "start": "14:00", "slug": "hals-3"},
+        )
+    finally:
+        await ann.aclose()
+
+    assert (response.status_code, response.headers["location"]) == (303, "/programme/e/hals-2")
+    copy = find_webinar_sync(staffed.db_path, "hals-2")
+    assert copy is not None and copy.agenda is not None
+    assert f'date = "{day.isoformat()}"' in copy.agenda
+    assert 'start = "14:00"' in copy.agenda
+    assert past.status_code == 400
+    assert "Choose a date from today on." in unescape(past.text)
+    assert find_webinar_sync(staffed.db_path, "hals-3") is None
+
+
+async def test_programme_archiving_moves_an_event_under_archived(staffed: LiveServer) -> None:
+    ann = await signed_in(staffed, ANN)
+    try:
+        csrf = csrf_of(await ann.get("/programme/e/hals"))
+        response = await ann.post(
+            "/programme/e/hals/archive", data={"csrf_token": csrf, "archived": "yes"}
+        )
+        page = await ann.get("/programme")
+    finally:
+        await ann.aclose()
+
+    assert response.status_code == 303
+    archived = page.text.split('id="state-archived"', 1)[1]
+    assert re.findall(r'data-slug="([^"]+)"', archived) == ["hals"]
+
+
+async def test_programme_a_post_without_its_token_changes_nothing(staffed: LiveServer) -> None:
+    ann = await signed_in(staffed, ANN)
+    try:
+        response = await ann.post("/programme/e/hals/archive", data={"archived": "yes"})
+        page = await ann.get("/programme")
+    finally:
+        await ann.aclose()
+
+    assert response.status_code == 403
+    assert 'data-slug="hals"' not in page.text.split('id="state-archived"', 1)[1]
+
+
+async def test_programme_opens_the_host_console_as_the_account_without_a_secret_link(
+    staffed: LiveServer,
+) -> None:
+    hal = await signed_in(staffed, HAL)
+    try:
+        csrf = csrf_of(await hal.get("/programme/e/hals"))
+        response = await hal.post(
+            "/programme/e/hals/open", data={"csrf_token": csrf, "page": "host"}
+        )
+        console = await hal.get("/e/hals/host")
+        info = (await hal.get("/e/hals/api/session")).json()
+        elsewhere = await hal.post(
+            "/programme/e/webinar/open", data={"csrf_token": csrf, "page": "host"}
+        )
+    finally:
+        await hal.aclose()
+
+    assert (response.status_code, response.headers["location"]) == (303, "/e/hals/host")
+    assert staffed.secrets["host_token"] not in response.headers["location"]
+    assert console.status_code == 200
+    assert (info["participant"]["role"], info["participant"]["name"]) == ("host", "Hal Host")
+    assert elsewhere.status_code == 403
