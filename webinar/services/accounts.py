@@ -140,14 +140,23 @@ class AccountService:
         user = await accounts_repo.user_by_id(self.live.db.reader, account_id)
         return None if user is None else user.account
 
-    async def open_session(self, account_id: int) -> tuple[str, Participant]:
-        """A session on this event for an account already signed in elsewhere (the
-        organiser's programme hands an account over to an event's console);
-        ``AccessError`` (403) when the account is gone or has no role on this event."""
+    async def open_session(
+        self, account_id: int, as_role: StaffRole = "host"
+    ) -> tuple[str, Participant]:
+        """A session on this event as ``as_role`` for an account already signed in
+        elsewhere (the organiser's programme hands an account over to an event's host
+        console or organiser page). An organiser may also host; a host only hosts.
+        ``AccessError`` (403) when the account is gone or has no such role here."""
         account = await self.account(account_id)
-        if account is None:
-            raise AccessError("Your account no longer exists.", None, status=403)
-        return await self._open_session(account, self.webinar_id)
+        role = None if account is None else role_on_event(account.grants, self.webinar_id)
+        if account is None or role is None or (as_role == "organiser" and role != "organiser"):
+            raise AccessError(
+                "Your account has no role on this event. Ask an organiser to make you one of "
+                "its hosts.",
+                None,
+                status=403,
+            )
+        return await self.access.enter_account(as_role, account.display_name, account.id)
 
     async def _check_password(
         self, email: str, password: str, address: str

@@ -44,6 +44,7 @@ class ProgrammeEvent:
     row: ProgrammeRow
     state: EventState
     starts: datetime
+    title: str
 
     @property
     def slug(self) -> str:
@@ -107,7 +108,7 @@ class ProgrammeService:
             row.ended_at,
             row.archived_at is not None,
         )
-        return ProgrammeEvent(row, state, agenda.planned_start)
+        return ProgrammeEvent(row, state, agenda.planned_start, agenda.title)
 
     def decode_upload(self, data: bytes, name: str) -> str:
         """An uploaded agenda file's text; ``AgendaFileError`` (the messages of ``webinar

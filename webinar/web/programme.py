@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from webinar.domain.accounts import Account, role_on_event
+from webinar.domain.accounts import Account, StaffRole, role_on_event
 from webinar.domain.agenda_file import MAX_FILE_BYTES, AgendaFileError
 from webinar.domain.programme import problem_line
 from webinar.services.access import AccessError
@@ -33,7 +33,7 @@ from webinar.services.programme import ProgrammeError, ProgrammeService, templat
 from webinar.storage.webinars import Webinar, slug_from
 from webinar.web.api import client_of
 from webinar.web.bodylimit import BodyLimitMiddleware
-from webinar.web.pages import with_retry_after
+from webinar.web.pages import HOME_BY_ROLE, with_retry_after
 from webinar.web.security import (
     CSRF_FIELD,
     SecurityHeadersMiddleware,
@@ -268,12 +268,12 @@ async def open_console(request: Request) -> Response:
     event = None if webinar is None else await _site(request).event(webinar.slug)
     if event is None:
         return _refused(request, account, "This event cannot be opened. Check its agenda.")
+    as_role: StaffRole = "organiser" if form.get("page") == "organiser" else "host"
     try:
-        session_id, participant = await event.services.accounts.open_session(account.id)
+        session_id, participant = await event.services.accounts.open_session(account.id, as_role)
     except AccessError as exc:
         return _refused(request, account, str(exc))
-    role = participant.role
-    page = "/organiser" if form.get("page") == "organiser" and role == "organiser" else "/host"
+    page = HOME_BY_ROLE[participant.role]
     response = RedirectResponse(event.app.state.base + page, status_code=303)
     cookie: SessionCookie = event.app.state.cookie
     response.set_cookie(
