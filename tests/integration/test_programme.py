@@ -6,7 +6,9 @@ an event's host console."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
@@ -312,3 +314,138 @@ async def test_programme_opens_the_host_console_as_the_account_without_a_secret_
     assert console.status_code == 200
     assert (info["participant"]["role"], info["participant"]["name"]) == ("host", "Hal Host")
     assert elsewhere.status_code == 403
+
+
+def set_run(server: LiveServer, webinar_id: int, started: str | None, ended: str | None) -> None:
+    """Record that the event ran (as its clock would have)."""
+    conn = sqlite3.connect(server.db_path)
+    try:
+        row = conn.execute("SELECT state FROM run_state WHERE webinar_id = ?", (webinar_id,))
+        found = row.fetchone()
+        saved = json.loads(found[0]) if found else {}
+        state = json.dumps({**saved, "started_at": started, "ended_at": ended})
+        with conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO run_state (webinar_id, state, updated_at) VALUES (?, ?, ?)",
+                (webinar_id, state, started or ""),
+            )
+    finally:
+        conn.close()
+
+
+async def edit(client: httpx.AsyncClient, slug: str, data: bytes) -> httpx.Response:
+    csrf = csrf_of(await client.get(f"/programme/e/{slug}/agenda"))
+    return await client.post(
+        "/programme/agenda",
+        data={"csrf_token": csrf, "event": slug},
+        files={"file": ("changed.toml", data, "application/toml")},
+    )
+
+
+def tomorrow_agenda(title: str) -> bytes:
+    day = (date.today() + timedelta(days=1)).isoformat()
+    text = SEED.replace('date = "today"', f'date = "{day}"', 1)
+    return text.replace(
+        'title = "Child Safeguarding Practice Review Panel Webinar"', f'title = "{title}"', 1
+    ).encode()
+
+
+async def test_programme_the_agenda_changes_until_the_event_starts_and_is_served_at_once(
+    staffed: LiveServer,
+) -> None:
+    upcoming = tomorrow_agenda("Upcoming").decode()
+    await asyncio.to_thread(
+        save_webinar_sync, staffed.db_path, "hals", title="Upcoming", agenda=upcoming
+    )
+    ann = await signed_in(staffed, ANN)
+    try:
+        first = await edit(ann, "hals", tomorrow_agenda("Hal's briefing"))
+        before = await ann.get("/e/hals/join")
+        second = await edit(ann, "hals", tomorrow_agenda("Renamed briefing"))
+        after = await ann.get("/e/hals/join")
+        bad = await edit(ann, "hals", BAD.encode())
+        download = await ann.get("/programme/e/hals/agenda.toml")
+    finally:
+        await ann.aclose()
+
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert "Hal&#39;s briefing" in before.text
+    assert "Renamed briefing" in after.text
+    assert bad.status_code == 400
+    assert f"Line {BAD_LINE}:" in bad.text
+    assert 'title = "Renamed briefing"' in download.text
+
+
+async def test_programme_the_agenda_is_refused_once_the_event_has_started(
+    staffed: LiveServer,
+) -> None:
+    set_run(staffed, 2, datetime.now(UTC).isoformat(), None)
+    ann = await signed_in(staffed, ANN)
+    try:
+        response = await edit(ann, "hals", tomorrow_agenda("Too late"))
+    finally:
+        await ann.aclose()
+
+    assert response.status_code == 400
+    assert "The event has started: its agenda can no longer be changed." in response.text
+    stored = find_webinar_sync(staffed.db_path, "hals")
+    assert stored is not None and stored.agenda == SEED
+
+
+async def test_programme_purge_is_refused_before_the_retention_period_ends(
+    staffed: LiveServer,
+) -> None:
+    ended = datetime.now(UTC) - timedelta(days=3)
+    set_run(staffed, 2, (ended - timedelta(hours=2)).isoformat(), ended.isoformat())
+    ann = await signed_in(staffed, ANN)
+    try:
+        csrf = csrf_of(await ann.get("/programme/e/hals"))
+        response = await ann.post("/programme/e/hals/purge", data={"csrf_token": csrf})
+    finally:
+        await ann.aclose()
+
+    due = ended + timedelta(days=30)
+    assert response.status_code == 400
+    assert f"The retention period runs until {due:%-d %B %Y}: nothing was purged." in response.text
+
+
+async def test_programme_purge_after_retention_erases_names_and_keeps_the_figures(
+    staffed: LiveServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=staffed.base) as attendee:
+        code = await hals_code(staffed, attendee)
+        joined = await attendee.post("/e/hals/api/join", json={"code": code, "name": "Ada Byron"})
+        assert joined.status_code == 201
+    ended = datetime.now(UTC) - timedelta(days=40)
+    set_run(staffed, 2, (ended - timedelta(hours=2)).isoformat(), ended.isoformat())
+    ann = await signed_in(staffed, ANN)
+    try:
+        csrf = csrf_of(await ann.get("/programme/e/hals"))
+        response = await ann.post("/programme/e/hals/purge", data={"csrf_token": csrf})
+        page = await ann.get("/programme/e/hals")
+        served = await ann.get("/e/hals/join")
+    finally:
+        await ann.aclose()
+
+    assert response.status_code == 303
+    assert "Purged &#39;hals&#39;: 1 people" in page.text
+    assert served.status_code == 200
+    conn = sqlite3.connect(staffed.db_path)
+    try:
+        names = conn.execute("SELECT name FROM participants WHERE webinar_id = 2").fetchall()
+    finally:
+        conn.close()
+    assert names == [(None,)]
+
+
+async def hals_code(server: LiveServer, client: httpx.AsyncClient) -> str:
+    """Event 2's join code (it is made when the event is first served)."""
+    assert (await client.get("/e/hals/join")).status_code == 200
+    conn = sqlite3.connect(server.db_path)
+    try:
+        row = conn.execute(
+            "SELECT value FROM meta WHERE webinar_id = 2 AND key = 'join_code'"
+        ).fetchone()
+    finally:
+        conn.close()
+    return str(row[0])

@@ -179,3 +179,33 @@ def _moved(match: re.Match[str], shift: int) -> str:
         )
     moved = (datetime.min + timedelta(minutes=total)).strftime("%H:%M")
     return f'{match.group(1)}"{moved}"{match.group(4).rstrip(chr(10))}'
+
+
+#: Days after an event ends before the programme purges it (as ``webinar purge``'s default).
+RETENTION_DAYS = 30
+
+
+def edit_problem(state: EventState) -> str | None:
+    """Why an event's agenda can no longer be changed, or None while it can: until the
+    event starts."""
+    if state == "upcoming":
+        return None
+    if state == "running":
+        return "The event has started: its agenda can no longer be changed."
+    return "The event is over: its agenda can no longer be changed. Duplicate it to run it again."
+
+
+def purge_problem(ended_at: datetime | None, now: datetime, retention_days: int) -> str | None:
+    """Why an event's personal data cannot be purged yet, or None once its retention
+    period (``retention_days`` after it ended) is over."""
+    if ended_at is None:
+        return (
+            "The event has not ended, so its retention period has not started: nothing was purged."
+        )
+    due = ended_at + timedelta(days=retention_days)
+    if now < due:
+        return (
+            f"The retention period runs until {due:%-d %B %Y}: nothing was purged. Come back "
+            "after that day."
+        )
+    return None

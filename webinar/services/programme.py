@@ -22,11 +22,21 @@ from webinar.domain.agenda_file import (
     parse_agenda,
     too_large,
 )
-from webinar.domain.programme import STATES, EventState, RetimeError, event_state, retimed_agenda
+from webinar.domain.programme import (
+    RETENTION_DAYS,
+    STATES,
+    EventState,
+    RetimeError,
+    edit_problem,
+    event_state,
+    purge_problem,
+    retimed_agenda,
+)
 from webinar.services.agenda_files import shipped
 from webinar.storage import programme as programme_repo
 from webinar.storage import webinars
 from webinar.storage.programme import ProgrammeRow
+from webinar.storage.purge import purge_sync
 from webinar.storage.webinars import Webinar, slug_problem
 
 
@@ -108,7 +118,8 @@ class ProgrammeService:
             row.ended_at,
             row.archived_at is not None,
         )
-        return ProgrammeEvent(row, state, agenda.planned_start, agenda.title)
+        starts = agenda.planned_start.astimezone(agenda.timezone)
+        return ProgrammeEvent(row, state, starts, agenda.title)
 
     def decode_upload(self, data: bytes, name: str) -> str:
         """An uploaded agenda file's text; ``AgendaFileError`` (the messages of ``webinar
@@ -169,6 +180,52 @@ class ProgrammeService:
             return text, self._parse(text, name)
         except AgendaFileError as exc:
             raise ProgrammeError(str(exc), "date") from None
+
+    async def row(self, webinar: Webinar) -> ProgrammeEvent | None:
+        """The event as the programme lists it (state and figures)."""
+        rows = await asyncio.to_thread(programme_repo.programme_sync, self.db_path)
+        found = next((r for r in rows if r.webinar.id == webinar.id), None)
+        return None if found is None else self._event(found, self.clock())
+
+    async def edit(self, webinar: Webinar, name: str, text: str, agenda: Agenda) -> Webinar:
+        """Replace an event's agenda (already checked); ``ProgrammeError`` once the event
+        has started (nothing is stored then)."""
+        event = await self.row(webinar)
+        problem = edit_problem(event.state) if event is not None else "There is no such event."
+        if problem:
+            raise ProgrammeError(problem, "file")
+        saved, _ = await asyncio.to_thread(
+            webinars.save_webinar_sync,
+            self.db_path,
+            webinar.slug,
+            title=agenda.title,
+            agenda_name=name,
+            agenda=text,
+        )
+        return saved
+
+    def purge_check(self, ended_at: str | None) -> None:
+        """``ProgrammeError`` saying why the event cannot be purged yet, if it cannot."""
+        ended = None if ended_at is None else datetime.fromisoformat(ended_at)
+        problem = purge_problem(ended, self.clock(), RETENTION_DAYS)
+        if problem:
+            raise ProgrammeError(problem)
+
+    def purge(self, webinar: Webinar, agenda: Agenda | None) -> dict[str, int]:
+        """Erase the event's personal data and free text (as ``webinar purge --free-text``):
+        the caller has stopped serving it. Synchronous: run it in a worker thread."""
+        survey = agenda.survey if agenda is not None else None
+        codes = [q.code for q in survey.questions if q.kind == "text"] if survey else []
+        return purge_sync(self.db_path, webinar.id, free_text=True, text_codes=codes)
+
+    def agenda_of(self, webinar: Webinar) -> Agenda | None:
+        """The event's agenda: stored, or served (None if neither reads)."""
+        if webinar.agenda is None:
+            return self.served(webinar.slug)
+        try:
+            return self._parse(webinar.agenda, webinar.agenda_name or webinar.slug)
+        except AgendaFileError:
+            return None
 
     async def archive(self, webinar: Webinar, archived: bool) -> None:
         at = self.clock().isoformat(timespec="seconds") if archived else None

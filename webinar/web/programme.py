@@ -27,9 +27,14 @@ from starlette.routing import Route
 
 from webinar.domain.accounts import Account, StaffRole, role_on_event
 from webinar.domain.agenda_file import MAX_FILE_BYTES, AgendaFileError
-from webinar.domain.programme import problem_line
+from webinar.domain.programme import RETENTION_DAYS, problem_line
 from webinar.services.access import AccessError
-from webinar.services.programme import ProgrammeError, ProgrammeService, templates
+from webinar.services.programme import (
+    ProgrammeError,
+    ProgrammeEvent,
+    ProgrammeService,
+    templates,
+)
 from webinar.storage.webinars import Webinar, slug_from
 from webinar.web.api import client_of
 from webinar.web.bodylimit import BodyLimitMiddleware
@@ -48,6 +53,8 @@ if TYPE_CHECKING:
 
 PREFIX = "/programme"
 NEW_PATH = f"{PREFIX}/new"
+#: Where a changed agenda file is uploaded (one exact path, so it gets the upload's limit).
+EDIT_PATH = f"{PREFIX}/agenda"
 COOKIE = "webinar_programme"
 #: A working day: the programme is an office tool, not an event's page.
 COOKIE_SECONDS = 8 * 3600
@@ -66,7 +73,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["plural"] = lambda n, noun: f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-    env.filters["day"] = lambda moment: moment.strftime("%-d %B %Y, %H:%M")
+    env.filters["day"] = lambda moment: moment.strftime("%-d %B %Y, %H:%M %Z")
+    env.globals["retention_days"] = RETENTION_DAYS
     return env
 
 
@@ -88,12 +96,16 @@ def programme_app(site: Site) -> Starlette:
         Route(PREFIX + "/e/{slug}/open", open_console, methods=["POST"]),
         Route(PREFIX + "/e/{slug}/duplicate", duplicate_submit, methods=["POST"]),
         Route(PREFIX + "/e/{slug}/archive", archive_submit, methods=["POST"]),
+        Route(PREFIX + "/e/{slug}/purge", purge_submit, methods=["POST"]),
+        Route(PREFIX + "/e/{slug}/agenda", edit_page, methods=["GET"]),
+        Route(PREFIX + "/e/{slug}/agenda.toml", agenda_file, methods=["GET"]),
+        Route(EDIT_PATH, edit_submit, methods=["POST"]),
     ]
     app = Starlette(
         routes=routes,
         middleware=[
             Middleware(SecurityHeadersMiddleware),
-            Middleware(BodyLimitMiddleware, limits={NEW_PATH: MAX_UPLOAD}),
+            Middleware(BodyLimitMiddleware, limits={NEW_PATH: MAX_UPLOAD, EDIT_PATH: MAX_UPLOAD}),
             cookie.middleware(),
         ],
     )
@@ -232,13 +244,14 @@ async def event_page(request: Request) -> Response:
     webinar = await _event_for(request, account)
     if webinar is None:
         return _refused(request, account, "There is no event of yours at this address.")
-    return _event_render(request, account, webinar)
+    return _event_render(request, account, webinar, await _service(request).row(webinar))
 
 
 def _event_render(
     request: Request,
     account: Account,
     webinar: Webinar,
+    event: ProgrammeEvent | None,
     status: int = 200,
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
@@ -252,6 +265,8 @@ def _event_render(
         role=role_on_event(account.grants, webinar.id),
         organiser=_is_organiser(account),
         base=_site(request).base_of(webinar.slug),
+        event=event,
+        main=_site(request).is_main(webinar.slug),
         errors=errors or {},
         form=form or {},
         notice=request.session.pop("notice", None),
@@ -416,7 +431,8 @@ async def duplicate_submit(request: Request) -> Response:
         created = await _service(request).create(slug, name, text, agenda)
     except ProgrammeError as exc:
         errors = {exc.field or "form": str(exc)}
-        return _event_render(request, account, webinar, 400, errors=errors, form=shown)
+        event = await _service(request).row(webinar)
+        return _event_render(request, account, webinar, event, 400, errors=errors, form=shown)
     _site(request).added(created.slug)
     request.session["notice"] = (
         f"The event '{created.slug}' is ready: a copy of '{webinar.slug}' on {new_date:%-d %B %Y}."
@@ -453,3 +469,119 @@ async def archive_submit(request: Request) -> Response:
         else f"'{webinar.slug}' is back in the programme."
     )
     return RedirectResponse(PREFIX, status_code=303)
+
+
+async def purge_submit(request: Request) -> Response:
+    """POST: erase the event's personal data and free text, once its retention is over."""
+    account, _form = await _posted(request, max_files=0, max_fields=5)
+    if account is None:
+        return _refused(request, None, SIGN_IN)
+    webinar = await _event_for(request, account)
+    if webinar is None or not _is_organiser(account):
+        return _refused(request, account, NOT_ORGANISER)
+    service, site = _service(request), _site(request)
+    event = await service.row(webinar)
+    try:
+        if site.is_main(webinar.slug):
+            raise ProgrammeError(MAIN_EVENT)
+        service.purge_check(event.row.ended_at if event else None)
+    except ProgrammeError as exc:
+        return _event_render(request, account, webinar, event, 400, errors={"form": str(exc)})
+    agenda = service.agenda_of(webinar)
+    counts = await site.purge(webinar.slug, lambda: service.purge(webinar, agenda))
+    request.session["notice"] = (
+        f"Purged '{webinar.slug}': {counts['participants']} people's names and organisations, "
+        "who asked, voted and answered what, and all free text. The figures stay."
+    )
+    return RedirectResponse(f"{PREFIX}/e/{webinar.slug}", status_code=303)
+
+
+MAIN_EVENT = (
+    "This event is served from the agenda file named when the server started: change that "
+    "file and restart the server, or purge it with webinar purge while the server is stopped."
+)
+
+
+# -- changing the agenda until the event starts ---------------------------------------------
+
+
+async def agenda_file(request: Request) -> Response:
+    """GET: the event's agenda file as stored, to edit and upload again."""
+    account = await _account(request)
+    webinar = None if account is None else await _event_for(request, account)
+    if account is None or webinar is None or webinar.agenda is None:
+        return _refused(request, account, "There is no agenda file of yours at this address.")
+    name = (webinar.agenda_name or f"{webinar.slug}.toml").replace('"', "")
+    return Response(
+        webinar.agenda,
+        media_type="application/toml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _edit_render(
+    request: Request,
+    account: Account,
+    webinar: Webinar,
+    status: int = 200,
+    *,
+    errors: dict[str, str] | None = None,
+    problems: list[dict[str, Any]] | None = None,
+    excerpts: list[dict[str, Any]] | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "agenda.html",
+        status,
+        account=account,
+        webinar=webinar,
+        errors=errors or {},
+        problems=problems or [],
+        excerpts=excerpts or [],
+    )
+
+
+async def edit_page(request: Request) -> Response:
+    account = await _account(request)
+    if account is None:
+        return RedirectResponse(f"{PREFIX}/signin", status_code=303)
+    webinar = await _event_for(request, account)
+    if webinar is None or not _is_organiser(account):
+        return _refused(request, account, NOT_ORGANISER)
+    return _edit_render(request, account, webinar)
+
+
+async def edit_submit(request: Request) -> Response:
+    try:
+        return await _edit_submit(request)
+    finally:
+        await request.close()  # the upload's temporary file
+
+
+async def _edit_submit(request: Request) -> Response:
+    account, form = await _posted(request, max_files=1, max_fields=10)
+    if account is None:
+        return _refused(request, None, SIGN_IN)
+    service, site = _service(request), _site(request)
+    slug = str(form.get("event", ""))[:60]
+    webinar = await service.find(slug) if slug else None
+    if webinar is None or role_on_event(account.grants, webinar.id) is None:
+        return _refused(request, account, "There is no event of yours by that name.")
+    if not _is_organiser(account):
+        return _refused(request, account, NOT_ORGANISER)
+    text: str | None = None
+    try:
+        if site.is_main(webinar.slug):
+            raise ProgrammeError(MAIN_EVENT, "file")
+        name, data = await _upload(form)
+        text = service.decode_upload(data, name)
+        agenda = service.check(text, name)
+        await service.edit(webinar, name, text, agenda)
+    except ProgrammeError as exc:
+        return _edit_render(request, account, webinar, 400, errors={exc.field or "form": str(exc)})
+    except AgendaFileError as exc:
+        problems, excerpts = _problems_beside_lines(text, exc)
+        return _edit_render(request, account, webinar, 400, problems=problems, excerpts=excerpts)
+    await site.withdraw(webinar.slug)  # served from the new agenda on its next visit
+    request.session["notice"] = f"The agenda of '{webinar.slug}' is changed."
+    return RedirectResponse(f"{PREFIX}/e/{webinar.slug}", status_code=303)

@@ -19,9 +19,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.datastructures import State
@@ -54,6 +55,8 @@ from webinar.web.programme import programme_app
 from webinar.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: The prefix of every event's addresses.
 EVENTS_PREFIX = "/e/"
@@ -139,6 +142,27 @@ class Site:
         """Where the event's pages are: the short addresses for the main event."""
         main = slug == self.settings.slug and self.settings.aliases
         return "" if main else event_base(slug)
+
+    def is_main(self, slug: str) -> bool:
+        """The event named on the command line: served from its file, holding the accounts."""
+        return slug == self.settings.slug
+
+    async def withdraw(self, slug: str) -> None:
+        """Stop serving an event (not the main one); it is opened again from the database
+        on its next visit, with the agenda stored then."""
+        if self.is_main(slug):
+            raise ValueError("the main event is served for as long as the server runs")
+        async with self._opening:
+            event = self.events.pop(slug, None)
+            if event is not None:
+                await service_layer.stop(event.services)
+
+    async def purge(self, slug: str, erase: Callable[[], T]) -> T:
+        """Run ``erase`` (a purge) in a worker thread with the event not served and no
+        event writing meanwhile; the event is opened again on its next visit."""
+        await self.withdraw(slug)
+        async with self._opening, self._write_lock:
+            return await asyncio.to_thread(erase)
 
     # -- start-up and shutdown ----------------------------------------------------------
 
