@@ -92,6 +92,16 @@ async def test_programme_an_organiser_creates_duplicates_and_opens_an_event(
     assert stored is not None and stored.agenda is not None
     assert f'date = "{day.isoformat()}"' in stored.agenda
 
+    report["event, copied"] = await check.violations(page)
+    await page.get_by_role("link", name="Change the agenda").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Change the agenda")
+    report["agenda"] = await check.violations(page)
+    await page.get_by_role("link", name="Back to the programme").click()
+    await expect(page.locator(f'li[data-slug="{copy}"]')).to_contain_text("Attendees")
+    report["programme, with events"] = await check.violations(page)
+    await page.locator(f'li[data-slug="{copy}"]').get_by_role("link").click()
+    await expect(page).to_have_url(f"{base}/programme/e/{copy}")
+
     await page.get_by_role("button", name="Open the host console").click()
     await expect(page).to_have_url(f"{base}/e/{copy}/host")
     await expect(page.locator("#connection")).to_have_text("Live")
