@@ -18,7 +18,7 @@ import pytest
 
 from helpers import LiveServer
 from webinar.domain.accounts import Grant
-from webinar.services.accounts import add_user
+from webinar.services.accounts import add_user, remove_user
 from webinar.services.agenda_files import SEED_AGENDA
 from webinar.storage.webinars import find_webinar_sync, list_webinars_sync, save_webinar_sync
 
@@ -449,3 +449,51 @@ async def hals_code(server: LiveServer, client: httpx.AsyncClient) -> str:
     finally:
         conn.close()
     return str(row[0])
+
+
+def join_code_of(server: LiveServer, webinar_id: int) -> str | None:
+    conn = sqlite3.connect(server.db_path)
+    try:
+        row = conn.execute(
+            "SELECT value FROM meta WHERE webinar_id = ? AND key = 'join_code'", (webinar_id,)
+        ).fetchone()
+    finally:
+        conn.close()
+    return None if row is None else str(row[0])
+
+
+async def test_programme_an_organiser_replaces_an_events_code_from_its_organiser_page(
+    staffed: LiveServer,
+) -> None:
+    ann = await signed_in(staffed, ANN)
+    try:
+        csrf = csrf_of(await ann.get("/programme/e/hals"))
+        opened = await ann.post(
+            "/programme/e/hals/open", data={"csrf_token": csrf, "page": "organiser"}
+        )
+        before = join_code_of(staffed, 2)
+        event_csrf = (await ann.get("/e/hals/api/session")).json()["csrf_token"]
+        rotated = await ann.post(
+            "/e/hals/organiser/rotate", data={"csrf_token": event_csrf, "code": "yes"}
+        )
+    finally:
+        await ann.aclose()
+
+    assert (opened.status_code, opened.headers["location"]) == (303, "/e/hals/organiser")
+    assert rotated.status_code == 303
+    assert before is not None and join_code_of(staffed, 2) not in (None, before)
+
+
+async def test_programme_a_removed_account_is_signed_out_at_its_next_request(
+    staffed: LiveServer,
+) -> None:
+    hal = await signed_in(staffed, HAL)
+    try:
+        before = await hal.get("/programme")
+        await asyncio.to_thread(remove_user, staffed.db_path, HAL[0])
+        after = await hal.get("/programme")
+    finally:
+        await hal.aclose()
+
+    assert before.status_code == 200
+    assert (after.status_code, after.headers["location"]) == (303, "/programme/signin")
