@@ -12,11 +12,12 @@ import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
 
-from helpers import LiveServer
+from helpers import LiveServer, OidcProvider
 from webinar.domain.accounts import Grant
 from webinar.services.accounts import add_user, remove_user
 from webinar.services.agenda_files import SEED_AGENDA
@@ -497,3 +498,31 @@ async def test_programme_a_removed_account_is_signed_out_at_its_next_request(
 
     assert before.status_code == 200
     assert (after.status_code, after.headers["location"]) == (303, "/programme/signin")
+
+
+async def test_programme_signing_in_through_the_openid_provider_leads_to_the_programme(
+    oidc_server: tuple[LiveServer, OidcProvider],
+) -> None:
+    server, provider = oidc_server
+    now = datetime.now(UTC)
+    grants = (Grant("organiser"),)
+    await asyncio.to_thread(add_user, server.db_path, ANN[0], "Ann", None, grants, now)
+    async with httpx.AsyncClient(base_url=server.base, follow_redirects=True, timeout=20) as c:
+        form = await c.get("/programme/signin")
+        start = re.search(r'href="([^"]*next=programme)"', form.text)
+        assert start is not None, form.text[:500]
+        response = await c.get(unescape(start.group(1)))
+        while urlsplit(str(response.url)).port == provider.port:
+            action = re.search(r'<form[^>]*action="([^"]+)"', response.text)
+            prompt = re.search(r'name="prompt" value="([a-z]+)"', response.text)
+            assert action and prompt, response.text[:500]
+            data = {"prompt": prompt.group(1), "login": ANN[0], "password": "anything"}
+            response = await c.post(
+                urljoin(str(response.url), unescape(action.group(1))), data=data
+            )
+        event_session = (await c.get("/api/session")).json()
+
+    assert str(response.url) == f"{server.base}/programme"
+    assert response.status_code == 200
+    assert 'data-slug="webinar"' in response.text
+    assert event_session["participant"] is None  # signed in to the programme, not the event

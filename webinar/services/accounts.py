@@ -213,6 +213,12 @@ class AccountService:
         """Sign in someone an OpenID provider vouched for: the account linked to their
         (issuer, subject), or on first sign-in the account with their verified email
         (which is then linked). ``AccessError`` (403) with a sentence when none matches."""
+        account = await self.authenticate_oidc(claims)
+        return await self._open_session(account, event_id or self.webinar_id)
+
+    async def authenticate_oidc(self, claims: OidcClaims) -> Account:
+        """The account an OpenID provider vouched for, as :meth:`sign_in_oidc` finds it,
+        with no session opened (the organiser's programme keeps its own)."""
         reader = self.live.db.reader
         by_subject = await accounts_repo.user_by_subject(reader, claims.issuer, claims.subject)
         by_email = None
@@ -231,7 +237,7 @@ class AccountService:
             raise AccessError(str(exc), None, status=403) from None
         if link:
             await self._link(account.id, claims)
-        return await self._open_session(account, event_id or self.webinar_id)
+        return account
 
     async def _link(self, user_id: int, claims: OidcClaims) -> None:
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:

@@ -110,6 +110,7 @@ def programme_app(site: Site) -> Starlette:
         ],
     )
     app.state.site = site
+    app.state.cookie = cookie  # the event apps' OpenID sign-in sets it (see signin.py)
     app.state.env = _environment()
     served = {event.slug: event.agenda for event in settings.events}
     app.state.programme = ProgrammeService(settings.db_path, settings.clock, served.get)
@@ -176,7 +177,24 @@ SIGN_IN = "Please sign in again: your page was out of date or you have been sign
 async def signin_page(request: Request) -> Response:
     if await _account(request) is not None:
         return RedirectResponse(PREFIX, status_code=303)
-    return render(request, "signin.html", account=None, email="", errors={})
+    return _signin_render(request, 200, email="", errors={})
+
+
+def _signin_render(
+    request: Request, status: int, *, email: str, errors: dict[str, str]
+) -> HTMLResponse:
+    site = _site(request)
+    oidc = site.settings.oidc
+    return render(
+        request,
+        "signin.html",
+        status,
+        account=None,
+        email=email,
+        errors=errors,
+        oidc_label=oidc.label if oidc else None,
+        oidc_start=site.base_of(site.settings.slug) + "/signin/oidc?next=programme",
+    )
 
 
 async def signin_submit(request: Request) -> Response:
@@ -187,7 +205,7 @@ async def signin_submit(request: Request) -> Response:
         request, values.get(CSRF_FIELD)
     ):
         errors = {"form": "Your page was out of date. Please try again."}
-        return render(request, "signin.html", 403, account=None, email=email, errors=errors)
+        return _signin_render(request, 403, email=email, errors=errors)
     try:
         account = (
             await _site(request)
@@ -196,7 +214,7 @@ async def signin_submit(request: Request) -> Response:
         )
     except AccessError as exc:
         errors = {exc.field or "form": str(exc)}
-        page = render(request, "signin.html", exc.status, account=None, email=email, errors=errors)
+        page = _signin_render(request, exc.status, email=email, errors=errors)
         return with_retry_after(page, exc)
     request.session.clear()  # a new session: nothing planted before sign-in is kept
     request.session["uid"] = account.id

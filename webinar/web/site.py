@@ -209,6 +209,7 @@ class Site:
         settings = self.settings
         main = hosted.slug == settings.slug and settings.aliases
         app = event_app(settings, hosted, "" if main else event_base(hosted.slug))
+        app.state.programme_cookie = self.programme.state.cookie  # OpenID sign-in to it
         services = await service_layer.open_services(
             hosted.agenda,
             settings.db_path,
