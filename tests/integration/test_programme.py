@@ -375,6 +375,23 @@ async def test_programme_the_agenda_changes_until_the_event_starts_and_is_served
     assert bad.status_code == 400
     assert f"Line {BAD_LINE}:" in bad.text
     assert 'title = "Renamed briefing"' in download.text
+    assert download.headers["content-disposition"] == 'attachment; filename="changed.toml"'
+
+
+async def test_programme_an_agenda_uploaded_under_any_name_downloads_safely(
+    staffed: LiveServer,
+) -> None:
+    ann = await signed_in(staffed, ANN)
+    try:
+        created = await upload(ann, SEED.encode(), name="Réunion mars (v2).toml", slug="mars")
+        download = await ann.get("/programme/e/mars/agenda.toml")
+    finally:
+        await ann.aclose()
+
+    assert created.status_code == 303
+    assert download.status_code == 200
+    assert download.headers["content-disposition"] == 'attachment; filename="R_union_mars_v2_.toml"'
+    assert download.text == SEED
 
 
 async def test_programme_the_agenda_is_refused_once_the_event_has_started(

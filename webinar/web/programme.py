@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import date, time
 from typing import TYPE_CHECKING, Any
 
@@ -529,7 +530,8 @@ async def agenda_file(request: Request) -> Response:
     webinar = None if account is None else await _event_for(request, account)
     if account is None or webinar is None or webinar.agenda is None:
         return _refused(request, account, "There is no agenda file of yours at this address.")
-    name = (webinar.agenda_name or f"{webinar.slug}.toml").replace('"', "")
+    # Any name an upload had, made safe for a header (ASCII, no quotes or line breaks).
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", webinar.agenda_name or "") or f"{webinar.slug}.toml"
     return Response(
         webinar.agenda,
         media_type="application/toml; charset=utf-8",
