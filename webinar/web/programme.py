@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from datetime import date, time
 from typing import TYPE_CHECKING, Any
 
@@ -82,9 +83,10 @@ def _environment() -> jinja2.Environment:
 def programme_app(site: Site) -> Starlette:
     """The programme's app, dispatched by ``site`` for ``/programme`` and below."""
     settings = site.settings
-    secret = hmac.new(
-        settings.secrets["session_secret"].encode(), b"programme", hashlib.sha256
-    ).hexdigest()
+    # Derived from the main event's stored session secret, so a restart keeps everyone
+    # signed in; a server given none (tests) uses a key of its own.
+    base_secret = settings.secrets.get("session_secret") or secrets.token_hex(32)
+    secret = hmac.new(base_secret.encode(), b"programme", hashlib.sha256).hexdigest()
     cookie = SessionCookie(COOKIE, secret, max_age=COOKIE_SECONDS, https_only=settings.https_only)
     routes = [
         Route(PREFIX, home),
