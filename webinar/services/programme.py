@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 
 from webinar.domain.accounts import Account, role_on_event
@@ -61,6 +62,13 @@ class ProgrammeEvent:
         return self.row.webinar.slug
 
 
+@lru_cache(maxsize=256)
+def _parsed(text: str, name: str, today: date) -> Agenda:
+    """An agenda file read once per text and day: the programme lists every event's at
+    each visit. ``AgendaFileError`` as :func:`parse_agenda` (not cached)."""
+    return parse_agenda(text, name, today=today)
+
+
 def templates() -> dict[str, Path]:
     """The agenda files shipped with the package, by file name."""
     return {p.name: p for p in sorted(shipped("agendas").glob("*.toml"))}
@@ -80,12 +88,17 @@ class ProgrammeService:
         self.served = served
 
     def _parse(self, text: str, name: str) -> Agenda:
-        return parse_agenda(text, name, today=self.clock().date())
+        return _parsed(text, name, self.clock().date())
 
     async def events(self, account: Account) -> dict[EventState, list[ProgrammeEvent]]:
         """The events ``account`` has a role on, by state (in :data:`STATES` order), each
         state's soonest first. An event whose stored agenda no longer reads is left out."""
-        rows = await asyncio.to_thread(programme_repo.programme_sync, self.db_path)
+        return await asyncio.to_thread(self._events_sync, account)
+
+    def _events_sync(self, account: Account) -> dict[EventState, list[ProgrammeEvent]]:
+        # In a worker thread: reading every event's agenda (about 1.4 ms for the seed's)
+        # would hold up every live event's loop with a long programme.
+        rows = programme_repo.programme_sync(self.db_path)
         now = self.clock()
         by_state: dict[EventState, list[ProgrammeEvent]] = {state: [] for state in STATES}
         for row in rows:
