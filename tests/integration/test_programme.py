@@ -16,6 +16,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 from helpers import LiveServer, OidcProvider
 from webinar.domain.accounts import Grant
@@ -543,3 +546,47 @@ async def test_programme_signing_in_through_the_openid_provider_leads_to_the_pro
     assert response.status_code == 200
     assert 'data-slug="webinar"' in response.text
     assert event_session["participant"] is None  # signed in to the programme, not the event
+
+
+def hals_socket(server: LiveServer, client: httpx.AsyncClient) -> connect:
+    """A live socket to event 2 with ``client``'s cookies."""
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    url = server.base.replace("http://", "ws://") + "/e/hals/ws?format=json"
+    return connect(url, additional_headers={"Cookie": cookie}, origin=Origin(server.base))
+
+
+async def test_programme_a_changed_agenda_reconnects_open_screens_to_it(
+    staffed: LiveServer,
+) -> None:
+    upcoming = tomorrow_agenda("Upcoming").decode()
+    await asyncio.to_thread(
+        save_webinar_sync, staffed.db_path, "hals", title="Upcoming", agenda=upcoming
+    )
+    hal = await signed_in(staffed, HAL)
+    ann = await signed_in(staffed, ANN)
+    try:
+        csrf = csrf_of(await hal.get("/programme/e/hals"))
+        await hal.post("/programme/e/hals/open", data={"csrf_token": csrf, "page": "host"})
+        cookie = "; ".join(f"{k}={v}" for k, v in hal.cookies.items())
+        url = staffed.base.replace("http://", "ws://") + "/e/hals/ws?format=json"
+        async with connect(
+            url, additional_headers={"Cookie": cookie}, origin=Origin(staffed.base)
+        ) as ws:
+            await ws.send(json.dumps({"type": "resume", "last_seq": None}))
+            first = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            changed = await edit(ann, "hals", tomorrow_agenda("Renamed briefing"))
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+        async with connect(
+            url, additional_headers={"Cookie": cookie}, origin=Origin(staffed.base)
+        ) as ws:
+            await ws.send(json.dumps({"type": "resume", "last_seq": None}))
+            again = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    finally:
+        await hal.aclose()
+        await ann.aclose()
+
+    assert first["type"] == "snapshot"
+    assert changed.status_code == 303
+    assert again["type"] == "snapshot"

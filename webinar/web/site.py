@@ -155,6 +155,11 @@ class Site:
         async with self._opening:
             event = self.events.pop(slug, None)
             if event is not None:
+                # Open screens reconnect (as after a restart) to the event opened again.
+                hub = event.services.hub
+                for owner in hub.owners():
+                    for client in hub.screens_of(owner):
+                        client.drop()
                 await service_layer.stop(event.services)
 
     async def purge(self, slug: str, erase: Callable[[], T]) -> T:
