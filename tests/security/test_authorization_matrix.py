@@ -22,9 +22,11 @@ people.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +34,19 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from helpers import LiveServer, Person
+from webinar.domain.accounts import Grant
 from webinar.domain.agenda_file import parse_agenda
 from webinar.services import prepare_event
+from webinar.services.accounts import add_user
 from webinar.services.agenda_files import SEED_AGENDA
+from webinar.storage.webinars import list_webinars_sync, save_webinar_sync
 from webinar.web.actions import REGISTRY
 from webinar.web.app import Hosted
 
 pytestmark = pytest.mark.integration
 
 FOREIGN_ORIGIN = "https://evil.example"
+SEED_TEXT = SEED_AGENDA.read_text(encoding="utf-8")
 
 # -- who is who --------------------------------------------------------------------------------
 
@@ -791,3 +797,191 @@ async def test_no_one_of_one_event_has_any_right_in_another(two_events: LiveServ
             await person.connect()
         await person.close()
     assert wrong == []
+
+
+# -- the organiser's programme -----------------------------------------------------------------
+
+#: Who may use the programme: nobody without a staff account, whatever they hold in an event
+#: (an attendee's session, the organiser's secret link); a host account its own events only.
+PROGRAMME_ROLES = ("visitor", "attendee", "link_organiser", "host_account", "organiser_account")
+ACCOUNTS = frozenset({"host_account", "organiser_account"})
+AN_ORGANISER = frozenset({"organiser_account"})
+PROGRAMME_EVERYONE = frozenset(PROGRAMME_ROLES)
+
+#: Every route of the programme's app -> the roles allowed.
+PROGRAMME_ROUTES: dict[str, frozenset[str]] = {
+    "GET /programme": ACCOUNTS,
+    "GET /programme/signin": PROGRAMME_EVERYONE,
+    "POST /programme/signin": PROGRAMME_EVERYONE,  # CSRF-checked; a wrong password: 400
+    "POST /programme/signout": PROGRAMME_EVERYONE,
+    "GET /programme/new": AN_ORGANISER,
+    "POST /programme/new": AN_ORGANISER,
+    "GET /programme/e/{slug}": ACCOUNTS,
+    "POST /programme/e/{slug}/open": ACCOUNTS,
+    "POST /programme/e/{slug}/duplicate": AN_ORGANISER,
+    "POST /programme/e/{slug}/archive": AN_ORGANISER,
+    "POST /programme/e/{slug}/purge": AN_ORGANISER,
+    "GET /programme/e/{slug}/agenda": AN_ORGANISER,
+    "GET /programme/e/{slug}/agenda.toml": ACCOUNTS,
+    "POST /programme/agenda": AN_ORGANISER,
+}
+
+ORGANISER_ACCOUNT = ("ann@example.org", "a long and happy password")
+HOST_ACCOUNT = ("hal@example.org", "hosting is what I do")
+
+
+def site_of(server: LiveServer) -> Any:
+    assert server._server is not None
+    return server._server.config.loaded_app.app  # uvicorn's proxy-headers wrapper, then Site
+
+
+async def programme_csrf(person: Person) -> str:
+    page = await person.http.get("/programme")
+    if page.status_code != 200:
+        page = await person.http.get("/programme/signin")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:300]
+    return found.group(1)
+
+
+async def programme_people(server: LiveServer) -> dict[str, Person]:
+    now = datetime.now(UTC)
+    for (email, password), grants in (
+        (ORGANISER_ACCOUNT, (Grant("organiser"),)),
+        (HOST_ACCOUNT, (Grant("host", 1), Grant("host", 2))),
+    ):
+        await asyncio.to_thread(add_user, server.db_path, email, "Staff", password, grants, now)
+    people = {role: Person(server.base) for role in PROGRAMME_ROLES}
+    await people["attendee"].join(server.secrets["join_code"], "Ada")
+    await people["link_organiser"].enter("organiser", server.secrets["organiser_token"])
+    for role, (email, password) in (
+        ("host_account", HOST_ACCOUNT),
+        ("organiser_account", ORGANISER_ACCOUNT),
+    ):
+        person = people[role]
+        token = await programme_csrf(person)
+        response = await person.http.post(
+            "/programme/signin", data={"email": email, "password": password, "csrf_token": token}
+        )
+        assert response.status_code == 303, response.text
+    return people
+
+
+def programme_post(path: str, **fields: str) -> Probe:
+    async def probe(cast: Any, role: str, person: Person) -> tuple[int, str]:
+        data = {"csrf_token": await programme_csrf(person), **fields}
+        response = await person.http.post(path, data=data)
+        return response.status_code, response.headers.get("location", "")
+
+    return probe
+
+
+async def programme_upload(path: str, person: Person, **fields: str) -> tuple[int, str]:
+    data = {"csrf_token": await programme_csrf(person), **fields}
+    files = {"file": ("x.toml", b"[event\n", "application/toml")}  # not TOML: nothing stored
+    response = await person.http.post(path, data=data, files=files)
+    return response.status_code, response.headers.get("location", "")
+
+
+async def programme_signout(cast: Any, role: str, person: Person) -> tuple[int, str]:
+    twin = clone(person)  # signing out ends the session: the copy's, not the one kept
+    try:
+        data = {"csrf_token": await programme_csrf(twin)}
+        response = await twin.http.post("/programme/signout", data=data)
+    finally:
+        await twin.close()
+    return response.status_code, response.headers.get("location", "")
+
+
+async def programme_open(cast: Any, role: str, person: Person) -> tuple[int, str]:
+    twin = clone(person)  # opening the console replaces the event's cookie: on a copy
+    try:
+        data = {"csrf_token": await programme_csrf(twin), "page": "host"}
+        response = await twin.http.post("/programme/e/webinar/open", data=data)
+    finally:
+        await twin.close()
+    return response.status_code, response.headers.get("location", "")
+
+
+PROGRAMME_PROBES: dict[str, Probe] = {
+    "GET /programme": get("/programme"),
+    "GET /programme/signin": get("/programme/signin"),
+    "POST /programme/signin": programme_post(
+        "/programme/signin", email="nobody@example.org", password="not a password"
+    ),
+    "POST /programme/signout": programme_signout,
+    "GET /programme/new": get("/programme/new"),
+    "POST /programme/new": lambda cast, role, person: programme_upload(
+        "/programme/new", person, source="upload"
+    ),
+    "GET /programme/e/{slug}": get("/programme/e/hals"),
+    "POST /programme/e/{slug}/open": programme_open,
+    "POST /programme/e/{slug}/duplicate": programme_post(
+        "/programme/e/hals/duplicate", date="not a date", start="10:00"
+    ),
+    "POST /programme/e/{slug}/archive": programme_post("/programme/e/hals/archive", archived="no"),
+    # The main event is served from its file: refused with a sentence, nothing purged.
+    "POST /programme/e/{slug}/purge": programme_post("/programme/e/webinar/purge"),
+    "GET /programme/e/{slug}/agenda": get("/programme/e/hals/agenda"),
+    "GET /programme/e/{slug}/agenda.toml": get("/programme/e/hals/agenda.toml"),
+    "POST /programme/agenda": lambda cast, role, person: programme_upload(
+        "/programme/agenda", person, event="hals"
+    ),
+}
+
+#: Where an allowed 303 leads in the programme, per route.
+PROGRAMME_REDIRECTS: dict[str, str] = {
+    "GET /programme/signin": "/programme",
+    "POST /programme/signout": "/programme/signin",
+    "POST /programme/e/{slug}/open": "/host",
+    "POST /programme/e/{slug}/archive": "/programme",
+}
+#: Statuses of an allowed programme call other than 200 and 303.
+PROGRAMME_OTHER_OK = {
+    "POST /programme/signin": {400},
+    "POST /programme/new": {400},
+    "POST /programme/e/{slug}/duplicate": {400},
+    "POST /programme/e/{slug}/purge": {400},
+    "POST /programme/agenda": {400},
+}
+
+
+def programme_verdict(key: str, role: str, status: int, location: str) -> bool:
+    assert status < 500, (key, role, status)
+    if status in (401, 403) or (status == 303 and location == "/programme/signin"):
+        return key == "POST /programme/signout"  # signing out always ends at the form
+    if status == 303:
+        assert location == PROGRAMME_REDIRECTS.get(key), (key, role, location)
+        return True
+    assert status == 200 or status in PROGRAMME_OTHER_OK.get(key, set()), (key, role, status)
+    return True
+
+
+async def test_every_programme_route_gives_each_role_exactly_its_rights(
+    server: LiveServer,
+) -> None:
+    keys = [
+        f"{method} {route.path}"
+        for route in site_of(server).programme.routes
+        for method in sorted(route.methods - {"HEAD"})
+    ]
+    assert sorted(keys) == sorted(PROGRAMME_ROUTES) == sorted(PROGRAMME_PROBES)
+    await asyncio.to_thread(
+        save_webinar_sync, server.db_path, "hals", agenda_name="h.toml", agenda=SEED_TEXT
+    )
+    people = await programme_people(server)
+    try:
+        seen: dict[str, set[str]] = {}
+        for key in sorted(PROGRAMME_ROUTES):
+            seen[key] = set()
+            for role in PROGRAMME_ROLES:
+                status, location = await PROGRAMME_PROBES[key](None, role, people[role])
+                if programme_verdict(key, role, status, location):
+                    seen[key].add(role)
+    finally:
+        for person in people.values():
+            await person.close()
+
+    wrong = {k: sorted(got) for k, got in seen.items() if got != PROGRAMME_ROUTES[k]}
+    assert wrong == {}, f"programme routes whose allowed roles differ: {wrong}"
+    assert [w.slug for w in list_webinars_sync(server.db_path)] == ["webinar", "hals"]

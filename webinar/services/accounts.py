@@ -113,6 +113,13 @@ class AccountService:
         from that address, must wait after wrong passwords (the password is then not even
         checked); 403 when the account has no role on the event.
         """
+        account = await self.authenticate(email, password, client=client)
+        return await self._open_session(account, event_id or self.webinar_id)
+
+    async def authenticate(self, email: str, password: str, *, client: str = "") -> Account:
+        """The account whose email and password these are, with no session opened (the
+        organiser's programme keeps its own); ``AccessError`` as :meth:`sign_in` (but no
+        403: that is about an event)."""
         if not email.strip():
             raise AccessError("Enter your email address.", "email")
         if not password:
@@ -126,7 +133,30 @@ class AccountService:
             user = await self._check_password(key, password[: PASSWORD_MAX + 1], address)
         if user.password_hash is not None and self.hasher.check_needs_rehash(user.password_hash):
             await self._store_hash(user.account.id, password)
-        return await self._open_session(user.account, event_id or self.webinar_id)
+        return user.account
+
+    async def account(self, account_id: int) -> Account | None:
+        """The account ``account_id`` as it is now (None once removed)."""
+        user = await accounts_repo.user_by_id(self.committer.db.reader, account_id)
+        return None if user is None else user.account
+
+    async def open_session(
+        self, account_id: int, as_role: StaffRole = "host"
+    ) -> tuple[str, Participant]:
+        """A session on this event as ``as_role`` for an account already signed in
+        elsewhere (the organiser's programme hands an account over to an event's host
+        console or organiser page). An organiser may also host; a host only hosts.
+        ``AccessError`` (403) when the account is gone or has no such role here."""
+        account = await self.account(account_id)
+        role = None if account is None else role_on_event(account.grants, self.webinar_id)
+        if account is None or role is None or (as_role == "organiser" and role != "organiser"):
+            raise AccessError(
+                "Your account has no role on this event. Ask an organiser to make you one of "
+                "its hosts.",
+                None,
+                status=403,
+            )
+        return await self.access.enter_account(as_role, account.display_name, account.id)
 
     async def _check_password(
         self, email: str, password: str, address: str
@@ -183,6 +213,12 @@ class AccountService:
         """Sign in someone an OpenID provider vouched for: the account linked to their
         (issuer, subject), or on first sign-in the account with their verified email
         (which is then linked). ``AccessError`` (403) with a sentence when none matches."""
+        account = await self.authenticate_oidc(claims)
+        return await self._open_session(account, event_id or self.webinar_id)
+
+    async def authenticate_oidc(self, claims: OidcClaims) -> Account:
+        """The account an OpenID provider vouched for, as :meth:`sign_in_oidc` finds it,
+        with no session opened (the organiser's programme keeps its own)."""
         reader = self.committer.db.reader
         by_subject = await accounts_repo.user_by_subject(reader, claims.issuer, claims.subject)
         by_email = None
@@ -201,7 +237,7 @@ class AccountService:
             raise AccessError(str(exc), None, status=403) from None
         if link:
             await self._link(account.id, claims)
-        return await self._open_session(account, event_id or self.webinar_id)
+        return account
 
     async def _link(self, user_id: int, claims: OidcClaims) -> None:
         async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:

@@ -561,4 +561,9 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (webinar_id, poll_id, participant_id)
     ) WITHOUT ROWID;
     """,
+    # 12: the organiser's programme (issue #13): an event an organiser archived is kept,
+    # hidden from the programme's main list, with when it was archived.
+    """
+    ALTER TABLE webinars ADD COLUMN archived_at TEXT;
+    """,
 )

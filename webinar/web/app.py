@@ -195,6 +195,7 @@ def event_app(settings: Settings, event: Hosted, base: str) -> Starlette:
     app.state.oidc = (settings.oidc, make_client(settings.oidc)) if settings.oidc else None
     app.state.base = base
     app.state.slug = event.slug
+    app.state.cookie = cookie  # the programme hands a signed-in account over with it
     return app
 
 

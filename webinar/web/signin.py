@@ -20,6 +20,10 @@ from webinar.web.auth import current_participant, services_of
 from webinar.web.oidc import JoseError, OAuthError, OidcConfig, claims_of
 from webinar.web.pages import HOME_BY_ROLE, render, with_retry_after
 from webinar.web.security import CSRF_FIELD, csrf_ok, origin_allowed
+from webinar.web.sessions import SessionCookie
+
+#: The organiser's programme (``webinar/web/programme.py``), which OpenID sign-in can lead to.
+PROGRAMME = "/programme"
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,8 @@ async def oidc_start(request: Request) -> Response:
     if oidc is None:
         return render(request, "forbidden.html", status=404, participant=None)
     config, client = oidc
+    if request.query_params.get("next") == "programme":
+        request.session["next"] = "programme"  # back to the programme once signed in
     try:
         response: Response = await client.authorize_redirect(
             request, config.redirect_uri(request.app.state.base_url)
@@ -139,13 +145,31 @@ async def oidc_callback(request: Request) -> Response:
     if not userinfo or "sub" not in userinfo or "iss" not in userinfo:
         message = f"{config.label} did not say who you are. Please try again."
         return _page(request, 400, errors={"form": message})
+    accounts = services_of(request).accounts
     try:
-        session_id, participant = await services_of(request).accounts.sign_in_oidc(
-            claims_of(dict(userinfo))
-        )
+        if request.session.pop("next", None) == "programme":
+            account = await accounts.authenticate_oidc(claims_of(dict(userinfo)))
+            return to_programme(request, account.id)
+        session_id, participant = await accounts.sign_in_oidc(claims_of(dict(userinfo)))
     except AccessError as exc:
         return _page(request, exc.status, errors={"form": str(exc)})
     return _signed_in(request, session_id, participant)
+
+
+def to_programme(request: Request, account_id: int) -> Response:
+    """Signed in to the organiser's programme (its own cookie), and off to it."""
+    cookie: SessionCookie = request.app.state.programme_cookie
+    response = RedirectResponse(PROGRAMME, status_code=303)
+    response.set_cookie(
+        cookie.name,
+        cookie.codec.encode({"uid": account_id}),
+        max_age=cookie.max_age,
+        path="/",
+        secure=cookie.https_only,
+        httponly=True,
+        samesite=cookie.same_site,
+    )
+    return response
 
 
 def _refusal(config: OidcConfig, exc: OAuthError) -> str:

@@ -19,9 +19,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.datastructures import State
@@ -33,6 +34,7 @@ from webinar.domain.accounts import SigninThrottle
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
 from webinar.services import Services
 from webinar.services.access import new_secrets
+from webinar.services.accounts import AccountService
 from webinar.services.calls import config_problems
 from webinar.services.plan import planned_agenda
 from webinar.storage import repo, webinars
@@ -48,9 +50,13 @@ from webinar.web.app import (
 )
 from webinar.web.gctune import GcTuner
 from webinar.web.paths import route_path
+from webinar.web.programme import PREFIX as PROGRAMME
+from webinar.web.programme import programme_app
 from webinar.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: The prefix of every event's addresses.
 EVENTS_PREFIX = "/e/"
@@ -86,6 +92,7 @@ class Site:
         self._stack = contextlib.ExitStack()
         self._tuner = GcTuner()
         self._static = SecurityHeadersMiddleware(_static_files)
+        self.programme = programme_app(self)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -94,6 +101,9 @@ class Site:
         path = route_path(scope)
         if path.startswith("/static/"):
             await self._static(scope, receive, send)
+            return
+        if path == PROGRAMME or path.startswith(PROGRAMME + "/"):
+            await self.programme(scope, receive, send)
             return
         if path.startswith(EVENTS_PREFIX):
             slug = path[len(EVENTS_PREFIX) :].split("/", 1)[0]
@@ -112,6 +122,52 @@ class Site:
             await SecurityHeadersMiddleware(PlainTextResponse("ok"))(scope, receive, send)
         else:
             await _refuse(scope, receive, send)
+
+    # -- for the programme -------------------------------------------------------------
+
+    def accounts(self) -> AccountService:
+        """The staff accounts (they are the install's; the main event's services hold them)."""
+        return self.events[self.settings.slug].services.accounts
+
+    async def event(self, slug: str) -> _Open | None:
+        """The event ``slug`` as served, opened now if it was added since start-up."""
+        return self.events.get(slug) or await self._open_added(slug)
+
+    def added(self, slug: str) -> None:
+        """An event was just created: serve it on its first visit, however recently its
+        address was asked for."""
+        self._missing.pop(slug, None)
+
+    def base_of(self, slug: str) -> str:
+        """Where the event's pages are: the short addresses for the main event."""
+        main = slug == self.settings.slug and self.settings.aliases
+        return "" if main else event_base(slug)
+
+    def is_main(self, slug: str) -> bool:
+        """The event named on the command line: served from its file, holding the accounts."""
+        return slug == self.settings.slug
+
+    async def withdraw(self, slug: str) -> None:
+        """Stop serving an event (not the main one); it is opened again from the database
+        on its next visit, with the agenda stored then."""
+        if self.is_main(slug):
+            raise ValueError("the main event is served for as long as the server runs")
+        async with self._opening:
+            event = self.events.pop(slug, None)
+            if event is not None:
+                # Open screens reconnect (as after a restart) to the event opened again.
+                hub = event.services.hub
+                for owner in hub.owners():
+                    for client in hub.screens_of(owner):
+                        client.drop()
+                await service_layer.stop(event.services)
+
+    async def purge(self, slug: str, erase: Callable[[], T]) -> T:
+        """Run ``erase`` (a purge) in a worker thread with the event not served and no
+        event writing meanwhile; the event is opened again on its next visit."""
+        await self.withdraw(slug)
+        async with self._opening, self._write_lock:
+            return await asyncio.to_thread(erase)
 
     # -- start-up and shutdown ----------------------------------------------------------
 
@@ -158,6 +214,7 @@ class Site:
         settings = self.settings
         main = hosted.slug == settings.slug and settings.aliases
         app = event_app(settings, hosted, "" if main else event_base(hosted.slug))
+        app.state.programme_cookie = self.programme.state.cookie  # OpenID sign-in to it
         services = await service_layer.open_services(
             hosted.agenda,
             settings.db_path,
