@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import re
@@ -82,7 +83,7 @@ def start_server(folder: Path) -> tuple[Any, str, str]:
 
 
 def secrets_of(db: str) -> dict[str, str]:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         return dict(conn.execute("SELECT key, value FROM meta").fetchall())
 
 
@@ -277,7 +278,7 @@ def summarise(result: dict[str, Any], db: str, window: float) -> None:
         arrival = next((t for t, n in updates if n >= k), None)
         if ok and arrival is not None:
             shown.append((arrival - sent) * 1000)
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         (stored,) = conn.execute("SELECT COUNT(*) FROM poll_answers").fetchone()
     last = updates[-1][1] if updates else 0
     print(f"attendees connected: {result['connected']}; answers sent: {len(answers)} in {window} s")

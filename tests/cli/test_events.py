@@ -4,6 +4,7 @@ while the server runs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -141,7 +142,7 @@ async def test_an_event_added_while_the_server_runs_is_served_and_removed_whole(
     assert 'ws-connect="/e/late/ws"' in page.text  # its addresses name it
     assert busy[0] == 1 and "A server is running" in busy[1]
     assert removed[0] == 0, removed[1]
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         left = {
             table: conn.execute(f"SELECT count(*) FROM {table} WHERE webinar_id = 2").fetchone()[0]
             for table in EVENT_TABLES
@@ -215,7 +216,7 @@ async def test_purge_and_erase_touch_one_event_only(tmp_path: Path) -> None:
 
     not_there = invoke("erase", "--db", db, "--event", "alpha", "--name", "Bea Beta", "--yes")
     purged = invoke("purge", "--db", db, "--event", "beta", "--retention-days", "0", "--yes")
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         names = sorted(r[0] for r in conn.execute("SELECT name FROM participants") if r[0])
         authors = conn.execute(
             "SELECT w.slug, q.author_name FROM questions q JOIN webinars w"

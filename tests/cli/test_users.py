@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def run(db: Path, *args: str, stdin: str | None = None) -> Result:
 
 
 def stored_hash(db: Path, email: str) -> str:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         (value,) = conn.execute(
             "SELECT password_hash FROM users WHERE email = ?", (email,)
         ).fetchone()
@@ -90,7 +91,7 @@ def test_users_add_names_an_event_that_does_not_exist_plainly(tmp_path: Path) ->
         f"Error: Invalid value for '--event': There is no event 'nine' in {db}: "
         "'webinar events list' shows them."
     )
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
 
 

@@ -4,6 +4,7 @@ test), driven over HTTP through the provider's own login and consent pages."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sqlite3
 from datetime import UTC, datetime
@@ -53,7 +54,7 @@ def shown_error(response: httpx.Response) -> str:
 
 
 def linked_subject(server: LiveServer, email: str) -> tuple[str | None, str | None]:
-    with sqlite3.connect(server.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
         row = conn.execute(
             "SELECT oidc_issuer, oidc_subject FROM users WHERE email = ?", (email,)
         ).fetchone()
@@ -95,7 +96,10 @@ async def test_oidc_a_linked_account_signs_in_again_by_its_subject(oidc_server: 
     await add_staff(server, "hal@example.org", Grant("host", 1))
     async with app_client(server) as first:
         await through_provider(first, provider, "hal@example.org")
-    with sqlite3.connect(server.db_path) as conn:  # the email changes; the subject does not
+    with (
+        contextlib.closing(sqlite3.connect(server.db_path)) as conn,
+        conn,
+    ):  # the email changes; the subject does not
         conn.execute("UPDATE users SET email = 'hal.h@example.org'")
 
     async with app_client(server) as client:
@@ -112,7 +116,7 @@ async def test_oidc_no_matching_account_is_refused_and_nothing_is_created(
     async with app_client(server) as client:
         landed = await through_provider(client, provider, "stranger@example.org")
         info = (await client.get("/api/session")).json()
-    with sqlite3.connect(server.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
         (accounts,) = conn.execute("SELECT count(*) FROM users").fetchone()
 
     assert (landed.status_code, landed.url.path) == (403, "/signin/oidc/callback")

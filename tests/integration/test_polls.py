@@ -35,7 +35,7 @@ def key() -> str:
 
 
 def rows(server: LiveServer, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(server.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
         return conn.execute(sql, args).fetchall()
 
 

@@ -5,6 +5,7 @@ running server."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -249,14 +250,14 @@ async def test_signin_rehashes_a_password_hashed_with_older_parameters(
     staffed: LiveServer,
 ) -> None:
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(HAL_PASSWORD)
-    with sqlite3.connect(staffed.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(staffed.db_path)) as conn, conn:
         conn.execute("UPDATE users SET password_hash = ? WHERE email = ?", (weak, HAL))
     hal = Person(staffed.base)
     try:
         response = await sign_in(hal, HAL, HAL_PASSWORD)
     finally:
         await hal.close()
-    with sqlite3.connect(staffed.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(staffed.db_path)) as conn, conn:
         row = conn.execute("SELECT password_hash FROM users WHERE email = ?", (HAL,)).fetchone()
     stored: str = row[0]
 
@@ -277,7 +278,7 @@ async def test_signin_the_role_of_a_signed_in_session_on_each_event(staffed: Liv
     finally:
         await ann.close()
         await hal.close()
-    with sqlite3.connect(staffed.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(staffed.db_path)) as conn, conn:
         sessions = dict(
             conn.execute(
                 "SELECT ifnull(u.email, 'link'), s.id FROM sessions s"

@@ -8,6 +8,7 @@ the other; a person of one event is nobody in the other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
@@ -134,7 +135,7 @@ async def test_two_events_at_once_share_nothing(server: LiveServer) -> None:
 
     await assert_nothing_crosses(alpha, "Alpha", "Beta")
     await assert_nothing_crosses(beta, "Beta", "Alpha")
-    with sqlite3.connect(server.db_path) as conn:
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
         seqs = dict(conn.execute("SELECT webinar_id, count(*) FROM events GROUP BY webinar_id"))
         numbered = conn.execute(
             "SELECT webinar_id, min(seq), max(seq), count(*) FROM events GROUP BY webinar_id"

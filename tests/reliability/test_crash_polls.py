@@ -4,6 +4,7 @@ the restart, and no answer is stored without its respondent's mark (or the rever
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import signal
 import sqlite3
@@ -54,7 +55,7 @@ async def test_acknowledged_poll_answers_survive_a_kill(tmp_path: Path) -> None:
     await asyncio.gather(*tasks)
     proc.start()
     try:
-        with sqlite3.connect(db) as conn:
+        with contextlib.closing(sqlite3.connect(db)) as conn, conn:
             stored = {r[0] for r in conn.execute("SELECT key_hash FROM poll_answers")}
             ((respondents,),) = conn.execute("SELECT COUNT(*) FROM poll_respondents").fetchall()
         reopened = await host.act("polls.close", poll_id=poll_id)

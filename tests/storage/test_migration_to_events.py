@@ -3,6 +3,7 @@ many-event database, with every row of every table intact."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sqlite3
@@ -155,7 +156,7 @@ def test_a_one_event_database_keeps_every_row_as_event_one(tmp_path: Path) -> No
     migrate_sync(path)
     migrate_sync(path)  # a second start changes nothing
 
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         for table, rows in ROWS.items():
@@ -183,7 +184,7 @@ async def test_a_migrated_event_is_served_with_its_rows_and_numbering(tmp_path: 
         await services.qa.configure(open=False, moderation=True)  # a change: the next seq
     finally:
         await stop(services)
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         seqs = [r[0] for r in conn.execute("SELECT seq FROM events ORDER BY seq")]
     assert (event.id, event.slug, created) == (1, "seed", False)
     assert secrets["join_code"] == "ABCD2345" and secrets["host_token"] == "host-secret"
@@ -232,7 +233,7 @@ async def test_a_database_written_by_the_one_event_release_is_served_intact(
 ) -> None:
     path = tmp_path / "event.db"
     shutil.copyfile(RELEASE_DB, path)
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         before = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in RELEASE_TABLES}
         session_id, name = conn.execute(
             "SELECT s.id, p.name FROM sessions s JOIN participants p ON p.id = s.participant_id"
@@ -252,7 +253,7 @@ async def test_a_database_written_by_the_one_event_release_is_served_intact(
         started = services.agenda_service.snapshot()["current"]
     finally:
         await stop(services)
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         counts = {
             t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in RELEASE_TABLES
         }

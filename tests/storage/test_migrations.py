@@ -138,7 +138,7 @@ def test_staff_accounts_arrive_and_a_database_from_before_keeps_its_sessions(
 ) -> None:
     path = tmp_path / "event.db"
     database_at(path, BEFORE_EVENTS)  # from before events and accounts
-    with sqlite3.connect(path, isolation_level=None) as conn:
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn, conn:
         conn.execute(
             "INSERT INTO participants (id, role, name, created_at) VALUES ('p-h', 'host', 'H', ?)",
             (AT,),
@@ -150,7 +150,7 @@ def test_staff_accounts_arrive_and_a_database_from_before_keeps_its_sessions(
     migrate_sync(path)
     migrate_sync(path)  # a second start changes nothing
 
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("PRAGMA foreign_keys = ON")
         assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
         assert conn.execute("SELECT id, participant_id, user_id FROM sessions").fetchall() == [
