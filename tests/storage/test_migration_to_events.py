@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -209,8 +208,9 @@ def test_a_second_event_does_not_adopt_when_the_database_has_stored_agendas(
 #: A database written by the one-event release itself (commit 78166ab, `webinar serve
 #: --start now` on the seed webinar): five people joined, questions asked (one anonymous),
 #: voted on and answered, the agenda started and moved to the closing item, three survey
-#: responses. Made with that release's own code, checkpointed and vacuumed.
-RELEASE_DB = Path(__file__).parent / "data" / "one_event_release.sqlite"
+#: responses. Made with that release's own code, kept as its SQL dump (text, reviewable, with
+#: its schema version) and loaded into a fresh file by each test.
+RELEASE_DUMP = Path(__file__).parent / "data" / "one_event_release.sql"
 #: A minute into the closing item of that database's run: it is served as of then (a
 #: clock that moved on would find the programme over, whatever day the test runs).
 RELEASE_NOW = datetime(2026, 12, 7, 13, 59, 27, tzinfo=UTC)
@@ -232,7 +232,8 @@ async def test_a_database_written_by_the_one_event_release_is_served_intact(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "event.db"
-    shutil.copyfile(RELEASE_DB, path)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.executescript(RELEASE_DUMP.read_text(encoding="utf-8"))
     with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         before = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in RELEASE_TABLES}
         session_id, name = conn.execute(
