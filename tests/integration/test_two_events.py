@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
@@ -256,3 +257,35 @@ async def test_a_poll_of_one_event_cannot_be_answered_or_run_from_the_other(
     assert (answered.status_code, closed.status_code) == (404, 404)
     assert answered.json()["error"]["message"] == "There is no such poll."
     assert "Alpha only?" in alpha_export and "Bea" not in alpha_export
+
+
+#: Root-relative addresses in a page: every one must stay inside its event's base.
+ADDRESS = re.compile(r'(?:href|action|hx-post|hx-get|src)="(/[^"]*)"')
+
+
+async def test_every_address_in_an_events_pages_stays_under_its_base(server: LiveServer) -> None:
+    beta = await side(f"{server.base}/e/beta", beta_secrets(server), ["Bea"])
+    made = await beta.host.act("polls.create", question="Here?", kind="single", options=["A", "B"])
+    assert made.status_code == 200
+    await beta.host.act("polls.open", poll_id=made.json()["poll"]["id"])
+    visitor = Person(f"{server.base}/e/beta")
+    pages = {
+        "join": await visitor.http.get("/join"),
+        "signin": await visitor.http.get("/signin"),
+        "live": await beta.attendees[0].http.get("/live"),
+        "host": await beta.host.http.get("/host"),
+        "projector": await beta.host.http.get("/projector"),
+    }
+    await visitor.close()
+    await close(beta)
+
+    assert {name: page.status_code for name, page in pages.items()} == dict.fromkeys(pages, 200)
+    outside = {
+        name: sorted(
+            {a for a in ADDRESS.findall(page.text) if not a.startswith(("/e/beta/", "/static/"))}
+        )
+        for name, page in pages.items()
+    }
+    assert outside == {name: [] for name in pages}
+    assert 'hx-post="/e/beta/api/polls/answer"' in pages["live"].text
+    assert 'action="/e/beta/signin"' in pages["signin"].text

@@ -18,7 +18,7 @@ from webinar.services.access import AccessError, Participant
 from webinar.web.api import client_of
 from webinar.web.auth import current_participant, services_of
 from webinar.web.oidc import JoseError, OAuthError, OidcConfig, claims_of
-from webinar.web.pages import HOME_BY_ROLE, render, with_retry_after
+from webinar.web.pages import HOME_BY_ROLE, at, render, with_retry_after
 from webinar.web.security import CSRF_FIELD, csrf_ok, origin_allowed
 from webinar.web.sessions import SessionCookie
 
@@ -53,14 +53,14 @@ def _page(
 def _signed_in(request: Request, session_id: str, participant: Participant) -> Response:
     request.session.clear()  # a new session: nothing from before sign-in is kept
     request.session["sid"] = session_id
-    return RedirectResponse(HOME_BY_ROLE[participant.role], status_code=303)
+    return RedirectResponse(at(request, HOME_BY_ROLE[participant.role]), status_code=303)
 
 
 async def signin_page(request: Request) -> Response:
     """GET /signin: the staff sign-in form (or the staff member's page if signed in)."""
     participant = await current_participant(request)
     if participant is not None and participant.role != "attendee":
-        return RedirectResponse(HOME_BY_ROLE[participant.role], status_code=303)
+        return RedirectResponse(at(request, HOME_BY_ROLE[participant.role]), status_code=303)
     return _page(request)
 
 
@@ -95,7 +95,7 @@ async def signout(request: Request) -> Response:
     if isinstance(session_id, str):
         await services_of(request).access.end_session(session_id)
     request.session.clear()
-    return RedirectResponse("/signin", status_code=303)
+    return RedirectResponse(at(request, "/signin"), status_code=303)
 
 
 async def oidc_start(request: Request) -> Response:
