@@ -232,3 +232,65 @@ class Check:
 @pytest.fixture
 def check() -> Check:
     return Check()
+
+
+#: The two sizes every page is checked and photographed at: a laptop and a phone.
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+#: Where screenshots go: ``artefacts/screenshots`` under the repository, or the folder
+#: named by this variable (``docs/ui`` refreshes the copies docs/ui.md shows).
+SCREENSHOTS_ENV = "WEBINAR_UI_SCREENSHOTS"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Shots:
+    """Photographs a page at both sizes and runs axe-core at each (``check.violations``).
+
+    ``await shots.take(page, "join-errors")`` writes ``join-errors-desktop.png`` and
+    ``join-errors-phone.png`` (the first screen, as a person sees it on arrival) and
+    returns axe's blocking violations, labelled by size; the page is left at its original
+    size.
+    """
+
+    folder: Path
+    written: list[Path] = field(default_factory=list)
+
+    async def take(self, page: Any, name: str) -> dict[str, list[str]]:
+        original = page.viewport_size
+        found: dict[str, list[str]] = {}
+        try:
+            for size, viewport in SIZES.items():
+                await page.set_viewport_size(viewport)
+                await page.evaluate("document.fonts.ready.then(() => null)")
+                path = self.folder / f"{name}-{size}.png"
+                await page.screenshot(path=str(path), animations="disabled", caret="hide")
+                self.written.append(path)
+                found[f"{name} ({size})"] = await Check.violations(page)
+        finally:
+            if original:
+                await page.set_viewport_size(original)
+        return found
+
+    async def screen(self, page: Any, name: str) -> Path:
+        """A screenshot of what the page shows now, at its current size."""
+        path = self.folder / f"{name}.png"
+        await page.screenshot(path=str(path), animations="disabled", caret="hide")
+        self.written.append(path)
+        return path
+
+    async def element(self, locator: Any, name: str) -> Path:
+        """A screenshot of one element (a component), at the page's current size."""
+        path = self.folder / f"{name}.png"
+        await locator.screenshot(path=str(path), animations="disabled", caret="hide")
+        self.written.append(path)
+        return path
+
+
+@pytest.fixture
+def shots() -> Shots:
+    configured = os.environ.get(SCREENSHOTS_ENV, "")
+    folder = Path(configured) if configured else ROOT / "artefacts" / "screenshots"
+    if not folder.is_absolute():
+        folder = ROOT / folder
+    folder.mkdir(parents=True, exist_ok=True)
+    return Shots(folder)

@@ -1,0 +1,60 @@
+// Dialogs without inline script (the CSP forbids it): a button with
+// data-dialog-open="some-id" opens <dialog id="some-id"> as a modal; a button inside it
+// with data-dialog-close closes it; Escape closes it (the browser does that for a modal);
+// and when it closes, focus goes back to the button that opened it.
+// Listeners sit on the document, so buttons and dialogs that htmx swaps in work too.
+(function () {
+  "use strict";
+
+  // The button that opened each open dialog, to give focus back to.
+  var openers = new WeakMap();
+
+  function open(dialog, opener) {
+    if (!dialog || typeof dialog.showModal !== "function" || dialog.open) return;
+    openers.set(dialog, opener);
+    dialog.showModal();
+    var first = dialog.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+    if (first) first.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    var opener = target.closest("[data-dialog-open]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-dialog-open"));
+      if (dialog && dialog.tagName === "DIALOG") {
+        event.preventDefault();
+        open(dialog, opener);
+      }
+      return;
+    }
+    var closer = target.closest("[data-dialog-close]");
+    if (closer) {
+      var owner = closer.closest("dialog");
+      if (owner) {
+        event.preventDefault();
+        owner.close();
+      }
+    }
+  });
+
+  // "close" does not bubble: listen in the capture phase to catch every dialog's.
+  document.addEventListener("close", function (event) {
+    var dialog = event.target;
+    if (!(dialog instanceof HTMLDialogElement)) return;
+    var opener = openers.get(dialog);
+    openers.delete(dialog);
+    if (opener && opener.isConnected) opener.focus();
+  }, true);
+
+  // A form submitted from inside a dialog (htmx or not) closes it once the request is
+  // sent, unless it asks to stay open with data-dialog-keep.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var source = event.target instanceof Element ? event.target : null;
+    var dialog = source && source.closest("dialog[open]");
+    if (dialog && !source.closest("[data-dialog-keep]") && event.detail && event.detail.successful) {
+      dialog.close();
+    }
+  });
+})();

@@ -1,0 +1,133 @@
+"""The stylesheet's colour tokens meet WCAG 2.2 AA contrast, in both themes.
+
+``static/app.css`` declares its colours once, as custom properties in ``:root`` (light)
+and ``[data-theme="dark"]``, and lists in a comment every pair of them that carries text
+or marks a control (``contrast: --ink on --paper 4.5``). These tests read that file: each
+declared pair meets its ratio in each theme, every rule that sets both a text colour and
+a background from tokens uses a declared pair, and no colour is written anywhere but in
+the token blocks.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CSS = (ROOT / "static" / "app.css").read_text(encoding="utf-8")
+
+THEMES = {"light": r":root\s*\{", "dark": r'\[data-theme="dark"\]\s*\{'}
+PAIR = re.compile(r"contrast: (--[\w-]+) on (--[\w-]+) (\d+(?:\.\d+)?)")
+HEX = re.compile(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b")
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.2's relative luminance of a ``#rrggbb`` or ``#rgb`` colour."""
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.2's contrast ratio of two colours, from 1 to 21."""
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def block(opening: str) -> str:
+    """The declarations of the first rule whose selector matches ``opening``."""
+    found = re.search(opening + r"(.*?)\}", CSS, re.S)
+    assert found is not None, f"app.css has no rule matching {opening}"
+    return found.group(1)
+
+
+def tokens(theme: str) -> dict[str, str]:
+    """The colour tokens of ``theme``: the light ones, overridden by the dark ones."""
+    light = dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{3,6})\s*;", block(THEMES["light"])))
+    if theme == "light":
+        return light
+    dark = dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{3,6})\s*;", block(THEMES["dark"])))
+    return light | dark
+
+
+def declared_pairs() -> list[tuple[str, str, float]]:
+    return [(fg, bg, float(ratio)) for fg, bg, ratio in PAIR.findall(CSS)]
+
+
+def rules() -> list[tuple[str, str]]:
+    """Every ``selector { declarations }`` of app.css outside the token blocks, with
+    comments removed and @media wrappers unwrapped."""
+    text = re.sub(r"/\*.*?\*/", "", CSS, flags=re.S)
+    text = re.sub(r"@media[^{]*\{", "", text)
+    return [
+        (selector.strip(), body)
+        for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", text)
+        if selector.strip() not in (":root", '[data-theme="dark"]')
+    ]
+
+
+def test_contrast_matches_known_ratios() -> None:
+    assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast("#fff", "#fff") == pytest.approx(1.0)
+    # #767676 is the lightest grey that passes 4.5:1 on white.
+    assert contrast("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
+    assert contrast("#777777", "#ffffff") < 4.5
+
+
+def test_stylesheet_declares_the_pairs_it_checks() -> None:
+    pairs = declared_pairs()
+
+    assert len(pairs) >= 20
+    assert ("--ink", "--paper", 4.5) in pairs
+    assert ("--accent-ink", "--accent", 4.5) in pairs
+    for fg, bg, ratio in pairs:
+        assert ratio in (3.0, 4.5), f"{fg} on {bg}: AA asks 4.5 (text) or 3 (large, UI)"
+        for theme in THEMES:
+            assert {fg, bg} <= tokens(theme).keys(), f"{fg} or {bg} is no {theme} token"
+
+
+@pytest.mark.parametrize("theme", list(THEMES))
+def test_every_declared_pair_meets_wcag_aa(theme: str) -> None:
+    colours = tokens(theme)
+
+    ratios = [
+        (fg, bg, contrast(colours[fg], colours[bg]), ratio) for fg, bg, ratio in declared_pairs()
+    ]
+    failing = [
+        f"{fg} on {bg}: {found:.2f} < {ratio}" for fg, bg, found, ratio in ratios if found < ratio
+    ]
+
+    assert failing == []
+
+
+def test_dark_theme_redefines_every_colour() -> None:
+    light = dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{3,6})\s*;", block(THEMES["light"])))
+    dark = dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{3,6})\s*;", block(THEMES["dark"])))
+
+    # --stage (behind video) is black in both themes; every other colour is set again.
+    assert light.keys() - dark.keys() == {"--stage"}
+
+
+def test_every_rule_with_text_and_background_uses_a_declared_pair() -> None:
+    pairs = {(fg, bg) for fg, bg, _ in declared_pairs()}
+    used = []
+    for selector, body in rules():
+        fg = re.search(r"(?<![\w-])color:\s*var\((--[\w-]+)\)", body)
+        bg = re.search(r"background(?:-color)?:\s*var\((--[\w-]+)\)", body)
+        if fg and bg:
+            used.append((selector, fg.group(1), bg.group(1)))
+
+    assert len(used) >= 10
+    undeclared = [f"{s}: {fg} on {bg}" for s, fg, bg in used if (fg, bg) not in pairs]
+    assert undeclared == []
+
+
+def test_colours_are_written_only_as_tokens() -> None:
+    stray = [f"{selector}: {HEX.findall(body)}" for selector, body in rules() if HEX.search(body)]
+
+    assert stray == []
