@@ -13,7 +13,8 @@
     if (!dialog || typeof dialog.showModal !== "function" || dialog.open) return;
     openers.set(dialog, opener);
     dialog.showModal();
-    var first = dialog.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+    var first = dialog.querySelector("[autofocus]") ||
+      dialog.querySelector("input:not([type=hidden]), select, textarea, button");
     if (first) first.focus();
   }
 

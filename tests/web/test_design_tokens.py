@@ -131,3 +131,21 @@ def test_colours_are_written_only_as_tokens() -> None:
     stray = [f"{selector}: {HEX.findall(body)}" for selector, body in rules() if HEX.search(body)]
 
     assert stray == []
+
+
+def test_docs_give_every_colour_token_its_values() -> None:
+    docs = (ROOT / "docs" / "ui.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(--[\w-]+)` \| `(#[0-9a-f]+)` \| `(#[0-9a-f]+)` \|", docs, re.M)
+
+    documented = {name: (light, dark) for name, light, dark in rows}
+    light, dark = tokens("light"), tokens("dark")
+    assert documented == {name: (light[name], dark[name]) for name in light}
+
+
+def test_docs_show_pictures_that_exist() -> None:
+    docs = (ROOT / "docs" / "ui.md").read_text(encoding="utf-8")
+    linked = re.findall(r"\]\((ui/[\w.-]+\.png)\)", docs)
+
+    assert len(linked) >= 60
+    missing = [path for path in linked if not (ROOT / "docs" / path).is_file()]
+    assert missing == []
