@@ -49,13 +49,13 @@
     if (opener && opener.isConnected) opener.focus();
   }, true);
 
-  // A form submitted from inside a dialog (htmx or not) closes it once the request is
-  // sent, unless it asks to stay open with data-dialog-keep.
+  // An htmx request from inside a dialog this script opened closes it once it succeeds,
+  // unless the form asks to stay open with data-dialog-keep. Dialogs opened by other
+  // scripts are left to them.
   document.addEventListener("htmx:afterRequest", function (event) {
     var source = event.target instanceof Element ? event.target : null;
     var dialog = source && source.closest("dialog[open]");
-    if (dialog && !source.closest("[data-dialog-keep]") && event.detail && event.detail.successful) {
-      dialog.close();
-    }
+    if (!dialog || !openers.has(dialog) || source.closest("[data-dialog-keep]")) return;
+    if (event.detail && event.detail.successful) dialog.close();
   });
 })();

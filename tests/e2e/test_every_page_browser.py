@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from playwright.async_api import expect
@@ -143,6 +144,11 @@ async def test_every_page_of_an_event_before_during_and_after(
     await act(host, "survey.state", state="open")
     await open_page(live, f"{base}/survey", "your feedback")
     report |= await shots.take(live, "survey")
+    for i, rating in enumerate((5, 4, 4)):
+        answers = {"overall": rating, "national_reviews_useful": 5 - i, "key": "s" * 31 + str(i)}
+        respondent = await attendee_of(server, f"Respondent {i + 1}")
+        await act(respondent, "survey.save", **answers)
+        await respondent.close()
     await open_page(staff_page, f"{base}/results", "Survey results")
     report |= await shots.take(staff_page, "results")
     await open_page(staff_page, f"{base}/feedback", "Breakout feedback")
@@ -266,8 +272,8 @@ async def test_components_as_docs_show_them(
     server: LiveServer, new_screen: Any, check: Any, shots: Any
 ) -> None:
     """The gallery of components: each one photographed at a desktop width; the dialog
-    opens from its button, closes on Escape and gives focus back; axe finds no blocker
-    in either theme."""
+    opens from its button, closes on Escape, on Cancel and after its form's request
+    succeeded, giving focus back each time; axe finds no blocker in either theme."""
     screen = await new_screen(viewport={"width": 1280, "height": 800})
     page, url = screen.page, f"{server.base}/static/components-gallery"
 
@@ -279,7 +285,14 @@ async def test_components_as_docs_show_them(
         headers = {"Content-Security-Policy": policy}
         await route.fulfill(content_type="text/html", body=body, headers=headers)
 
+    merged: list[str] = []
+
+    async def merge(route: Any) -> None:
+        merged.append(route.request.post_data or "")
+        await route.fulfill(status=200, content_type="application/json", body="{}")
+
     await page.route(url, gallery)
+    await page.route(f"{server.base}/gallery/merge", merge)
     await page.goto(url)
     await expect(page.get_by_role("heading", name="Components", level=1)).to_be_visible()
     report = {"gallery (light)": await check.violations(page)}
@@ -314,6 +327,13 @@ async def test_components_as_docs_show_them(
     await dialog.get_by_role("button", name="Cancel").click()
     await expect(dialog).to_be_hidden()
     await expect(opener).to_be_focused()
+    # Its form posts with htmx; the dialog closes once the request succeeds.
+    await opener.click()
+    await dialog.get_by_label("Merge into").select_option("Will the slides be shared?")
+    await dialog.get_by_role("button", name="Merge", exact=True).click()
+    await expect(dialog).to_be_hidden()
+    await expect(opener).to_be_focused()
+    assert [parse_qs(body) for body in merged] == [{"into": ["Will the slides be shared?"]}]
 
     await page.locator("html").evaluate("html => html.setAttribute('data-theme', 'dark')")
     await shots.element(page.locator('[data-component="tags"]'), "component-tags-dark")
