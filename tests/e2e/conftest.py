@@ -248,8 +248,8 @@ class Shots:
 
     ``await shots.take(page, "join-errors")`` writes ``join-errors-desktop.png`` and
     ``join-errors-phone.png`` (the first screen, as a person sees it on arrival) and
-    returns axe's blocking violations, labelled by size; the page is left at its original
-    size.
+    returns axe's blocking violations, and a line if the page scrolls sideways, labelled
+    by size; the page is left at its original size.
     """
 
     folder: Path
@@ -265,7 +265,7 @@ class Shots:
                 path = self.folder / f"{name}-{size}.png"
                 await page.screenshot(path=str(path), animations="disabled", caret="hide")
                 self.written.append(path)
-                found[f"{name} ({size})"] = await Check.violations(page)
+                found[f"{name} ({size})"] = await Check.violations(page) + await _sideways(page)
         finally:
             if original:
                 await page.set_viewport_size(original)
@@ -284,6 +284,14 @@ class Shots:
         await locator.screenshot(path=str(path), animations="disabled", caret="hide")
         self.written.append(path)
         return path
+
+
+async def _sideways(page: Any) -> list[str]:
+    """A line if the page is wider than the window (WCAG 1.4.10: no scrolling sideways)."""
+    # scrollWidth of the document, not innerWidth: a wide child widens the layout viewport.
+    wide: int = await page.evaluate("document.scrollingElement.scrollWidth")
+    window: int = page.viewport_size["width"]
+    return [f"scrolls sideways: {wide} px wide in a {window} px window"] if wide > window else []
 
 
 @pytest.fixture
