@@ -257,7 +257,6 @@ async def projector_page(request: Request, participant: Participant) -> Response
     # the QR code carries no secret (not the host's or organiser's link).
     join_link = staff_links(request)["attendee"]
     context["join_code"] = services_of(request).access.join_code
-    context["join_link"] = join_link
     context["join_address"] = short_address(join_link)
     context["join_qr"] = qr_svg(join_link)
     context["show_stage"] = request.query_params.get("stage") != "hide"
