@@ -261,6 +261,8 @@ async def test_a_poll_of_one_event_cannot_be_answered_or_run_from_the_other(
 
 #: Root-relative addresses in a page: every one must stay inside its event's base.
 ADDRESS = re.compile(r'(?:href|action|hx-post|hx-get|src)="(/[^"]*)"')
+#: The site's, shared by every event: its files and its accessibility statement.
+SITE_WIDE = ("/static/", "/accessibility")
 
 
 async def test_every_address_in_an_events_pages_stays_under_its_base(server: LiveServer) -> None:
@@ -282,7 +284,7 @@ async def test_every_address_in_an_events_pages_stays_under_its_base(server: Liv
     assert {name: page.status_code for name, page in pages.items()} == dict.fromkeys(pages, 200)
     outside = {
         name: sorted(
-            {a for a in ADDRESS.findall(page.text) if not a.startswith(("/e/beta/", "/static/"))}
+            {a for a in ADDRESS.findall(page.text) if not a.startswith(("/e/beta/", *SITE_WIDE))}
         )
         for name, page in pages.items()
     }

@@ -149,6 +149,15 @@ def cli() -> None:
     type=click.FloatRange(0.5, 600),
     help="Seconds a request may take to send its headers before it is closed.",
 )
+@click.option(
+    "--accessibility-contact",
+    default="",
+    envvar="WEBINAR_ACCESSIBILITY_CONTACT",
+    show_envvar=True,
+    metavar="ADDRESS",
+    help="Where people report an accessibility problem, shown in the accessibility "
+    "statement at /accessibility: an email or web address.",
+)
 @call_options
 @oidc_options
 def serve(
@@ -162,6 +171,7 @@ def serve(
     allowed_origins: tuple[str, ...],
     start_at: str | None,
     header_timeout: float,
+    accessibility_contact: str,
     oidc_issuer: str | None,
     oidc_client_id: str | None,
     oidc_client_secret_file: Path | None,
@@ -172,7 +182,12 @@ def serve(
     (with neither, and no event yet, the seed webinar) and print its links."""
     from webinar.web import server
     from webinar.web.site import create_app
+    from webinar.web.statement import parse_contact
 
+    try:
+        parse_contact(accessibility_contact)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--accessibility-contact") from None
     calls = call_config(**call_settings)
     oidc = oidc_config(oidc_issuer, oidc_client_id, oidc_client_secret_file, oidc_name)
     try:
@@ -211,6 +226,7 @@ def serve(
         tune_gc=True,
         calls=calls,
         oidc=oidc,
+        accessibility_contact=accessibility_contact.strip(),
     )
     if os.environ.get("WEBINAR_CHECK_EVENTS") == "1":  # the test suite's servers
         CHECKS.against_models()

@@ -73,6 +73,9 @@ class Settings:
     slug: str = DEFAULT_SLUG
     others: tuple[Hosted, ...] = ()
     aliases: bool = True
+    #: Where people report an accessibility problem (an email or web address), shown in
+    #: the accessibility statement; empty: a placeholder asking the operator to set it.
+    accessibility_contact: str = ""
 
     @property
     def events(self) -> tuple[Hosted, ...]:

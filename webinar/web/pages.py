@@ -18,6 +18,7 @@ from webinar.web.api import client_of, own_keys
 from webinar.web.auth import current_participant, services_of
 from webinar.web.links import links_for
 from webinar.web.polls_view import poll_context
+from webinar.web.qr import qr_svg, short_address
 from webinar.web.security import CSRF_FIELD, csrf_ok, csrf_token, origin_allowed
 
 HOME_BY_ROLE = {
@@ -234,11 +235,32 @@ async def host_page(request: Request, participant: Participant) -> Response:
     return render(request, "host.html", **context)
 
 
+#: The projector's themes; the first is the default.
+PROJECTOR_THEMES = ("dark", "light")
+
+
+def projector_theme(request: Request) -> str:
+    """``?theme=dark|light`` chooses the projector's theme and this browser keeps it (in
+    its session); without one, the kept theme or the default."""
+    asked = request.query_params.get("theme")
+    if asked in PROJECTOR_THEMES:
+        request.session["projector_theme"] = asked
+        return asked
+    kept = request.session.get("projector_theme")
+    return kept if kept in PROJECTOR_THEMES else PROJECTOR_THEMES[0]
+
+
 @page_for(audiences.STAFF_ROLES)
 async def projector_page(request: Request, participant: Participant) -> Response:
     context = await live_context(request, participant)
+    # The attendee link (join address and code): the code is on the screen anyway, and
+    # the QR code carries no secret (not the host's or organiser's link).
+    join_link = staff_links(request)["attendee"]
     context["join_code"] = services_of(request).access.join_code
+    context["join_address"] = short_address(join_link)
+    context["join_qr"] = qr_svg(join_link)
     context["show_stage"] = request.query_params.get("stage") != "hide"
+    context["theme"] = projector_theme(request)
     return render(request, "projector.html", **context)
 
 

@@ -53,6 +53,8 @@ from webinar.web.paths import route_path
 from webinar.web.programme import PREFIX as PROGRAMME
 from webinar.web.programme import programme_app
 from webinar.web.security import SecurityHeadersMiddleware
+from webinar.web.statement import PATH as STATEMENT
+from webinar.web.statement import statement_app
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,7 @@ class Site:
         self._tuner = GcTuner()
         self._static = SecurityHeadersMiddleware(_static_files)
         self.programme = programme_app(self)
+        self.statement = statement_app(settings.accessibility_contact)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -101,6 +104,9 @@ class Site:
         path = route_path(scope)
         if path.startswith("/static/"):
             await self._static(scope, receive, send)
+            return
+        if path == STATEMENT:
+            await self.statement(scope, receive, send)
             return
         if path == PROGRAMME or path.startswith(PROGRAMME + "/"):
             await self.programme(scope, receive, send)
