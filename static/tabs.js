@@ -16,8 +16,13 @@
   var WIDE = window.matchMedia("(min-width: 64rem)");
   var selected = "now";
   var running = false;      // whether a breakout room of this person's was running
-  var seen = {};            // ids of the published questions already counted
-  var unread = { questions: 0, group: 0 };
+  var seen = {};            // ids of the questions and polls already counted
+  var unread = { now: 0, questions: 0, group: 0 };
+  // What a tab counts while it is not on show, and how a count is read out.
+  var COUNTED = {
+    questions: { cards: "#qa-list > li[id], #qa-list-incoming > li[id]", one: " new question", many: " new questions" },
+    now: { cards: "#polls-live-list > li[id]", one: " new poll", many: " new polls" }
+  };
 
   function app() { return document.getElementById("app"); }
   function tabs() { return Array.prototype.slice.call(document.querySelectorAll("#app-tabs [role=tab]")); }
@@ -57,10 +62,10 @@
     if (!count) { out.textContent = ""; return; }
     if (out.firstChild && out.firstChild.nodeValue === text) { return; }
     out.textContent = text;
-    if (name === "questions") {
+    if (COUNTED[name]) {
       var words = document.createElement("span");
       words.className = "visually-hidden";
-      words.textContent = count === 1 ? " new question" : " new questions";
+      words.textContent = count === 1 ? COUNTED[name].one : COUNTED[name].many;
       out.appendChild(words);
     }
   }
@@ -133,6 +138,19 @@
     return field && !(panel && panel.contains(el));
   }
 
+  // The panel holding focus, if any: it stays on show when the tabs come on.
+  function focusedPanel() {
+    var el = document.activeElement;
+    var panel = el && el.closest ? el.closest(".app-panel") : null;
+    return panel ? panel.getAttribute("data-panel") : null;
+  }
+
+  // A window made narrow (or a phone turned) keeps what the person is in on show.
+  function resized() {
+    if (tabbed()) { selected = focusedPanel() || selected; }
+    render();
+  }
+
   // Focus on a control about to be hidden goes to the tab now selected, not to the page.
   function focusLost(name) {
     var el = document.activeElement;
@@ -147,6 +165,8 @@
     var group = detail.room.getAttribute("data-group");
     if (running && (detail.fresh || !was)) {
       if (typingOutside("group")) {
+        // Tabs may come on now (a desktop): the field's own panel stays on show.
+        selected = focusedPanel() || selected;
         unread.group = 1;
         detail.message = "You are now in breakout group " + group +
           ". Your group's room is under the My group tab, when you are ready.";
@@ -166,28 +186,29 @@
     render();
   }
 
-  /* -- questions published while the Questions tab was not on show ------------------ */
+  /* -- questions published and polls opened while their tab was not on show --------- */
 
-  function countNewQuestions() {
-    var panel = panelOf("questions");
-    var cards = document.querySelectorAll("#qa-list > li[id], #qa-list-incoming > li[id]");
-    var added = 0;
-    Array.prototype.forEach.call(cards, function (card) {
-      if (!seen[card.id]) { seen[card.id] = true; added += 1; }
+  function countNew() {
+    Object.keys(COUNTED).forEach(function (name) {
+      var added = 0;
+      Array.prototype.forEach.call(document.querySelectorAll(COUNTED[name].cards), function (card) {
+        if (!seen[card.id]) { seen[card.id] = true; added += 1; }
+      });
+      if (added && panelOf(name).hidden) {
+        unread[name] += added;
+        showCount(name);
+      }
     });
-    if (added && panel && panel.hidden) {
-      unread.questions += added;
-      showCount("questions");
-    }
   }
 
   function watch() {
-    var qa = document.getElementById("qa");
-    if (qa) {
-      countNewQuestions();
-      unread.questions = 0;
-      new MutationObserver(countNewQuestions).observe(qa, { childList: true, subtree: true });
-    }
+    Object.keys(COUNTED).forEach(function (name) {  // what the page came with is not new
+      document.querySelectorAll(COUNTED[name].cards).forEach(function (card) { seen[card.id] = true; });
+    });
+    ["qa", "polls-live"].forEach(function (id) {
+      var part = document.getElementById(id);
+      if (part) { new MutationObserver(countNew).observe(part, { childList: true, subtree: true }); }
+    });
     // A room that comes, goes or ends by any live update: the tabs follow.
     new MutationObserver(render).observe(panelOf("group"), {
       childList: true, subtree: true, attributes: true, attributeFilter: ["hidden", "data-ended"]
@@ -203,6 +224,6 @@
     selected = root.getAttribute("data-start") === "group" && running ? "group" : "now";
     render();
     watch();
-    if (WIDE.addEventListener) { WIDE.addEventListener("change", render); }
+    if (WIDE.addEventListener) { WIDE.addEventListener("change", resized); }
   });
 })();

@@ -165,10 +165,28 @@ async def test_asking_and_voting_from_the_questions_tab_with_a_count_of_new_ones
     await expect(card.get_by_role("button", name=re.compile(r"^Voted"))).to_have_attribute(
         "aria-pressed", "true"
     )
-    await expect(card.locator(".q-votes, [id$='-votes']").first).to_have_text("1")
+    await expect(card.locator("[id$='-votes']").first).to_have_text("1")
     assert await fits_across(page)
     check.accessible({"/live on a phone (Questions)": await check.violations(page)})
 
+    # A poll opened while the person reads the questions is counted on the Now tab.
+    host = await host_of(server)
+    made = await host.act(
+        "polls.create",
+        question="Which agency?",
+        kind="single",
+        options=["Police", "Health", "School"],
+    )
+    assert made.status_code == 200, made.text
+    poll_id = made.json()["poll"]["id"]
+    assert (await host.act("polls.open", poll_id=poll_id)).status_code == 200
+    now_tab = page.get_by_role("tab", name=re.compile(r"^Now"))
+    await expect(now_tab).to_have_accessible_name("Now 1 new poll")
+    await now_tab.click()
+    await expect(now_tab).to_have_accessible_name("Now")
+    await expect(page.locator("#polls-live")).to_contain_text("Which agency?")
+
+    await host.close()
     await other.close()
     await check.not_reloaded(page)
     await check.clean(screen)
@@ -351,3 +369,36 @@ async def test_a_desktop_shows_the_slides_and_the_questions_side_by_side(
     check.accessible(report)
     await check.not_reloaded(page)
     await check.clean(screen)
+
+
+async def test_without_script_every_part_is_shown_the_room_first(
+    server: LiveServer, new_screen: Any, site: Any, check: Any
+) -> None:
+    # Groups are made of the people connected: Ann is, in a browser with script, and
+    # opens the same session in one without.
+    live = await new_screen(**PHONE)
+    await site.join(live, "Ann Example", "Trust")
+    mate = await attendee_of(server, "Bob Example", "Trust")
+    host = await host_of(server)
+    await breakout(host)
+    await expect(live.page.locator("#breakout-room")).to_be_visible()
+    screen = await new_screen(java_script_enabled=False, **PHONE)
+    await screen.context.add_cookies(await live.context.cookies())
+    page = screen.page
+
+    await page.goto(f"{server.base}/live")
+    await expect(page.get_by_role("tablist")).to_be_hidden()
+    for part in ("#breakout-room", "#agenda-now", "#qa", "#schedule"):
+        await expect(page.locator(part)).to_be_visible()
+    await expect(page.get_by_label("Your question", exact=True)).to_be_visible()
+    # The room comes first; nothing is wider than the phone (scripts cannot measure here).
+    tops: list[float] = []
+    for part in ("#breakout-room", "#agenda-now", "#qa", "#schedule"):
+        box = await page.locator(part).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE["viewport"]["width"], box
+        tops.append(box["y"])
+    assert tops == sorted(tops), tops
+
+    for person in (mate, host):
+        await person.close()
+    await check.clean(live)
