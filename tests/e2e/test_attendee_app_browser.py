@@ -21,7 +21,8 @@ from webinar.domain.agenda import shifted
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+PHONE_WIDTH = 390
+PHONE = {"viewport": {"width": PHONE_WIDTH, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 CAPTURE = "Your group's response (saved as you type)"
 ROOM_OPEN = re.compile(
@@ -58,7 +59,8 @@ async def shown_tab(page: Any) -> str:
     """The name of the tab selected, as read out."""
     tab = page.get_by_role("tab", selected=True)
     await expect(tab).to_have_count(1)
-    return (await tab.inner_text()).strip()
+    name: str = await tab.inner_text()
+    return name.strip()
 
 
 async def breakout(host: Person) -> None:
@@ -395,7 +397,7 @@ async def test_without_script_every_part_is_shown_the_room_first(
     tops: list[float] = []
     for part in ("#breakout-room", "#agenda-now", "#qa", "#schedule"):
         box = await page.locator(part).bounding_box()
-        assert box is not None and box["x"] + box["width"] <= PHONE["viewport"]["width"], box
+        assert box is not None and box["x"] + box["width"] <= PHONE_WIDTH, box
         tops.append(box["y"])
     assert tops == sorted(tops), tops
 
