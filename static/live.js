@@ -18,6 +18,8 @@
  *   room          the breakout room: patch it (same round and group), rebuild it (its
  *                 topics changed) or replace it, saying so, when the person was moved
  *   patch         one topic of the room, only if the room shown is that round and group
+ * After a room op the DOM event "webinar:room" {room, fresh, message} is fired: the
+ * attendee app (tabs.js) may bring the room to the front and change the message said.
  * A list moved under the reader is re-sorted only while they are at its top; otherwise
  * an "Update the order" button offers it. Focus is put back after sorting.
  *
