@@ -97,7 +97,7 @@
   function select(name, moveFocus) {
     selected = name;
     render();
-    if (moveFocus) { tabOf(name).focus(); }
+    if (moveFocus) { tabOf(name).focus({ preventScroll: true }); }
   }
 
   /* -- the person's own choices: click, arrow keys, Home and End ------------------- */

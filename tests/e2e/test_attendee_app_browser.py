@@ -120,6 +120,17 @@ async def test_the_phone_shows_one_tab_at_a_time_and_the_keys_move_between_them(
     await expect(page.get_by_role("tab")).not_to_have_count(0)
     assert not await page.evaluate("document.activeElement.getAttribute('role') === 'tab'")
 
+    # Scrolled to the foot of a long panel, the tabs stay in reach and the next panel
+    # starts at its top.
+    await page.locator(".site-footer").scroll_into_view_if_needed()
+    await expect(tabs).to_be_in_viewport()
+    await page.get_by_role("tab", name="Agenda").click()
+    heading = page.get_by_role("heading", name="Agenda", level=2)
+    await expect(heading).to_be_in_viewport()
+    bar, top = await tabs.bounding_box(), await heading.bounding_box()
+    assert bar is not None and top is not None
+    assert 0 <= top["y"] - (bar["y"] + bar["height"]) <= 64, (bar, top)
+
     await host.close()
     check.accessible(report)
     await check.not_reloaded(page)
