@@ -415,3 +415,30 @@ async def test_without_script_every_part_is_shown_the_room_first(
     for person in (mate, host):
         await person.close()
     await check.clean(live)
+
+
+async def test_focus_on_a_button_of_a_panel_that_goes_moves_to_the_room_tab(
+    server: LiveServer, new_screen: Any, site: Any, check: Any
+) -> None:
+    screen = await new_screen(**PHONE)
+    page = await site.join(screen, "Ann Example", "Trust")
+    mate = await attendee_of(server, "Bob Example", "Trust")
+    host = await host_of(server)
+    assert (await host.act("agenda.start")).status_code == 200
+    await page.get_by_role("tab", name="Questions").click()
+    newest = page.get_by_role("button", name="Newest")
+    await newest.click()
+    await expect(newest).to_be_focused()
+
+    assert (await host.act("agenda.jump", item_id="lcspr-breakout")).status_code == 200
+    # Not typing: the room comes to the front, and focus is not dropped to the page's top.
+    group_tab = page.get_by_role("tab", name="My group", exact=True)
+    await expect(group_tab).to_have_attribute("aria-selected", "true")
+    await expect(group_tab).to_be_focused()
+    await expect(newest).to_be_hidden()
+    await expect(page.locator("#flash")).to_have_text(ROOM_OPEN)
+
+    for person in (mate, host):
+        await person.close()
+    await check.not_reloaded(page)
+    await check.clean(screen)
