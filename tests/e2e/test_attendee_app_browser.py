@@ -240,6 +240,16 @@ async def test_the_breakout_brings_my_group_to_the_front_and_its_end_brings_now_
     # What follows the room is the footer, not five screens of the main page.
     assert page_height - (room_box["y"] + room_box["height"]) < 400, page_height
     report = {"/live on a phone (facilitator in the room)": await check.violations(page)}
+    # Four tabs and a count still fit across the phone.
+    asked = await mate.act("qa.ask", text="Who writes the summary?", key="m" * 32)
+    assert asked.status_code == 200, asked.text
+    await expect(page.get_by_role("tab", name=re.compile(r"^Questions"))).to_have_accessible_name(
+        "Questions 1 new question"
+    )
+    assert await fits_across(page)
+    for tab in await tabs.get_by_role("tab").all():
+        box = await tab.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE_WIDTH, box
     await capture.fill("We choose the method case by case")
     await expect(page.locator(f"#{await capture.get_attribute('id')}-state")).to_have_text("Saved.")
 
