@@ -18,6 +18,8 @@
  *   room          the breakout room: patch it (same round and group), rebuild it (its
  *                 topics changed) or replace it, saying so, when the person was moved
  *   patch         one topic of the room, only if the room shown is that round and group
+ * After a room op the DOM event "webinar:room" {room, fresh, message} is fired: the
+ * attendee app (tabs.js) may bring the room to the front and change the message said.
  * A list moved under the reader is re-sorted only while they are at its top; otherwise
  * an "Update the order" button offers it. Focus is put back after sorting.
  *
@@ -447,14 +449,22 @@
       activate(fragment);
       target = fragment;
       target.hidden = false;
-      if (target.getAttribute("data-ended") !== "yes") {
-        // Said, not done: focus stays where it is, so nobody typing loses their words or
-        // presses a room button by accident (WCAG 3.2.2).
-        flash("You are now in breakout group " + target.getAttribute("data-group") +
-          ". Your group's room is at the top of the page.", "info");
-      }
     }
     roomRole(target);
+    announceRoom(target, !same);
+  }
+
+  // Said, not done: focus stays where it is, so nobody typing loses their words or presses
+  // a room button by accident (WCAG 3.2.2). The attendee app (tabs.js) hears the room
+  // first: it may bring the room to the front, and changes the message to say where it is.
+  function announceRoom(room, fresh) {
+    var detail = { room: room, fresh: fresh, message: "" };
+    if (fresh && room.getAttribute("data-ended") !== "yes") {
+      detail.message = "You are now in breakout group " + room.getAttribute("data-group") +
+        ". Your group's room is at the top of the page.";
+    }
+    document.dispatchEvent(new CustomEvent("webinar:room", { detail: detail }));
+    if (detail.message) { flash(detail.message, "info"); }
   }
 
   function roomRole(room) {
