@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
-import aiosqlite
 import pytest
 from redis.asyncio import Redis
 from redis_server import PATIENCE, RedisServer
+from stream_support import Screen, change, encode
 
 from webinar.realtime.hub import Event, Hub
 from webinar.realtime.streams import EventStream, connect
-from webinar.services.commit import CHECKS, Committer, Outgoing, Work, utcnow
+from webinar.services.commit import CHECKS, Committer, utcnow
 from webinar.services.fanout import StreamFollower, StreamPublisher
 from webinar.storage.db import Database, migrate_sync
 from webinar.storage.webinars import save_webinar_sync
@@ -30,31 +29,6 @@ def events_match_their_models() -> Iterator[None]:
     """These tests drive the commit machinery with a made-up event type (``n``)."""
     CHECKS.event = CHECKS.snapshot = None
     yield
-
-
-def encode(event: Event, fmt: str) -> str:
-    return str(event.data["n"])
-
-
-@dataclass
-class Screen:
-    """A sink that takes everything at once and says when it has seen ``until``."""
-
-    until: int
-    seqs: list[int] = field(default_factory=list)
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def write_now(self, seq: int, wire: str) -> bool:
-        self.seqs.append(seq)
-        if seq >= self.until:
-            self.done.set()
-        return True
-
-    def wake(self) -> None:  # pragma: no cover - write_now always takes the event
-        pass
-
-    def end(self, reason: str) -> None:  # pragma: no cover - never ended here
-        pass
 
 
 @dataclass
@@ -74,13 +48,6 @@ class Pair:
         screen = Screen(until)
         self.follower.hub.subscribe({"all"}, "json", sink=screen)
         return screen
-
-
-def change(n: int) -> Work:
-    async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
-        return n, [Outgoing("n", "all", {"n": n})]
-
-    return work
 
 
 async def open_pair(tmp_path: Path, redis: Redis, maxlen: int = 4096) -> Pair:

@@ -1,0 +1,98 @@
+"""One writer per event among the workers: take over with the lease, the epoch and the log.
+
+A worker that gets an event's lease (``realtime/lease.py``) becomes its writer the way a
+server restarts: it raises the event's writer epoch in the database (so a former writer
+that wakes up can no longer commit), stops following the stream, brings its hub up to
+the end of the database's log, reloads the services' state from the database, and starts
+copying to the stream, first what the stream missed. Sequence numbers come from the
+database (``webinars.last_seq``) in the writing transaction, so none is reused or skipped
+whoever writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from redis.exceptions import RedisError
+
+from webinar.realtime.lease import Lease
+from webinar.realtime.streams import EventStream
+from webinar.services.commit import Committer
+from webinar.services.fanout import StreamFollower, StreamPublisher, logged_after
+
+log = logging.getLogger(__name__)
+
+
+async def catch_up_hub(committer: Committer) -> None:
+    """Feed the hub every logged event after its last seq (a new writer's first step)."""
+    while events := await logged_after(committer.db, committer.hub.last_seq):
+        committer.hub.publish_all(events)
+
+
+class EventWriter:
+    """This worker's bid to write for one event.
+
+    ``take_over`` returns True once this worker is the writer; the lease is then renewed
+    every third of its time to live. When renewing fails (taken, or Redis unreachable for
+    longer than the lease lasts) the writer steps down: it stops publishing, and its
+    epoch, raised by whoever takes over, refuses any transaction it still tries.
+    """
+
+    def __init__(
+        self,
+        committer: Committer,
+        lease: Lease,
+        stream: EventStream,
+        follower: StreamFollower | None = None,
+    ) -> None:
+        self.committer = committer
+        self.lease = lease
+        self.follower = follower
+        self.publisher = StreamPublisher(committer, stream)
+        self.writing = False
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def take_over(self) -> bool:
+        """Become the writer if the lease is free; True when this worker writes now."""
+        if self.writing:
+            return True
+        if not await self.lease.acquire():
+            return False
+        if self.follower is not None:
+            await self.follower.stop()
+        await self.committer.db.take_writing()
+        await catch_up_hub(self.committer)
+        for reload in self.committer.reloaders:
+            await reload()
+        self.publisher.start()
+        self.writing = True
+        self._renewer = asyncio.create_task(self._renew(), name=f"lease {self.lease.key}")
+        return True
+
+    async def step_down(self) -> None:
+        """Stop writing: stop renewing and publishing, give the lease up if still held."""
+        self.writing = False
+        if self._renewer is not None and self._renewer is not asyncio.current_task():
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+        self._renewer = None
+        await self.publisher.stop()
+        with contextlib.suppress(RedisError, OSError):
+            await self.lease.release()
+
+    async def _renew(self) -> None:
+        every = self.lease.ttl_ms / 3000
+        while self.writing:
+            await asyncio.sleep(every)
+            try:
+                held = await self.lease.renew()
+            except (RedisError, OSError) as exc:
+                log.warning("renewing %s failed (%s)", self.lease.key, exc)
+                held = False
+            if not held:
+                log.warning("lost the lease %s: no longer writing", self.lease.key)
+                await self.step_down()
+                return
