@@ -194,8 +194,11 @@ async def test_screens_keep_getting_events_while_redis_does_not_answer(
     await pair.commit_many(1, 40)
 
     own_redis_server.pause()
+    paused_at = asyncio.get_running_loop().time()
     await pair.commit_many(41, 40)
     await asyncio.wait_for(paused_screen.done.wait(), PATIENCE)  # from the log
+    # The fault lasts 10 s (issue 18): longer than every client timeout here.
+    await asyncio.sleep(max(0.0, paused_at + 10.0 - asyncio.get_running_loop().time()))
     own_redis_server.resume()
     await pair.commit_many(81, 40)
     await asyncio.wait_for(screen.done.wait(), PATIENCE)
@@ -207,3 +210,19 @@ async def test_screens_keep_getting_events_while_redis_does_not_answer(
     assert await pair.stream.last_seq() == 120  # the publisher caught up after SIGCONT
     await close_pair(pair)
     await redis.aclose()
+
+
+async def test_a_follower_takes_the_writers_replay_floor(tmp_path: Path, redis: Redis) -> None:
+    pair = await open_pair(tmp_path, redis)
+    screen = pair.screen(until=20)
+    pair.publisher.start()
+    pair.follower.start()
+    await pair.commit_many(1, 10)
+    pair.writer.take_back(7)  # as a hidden reply does, inside its commit
+
+    await pair.commit_many(11, 10)
+    await asyncio.wait_for(screen.done.wait(), PATIENCE)
+
+    assert pair.follower.hub.replay_floor == 7
+    assert screen.seqs == list(range(1, 21))
+    await close_pair(pair)
