@@ -149,6 +149,13 @@ def cli() -> None:
     type=click.FloatRange(0.5, 600),
     help="Seconds a request may take to send its headers before it is closed.",
 )
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Redis (redis://host:port/db) to copy each event's live log to, as the fan-out "
+    'log between workers (docs/architecture.md, "Many workers").',
+)
 @call_options
 @oidc_options
 def serve(
@@ -162,6 +169,7 @@ def serve(
     allowed_origins: tuple[str, ...],
     start_at: str | None,
     header_timeout: float,
+    redis_url: str | None,
     oidc_issuer: str | None,
     oidc_client_id: str | None,
     oidc_client_secret_file: Path | None,
@@ -211,6 +219,7 @@ def serve(
         tune_gc=True,
         calls=calls,
         oidc=oidc,
+        redis_url=redis_url,
     )
     if os.environ.get("WEBINAR_CHECK_EVENTS") == "1":  # the test suite's servers
         CHECKS.against_models()

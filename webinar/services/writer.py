@@ -13,16 +13,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import os
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from webinar.realtime.lease import Lease
-from webinar.realtime.streams import EventStream
+from webinar.realtime.lease import Lease, lease_key
+from webinar.realtime.streams import EventStream, stream_key
 from webinar.services.commit import Committer
 from webinar.services.fanout import StreamFollower, StreamPublisher, logged_after
 
 log = logging.getLogger(__name__)
+
+#: How long a writer's lease lasts unless renewed: a worker that dies without giving it up
+#: holds its events this long.
+LEASE_MS = 5000
+#: Entries a stream keeps (about the replay ring's length).
+STREAM_LENGTH = 4096
+
+
+def key_prefix(db_path: str) -> str:
+    """The Redis keys' prefix for one database file, so servers of different databases
+    can share one Redis (event ids start at 1 in each)."""
+    digest = hashlib.sha256(os.path.realpath(db_path).encode()).hexdigest()[:16]
+    return f"webinar:{digest}"
 
 
 async def catch_up_hub(committer: Committer) -> None:
@@ -96,3 +112,21 @@ class EventWriter:
                 log.warning("lost the lease %s: no longer writing", self.lease.key)
                 await self.step_down()
                 return
+
+
+async def write_for(
+    committer: Committer, redis: Redis, prefix: str, patience: float = LEASE_MS / 1000 * 3
+) -> EventWriter:
+    """This worker's writer for the event of ``committer``, once it holds the lease: it
+    waits for a lease left by a worker that died to run out (up to ``patience`` seconds;
+    ``TimeoutError`` after that: another worker is alive and writing)."""
+    webinar_id = committer.db.webinar_id
+    writer = EventWriter(
+        committer,
+        Lease(redis, lease_key(prefix, webinar_id), LEASE_MS),
+        EventStream(redis, stream_key(prefix, webinar_id), STREAM_LENGTH),
+    )
+    async with asyncio.timeout(patience):
+        while not await writer.take_over():
+            await asyncio.sleep(LEASE_MS / 1000 / 5)
+    return writer

@@ -73,6 +73,9 @@ class Settings:
     slug: str = DEFAULT_SLUG
     others: tuple[Hosted, ...] = ()
     aliases: bool = True
+    #: Redis (``redis://host:port/db``) for the fan-out log and the writers' leases: each
+    #: event's commits are copied to its stream (docs/architecture.md, "Many workers").
+    redis_url: str | None = None
 
     @property
     def events(self) -> tuple[Hosted, ...]:
