@@ -136,3 +136,29 @@ async def test_a_takeover_keeps_every_acknowledged_change_and_every_seq(
     await new_writer.step_down()
     await old.db.close()
     await new.db.close()
+
+
+async def test_a_writer_takes_its_lease_again_when_it_ran_out_unclaimed(
+    tmp_path: Path, redis: Redis
+) -> None:
+    committer, other = await two_handles(tmp_path)
+    prefix = f"test:{uuid4().hex}"
+    writer = EventWriter(
+        committer,
+        Lease(redis, f"{prefix}:writer", 600),
+        EventStream(redis, f"{prefix}:log", 4096),
+    )
+    assert await writer.take_over()
+
+    await redis.delete(writer.lease.key)  # ran out while Redis did not answer, say
+    writer.renewed.clear()
+    await asyncio.wait_for(writer.renewed.wait(), PATIENCE)
+    await committer.commit(change(1))
+
+    assert writer.writing
+    assert await writer.lease.holder() == writer.lease.token
+    assert await logged(committer) == [(1, 1)]
+    await writer.step_down()
+    assert await writer.lease.holder() is None
+    await committer.db.close()
+    await other.db.close()

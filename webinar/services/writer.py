@@ -52,8 +52,10 @@ class EventWriter:
 
     ``take_over`` returns True once this worker is the writer; the lease is then renewed
     every third of its time to live. When renewing fails (taken, or Redis unreachable for
-    longer than the lease lasts) the writer steps down: it stops publishing, and its
-    epoch, raised by whoever takes over, refuses any transaction it still tries.
+    ``renewed`` is set at each renewal. When another worker holds the lease, the writer
+    steps down: it stops publishing, and its epoch, raised by whoever took over, refuses
+    any transaction it still tries. While Redis does not answer it keeps writing (the
+    database is the record; followers read its log) and keeps trying.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class EventWriter:
         self.follower = follower
         self.publisher = StreamPublisher(committer, stream)
         self.writing = False
+        self.renewed = asyncio.Event()
         self._renewer: asyncio.Task[None] | None = None
 
     async def take_over(self) -> bool:
@@ -104,14 +107,18 @@ class EventWriter:
         while self.writing:
             await asyncio.sleep(every)
             try:
-                held = await self.lease.renew()
+                # Renew; or, when it ran out while Redis did not answer and nobody took
+                # it, take it again (whoever took it meanwhile raised the epoch, which then
+                # refuses this writer's transactions).
+                held = await self.lease.renew() or await self.lease.acquire()
             except (RedisError, OSError) as exc:
-                log.warning("renewing %s failed (%s)", self.lease.key, exc)
-                held = False
+                log.warning("renewing %s failed (%s); trying again", self.lease.key, exc)
+                continue
             if not held:
                 log.warning("lost the lease %s: no longer writing", self.lease.key)
                 await self.step_down()
                 return
+            self.renewed.set()
 
 
 async def write_for(
