@@ -123,7 +123,7 @@ class StreamFollower:
         stream: EventStream,
         db: Database,
         *,
-        block_ms: int = 2000,
+        block_ms: int | None = 2000,
         retry: float = 0.5,
     ) -> None:
         self.hub = hub
