@@ -226,3 +226,21 @@ async def test_a_follower_takes_the_writers_replay_floor(tmp_path: Path, redis: 
     assert pair.follower.hub.replay_floor == 7
     assert screen.seqs == list(range(1, 21))
     await close_pair(pair)
+
+
+async def test_a_stream_ahead_of_the_database_is_emptied_first(
+    tmp_path: Path, redis: Redis
+) -> None:
+    pair = await open_pair(tmp_path, redis)
+    await pair.stream.append(numbered(1, 50), floor=0)  # another database's history
+    await pair.commit_many(1, 5)
+
+    pair.publisher.start()
+    await pair.publisher.stop()
+
+    entries = await pair.stream.read(0, block_ms=None)
+    assert [e.event.data["n"] for e in entries] == sorted(
+        e.data["n"] for e in pair.writer.hub.events_after(0) or []
+    )
+    assert [e.event.seq for e in entries] == [1, 2, 3, 4, 5]
+    await close_pair(pair)

@@ -97,6 +97,12 @@ class StreamPublisher:
         hub = self.committer.hub
         if self.published is None:
             self.published = await self.stream.last_seq()
+            if self.published > hub.last_seq:
+                # Ahead of the database: another history (a database restored from a
+                # backup, or replaced). Its entries must not reach anyone.
+                log.warning("%s is ahead of the database's log: emptied", self.stream.key)
+                await self.stream.redis.delete(self.stream.key)
+                self.published = 0
         while self.published < hub.last_seq:
             # What the trimmed stream would not keep anyway is not worth copying.
             after = max(self.published, hub.last_seq - self.stream.maxlen)
