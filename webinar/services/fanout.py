@@ -74,8 +74,10 @@ class StreamPublisher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        with contextlib.suppress(RedisError, OSError):
+        try:
             await asyncio.wait_for(self.catch_up(), self.retry * 4)
+        except Exception as exc:  # Redis down, or the database closed: the log has them
+            log.warning("%s not brought up to date at stop (%s)", self.stream.key, exc)
 
     async def _run(self) -> None:
         while not self._stopping:

@@ -222,12 +222,12 @@ class Site:
         self._stack.close()
 
     async def _stop(self, slug: str, services: Services) -> None:
-        """Stop one event: its last changes written, then copied to its stream."""
+        """Stop one event (its tickers, its last changes written), then copy what its
+        stream lacks and give up its lease."""
+        await service_layer.stop(services)
         writer = self._writers.pop(slug, None)
         if writer is not None:
-            await services.committer.flush()
             await writer.step_down()
-        await service_layer.stop(services)
 
     async def _start(self, hosted: Hosted, webinar_id: int) -> _Open:
         settings = self.settings
