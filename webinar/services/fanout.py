@@ -19,8 +19,6 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from redis.exceptions import RedisError
-
 from webinar.realtime.hub import Event, Hub
 from webinar.realtime.streams import Entry, EventStream
 from webinar.services.commit import Committer
@@ -85,7 +83,7 @@ class StreamPublisher:
             self._wake.clear()
             try:
                 await self.catch_up()
-            except (RedisError, OSError) as exc:
+            except Exception as exc:  # Redis failing (or the log): never end copying
                 if self._stopping:
                     return
                 self.failures += 1
@@ -160,17 +158,23 @@ class StreamFollower:
             self._task = None
 
     async def _run(self) -> None:
-        await self.catch_up_from_log()
+        await self._read_log()
         while not self._stopping:
             try:
                 await self.step()
-            except (RedisError, OSError) as exc:
+            except Exception as exc:  # Redis failing (or the log): never end following
                 if self._stopping:
                     return
                 self.failures += 1
                 log.warning("following %s failed (%s); reading the log", self.stream.key, exc)
-                await self.catch_up_from_log()
+                await self._read_log()
                 await asyncio.sleep(self.retry)
+
+    async def _read_log(self) -> None:
+        try:
+            await self.catch_up_from_log()
+        except Exception:  # the database busy or failing: the next round tries again
+            log.exception("reading the log for %s failed", self.stream.key)
 
     async def step(self) -> None:
         """Read what the stream has after the hub's last seq (waiting up to ``block_ms``)
