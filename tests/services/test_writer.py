@@ -18,7 +18,7 @@ from webinar.realtime.lease import Lease
 from webinar.realtime.streams import EventStream, connect
 from webinar.services.commit import CHECKS, Committer, utcnow
 from webinar.services.fanout import StreamFollower
-from webinar.services.writer import EventWriter
+from webinar.services.writer import EventWriter, write_for
 from webinar.storage.db import Database, Fenced, migrate_sync
 from webinar.storage.webinars import save_webinar_sync
 
@@ -162,3 +162,19 @@ async def test_a_writer_takes_its_lease_again_when_it_ran_out_unclaimed(
     assert await writer.lease.holder() is None
     await committer.db.close()
     await other.db.close()
+
+
+async def test_a_second_server_is_told_another_writes_for_the_event(
+    tmp_path: Path, redis: Redis
+) -> None:
+    first, second = await two_handles(tmp_path)
+    prefix = f"test:{uuid4().hex}"
+    writer = await write_for(first, redis, prefix)
+
+    with pytest.raises(RuntimeError, match="another server writes for event"):
+        await write_for(second, redis, prefix, patience=0.5)
+
+    assert second.db.epoch is None  # it never took the epoch
+    await writer.step_down()
+    await first.db.close()
+    await second.db.close()

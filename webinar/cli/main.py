@@ -28,7 +28,7 @@ from webinar.cli.events import (
     today,
 )
 from webinar.cli.oidc_options import oidc_config, oidc_options
-from webinar.cli.serving import check_port, joining_hint, timing_hint
+from webinar.cli.serving import check_port, check_redis, joining_hint, timing_hint
 from webinar.cli.users import users
 from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
@@ -191,6 +191,8 @@ def serve(
             f"Another server is already running on {db_path}. Stop it first, or give this "
             "one its own --db."
         ) from None
+    if redis_url is not None:
+        check_redis(redis_url)  # before the database is touched
     stored = [] if agenda is not None else events_in(db_path)
     seeded = agenda is None and not stored
     if agenda is None and all(e.agenda is None for e in stored):

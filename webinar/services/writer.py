@@ -126,14 +126,20 @@ async def write_for(
 ) -> EventWriter:
     """This worker's writer for the event of ``committer``, once it holds the lease: it
     waits for a lease left by a worker that died to run out (up to ``patience`` seconds;
-    ``TimeoutError`` after that: another worker is alive and writing)."""
+    ``RuntimeError`` saying so after that: another worker is alive and writing)."""
     webinar_id = committer.db.webinar_id
     writer = EventWriter(
         committer,
         Lease(redis, lease_key(prefix, webinar_id), LEASE_MS),
         EventStream(redis, stream_key(prefix, webinar_id), STREAM_LENGTH),
     )
-    async with asyncio.timeout(patience):
-        while not await writer.take_over():
-            await asyncio.sleep(LEASE_MS / 1000 / 5)
+    try:
+        async with asyncio.timeout(patience):
+            while not await writer.take_over():
+                await asyncio.sleep(LEASE_MS / 1000 / 5)
+    except TimeoutError:
+        raise RuntimeError(
+            f"another server writes for event {webinar_id} (it holds {writer.lease.key} in "
+            "Redis): stop it first, or give this one its own --db"
+        ) from None
     return writer
