@@ -154,3 +154,28 @@ def test_serve_prints_how_to_join_and_rehearse(tmp_path: Path) -> None:
     assert "Uvicorn running on" in rehearsal
     assert "Only this computer can open these links" in rehearsal
     assert "For a rehearsal" not in rehearsal
+
+
+def test_serve_refuses_a_redis_address_that_is_not_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["serve", "--db", str(tmp_path / "x.db"), "--redis", "localhost:6379"]
+    )
+
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: --redis localhost:6379 is not a Redis address: give one like "
+        "redis://127.0.0.1:6379/0."
+    )
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_serve_refuses_a_redis_that_does_not_answer(tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+
+    result = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "x.db"), "--redis", url])
+
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: Redis at {url} does not answer (")
+    assert result.output.strip().endswith("start it (redis-server), or correct --redis.")
+    assert "attendees:" not in result.output
+    assert not (tmp_path / "x.db").exists()

@@ -28,7 +28,7 @@ from webinar.cli.events import (
     today,
 )
 from webinar.cli.oidc_options import oidc_config, oidc_options
-from webinar.cli.serving import check_port, joining_hint, timing_hint
+from webinar.cli.serving import check_port, check_redis, joining_hint, timing_hint
 from webinar.cli.users import users
 from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
@@ -158,6 +158,13 @@ def cli() -> None:
     help="Where people report an accessibility problem, shown in the accessibility "
     "statement at /accessibility: an email or web address.",
 )
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Redis (redis://host:port/db) to copy each event's live log to, as the fan-out "
+    'log between workers (docs/architecture.md, "Many workers").',
+)
 @call_options
 @oidc_options
 def serve(
@@ -172,6 +179,7 @@ def serve(
     start_at: str | None,
     header_timeout: float,
     accessibility_contact: str,
+    redis_url: str | None,
     oidc_issuer: str | None,
     oidc_client_id: str | None,
     oidc_client_secret_file: Path | None,
@@ -198,6 +206,8 @@ def serve(
             f"Another server is already running on {db_path}. Stop it first, or give this "
             "one its own --db."
         ) from None
+    if redis_url is not None:
+        check_redis(redis_url)  # before the database is touched
     stored = [] if agenda is not None else events_in(db_path)
     seeded = agenda is None and not stored
     if agenda is None and all(e.agenda is None for e in stored):
@@ -227,6 +237,7 @@ def serve(
         calls=calls,
         oidc=oidc,
         accessibility_contact=accessibility_contact.strip(),
+        redis_url=redis_url,
     )
     if os.environ.get("WEBINAR_CHECK_EVENTS") == "1":  # the test suite's servers
         CHECKS.against_models()

@@ -56,6 +56,28 @@ def check_port(host: str, port: int) -> None:
         ) from None
 
 
+def check_redis(url: str) -> None:
+    """Refuse, in a plain sentence, a ``--redis`` address that is not one or does not
+    answer. ``click.ClickException``; runs before any link is printed."""
+    import redis
+    from redis.exceptions import RedisError
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    except ValueError:
+        raise click.ClickException(
+            f"--redis {url} is not a Redis address: give one like redis://127.0.0.1:6379/0."
+        ) from None
+    try:
+        client.ping()
+    except RedisError as exc:
+        raise click.ClickException(
+            f"Redis at {url} does not answer ({exc}): start it (redis-server), or correct --redis."
+        ) from None
+    finally:
+        client.close()
+
+
 def _free_port_near(host: str, port: int) -> int:
     """The first free port after ``port`` (or ``port + 1`` if none of the next 20 is)."""
     for candidate in range(port + 1, min(port + 21, 65536)):

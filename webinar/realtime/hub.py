@@ -283,6 +283,15 @@ class Hub:
                 wires[fmt] = None
         return wires[fmt]
 
+    def events_after(self, seq: int) -> list[Event] | None:
+        """The committed events after ``seq``, oldest first, from the ring; None when the
+        ring no longer holds all of them (read them from the database's log)."""
+        if seq >= self.last_seq:
+            return []
+        if not self._ring or self._ring[0].event.seq > seq + 1:
+            return None
+        return [entry.event for entry in self._ring if entry.event.seq > seq]
+
     def missed(self, client: Client, last_seq: int) -> list[tuple[int, str]] | None:
         """What ``client`` missed after ``last_seq``, encoded; None if the ring is too short."""
         if last_seq > self.last_seq:

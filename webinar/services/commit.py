@@ -105,6 +105,9 @@ class Committer:
         self.changes = 0
         #: Called when a COMMIT fails, to bring in-memory state back to the database's.
         self.reloaders: list[Callable[[], Awaitable[None]]] = []
+        #: Called after each COMMIT's events reached the hub, without waiting (the
+        #: stream publisher of ``services/fanout.py`` rings here).
+        self.published: list[Callable[[], None]] = []
 
     async def load_ring(self, size: int) -> None:
         rows = await repo.recent_events(self.db, size)
@@ -166,6 +169,8 @@ class Committer:
             self.hub.publish_all([event for _, _, events, _ in outcomes for event in events])
         except Exception:  # a bug: the changes hold; screens resync when they reconnect
             log.exception("publishing the events of a commit failed")
+        for ring in self.published:
+            ring()
         for pending, result, _, error in outcomes:
             if not pending.done.done():
                 if error is not None:

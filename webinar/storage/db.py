@@ -112,6 +112,9 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = write_lock or asyncio.Lock()
+        #: The writer epoch this handle took (:meth:`take_writing`); None: no fence (one
+        #: process serves the database, nobody else writes for the event).
+        self.epoch: int | None = None
 
     async def open(self) -> None:
         migrate_sync(self.path)
@@ -147,6 +150,8 @@ class Database:
             conn = self._writer
             await conn.execute("BEGIN IMMEDIATE")
             try:
+                if self.epoch is not None:
+                    await self._check_epoch(conn, self.epoch)
                 yield conn
             except BaseException:
                 await conn.execute("ROLLBACK")
@@ -158,6 +163,39 @@ class Database:
                     if conn.in_transaction:  # never leave the writer inside a transaction
                         await conn.execute("ROLLBACK")
                     raise
+
+    async def take_writing(self) -> int:
+        """Become the event's one writer: raise its ``writer_epoch`` and keep the new value;
+        from now on every transaction of this handle checks it (and raises
+        :class:`Fenced` once another handle took over). Returns the epoch."""
+        if self._writer is None:
+            raise RuntimeError("the database is not open")
+        async with self._write_lock:
+            conn = self._writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = await first_row(
+                    conn,
+                    "UPDATE webinars SET writer_epoch = writer_epoch + 1"
+                    " WHERE id = this_webinar() RETURNING writer_epoch",
+                )
+                if row is None:
+                    raise LookupError("this event is not in the database")
+                await conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
+        self.epoch = int(row[0])
+        return self.epoch
+
+    @staticmethod
+    async def _check_epoch(conn: aiosqlite.Connection, epoch: int) -> None:
+        # Inside BEGIN IMMEDIATE: SQLite's write lock is held, so no takeover can come
+        # between this check and the COMMIT.
+        row = await first_row(conn, "SELECT writer_epoch FROM webinars WHERE id = this_webinar()")
+        if row is None or int(row[0]) != epoch:
+            raise Fenced(f"another worker took over writing (epoch {epoch} is over)")
 
     async def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         async with self.reader.execute(sql, params) as cursor:
@@ -195,6 +233,10 @@ async def first_row(
 
 
 # -- one server per database ----------------------------------------------------------------
+
+
+class Fenced(Exception):
+    """This handle's writer epoch is over: another worker writes for the event now."""
 
 
 class InUse(Exception):

@@ -334,6 +334,15 @@ async def recent_events(db: Database, limit: int) -> list[EventRow]:
     return [_event(row) for row in rows]
 
 
+async def events_after(db: Database, seq: int, limit: int) -> list[EventRow]:
+    """Up to ``limit`` logged events after ``seq``, oldest first (a follower catching up)."""
+    rows = await db.fetchall(
+        "SELECT * FROM events WHERE webinar_id = this_webinar() AND seq > ? ORDER BY seq LIMIT ?",
+        (seq, limit),
+    )
+    return [_event(row) for row in rows]
+
+
 async def raise_replay_floor(tx: aiosqlite.Connection) -> int:
     """From now on, no screen may be *replayed* the events logged so far: one that resumes
     from before this point gets a fresh snapshot. For a change that takes back what earlier

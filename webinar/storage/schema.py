@@ -566,4 +566,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE webinars ADD COLUMN archived_at TEXT;
     """,
+    # 13: many workers (issue #18): the worker that takes over writing for an event raises
+    # its ``writer_epoch``; every transaction of a writer checks that it is still its own,
+    # so a writer that lost its lease (paused, cut off) can no longer write.
+    """
+    ALTER TABLE webinars ADD COLUMN writer_epoch INTEGER NOT NULL DEFAULT 0;
+    """,
 )

@@ -76,6 +76,9 @@ class Settings:
     #: Where people report an accessibility problem (an email or web address), shown in
     #: the accessibility statement; empty: a placeholder asking the operator to set it.
     accessibility_contact: str = ""
+    #: Redis (``redis://host:port/db``) for the fan-out log and the writers' leases: each
+    #: event's commits are copied to its stream (docs/architecture.md, "Many workers").
+    redis_url: str | None = None
 
     @property
     def events(self) -> tuple[Hosted, ...]:

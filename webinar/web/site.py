@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.responses import PlainTextResponse
@@ -32,11 +33,13 @@ from starlette.types import Receive, Scope, Send
 from webinar import services as service_layer
 from webinar.domain.accounts import SigninThrottle
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
+from webinar.realtime.streams import connect
 from webinar.services import Services
 from webinar.services.access import new_secrets
 from webinar.services.accounts import AccountService
 from webinar.services.calls import config_problems
 from webinar.services.plan import planned_agenda
+from webinar.services.writer import EventWriter, key_prefix, write_for
 from webinar.storage import repo, webinars
 from webinar.storage.db import exclusive
 from webinar.web.app import (
@@ -89,6 +92,9 @@ class Site:
         self._opening = asyncio.Lock()
         self._missing: dict[str, float] = {}  # slug -> until when it is known not to exist
         self._write_lock = asyncio.Lock()
+        self._redis: Redis | None = None
+        #: Each event's writer role, with ``settings.redis_url`` (the fan-out log).
+        self._writers: dict[str, EventWriter] = {}
         #: One throttle of staff sign-in guesses for every event served.
         self._signin_throttle = SigninThrottle()
         self._stack = contextlib.ExitStack()
@@ -166,7 +172,7 @@ class Site:
                 for owner in hub.owners():
                     for client in hub.screens_of(owner):
                         client.drop()
-                await service_layer.stop(event.services)
+                await self._stop(slug, event.services)
 
     async def purge(self, slug: str, erase: Callable[[], T]) -> T:
         """Run ``erase`` (a purge) in a worker thread with the event not served and no
@@ -194,6 +200,8 @@ class Site:
         """Hold the database (one server per file), open and start every event."""
         # One server per database; purge and erase wait for it to stop (see exclusive).
         self._stack.enter_context(exclusive(self.settings.db_path))
+        if self.settings.redis_url is not None:
+            self._redis = connect(self.settings.redis_url)
         try:
             for hosted in self.settings.events:
                 found = webinars.find_webinar_sync(self.settings.db_path, hosted.slug)
@@ -211,10 +219,21 @@ class Site:
 
     async def close(self) -> None:
         await self._tuner.stop()
-        for event in list(self.events.values()):
-            await service_layer.stop(event.services)
+        for slug, event in list(self.events.items()):
+            await self._stop(slug, event.services)
         self.events.clear()
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
         self._stack.close()
+
+    async def _stop(self, slug: str, services: Services) -> None:
+        """Stop one event (its tickers, its last changes written), then copy what its
+        stream lacks and give up its lease."""
+        await service_layer.stop(services)
+        writer = self._writers.pop(slug, None)
+        if writer is not None:
+            await writer.step_down()
 
     async def _start(self, hosted: Hosted, webinar_id: int) -> _Open:
         settings = self.settings
@@ -234,6 +253,14 @@ class Site:
             signin_throttle=self._signin_throttle,
         )
         app.state.services = services
+        if self._redis is not None:
+            try:
+                self._writers[hosted.slug] = await write_for(
+                    services.committer, self._redis, key_prefix(settings.db_path)
+                )
+            except BaseException:
+                await service_layer.stop(services)
+                raise
         await service_layer.start(services)
         opened = self.events[hosted.slug] = _Open(app, services)
         return opened

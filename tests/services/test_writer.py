@@ -1,0 +1,180 @@
+"""One writer per event: the lease has one holder, a writer whose epoch is over commits
+nothing, and a takeover loses no acknowledged change and reuses or skips no seq."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from redis.asyncio import Redis
+from redis_server import PATIENCE, RedisServer
+from stream_support import Screen, change, encode
+
+from webinar.realtime.hub import Hub
+from webinar.realtime.lease import Lease
+from webinar.realtime.streams import EventStream, connect
+from webinar.services.commit import CHECKS, Committer, utcnow
+from webinar.services.fanout import StreamFollower
+from webinar.services.writer import EventWriter, write_for
+from webinar.storage.db import Database, Fenced, migrate_sync
+from webinar.storage.webinars import save_webinar_sync
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def events_match_their_models() -> Iterator[None]:
+    """These tests drive the commit machinery with a made-up event type (``n``)."""
+    CHECKS.event = CHECKS.snapshot = None
+    yield
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    client = connect(redis_server.url, timeout=2.0)
+    yield client
+    await client.aclose()
+
+
+async def two_handles(tmp_path: Path) -> tuple[Committer, Committer]:
+    """Two workers' committers for one event in one database file."""
+    path = str(tmp_path / "writer.db")
+    migrate_sync(path)
+    event, _ = save_webinar_sync(path, "writer")
+    committers = []
+    for _ in range(2):
+        db = Database(path, event.id)
+        await db.open()
+        committers.append(Committer(db, Hub(encode), utcnow))
+    return committers[0], committers[1]
+
+
+async def logged(committer: Committer) -> list[tuple[int, int]]:
+    rows = await committer.db.fetchall(
+        "SELECT seq, json_extract(data, '$.n') FROM events WHERE webinar_id = this_webinar()"
+        " ORDER BY seq"
+    )
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+async def test_the_lease_has_one_holder_at_a_time(redis: Redis) -> None:
+    key = f"test:{uuid4().hex}"
+    first, second = Lease(redis, key, 10_000), Lease(redis, key, 10_000)
+
+    assert await first.acquire()
+    assert not await second.acquire()
+    assert await first.renew()
+    assert not await second.renew()
+    await second.release()  # not its lease: nothing happens
+    assert await first.holder() == first.token
+    await first.release()
+    assert await second.acquire()
+    assert not await first.renew()
+    assert await second.holder() == second.token
+
+
+async def test_a_writer_whose_epoch_is_over_commits_nothing(tmp_path: Path) -> None:
+    old, new = await two_handles(tmp_path)
+    await old.db.take_writing()
+    await asyncio.gather(*(old.commit(change(n)) for n in range(1, 11)))
+
+    await new.db.take_writing()
+    with pytest.raises(Fenced):
+        await old.commit(change(11))
+    await new.commit(change(12))
+
+    assert await logged(new) == [(seq, seq if seq <= 10 else 12) for seq in range(1, 12)]
+    await old.db.close()
+    await new.db.close()
+
+
+async def test_a_takeover_keeps_every_acknowledged_change_and_every_seq(
+    tmp_path: Path, redis: Redis
+) -> None:
+    old, new = await two_handles(tmp_path)
+    prefix = f"test:{uuid4().hex}"
+    stream = EventStream(redis, f"{prefix}:log", 4096)
+    follower = StreamFollower(new.hub, EventStream(redis, stream.key, 4096), new.db, block_ms=200)
+    old_writer = EventWriter(old, Lease(redis, f"{prefix}:writer", 10_000), stream)
+    new_writer = EventWriter(new, Lease(redis, f"{prefix}:writer", 10_000), stream, follower)
+    screen = Screen(until=10**9)
+    new.hub.subscribe({"all"}, "json", sink=screen)
+    assert await old_writer.take_over()
+    assert not await new_writer.take_over()
+    follower.start()
+
+    acknowledged: list[int] = []
+    fifty = asyncio.Event()
+
+    async def submit(n: int) -> None:
+        await old.commit(change(n))
+        acknowledged.append(n)
+        if len(acknowledged) == 50:
+            fifty.set()
+
+    storm = [asyncio.create_task(submit(n)) for n in range(1, 301)]
+    await asyncio.wait_for(fifty.wait(), PATIENCE)
+    await redis.delete(old_writer.lease.key)  # the old writer's lease ran out (it hung)
+    assert await new_writer.take_over()
+    outcomes = await asyncio.gather(*storm, return_exceptions=True)
+    await asyncio.gather(*(new.commit(change(n)) for n in range(1001, 1051)))
+    await new_writer.publisher.stop()
+
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    rows = await logged(new)
+    assert all(isinstance(o, Fenced) for o in refused)
+    assert len(acknowledged) + len(refused) == 300
+    assert [seq for seq, _ in rows] == list(range(1, len(rows) + 1))  # none reused, none skipped
+    assert sorted(n for _, n in rows) == sorted(acknowledged) + list(range(1001, 1051))
+    assert screen.seqs == list(range(1, len(rows) + 1))  # followed, then written: no gap
+    stored = await stream.read(0, block_ms=None, count=10_000)
+    assert [e.event.seq for e in stored] == list(range(1, len(rows) + 1))
+    await old_writer.step_down()
+    await new_writer.step_down()
+    await old.db.close()
+    await new.db.close()
+
+
+async def test_a_writer_takes_its_lease_again_when_it_ran_out_unclaimed(
+    tmp_path: Path, redis: Redis
+) -> None:
+    committer, other = await two_handles(tmp_path)
+    prefix = f"test:{uuid4().hex}"
+    writer = EventWriter(
+        committer,
+        Lease(redis, f"{prefix}:writer", 600),
+        EventStream(redis, f"{prefix}:log", 4096),
+    )
+    assert await writer.take_over()
+
+    await redis.delete(writer.lease.key)  # ran out while Redis did not answer, say
+    writer.renewed.clear()
+    await asyncio.wait_for(writer.renewed.wait(), PATIENCE)
+    await committer.commit(change(1))
+
+    assert writer.writing
+    assert await writer.lease.holder() == writer.lease.token
+    assert await logged(committer) == [(1, 1)]
+    await writer.step_down()
+    assert await writer.lease.holder() is None
+    await committer.db.close()
+    await other.db.close()
+
+
+async def test_a_second_server_is_told_another_writes_for_the_event(
+    tmp_path: Path, redis: Redis
+) -> None:
+    first, second = await two_handles(tmp_path)
+    prefix = f"test:{uuid4().hex}"
+    writer = await write_for(first, redis, prefix)
+
+    with pytest.raises(RuntimeError, match="another server writes for event"):
+        await write_for(second, redis, prefix, patience=0.5)
+
+    assert second.db.epoch is None  # it never took the epoch
+    await writer.step_down()
+    await first.db.close()
+    await second.db.close()

@@ -1,0 +1,44 @@
+"""Test support for the fan-out tests: numbered changes and a screen that records seqs."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import aiosqlite
+
+from webinar.realtime.hub import Event
+from webinar.services.commit import Outgoing, Work
+
+
+def encode(event: Event, fmt: str) -> str:
+    return str(event.data["n"])
+
+
+@dataclass
+class Screen:
+    """A sink that takes everything at once and says when it has seen ``until``."""
+
+    until: int
+    seqs: list[int] = field(default_factory=list)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def write_now(self, seq: int, wire: str) -> bool:
+        self.seqs.append(seq)
+        if seq >= self.until:
+            self.done.set()
+        return True
+
+    def wake(self) -> None:  # pragma: no cover - write_now always takes the event
+        pass
+
+    def end(self, reason: str) -> None:  # pragma: no cover - never ended here
+        pass
+
+
+def change(n: int) -> Work:
+    async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
+        return n, [Outgoing("n", "all", {"n": n})]
+
+    return work

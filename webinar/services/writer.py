@@ -1,0 +1,145 @@
+"""One writer per event among the workers: take over with the lease, the epoch and the log.
+
+A worker that gets an event's lease (``realtime/lease.py``) becomes its writer the way a
+server restarts: it raises the event's writer epoch in the database (so a former writer
+that wakes up can no longer commit), stops following the stream, brings its hub up to
+the end of the database's log, reloads the services' state from the database, and starts
+copying to the stream, first what the stream missed. Sequence numbers come from the
+database (``webinars.last_seq``) in the writing transaction, so none is reused or skipped
+whoever writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from webinar.realtime.lease import Lease, lease_key
+from webinar.realtime.streams import EventStream, stream_key
+from webinar.services.commit import Committer
+from webinar.services.fanout import StreamFollower, StreamPublisher, logged_after
+
+log = logging.getLogger(__name__)
+
+#: How long a writer's lease lasts unless renewed: a worker that dies without giving it up
+#: holds its events this long.
+LEASE_MS = 5000
+#: Entries a stream keeps (about the replay ring's length).
+STREAM_LENGTH = 4096
+
+
+def key_prefix(db_path: str) -> str:
+    """The Redis keys' prefix for one database file, so servers of different databases
+    can share one Redis (event ids start at 1 in each)."""
+    digest = hashlib.sha256(os.path.realpath(db_path).encode()).hexdigest()[:16]
+    return f"webinar:{digest}"
+
+
+async def catch_up_hub(committer: Committer) -> None:
+    """Feed the hub every logged event after its last seq (a new writer's first step)."""
+    while events := await logged_after(committer.db, committer.hub.last_seq):
+        committer.hub.publish_all(events)
+
+
+class EventWriter:
+    """This worker's bid to write for one event.
+
+    ``take_over`` returns True once this worker is the writer; the lease is then renewed
+    every third of its time to live. When renewing fails (taken, or Redis unreachable for
+    ``renewed`` is set at each renewal. When another worker holds the lease, the writer
+    steps down: it stops publishing, and its epoch, raised by whoever took over, refuses
+    any transaction it still tries. While Redis does not answer it keeps writing (the
+    database is the record; followers read its log) and keeps trying.
+    """
+
+    def __init__(
+        self,
+        committer: Committer,
+        lease: Lease,
+        stream: EventStream,
+        follower: StreamFollower | None = None,
+    ) -> None:
+        self.committer = committer
+        self.lease = lease
+        self.follower = follower
+        self.publisher = StreamPublisher(committer, stream)
+        self.writing = False
+        self.renewed = asyncio.Event()
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def take_over(self) -> bool:
+        """Become the writer if the lease is free; True when this worker writes now."""
+        if self.writing:
+            return True
+        if not await self.lease.acquire():
+            return False
+        if self.follower is not None:
+            await self.follower.stop()
+        await self.committer.db.take_writing()
+        await catch_up_hub(self.committer)
+        for reload in self.committer.reloaders:
+            await reload()
+        self.publisher.start()
+        self.writing = True
+        self._renewer = asyncio.create_task(self._renew(), name=f"lease {self.lease.key}")
+        return True
+
+    async def step_down(self) -> None:
+        """Stop writing: stop renewing and publishing, give the lease up if still held."""
+        self.writing = False
+        if self._renewer is not None and self._renewer is not asyncio.current_task():
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+        self._renewer = None
+        await self.publisher.stop()
+        with contextlib.suppress(RedisError, OSError):
+            await self.lease.release()
+
+    async def _renew(self) -> None:
+        every = self.lease.ttl_ms / 3000
+        while self.writing:
+            await asyncio.sleep(every)
+            try:
+                # Renew; or, when it ran out while Redis did not answer and nobody took
+                # it, take it again (whoever took it meanwhile raised the epoch, which then
+                # refuses this writer's transactions).
+                held = await self.lease.renew() or await self.lease.acquire()
+            except (RedisError, OSError) as exc:
+                log.warning("renewing %s failed (%s); trying again", self.lease.key, exc)
+                continue
+            if not held:
+                log.warning("lost the lease %s: no longer writing", self.lease.key)
+                await self.step_down()
+                return
+            self.renewed.set()
+
+
+async def write_for(
+    committer: Committer, redis: Redis, prefix: str, patience: float = LEASE_MS / 1000 * 3
+) -> EventWriter:
+    """This worker's writer for the event of ``committer``, once it holds the lease: it
+    waits for a lease left by a worker that died to run out (up to ``patience`` seconds;
+    ``RuntimeError`` saying so after that: another worker is alive and writing)."""
+    webinar_id = committer.db.webinar_id
+    writer = EventWriter(
+        committer,
+        Lease(redis, lease_key(prefix, webinar_id), LEASE_MS),
+        EventStream(redis, stream_key(prefix, webinar_id), STREAM_LENGTH),
+    )
+    try:
+        async with asyncio.timeout(patience):
+            while not await writer.take_over():
+                await asyncio.sleep(LEASE_MS / 1000 / 5)
+    except TimeoutError:
+        raise RuntimeError(
+            f"another server writes for event {webinar_id} (it holds {writer.lease.key} in "
+            "Redis): stop it first, or give this one its own --db"
+        ) from None
+    return writer
