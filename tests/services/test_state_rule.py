@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from helpers import seed_agenda
@@ -31,6 +30,7 @@ from webinar.realtime.hub import Client, Event
 from webinar.services import DEFAULT_SLUG, Services, open_services, prepare_database
 from webinar.services.access import Participant
 from webinar.services.roster import remove_participant
+from webinar.storage.db import Tx
 from webinar.storage.webinars import find_webinar_sync
 
 pytestmark = pytest.mark.integration
@@ -179,7 +179,7 @@ def refuse_after_work(room: Room) -> None:
     commit = live.commit
 
     async def refused(work: Any, apply: Any = None) -> Any:
-        async def then_refuse(tx: aiosqlite.Connection, now: datetime) -> Any:
+        async def then_refuse(tx: Tx, now: datetime) -> Any:
             await work(tx, now)
             raise Injected("refused after the work function")
 
@@ -194,7 +194,7 @@ def fail_at_commit(room: Room) -> None:
     transaction = db.transaction
 
     @contextlib.asynccontextmanager
-    async def failing() -> AsyncIterator[aiosqlite.Connection]:
+    async def failing() -> AsyncIterator[Tx]:
         async with transaction() as tx:
             yield tx
             raise sqlite3.OperationalError("injected: disk I/O error at COMMIT")

@@ -16,7 +16,7 @@ from webinar.services import prepare_event
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.services.plan import planned_agenda
 from webinar.storage import webinars
-from webinar.storage.db import InUse, exclusive, migrate_sync
+from webinar.storage.db import InUse, database_exists, exclusive, migrate_sync
 from webinar.storage.webinars import Webinar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,7 +34,7 @@ def event_option(function: F) -> F:
 
 def events_in(db_path: str) -> list[Webinar]:
     """The events of an existing database (migrated first); [] when there is no file."""
-    if not Path(db_path).is_file():
+    if not database_exists(db_path):
         return []
     try:
         migrate_sync(db_path)
@@ -46,7 +46,7 @@ def events_in(db_path: str) -> list[Webinar]:
 def choose_event(db_path: str, slug: str | None) -> Webinar:
     """The event ``--event`` names, or the only one; ``click.ClickException`` saying what
     to give when there is no such event, none at all, or several."""
-    if not Path(db_path).is_file():
+    if not database_exists(db_path):
         raise click.ClickException(f"The database {db_path} does not exist.")
     events = events_in(db_path)
     if slug is not None:
@@ -125,7 +125,11 @@ def events() -> None:
 
 def _db(function: F) -> F:
     return click.option(
-        "--db", "db_path", default="webinar.db", show_default=True, help="SQLite file."
+        "--db",
+        "db_path",
+        default="webinar.db",
+        show_default=True,
+        help="SQLite file, or a postgresql:// URL.",
     )(function)
 
 

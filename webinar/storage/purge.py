@@ -11,7 +11,8 @@ from typing import TypeVar
 
 from webinar.domain.preassign import name_key
 from webinar.storage import poll_repo
-from webinar.storage.db import connect_sync, scope
+from webinar.storage.db import SyncConnection, connect_sync, scope
+from webinar.storage.postgres import PgSyncConnection, is_postgres
 
 T = TypeVar("T")
 
@@ -56,7 +57,7 @@ def purge_sync(
     Returns how many rows each kind of data touched.
     """
 
-    def purge(conn: sqlite3.Connection) -> dict[str, int]:
+    def purge(conn: SyncConnection) -> dict[str, int]:
         counts = {
             "participants": conn.execute(
                 "SELECT count(*) FROM participants WHERE webinar_id = this_webinar()"
@@ -80,7 +81,7 @@ def purge_sync(
     return _erasing(path, webinar_id, purge)
 
 
-def _erasing(path: str | Path, webinar_id: int, erase: Callable[[sqlite3.Connection], T]) -> T:
+def _erasing(path: str | Path, webinar_id: int, erase: Callable[[SyncConnection], T]) -> T:
     """Run ``erase`` in one transaction with ``secure_delete``, then checkpoint the WAL and
     VACUUM, so that no erased value survives in free pages or the log."""
     conn = connect_sync(path, webinar_id)
@@ -101,12 +102,19 @@ def _erasing(path: str | Path, webinar_id: int, erase: Callable[[sqlite3.Connect
 
 
 def _remove_answers(
-    conn: sqlite3.Connection, text_codes: list[str], where: str = "", params: tuple[str, ...] = ()
+    conn: SyncConnection, text_codes: list[str], where: str = "", params: tuple[str, ...] = ()
 ) -> None:
     # ``where`` continues "WHERE webinar_id = this_webinar()" (e.g. "AND participant_id = ?").
     """Remove the survey's free-text answers (``text_codes``) from the responses ``where``
     selects (all of them by default)."""
     for code in text_codes:
+        if isinstance(conn, PgSyncConnection):
+            conn.execute(
+                "UPDATE survey_responses SET answers = (answers::jsonb - ?)::text"
+                f" WHERE webinar_id = this_webinar() {where}",
+                (code, *params),
+            )
+            continue
         conn.execute(
             "UPDATE survey_responses SET answers = json_remove(answers, ?)"
             f" WHERE webinar_id = this_webinar() {where}",
@@ -149,7 +157,11 @@ def find_people_sync(
 ) -> list[Person]:
     """The event's participants with this id, or with this name (whole name, any case or
     spacing)."""
-    conn = scope(sqlite3.connect(f"file:{path}?mode=ro", uri=True), webinar_id)
+    conn: SyncConnection
+    if is_postgres(path):
+        conn = connect_sync(path, webinar_id)
+    else:
+        conn = scope(sqlite3.connect(f"file:{path}?mode=ro", uri=True), webinar_id)
     try:
         rows = conn.execute(
             "SELECT id, name, organisation, created_at FROM participants"
@@ -190,7 +202,7 @@ def erase_person_sync(
 
 
 def _erase(
-    conn: sqlite3.Connection, pid: str, name: str, *, free_text: bool, text_codes: list[str]
+    conn: SyncConnection, pid: str, name: str, *, free_text: bool, text_codes: list[str]
 ) -> dict[str, int]:
     # Their points: members' points carry a name, not an id. Their name comes off every
     # point with it in the rounds they took part in (any group: they may have been moved;
