@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from postgres_cluster import database
 from websockets.asyncio.client import ClientConnection, connect
 
 from webinar.domain.agenda import Agenda
@@ -49,6 +50,7 @@ def free_port() -> int:
 def stored_secrets(db_path: str, slug: str | None = None) -> dict[str, str]:
     """The secrets (code, link tokens) of the event ``slug`` in ``db_path``, or of its
     only (first) event."""
+    db_path = database(db_path)
     event = next(e for e in list_webinars_sync(db_path) if slug in (None, e.slug))
     return ensure_meta_sync(db_path, event.id, {})
 
@@ -94,6 +96,9 @@ class LiveServer(Loopback):
     aliases: bool = True
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.db_path = database(self.db_path)  # on PostgreSQL, a database of the test's
 
     async def start(self) -> None:
         self.secrets = prepare_database(self.db_path, self.slug)
@@ -156,7 +161,7 @@ class ServerProcess(Loopback):
         args: tuple[str, ...] = (),
         open_files: int | None = None,
     ) -> None:
-        self.db_path = db_path
+        self.db_path = database(db_path)  # on PostgreSQL, a database of the test's
         self.agenda = agenda
         self.port = port or free_port()
         #: More ``serve`` options, like ``("--start", "now")``; change them between starts.

@@ -321,7 +321,7 @@ async def recent_events(db: Database, limit: int) -> list[EventRow]:
     """The newest ``limit`` events, oldest first."""
     rows = await db.fetchall(
         "SELECT * FROM (SELECT * FROM events WHERE webinar_id = this_webinar()"
-        " ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+        " ORDER BY seq DESC LIMIT ?) AS newest ORDER BY seq",
         (limit,),
     )
     return [_event(row) for row in rows]
