@@ -19,14 +19,16 @@ from typing import Any
 
 import httpx
 import uvicorn
-from postgres_cluster import database
 from websockets.asyncio.client import ClientConnection, connect
 
+from postgres_cluster import database
 from webinar.domain.agenda import Agenda
 from webinar.services import DEFAULT_SLUG, prepare_database
 from webinar.services.access import AccessLimits
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.services.calls import CallConfig
+from webinar.storage.db import SyncConnection, connect_sync
+from webinar.storage.postgres import is_postgres
 from webinar.storage.repo import ensure_meta_sync
 from webinar.storage.webinars import list_webinars_sync
 from webinar.web.app import Hosted, Settings
@@ -45,6 +47,24 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def open_database(db_path: str) -> SyncConnection:
+    """A connection to a test's database (its SQLite file, or on PostgreSQL the database
+    made for that path), for the test to look inside; unscoped, each statement committed
+    at once. Its SQL is SQLite's dialect, translated for PostgreSQL as the app's is."""
+    return connect_sync(database(db_path))
+
+
+def tables_query(db_path: str) -> str:
+    """A query for the names (column ``name``) of the database's own tables, by name, on
+    either backend."""
+    if is_postgres(db_path):
+        return (
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename != 'schema_version' ORDER BY name"
+        )
+    return "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
 
 
 def stored_secrets(db_path: str, slug: str | None = None) -> dict[str, str]:

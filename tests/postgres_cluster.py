@@ -72,6 +72,7 @@ class Cluster:
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="webinar-pg-")))
     port: int = 5432
     made: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
     running: bool = False
 
     @property
@@ -129,12 +130,13 @@ class Cluster:
             conn.execute(f"CREATE DATABASE {TEMPLATE}")
         migrate_sync(self.url(TEMPLATE))
 
-    def create(self, name: str) -> str:
-        """A fresh database ``name`` made from the migrated template; its URL."""
+    def create(self, name: str, *, keep: bool = False) -> str:
+        """A fresh database ``name`` made from the migrated template; its URL. Dropped
+        at the end of the test unless ``keep`` (a module's fixture's)."""
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-        self.made.append(name)
+        (self.kept if keep else self.made).append(name)
         return self.url(name)
 
     def drop_made(self) -> None:
@@ -181,17 +183,18 @@ def _free_port() -> int:
         return port
 
 
-def database(path: str | Path) -> str:
+def database(path: str | Path, *, keep: bool = False) -> str:
     """The database a test means by ``path``: the path itself on SQLite; on PostgreSQL, a
     database of its own for that path (made fresh the first time it is named in a test,
-    the same one after), by URL. A URL is returned as it is."""
+    the same one after), by URL. A URL is returned as it is. ``keep``: not dropped at the
+    end of the test (for a fixture shared by a module's tests)."""
     if BACKEND == "sqlite" or is_postgres(path):
         return str(path)
     name = "t_" + hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:20]
     live = cluster()
-    if name in live.made:
+    if name in live.made or name in live.kept:
         return live.url(name)
-    return live.create(name)
+    return live.create(name, keep=keep)
 
 
 def end_of_test() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from helpers import LiveServer, attendee_of, host_of
+from helpers import LiveServer, attendee_of, host_of, open_database
 from webinar.cli.main import cli
 
 pytestmark = pytest.mark.integration
@@ -60,7 +60,7 @@ async def test_purge_erases_people_and_keeps_aggregates(tmp_path: Path) -> None:
     text = dump(server.db_path)
     for secret in (*NAMES, *ORGS):
         assert secret not in text
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         assert conn.execute("SELECT text, votes FROM questions").fetchall() == [
             ("Named question", 1)
         ]
@@ -86,7 +86,7 @@ async def test_purge_with_free_text_erases_what_people_wrote(tmp_path: Path) -> 
     text = dump(server.db_path)
     for secret in ("Named question", "A reply", "Loved it"):
         assert secret not in text
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         assert conn.execute("SELECT answers FROM survey_responses").fetchall() == [
             ('{"overall":5}',)
         ]

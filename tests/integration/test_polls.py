@@ -7,7 +7,6 @@ import contextlib
 import csv
 import io
 import json
-import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -19,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from websockets.exceptions import ConnectionClosed
 
-from helpers import LiveServer, Person, attendee_of, host_of, seed_agenda
+from helpers import LiveServer, Person, attendee_of, host_of, open_database, seed_agenda
 from webinar.domain.polls import PollSpec
 from webinar.services.access import AccessLimits
 from webinar.storage.purge import purge_sync
@@ -35,7 +34,7 @@ def key() -> str:
 
 
 def rows(server: LiveServer, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         return conn.execute(sql, args).fetchall()
 
 

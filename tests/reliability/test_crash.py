@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import signal
-import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import PATIENCE, Person, ServerProcess, stored_secrets
+from helpers import PATIENCE, Person, ServerProcess, open_database, stored_secrets
 
 pytestmark = pytest.mark.integration
 
@@ -141,7 +140,7 @@ async def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
             raise outcome
     proc.start()
     try:
-        with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        with contextlib.closing(open_database(db)) as conn, conn:
             stored_questions = {r[0] for r in conn.execute("SELECT text FROM questions")}
             stored_draft = conn.execute(
                 "SELECT text FROM breakout_responses WHERE group_number = ? AND topic = ?",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from postgres_cluster import database
 from webinar.domain import events
 from webinar.realtime.hub import Event, Hub
 from webinar.services.commit import CHECKS, Committer, Outgoing, utcnow
@@ -31,7 +32,7 @@ def encode(event: Event, fmt: str) -> str:
 
 
 async def make_live(tmp_path: Path) -> Committer:
-    path = str(tmp_path / "live.db")
+    path = database(str(tmp_path / "live.db"))
     migrate_sync(path)
     event, _ = save_webinar_sync(path, "live")
     db = Database(path, event.id)

@@ -25,7 +25,8 @@ from typing import Any
 
 import pytest
 
-from helpers import seed_agenda
+from helpers import seed_agenda, tables_query
+from postgres_cluster import database as test_database
 from webinar.realtime.hub import Client, Event
 from webinar.services import DEFAULT_SLUG, Services, open_services, prepare_database
 from webinar.services.access import Participant
@@ -105,7 +106,7 @@ class Room:
 @contextlib.asynccontextmanager
 async def open_room(folder: Path) -> AsyncIterator[Room]:
     clock = Clock(START)
-    path = str(folder / "webinar.db")
+    path = test_database(str(folder / "webinar.db"))
     prepare_database(path)
     event = find_webinar_sync(path, DEFAULT_SLUG)
     assert event is not None
@@ -163,7 +164,7 @@ def memory(room: Room) -> dict[str, Any]:
 
 async def database(room: Room) -> dict[str, list[tuple[Any, ...]]]:
     db = room.services.db
-    tables = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    tables = await db.fetchall(tables_query(db.path))
     return {
         t["name"]: [tuple(r) for r in await db.fetchall(f'SELECT * FROM "{t["name"]}"')]
         for t in tables

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from postgres_cluster import cluster
 
+from postgres_cluster import cluster
 from webinar.storage import repo
 from webinar.storage.db import Database, connect_sync, migrate_sync
 from webinar.storage.postgres import PgSyncConnection, translate

@@ -17,6 +17,7 @@ from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.services.plan import planned_agenda
 from webinar.storage import webinars
 from webinar.storage.db import InUse, database_exists, exclusive, migrate_sync
+from webinar.storage.postgres import Unreachable
 from webinar.storage.webinars import Webinar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +40,8 @@ def events_in(db_path: str) -> list[Webinar]:
     try:
         migrate_sync(db_path)
         return webinars.list_webinars_sync(db_path)
+    except Unreachable:
+        raise  # a sentence of its own, without the URL's password
     except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
         raise click.ClickException(f"The database {db_path} cannot be opened: {exc}") from None
 

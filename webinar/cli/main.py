@@ -267,6 +267,8 @@ def _agenda_event(
         event, _, secrets = prepare_event(db_path, name, str(path), text, parsed.title, adopt=True)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    except Unreachable:
+        raise  # a sentence of its own, without the URL's password
     except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
         raise click.ClickException(f"The database {db_path} cannot be opened: {exc}") from None
     # A rehearsal moves only until it starts; then a restart keeps the plan it started with.

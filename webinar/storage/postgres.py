@@ -148,8 +148,11 @@ class PgCursor(_Result):
     def fetchone(self) -> Any:  # as sqlite3's: a row, or None
         return self._rows[0] if self._rows else None
 
-    def fetchall(self) -> list[PgRow]:
+    def fetchall(self) -> list[Any]:  # as sqlite3's
         return list(self._rows)
+
+    def __iter__(self) -> Iterator[PgRow]:
+        return iter(self._rows)
 
 
 class PgAsyncCursor(_Result):
