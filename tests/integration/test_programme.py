@@ -329,7 +329,9 @@ def set_run(server: LiveServer, webinar_id: int, started: str | None, ended: str
         state = json.dumps({**saved, "started_at": started, "ended_at": ended})
         with conn:
             conn.execute(
-                "INSERT OR REPLACE INTO run_state (webinar_id, state, updated_at) VALUES (?, ?, ?)",
+                "INSERT INTO run_state (webinar_id, state, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (webinar_id) DO UPDATE SET state = excluded.state,"
+                " updated_at = excluded.updated_at",
                 (webinar_id, state, started or ""),
             )
     finally:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from helpers import PATIENCE, Person, ServerProcess, open_database, stored_secrets
+from postgres_cluster import database
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +68,7 @@ async def until_enough(enough: list[asyncio.Event], tasks: list[asyncio.Task[Non
 
 
 async def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
-    db = str(tmp_path / "webinar.db")
+    db = database(str(tmp_path / "webinar.db"))
     proc = ServerProcess(db)
     proc.start()
     secrets = stored_secrets(db)

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from helpers import Person, ServerProcess, open_database, stored_secrets
+from postgres_cluster import database
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ PEOPLE = 60
 
 
 async def test_acknowledged_poll_answers_survive_a_kill(tmp_path: Path) -> None:
-    db = str(tmp_path / "webinar.db")
+    db = database(str(tmp_path / "webinar.db"))
     proc = ServerProcess(db)
     proc.start()
     secrets = stored_secrets(db)

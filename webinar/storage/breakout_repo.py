@@ -224,7 +224,7 @@ async def save_response(
         "INSERT INTO breakout_responses (round_id, group_number, topic, webinar_id, text,"
         " version, updated_at, edited_by_host) VALUES (?, ?, ?, this_webinar(), ?, 1, ?, ?)"
         " ON CONFLICT (round_id, group_number, topic) DO UPDATE SET text = excluded.text,"
-        " version = version + 1, updated_at = excluded.updated_at,"
+        " version = breakout_responses.version + 1, updated_at = excluded.updated_at,"
         " edited_by_host = excluded.edited_by_host RETURNING version",
         (round_id, group, topic, text, at, int(by_host)),
     )
