@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from helpers import PATIENCE, Person, ServerProcess, open_database, stored_secrets
-from postgres_cluster import database
+from postgres_cluster import BACKEND, cluster, database
 
 pytestmark = pytest.mark.integration
 
@@ -67,8 +67,18 @@ async def until_enough(enough: list[asyncio.Event], tasks: list[asyncio.Task[Non
     raise AssertionError(f"not every kind of write was acknowledged as often as {BEFORE_KILL}")
 
 
-async def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
-    db = database(str(tmp_path / "webinar.db"))
+@pytest.fixture(params=["suite", "postgresql"])
+def crash_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The suite's backend (WEBINAR_TEST_DB), and PostgreSQL in every run."""
+    if request.param == "suite":
+        return database(str(tmp_path / "webinar.db"))
+    if BACKEND == "postgresql":
+        pytest.skip("the suite runs on PostgreSQL: its 'suite' case is this one")
+    return cluster().create(f"k_{uuid.uuid4().hex[:16]}")
+
+
+async def test_acknowledged_writes_survive_a_kill(crash_db: str) -> None:
+    db = crash_db
     proc = ServerProcess(db)
     proc.start()
     secrets = stored_secrets(db)
