@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -65,6 +67,24 @@ def tables_query(db_path: str) -> str:
             " AND tablename != 'schema_version' ORDER BY name"
         )
     return "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+
+
+def dump_text(db_path: str) -> str:
+    """Every row of every table of a test's database, as text (SQLite's ``iterdump``; on
+    PostgreSQL each table's rows), to check what the database holds anywhere."""
+    if not is_postgres(database(db_path)):
+        with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
+            return "\n".join(conn.iterdump())
+    pg = open_database(db_path)
+    try:
+        tables = [row[0] for row in pg.execute(tables_query(database(db_path))).fetchall()]
+        return "\n".join(
+            f"{table}: {row!r}"
+            for table in tables
+            for row in pg.execute(f"SELECT * FROM {table}").fetchall()
+        )
+    finally:
+        pg.close()
 
 
 def stored_secrets(db_path: str, slug: str | None = None) -> dict[str, str]:

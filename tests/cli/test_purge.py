@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from helpers import LiveServer, attendee_of, host_of, open_database
+from helpers import LiveServer, attendee_of, dump_text, host_of, open_database
 from webinar.cli.main import cli
 
 pytestmark = pytest.mark.integration
@@ -38,8 +37,7 @@ async def populate(server: LiveServer) -> None:
 
 
 def dump(db: str) -> str:
-    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
-        return "\n".join(conn.iterdump())
+    return dump_text(db)
 
 
 async def test_purge_erases_people_and_keeps_aggregates(tmp_path: Path) -> None:
