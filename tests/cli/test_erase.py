@@ -130,7 +130,8 @@ async def test_erase_removes_one_person_and_keeps_the_rest(event_db: str) -> Non
     assert rows(
         event_db,
         "SELECT p.name, count(s.id) FROM participants p LEFT JOIN sessions s"
-        " ON s.participant_id = p.id WHERE p.role = 'attendee' GROUP BY p.id ORDER BY p.name",
+        " ON s.participant_id = p.id WHERE p.role = 'attendee' GROUP BY p.id"
+        " ORDER BY p.name IS NOT NULL, p.name",
     ) == [(None, 0), ("Yusuf Pemberton", 1)]
 
 

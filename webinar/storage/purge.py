@@ -3,6 +3,7 @@ request (see docs/privacy.md)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,19 +108,37 @@ def _remove_answers(
     # ``where`` continues "WHERE webinar_id = this_webinar()" (e.g. "AND participant_id = ?").
     """Remove the survey's free-text answers (``text_codes``) from the responses ``where``
     selects (all of them by default)."""
+    if isinstance(conn, PgSyncConnection):
+        _remove_answers_pg(conn, text_codes, where, params)
+        return
     for code in text_codes:
-        if isinstance(conn, PgSyncConnection):
-            conn.execute(
-                "UPDATE survey_responses SET answers = (answers::jsonb - ?)::text"
-                f" WHERE webinar_id = this_webinar() {where}",
-                (code, *params),
-            )
-            continue
         conn.execute(
             "UPDATE survey_responses SET answers = json_remove(answers, ?)"
             f" WHERE webinar_id = this_webinar() {where}",
             (f'$."{code}"', *params),
         )
+
+
+def _remove_answers_pg(
+    conn: PgSyncConnection, text_codes: list[str], where: str, params: tuple[str, ...]
+) -> None:
+    """:func:`_remove_answers` on PostgreSQL: the answers rewritten as the app writes them
+    (compact JSON, keys in their order), which ``jsonb`` would not keep."""
+    if not text_codes:
+        return
+    rows = conn.execute(
+        f"SELECT key_hash, answers FROM survey_responses WHERE webinar_id = this_webinar() {where}",
+        params,
+    ).fetchall()
+    for key_hash, answers in rows:
+        stored = json.loads(answers)
+        kept = {code: value for code, value in stored.items() if code not in text_codes}
+        if kept != stored:
+            conn.execute(
+                "UPDATE survey_responses SET answers = ?"
+                " WHERE webinar_id = this_webinar() AND key_hash = ?",
+                (json.dumps(kept, separators=(",", ":"), ensure_ascii=False), key_hash),
+            )
 
 
 def ended_at_sync(path: str | Path, webinar_id: int) -> str | None:
