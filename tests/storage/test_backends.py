@@ -16,7 +16,7 @@ import pytest
 from postgres_cluster import cluster
 from webinar.storage import repo
 from webinar.storage.db import Database, connect_sync, migrate_sync
-from webinar.storage.postgres import PgSyncConnection, translate
+from webinar.storage.postgres import PgSyncConnection, is_postgres, translate
 from webinar.storage.webinars import save_webinar_sync
 
 pytestmark = pytest.mark.integration
@@ -240,3 +240,24 @@ def test_migrating_postgresql_twice_changes_nothing() -> None:
 )
 def test_sqlite_dialect_becomes_postgresql(sqlite: str, postgresql: str) -> None:
     assert translate(sqlite) == postgresql
+
+
+async def test_a_nul_in_hostile_input_is_no_error(db_url: str) -> None:
+    event, _ = save_webinar_sync(db_url, "one")
+    db = await opened(db_url, event.id)
+    try:
+        found = await db.fetchone(
+            "SELECT id FROM participants WHERE id = ? AND webinar_id = this_webinar()",
+            ("p\x001",),
+        )
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO settings (webinar_id, key, value) VALUES (this_webinar(), ?, ?)",
+                ("k", "a\x00b"),
+            )
+        stored = await db.fetchone("SELECT value FROM settings WHERE key = 'k'")
+    finally:
+        await db.close()
+    assert found is None
+    assert stored is not None
+    assert stored[0] == ("a\ufffdb" if is_postgres(db_url) else "a\x00b")

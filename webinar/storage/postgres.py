@@ -74,6 +74,17 @@ def translate(sql: str) -> str:
     return sql
 
 
+def _params(params: Iterable[Any] | None) -> tuple[Any, ...]:
+    """Parameters as PostgreSQL takes them. Its text cannot hold NUL, which SQLite's can: a
+    NUL in a value (only ever in hostile input: the app's own text never has one) becomes
+    U+FFFD, so a lookup by it finds nothing and a write of it stores the replacement
+    character, where PostgreSQL would refuse the statement."""
+    values = tuple(params or ())
+    if any(isinstance(v, str) and "\x00" in v for v in values):
+        return tuple(v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in values)
+    return values
+
+
 def _skipped(sql: str) -> bool:
     """SQLite's PRAGMAs have no meaning here (durability and foreign keys are the server's)."""
     return sql.lstrip().upper().startswith("PRAGMA")
@@ -174,7 +185,7 @@ async def _run_async(
     if _skipped(sql):
         return PgAsyncCursor([], -1)
     async with conn.cursor() as cursor:
-        await cursor.execute(translate(sql), tuple(params or ()))
+        await cursor.execute(translate(sql), _params(params))
         rows = await cursor.fetchall() if cursor.description is not None else []
         return PgAsyncCursor(rows, cursor.rowcount)
 
@@ -189,7 +200,7 @@ class PgConnection:
         return await _run_async(self.raw, sql, parameters)
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> PgAsyncCursor:
-        batch = [tuple(p) for p in parameters]
+        batch = [_params(p) for p in parameters]
         if not batch:
             return PgAsyncCursor([], 0)
         async with self.raw.cursor() as cursor:
@@ -226,12 +237,12 @@ class PgSyncConnection:
         if _skipped(sql):
             return PgCursor([], -1)
         with self.raw.cursor() as cursor:
-            cursor.execute(translate(sql), tuple(parameters))
+            cursor.execute(translate(sql), _params(parameters))
             rows = cursor.fetchall() if cursor.description is not None else []
             return PgCursor(rows, cursor.rowcount)
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> PgCursor:
-        batch = [tuple(p) for p in parameters]
+        batch = [_params(p) for p in parameters]
         if not batch:
             return PgCursor([], 0)
         with self.raw.cursor() as cursor:
