@@ -13,10 +13,17 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from helpers import PATIENCE
 from postgres_cluster import cluster
 from webinar.storage import repo
 from webinar.storage.db import Database, connect_sync, migrate_sync
-from webinar.storage.postgres import PgSyncConnection, is_postgres, translate
+from webinar.storage.postgres import (
+    PgSyncConnection,
+    connect_async,
+    is_postgres,
+    translate,
+    try_advisory_lock_async,
+)
 from webinar.storage.webinars import save_webinar_sync
 
 pytestmark = pytest.mark.integration
@@ -261,3 +268,25 @@ async def test_a_nul_in_hostile_input_is_no_error(db_url: str) -> None:
     assert found is None
     assert stored is not None
     assert stored[0] == ("a\ufffdb" if is_postgres(db_url) else "a\x00b")
+
+
+async def test_an_advisory_lock_is_held_by_one_connection_until_it_closes() -> None:
+    url = cluster().create(f"b_{uuid.uuid4().hex[:16]}")
+    first = await connect_async(url)
+    second = await connect_async(url)
+    try:
+        taken = await try_advisory_lock_async(first, 18)
+        refused = not await try_advisory_lock_async(second, 18)
+        await first.close()  # however a holder ends, its lock goes with its connection
+        # The server frees it when it sees the connection gone: wait for it, as a waiting
+        # writer would (pg_advisory_lock blocks until the lock is free).
+        await asyncio.wait_for(second.raw.execute("SELECT pg_advisory_lock(18)"), PATIENCE)
+        held = await (
+            await second.raw.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            )
+        ).fetchone()
+    finally:
+        await first.close()
+        await second.close()
+    assert (taken, refused, held and held[0]) == (True, True, 1)
