@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from helpers import seed_agenda, tables_query
-from postgres_cluster import database as test_database
+from postgres_cluster import database as database_for
 from webinar.realtime.hub import Client, Event
 from webinar.services import DEFAULT_SLUG, Services, open_services, prepare_database
 from webinar.services.access import Participant
@@ -106,7 +106,7 @@ class Room:
 @contextlib.asynccontextmanager
 async def open_room(folder: Path) -> AsyncIterator[Room]:
     clock = Clock(START)
-    path = test_database(str(folder / "webinar.db"))
+    path = database_for(str(folder / "webinar.db"))
     prepare_database(path)
     event = find_webinar_sync(path, DEFAULT_SLUG)
     assert event is not None
