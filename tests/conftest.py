@@ -48,6 +48,34 @@ def events_match_their_models() -> Iterator[None]:
     assert mismatches == []
 
 
+def pytest_report_header() -> str:
+    from postgres_cluster import BACKEND
+
+    return f"database backend: {BACKEND} (WEBINAR_TEST_DB)"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """On PostgreSQL, tests of SQLite's own files are skipped, each with its reason."""
+    from postgres_cluster import BACKEND
+
+    if BACKEND != "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_databases() -> Iterator[None]:
+    """On PostgreSQL, the databases a test made are dropped when it ends."""
+    yield
+    from postgres_cluster import end_of_test
+
+    end_of_test()
+
+
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     from helpers import LiveServer  # imported here so domain tests need no web stack

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,11 +23,14 @@ import httpx
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
+from postgres_cluster import database
 from webinar.domain.agenda import Agenda
 from webinar.services import DEFAULT_SLUG, prepare_database
 from webinar.services.access import AccessLimits
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.services.calls import CallConfig
+from webinar.storage.db import SyncConnection, connect_sync
+from webinar.storage.postgres import is_postgres
 from webinar.storage.repo import ensure_meta_sync
 from webinar.storage.webinars import list_webinars_sync
 from webinar.web.app import Hosted, Settings
@@ -46,9 +51,46 @@ def free_port() -> int:
         return port
 
 
+def open_database(db_path: str) -> SyncConnection:
+    """A connection to a test's database (its SQLite file, or on PostgreSQL the database
+    made for that path), for the test to look inside; unscoped, each statement committed
+    at once. Its SQL is SQLite's dialect, translated for PostgreSQL as the app's is."""
+    return connect_sync(database(db_path))
+
+
+def tables_query(db_path: str) -> str:
+    """A query for the names (column ``name``) of the database's own tables, by name, on
+    either backend."""
+    if is_postgres(db_path):
+        return (
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename != 'schema_version' ORDER BY name"
+        )
+    return "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+
+
+def dump_text(db_path: str) -> str:
+    """Every row of every table of a test's database, as text (SQLite's ``iterdump``; on
+    PostgreSQL each table's rows), to check what the database holds anywhere."""
+    if not is_postgres(database(db_path)):
+        with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
+            return "\n".join(conn.iterdump())
+    pg = open_database(db_path)
+    try:
+        tables = [row[0] for row in pg.execute(tables_query(database(db_path))).fetchall()]
+        return "\n".join(
+            f"{table}: {row!r}"
+            for table in tables
+            for row in pg.execute(f"SELECT * FROM {table}").fetchall()
+        )
+    finally:
+        pg.close()
+
+
 def stored_secrets(db_path: str, slug: str | None = None) -> dict[str, str]:
     """The secrets (code, link tokens) of the event ``slug`` in ``db_path``, or of its
     only (first) event."""
+    db_path = database(db_path)
     event = next(e for e in list_webinars_sync(db_path) if slug in (None, e.slug))
     return ensure_meta_sync(db_path, event.id, {})
 
@@ -94,6 +136,9 @@ class LiveServer(Loopback):
     aliases: bool = True
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.db_path = database(self.db_path)  # on PostgreSQL, a database of the test's
 
     async def start(self) -> None:
         self.secrets = prepare_database(self.db_path, self.slug)
@@ -156,7 +201,7 @@ class ServerProcess(Loopback):
         args: tuple[str, ...] = (),
         open_files: int | None = None,
     ) -> None:
-        self.db_path = db_path
+        self.db_path = database(db_path)  # on PostgreSQL, a database of the test's
         self.agenda = agenda
         self.port = port or free_port()
         #: More ``serve`` options, like ``("--start", "now")``; change them between starts.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sqlite3
 import subprocess
 import sys
 import uuid
@@ -17,7 +16,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from helpers import ROOT, LiveServer, Person, free_port, read_until, stored_secrets
+from helpers import ROOT, LiveServer, Person, free_port, open_database, read_until, stored_secrets
+from postgres_cluster import database
 from webinar.cli.main import cli
 from webinar.domain.agenda_file import parse_agenda
 from webinar.services import prepare_event
@@ -65,7 +65,7 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def test_events_add_list_and_remove(tmp_path: Path) -> None:
-    db = str(tmp_path / "programme.db")
+    db = database(str(tmp_path / "programme.db"))
     march = agenda_copy(tmp_path, "March briefing.toml", "March briefing")
     april = agenda_copy(tmp_path, "april.toml", "April briefing")
 
@@ -98,7 +98,7 @@ def test_events_add_list_and_remove(tmp_path: Path) -> None:
 
 
 def test_other_commands_ask_which_event_when_there_are_several(tmp_path: Path) -> None:
-    db = str(tmp_path / "programme.db")
+    db = database(str(tmp_path / "programme.db"))
     for name in ("one.toml", "two.toml"):
         invoke("events", "add", str(agenda_copy(tmp_path, name, name)), "--db", db)
 
@@ -119,7 +119,7 @@ def test_other_commands_ask_which_event_when_there_are_several(tmp_path: Path) -
 async def test_an_event_added_while_the_server_runs_is_served_and_removed_whole(
     tmp_path: Path,
 ) -> None:
-    db = str(tmp_path / "webinar.db")
+    db = database(str(tmp_path / "webinar.db"))
     server = LiveServer(db)
     await server.start()
     late = agenda_copy(tmp_path, "late.toml", "Late addition")
@@ -142,7 +142,7 @@ async def test_an_event_added_while_the_server_runs_is_served_and_removed_whole(
     assert 'ws-connect="/e/late/ws"' in page.text  # its addresses name it
     assert busy[0] == 1 and "A server is running" in busy[1]
     assert removed[0] == 0, removed[1]
-    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+    with contextlib.closing(open_database(db)) as conn, conn:
         left = {
             table: conn.execute(f"SELECT count(*) FROM {table} WHERE webinar_id = 2").fetchone()[0]
             for table in EVENT_TABLES
@@ -175,7 +175,7 @@ def serving(db: str, cwd: Path, paths: tuple[str, ...]) -> tuple[str, list[int]]
 
 
 def test_serve_alone_serves_every_event_of_the_database(tmp_path: Path) -> None:
-    db = str(tmp_path / "programme.db")
+    db = database(str(tmp_path / "programme.db"))
     first, first_answers = serving(db, tmp_path, ("/join", "/e/seed/join"))
     for name in ("one.toml", "two.toml"):
         invoke("events", "add", str(agenda_copy(tmp_path, name, f"Event {name[:3]}")), "--db", db)
@@ -196,7 +196,7 @@ def test_serve_alone_serves_every_event_of_the_database(tmp_path: Path) -> None:
 
 
 async def test_purge_and_erase_touch_one_event_only(tmp_path: Path) -> None:
-    db = str(tmp_path / "two.db")
+    db = database(str(tmp_path / "two.db"))
     text = agenda_copy(tmp_path, "beta.toml", "Beta").read_text(encoding="utf-8")
     beta = parse_agenda(text, "beta.toml", today=date.today())
     _, _, beta_secrets = prepare_event(db, "beta", "beta.toml", text, beta.title)
@@ -216,7 +216,7 @@ async def test_purge_and_erase_touch_one_event_only(tmp_path: Path) -> None:
 
     not_there = invoke("erase", "--db", db, "--event", "alpha", "--name", "Bea Beta", "--yes")
     purged = invoke("purge", "--db", db, "--event", "beta", "--retention-days", "0", "--yes")
-    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+    with contextlib.closing(open_database(db)) as conn, conn:
         names = sorted(r[0] for r in conn.execute("SELECT name FROM participants") if r[0])
         authors = conn.execute(
             "SELECT w.slug, q.author_name FROM questions q JOIN webinars w"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from helpers import LiveServer, attendee_of, host_of
+from helpers import LiveServer, attendee_of, dump_text, host_of, open_database
 from webinar.cli.main import cli
 
 pytestmark = pytest.mark.integration
@@ -38,8 +37,7 @@ async def populate(server: LiveServer) -> None:
 
 
 def dump(db: str) -> str:
-    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
-        return "\n".join(conn.iterdump())
+    return dump_text(db)
 
 
 async def test_purge_erases_people_and_keeps_aggregates(tmp_path: Path) -> None:
@@ -60,7 +58,7 @@ async def test_purge_erases_people_and_keeps_aggregates(tmp_path: Path) -> None:
     text = dump(server.db_path)
     for secret in (*NAMES, *ORGS):
         assert secret not in text
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         assert conn.execute("SELECT text, votes FROM questions").fetchall() == [
             ("Named question", 1)
         ]
@@ -86,7 +84,7 @@ async def test_purge_with_free_text_erases_what_people_wrote(tmp_path: Path) -> 
     text = dump(server.db_path)
     for secret in ("Named question", "A reply", "Loved it"):
         assert secret not in text
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         assert conn.execute("SELECT answers FROM survey_responses").fetchall() == [
             ('{"overall":5}',)
         ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner, Result
 
+from helpers import open_database
+from postgres_cluster import database
 from webinar.cli.main import cli
 from webinar.storage.db import migrate_sync
 from webinar.storage.webinars import save_webinar_sync
@@ -17,20 +18,21 @@ from webinar.storage.webinars import save_webinar_sync
 PASSWORD = "correct horse battery staple"
 
 
-def with_events(db: Path, *slugs: str) -> Path:
+def with_events(path: Path, *slugs: str) -> str:
     """A database holding the events ``slugs`` (ids 1, 2, ... in that order)."""
+    db = database(path)
     migrate_sync(db)
     for slug in slugs:
         save_webinar_sync(db, slug)
     return db
 
 
-def run(db: Path, *args: str, stdin: str | None = None) -> Result:
+def run(db: str | Path, *args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(cli, ["users", *args, "--db", str(db)], input=stdin)
 
 
-def stored_hash(db: Path, email: str) -> str:
-    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+def stored_hash(db: str | Path, email: str) -> str:
+    with contextlib.closing(open_database(str(db))) as conn, conn:
         (value,) = conn.execute(
             "SELECT password_hash FROM users WHERE email = ?", (email,)
         ).fetchone()
@@ -91,7 +93,7 @@ def test_users_add_names_an_event_that_does_not_exist_plainly(tmp_path: Path) ->
         f"Error: Invalid value for '--event': There is no event 'nine' in {db}: "
         "'webinar events list' shows them."
     )
-    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+    with contextlib.closing(open_database(str(db))) as conn, conn:
         assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
 
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import expect
 
 from helpers import LiveServer
+from postgres_cluster import database
 from webinar.domain.agenda_file import parse_agenda
 from webinar.services import prepare_event
 from webinar.services.agenda_files import SEED_AGENDA
@@ -24,7 +25,7 @@ QUESTION = "Is the neglect briefing recorded?"
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    db = str(tmp_path / "two.db")
+    db = database(str(tmp_path / "two.db"))
     text = SEED_AGENDA.read_text(encoding="utf-8").replace(
         'title = "Child Safeguarding Practice Review Panel Webinar"',
         'title = "Neglect learning briefing"',

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -25,7 +24,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import expect
 
-from helpers import LiveServer, host_of
+from helpers import LiveServer, host_of, open_database
 
 pytestmark = pytest.mark.e2e
 
@@ -425,7 +424,7 @@ async def test_a_lost_reply_loses_nothing_and_the_draft_survives_a_reload(
     await expect(page.locator("#survey-state")).to_have_text(
         "Not saved yet: your answers are kept on this device and sent when the connection is back."
     )
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         assert conn.execute("SELECT answers FROM survey_responses").fetchall() == [
             ('{"overall": 5}',)
         ]
@@ -449,7 +448,7 @@ async def test_a_lost_reply_loses_nothing_and_the_draft_survives_a_reload(
     # ... and the survey can be finished: one response, all of it, submitted.
     await form.get_by_role("button", name="Submit my answers").click()
     await expect(page.locator("#survey-state")).to_have_text(THANKS)
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         assert conn.execute("SELECT answers, submitted FROM survey_responses").fetchall() == [
             ('{"overall": 5, "comments": "Typed while the connection was down."}', 1)
         ]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import uuid
 
 import pytest
 
-from helpers import LiveServer, attendee_of, host_of
+from helpers import LiveServer, attendee_of, host_of, open_database
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +35,7 @@ async def test_pin_and_highlight_at_once_both_hold(server: LiveServer) -> None:
     )
 
     assert [r.status_code for r in results] == [200, 200]
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         assert conn.execute("SELECT pinned, highlighted FROM questions").fetchall() == [(1, 1)]
     question = server.services.qa.questions[qid]
     assert (question.pinned, question.highlighted) == (True, True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import sqlite3
 from datetime import UTC, datetime
 from html import unescape
 from urllib.parse import urljoin, urlsplit
@@ -14,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
-from helpers import LiveServer, OidcProvider
+from helpers import LiveServer, OidcProvider, open_database
 from webinar.domain.accounts import Grant
 from webinar.services.accounts import add_user
 
@@ -54,7 +53,7 @@ def shown_error(response: httpx.Response) -> str:
 
 
 def linked_subject(server: LiveServer, email: str) -> tuple[str | None, str | None]:
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         row = conn.execute(
             "SELECT oidc_issuer, oidc_subject FROM users WHERE email = ?", (email,)
         ).fetchone()
@@ -97,7 +96,7 @@ async def test_oidc_a_linked_account_signs_in_again_by_its_subject(oidc_server: 
     async with app_client(server) as first:
         await through_provider(first, provider, "hal@example.org")
     with (
-        contextlib.closing(sqlite3.connect(server.db_path)) as conn,
+        contextlib.closing(open_database(server.db_path)) as conn,
         conn,
     ):  # the email changes; the subject does not
         conn.execute("UPDATE users SET email = 'hal.h@example.org'")
@@ -116,7 +115,7 @@ async def test_oidc_no_matching_account_is_refused_and_nothing_is_created(
     async with app_client(server) as client:
         landed = await through_provider(client, provider, "stranger@example.org")
         info = (await client.get("/api/session")).json()
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         (accounts,) = conn.execute("SELECT count(*) FROM users").fetchone()
 
     assert (landed.status_code, landed.url.path) == (403, "/signin/oidc/callback")

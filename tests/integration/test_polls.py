@@ -7,7 +7,6 @@ import contextlib
 import csv
 import io
 import json
-import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -19,7 +18,8 @@ import pytest
 from openpyxl import load_workbook
 from websockets.exceptions import ConnectionClosed
 
-from helpers import LiveServer, Person, attendee_of, host_of, seed_agenda
+from helpers import LiveServer, Person, attendee_of, host_of, open_database, seed_agenda
+from postgres_cluster import database
 from webinar.domain.polls import PollSpec
 from webinar.services.access import AccessLimits
 from webinar.storage.purge import purge_sync
@@ -35,7 +35,7 @@ def key() -> str:
 
 
 def rows(server: LiveServer, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         return conn.execute(sql, args).fetchall()
 
 
@@ -432,7 +432,7 @@ async def test_exports_and_report_hold_every_poll_with_its_counts(server: LiveSe
 
 
 async def test_answers_survive_a_restart_and_purge_unlinks_people(tmp_path: Path) -> None:
-    db = str(tmp_path / "webinar.db")
+    db = database(str(tmp_path / "webinar.db"))
     server = LiveServer(db)
     await server.start()
     host = await host_of(server)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
@@ -20,7 +19,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
-from helpers import LiveServer, OidcProvider
+from helpers import LiveServer, OidcProvider, open_database
 from webinar.domain.accounts import Grant
 from webinar.services.accounts import add_user, remove_user
 from webinar.services.agenda_files import SEED_AGENDA
@@ -322,7 +321,7 @@ async def test_programme_opens_the_host_console_as_the_account_without_a_secret_
 
 def set_run(server: LiveServer, webinar_id: int, started: str | None, ended: str | None) -> None:
     """Record that the event ran (as its clock would have)."""
-    conn = sqlite3.connect(server.db_path)
+    conn = open_database(server.db_path)
     try:
         row = conn.execute("SELECT state FROM run_state WHERE webinar_id = ?", (webinar_id,))
         found = row.fetchone()
@@ -330,7 +329,9 @@ def set_run(server: LiveServer, webinar_id: int, started: str | None, ended: str
         state = json.dumps({**saved, "started_at": started, "ended_at": ended})
         with conn:
             conn.execute(
-                "INSERT OR REPLACE INTO run_state (webinar_id, state, updated_at) VALUES (?, ?, ?)",
+                "INSERT INTO run_state (webinar_id, state, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (webinar_id) DO UPDATE SET state = excluded.state,"
+                " updated_at = excluded.updated_at",
                 (webinar_id, state, started or ""),
             )
     finally:
@@ -451,7 +452,7 @@ async def test_programme_purge_after_retention_erases_names_and_keeps_the_figure
     assert response.status_code == 303
     assert "Purged &#39;hals&#39;: 1 people" in page.text
     assert served.status_code == 200
-    conn = sqlite3.connect(staffed.db_path)
+    conn = open_database(staffed.db_path)
     try:
         names = conn.execute("SELECT name FROM participants WHERE webinar_id = 2").fetchall()
     finally:
@@ -462,7 +463,7 @@ async def test_programme_purge_after_retention_erases_names_and_keeps_the_figure
 async def hals_code(server: LiveServer, client: httpx.AsyncClient) -> str:
     """Event 2's join code (it is made when the event is first served)."""
     assert (await client.get("/e/hals/join")).status_code == 200
-    conn = sqlite3.connect(server.db_path)
+    conn = open_database(server.db_path)
     try:
         row = conn.execute(
             "SELECT value FROM meta WHERE webinar_id = 2 AND key = 'join_code'"
@@ -473,7 +474,7 @@ async def hals_code(server: LiveServer, client: httpx.AsyncClient) -> str:
 
 
 def join_code_of(server: LiveServer, webinar_id: int) -> str | None:
-    conn = sqlite3.connect(server.db_path)
+    conn = open_database(server.db_path)
     try:
         row = conn.execute(
             "SELECT value FROM meta WHERE webinar_id = ? AND key = 'join_code'", (webinar_id,)

@@ -6,14 +6,13 @@ import asyncio
 import contextlib
 import csv
 import io
-import sqlite3
 import uuid
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
-from helpers import LiveServer, Person, Socket, attendee_of, host_of
+from helpers import LiveServer, Person, Socket, attendee_of, host_of, open_database, tables_query
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +32,7 @@ def question_event(text: str) -> Any:
 
 
 def rows(server: LiveServer, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         return conn.execute(sql, args).fetchall()
 
 
@@ -139,8 +138,8 @@ async def test_anonymous_question_has_no_author_anywhere(server: LiveServer) -> 
     reply_row = rows(server, "SELECT author_id, author_name FROM replies")
     assert question_row == [(None, None, None, 1)]
     assert reply_row == [(None, None)]
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
+        tables = [r[0] for r in conn.execute(tables_query(server.db_path))]
         for table in tables:
             stored = str(conn.execute(f"SELECT * FROM {table}").fetchall())
             assert secret_key not in stored, table

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import Person, ServerProcess, seed_agenda, stored_secrets
+from postgres_cluster import database
 from webinar.services import prepare_database
 from webinar.services.plan import plan_event, planned_agenda
 from webinar.storage.webinars import list_webinars_sync
@@ -29,7 +30,7 @@ def planned(body: dict[str, object]) -> list[tuple[str, str]]:
 
 
 async def test_restart_with_start_keeps_a_started_events_plan(tmp_path: Path) -> None:
-    db = str(tmp_path / "webinar.db")
+    db = database(str(tmp_path / "webinar.db"))
     proc = ServerProcess(db, args=("--start", "06:00"))
     proc.start()
     try:
@@ -60,7 +61,7 @@ async def test_restart_with_start_keeps_a_started_events_plan(tmp_path: Path) ->
 
 
 def test_a_rehearsal_not_yet_started_moves_on_restart(tmp_path: Path) -> None:
-    db = str(tmp_path / "webinar.db")
+    db = database(str(tmp_path / "webinar.db"))
     prepare_database(db)
     (event,) = list_webinars_sync(db)
     seed = seed_agenda()

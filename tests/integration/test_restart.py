@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from helpers import Person, ServerProcess, stored_secrets
+from postgres_cluster import database
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["graceful", "killed"])
 async def test_restart_mid_item_keeps_the_countdown(tmp_path: Path, sig: int) -> None:
-    db = str(tmp_path / "webinar.db")
+    db = database(str(tmp_path / "webinar.db"))
     proc = ServerProcess(db)
     proc.start()
     try:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from helpers import PATIENCE, LiveServer, Person, Socket, attendee_of, host_of
+from helpers import PATIENCE, LiveServer, Person, Socket, attendee_of, host_of, open_database
 from webinar.services.roster import REMOVED
 
 pytestmark = pytest.mark.integration
@@ -73,7 +72,7 @@ async def test_host_removes_a_facilitator_from_roster_group_and_screens(
     assert (await people[0].act("qa.ask", text="Still here?", key="k" * 20)).status_code == 401
     with pytest.raises(InvalidStatus):
         await people[0].connect()
-    conn = sqlite3.connect(server.db_path)
+    conn = open_database(server.db_path)
     try:
         assert conn.execute(
             "SELECT removed_at IS NOT NULL FROM participants WHERE id = ?", (bot,)

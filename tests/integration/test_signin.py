@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from html import unescape
@@ -16,7 +15,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from helpers import LiveServer, Person
+from helpers import LiveServer, Person, open_database
 from webinar.domain.accounts import Grant
 from webinar.services.accounts import WRONG, add_user, remove_user, set_password
 from webinar.storage.webinars import save_webinar_sync
@@ -250,14 +249,14 @@ async def test_signin_rehashes_a_password_hashed_with_older_parameters(
     staffed: LiveServer,
 ) -> None:
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(HAL_PASSWORD)
-    with contextlib.closing(sqlite3.connect(staffed.db_path)) as conn, conn:
+    with contextlib.closing(open_database(staffed.db_path)) as conn, conn:
         conn.execute("UPDATE users SET password_hash = ? WHERE email = ?", (weak, HAL))
     hal = Person(staffed.base)
     try:
         response = await sign_in(hal, HAL, HAL_PASSWORD)
     finally:
         await hal.close()
-    with contextlib.closing(sqlite3.connect(staffed.db_path)) as conn, conn:
+    with contextlib.closing(open_database(staffed.db_path)) as conn, conn:
         row = conn.execute("SELECT password_hash FROM users WHERE email = ?", (HAL,)).fetchone()
     stored: str = row[0]
 
@@ -278,7 +277,7 @@ async def test_signin_the_role_of_a_signed_in_session_on_each_event(staffed: Liv
     finally:
         await ann.close()
         await hal.close()
-    with contextlib.closing(sqlite3.connect(staffed.db_path)) as conn, conn:
+    with contextlib.closing(open_database(staffed.db_path)) as conn, conn:
         sessions = dict(
             conn.execute(
                 "SELECT ifnull(u.email, 'link'), s.id FROM sessions s"

@@ -5,14 +5,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import sqlite3
 import uuid
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
-from helpers import LiveServer, Person, attendee_of, host_of
+from helpers import LiveServer, Person, attendee_of, host_of, open_database
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +21,7 @@ async def attendee(server: LiveServer, name: str) -> Person:
 
 
 def rows(server: LiveServer, sql: str) -> list[tuple[Any, ...]]:
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         return conn.execute(sql).fetchall()
 
 

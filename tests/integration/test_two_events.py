@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from helpers import LiveServer, Person, Socket
+from helpers import LiveServer, Person, Socket, open_database
+from postgres_cluster import database
 from webinar.domain.agenda_file import parse_agenda
 from webinar.services import prepare_event
 from webinar.services.agenda_files import SEED_AGENDA
@@ -46,7 +46,7 @@ class Side:
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    db = str(tmp_path / "two.db")
+    db = database(str(tmp_path / "two.db"))
     text = SEED_TEXT.replace(SEED_TITLE, f'title = "{BETA_TITLE}"')
     beta = parse_agenda(text, "beta.toml", today=date.today())
     _, _, secrets = prepare_event(db, "beta", "beta.toml", text, beta.title)
@@ -136,7 +136,7 @@ async def test_two_events_at_once_share_nothing(server: LiveServer) -> None:
 
     await assert_nothing_crosses(alpha, "Alpha", "Beta")
     await assert_nothing_crosses(beta, "Beta", "Alpha")
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(open_database(server.db_path)) as conn, conn:
         seqs = dict(conn.execute("SELECT webinar_id, count(*) FROM events GROUP BY webinar_id"))
         numbered = conn.execute(
             "SELECT webinar_id, min(seq), max(seq), count(*) FROM events GROUP BY webinar_id"

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import signal
-import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import PATIENCE, Person, ServerProcess, stored_secrets
+from helpers import PATIENCE, Person, ServerProcess, open_database, stored_secrets
+from postgres_cluster import BACKEND, cluster, database
 
 pytestmark = pytest.mark.integration
 
@@ -67,8 +67,18 @@ async def until_enough(enough: list[asyncio.Event], tasks: list[asyncio.Task[Non
     raise AssertionError(f"not every kind of write was acknowledged as often as {BEFORE_KILL}")
 
 
-async def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
-    db = str(tmp_path / "webinar.db")
+@pytest.fixture(params=["suite", "postgresql"])
+def crash_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The suite's backend (WEBINAR_TEST_DB), and PostgreSQL in every run."""
+    if request.param == "suite":
+        return database(str(tmp_path / "webinar.db"))
+    if BACKEND == "postgresql":
+        pytest.skip("the suite runs on PostgreSQL: its 'suite' case is this one")
+    return cluster().create(f"k_{uuid.uuid4().hex[:16]}")
+
+
+async def test_acknowledged_writes_survive_a_kill(crash_db: str) -> None:
+    db = crash_db
     proc = ServerProcess(db)
     proc.start()
     secrets = stored_secrets(db)
@@ -141,7 +151,7 @@ async def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
             raise outcome
     proc.start()
     try:
-        with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        with contextlib.closing(open_database(db)) as conn, conn:
             stored_questions = {r[0] for r in conn.execute("SELECT text FROM questions")}
             stored_draft = conn.execute(
                 "SELECT text FROM breakout_responses WHERE group_number = ? AND topic = ?",

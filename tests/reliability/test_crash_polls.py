@@ -7,14 +7,14 @@ import asyncio
 import contextlib
 import hashlib
 import signal
-import sqlite3
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from helpers import Person, ServerProcess, stored_secrets
+from helpers import Person, ServerProcess, open_database, stored_secrets
+from postgres_cluster import database
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +22,7 @@ PEOPLE = 60
 
 
 async def test_acknowledged_poll_answers_survive_a_kill(tmp_path: Path) -> None:
-    db = str(tmp_path / "webinar.db")
+    db = database(str(tmp_path / "webinar.db"))
     proc = ServerProcess(db)
     proc.start()
     secrets = stored_secrets(db)
@@ -55,7 +55,7 @@ async def test_acknowledged_poll_answers_survive_a_kill(tmp_path: Path) -> None:
     await asyncio.gather(*tasks)
     proc.start()
     try:
-        with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        with contextlib.closing(open_database(db)) as conn, conn:
             stored = {r[0] for r in conn.execute("SELECT key_hash FROM poll_answers")}
             ((respondents,),) = conn.execute("SELECT COUNT(*) FROM poll_respondents").fetchall()
         reopened = await host.act("polls.close", poll_id=poll_id)

@@ -35,6 +35,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from helpers import PATIENCE, LiveServer, Person
+from webinar.storage.db import connect_sync
+from webinar.storage.postgres import is_postgres
 
 # anyio loads some submodules on first use, and pytest rewrites anyio's modules (it is a
 # pytest plugin). Done deep inside a request handler on CPython 3.11.7, that rewrite can fail
@@ -342,7 +344,23 @@ def routes_of() -> Callable[[LiveServer], list[str]]:
 
 
 def check_database(path: str) -> None:
-    """The database is intact and has no dangling foreign keys (no partial rows)."""
+    """The database is intact and has no dangling foreign keys (no partial rows).
+
+    PostgreSQL checks every foreign key as a row is written: there, every foreign key
+    constraint must be in force (none added NOT VALID or left unvalidated)."""
+    if is_postgres(path):
+        conn = connect_sync(path)
+        try:
+            unchecked = conn.execute(
+                "SELECT conname FROM pg_constraint WHERE contype = 'f' AND NOT convalidated"
+            ).fetchall()
+            (keys,) = conn.execute(
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+            ).fetchone()
+        finally:
+            conn.close()
+        assert (unchecked, keys > 0) == ([], True)
+        return
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         integrity = conn.execute("PRAGMA integrity_check").fetchall()

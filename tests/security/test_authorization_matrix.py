@@ -34,6 +34,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from helpers import LiveServer, Person
+from postgres_cluster import database
 from webinar.domain.accounts import Grant
 from webinar.domain.agenda_file import parse_agenda
 from webinar.services import prepare_event
@@ -747,7 +748,7 @@ OPEN_TO_ALL = {
 async def two_events(tmp_path: Path) -> AsyncIterator[LiveServer]:
     """One server with the events alpha and beta (the seed webinar twice), no short
     addresses."""
-    db = str(tmp_path / "two.db")
+    db = database(str(tmp_path / "two.db"))
     text = SEED_AGENDA.read_text(encoding="utf-8")
     beta = parse_agenda(text, "beta.toml", today=date.today())
     _, _, secrets = prepare_event(db, "beta", "beta.toml", text, beta.title)

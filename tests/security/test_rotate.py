@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from websockets.exceptions import ConnectionClosed
 
 from helpers import LiveServer, Person, attendee_of, host_of
+from postgres_cluster import database
 from webinar.cli.main import cli
 from webinar.services import prepare_database
 
@@ -123,7 +124,7 @@ async def test_replacing_nothing_or_as_a_host_is_refused(server: LiveServer) -> 
 
 
 def test_rotate_on_the_command_line(tmp_path: object) -> None:
-    db = str(tmp_path) + "/cli.db"
+    db = database(str(tmp_path) + "/cli.db")
     before = prepare_database(db)
     runner = CliRunner()
 

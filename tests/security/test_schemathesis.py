@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from helpers import ServerProcess
+from postgres_cluster import database
 from webinar.services import prepare_database
 from webinar.web.openapi import openapi_document
 
@@ -47,7 +48,7 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    db = str(tmp_path_factory.mktemp("schemathesis") / "api.db")
+    db = database(str(tmp_path_factory.mktemp("schemathesis") / "api.db"), keep=True)
     secrets = prepare_database(db)
     server = ServerProcess(db)
     server.start()

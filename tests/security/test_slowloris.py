@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from helpers import Person, ServerProcess
+from postgres_cluster import database
 from webinar.services import prepare_database
 from webinar.web.server import PrivateAccessLog, RateLimitedLog, connection_cap, private_path
 
@@ -48,7 +49,7 @@ async def closed_by_server(reader: asyncio.StreamReader, timeout: float) -> bool
 def test_partial_requests_over_the_open_files_limit_leave_the_event_running(
     tmp_path: object, many_files: None
 ) -> None:
-    db = str(tmp_path) + "/slow.db"
+    db = database(str(tmp_path) + "/slow.db")
     secrets = prepare_database(db)
     server = ServerProcess(db, open_files=256, args=("--header-timeout", "3"))
     server.start()
@@ -89,7 +90,7 @@ def test_partial_requests_over_the_open_files_limit_leave_the_event_running(
 
 
 def test_the_access_log_names_no_client_and_no_secret(tmp_path: object) -> None:
-    db = str(tmp_path) + "/log.db"
+    db = database(str(tmp_path) + "/log.db")
     secrets = prepare_database(db)
     server = ServerProcess(db)
     server.start()

@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
+from postgres_cluster import database
 from webinar.domain import events
 from webinar.realtime.hub import Event, Hub
 from webinar.services.commit import CHECKS, Committer, Outgoing, utcnow
-from webinar.storage.db import Database, migrate_sync
+from webinar.storage.db import Database, Tx, migrate_sync
 from webinar.storage.webinars import save_webinar_sync
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ def encode(event: Event, fmt: str) -> str:
 
 
 async def make_live(tmp_path: Path) -> Committer:
-    path = str(tmp_path / "live.db")
+    path = database(str(tmp_path / "live.db"))
     migrate_sync(path)
     event, _ = save_webinar_sync(path, "live")
     db = Database(path, event.id)
@@ -40,11 +40,11 @@ async def make_live(tmp_path: Path) -> Committer:
     return Committer(db, Hub(encode), utcnow)
 
 
-Work = Callable[[aiosqlite.Connection, datetime], Awaitable[tuple[str, list[Outgoing]]]]
+Work = Callable[[Tx, datetime], Awaitable[tuple[str, list[Outgoing]]]]
 
 
 def put(key: str, value: str) -> Work:
-    async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
+    async def work(tx: Tx, now: datetime) -> tuple[str, list[Outgoing]]:
         await tx.execute(
             "INSERT INTO meta (webinar_id, key, value) VALUES (this_webinar(), ?, ?)", (key, value)
         )
@@ -106,13 +106,13 @@ async def test_an_event_that_fails_its_check_refuses_its_change_alone(tmp_path: 
     CHECKS.against_models()
     try:
 
-        async def good(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
+        async def good(tx: Tx, now: datetime) -> tuple[str, list[Outgoing]]:
             await tx.execute(
                 "INSERT INTO meta (webinar_id, key, value) VALUES (this_webinar(), 'good', '1')"
             )
             return "good", [Outgoing("roster.joined", "staff", {"count": 1})]
 
-        async def bad(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
+        async def bad(tx: Tx, now: datetime) -> tuple[str, list[Outgoing]]:
             await tx.execute(
                 "INSERT INTO meta (webinar_id, key, value) VALUES (this_webinar(), 'bad', '1')"
             )

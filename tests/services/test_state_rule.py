@@ -23,14 +23,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 
-from helpers import seed_agenda
+from helpers import seed_agenda, tables_query
+from postgres_cluster import database as database_for
 from webinar.realtime.hub import Client, Event
 from webinar.services import DEFAULT_SLUG, Services, open_services, prepare_database
 from webinar.services.access import Participant
 from webinar.services.roster import remove_participant
+from webinar.storage.db import Tx
 from webinar.storage.webinars import find_webinar_sync
 
 pytestmark = pytest.mark.integration
@@ -105,7 +106,7 @@ class Room:
 @contextlib.asynccontextmanager
 async def open_room(folder: Path) -> AsyncIterator[Room]:
     clock = Clock(START)
-    path = str(folder / "webinar.db")
+    path = database_for(str(folder / "webinar.db"))
     prepare_database(path)
     event = find_webinar_sync(path, DEFAULT_SLUG)
     assert event is not None
@@ -163,7 +164,7 @@ def memory(room: Room) -> dict[str, Any]:
 
 async def database(room: Room) -> dict[str, list[tuple[Any, ...]]]:
     db = room.services.db
-    tables = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    tables = await db.fetchall(tables_query(db.path))
     return {
         t["name"]: [tuple(r) for r in await db.fetchall(f'SELECT * FROM "{t["name"]}"')]
         for t in tables
@@ -179,7 +180,7 @@ def refuse_after_work(room: Room) -> None:
     commit = live.commit
 
     async def refused(work: Any, apply: Any = None) -> Any:
-        async def then_refuse(tx: aiosqlite.Connection, now: datetime) -> Any:
+        async def then_refuse(tx: Tx, now: datetime) -> Any:
             await work(tx, now)
             raise Injected("refused after the work function")
 
@@ -194,7 +195,7 @@ def fail_at_commit(room: Room) -> None:
     transaction = db.transaction
 
     @contextlib.asynccontextmanager
-    async def failing() -> AsyncIterator[aiosqlite.Connection]:
+    async def failing() -> AsyncIterator[Tx]:
         async with transaction() as tx:
             yield tx
             raise sqlite3.OperationalError("injected: disk I/O error at COMMIT")

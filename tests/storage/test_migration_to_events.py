@@ -20,7 +20,10 @@ from webinar.storage.db import migrate_sync
 from webinar.storage.schema import MIGRATIONS
 from webinar.storage.webinars import list_webinars_sync, save_webinar_sync
 
-pytestmark = pytest.mark.unit
+pytestmark = [
+    pytest.mark.unit,
+    pytest.mark.sqlite_only(reason="SQLite's migrations from older releases' files"),
+]
 
 AT = "2026-03-04T10:00:00.000+00:00"
 ONE_EVENT_RELEASE = 8

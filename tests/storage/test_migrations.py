@@ -11,7 +11,10 @@ import pytest
 from webinar.storage.db import migrate_sync
 from webinar.storage.schema import MIGRATIONS
 
-pytestmark = pytest.mark.unit
+pytestmark = [
+    pytest.mark.unit,
+    pytest.mark.sqlite_only(reason="SQLite's migrations from older releases' files"),
+]
 
 AT = "2020-08-20T10:00:00+00:00"
 

@@ -16,7 +16,8 @@ from webinar.services import prepare_event
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.services.plan import planned_agenda
 from webinar.storage import webinars
-from webinar.storage.db import InUse, exclusive, migrate_sync
+from webinar.storage.db import InUse, database_exists, exclusive, migrate_sync
+from webinar.storage.postgres import Unreachable
 from webinar.storage.webinars import Webinar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,11 +35,13 @@ def event_option(function: F) -> F:
 
 def events_in(db_path: str) -> list[Webinar]:
     """The events of an existing database (migrated first); [] when there is no file."""
-    if not Path(db_path).is_file():
+    if not database_exists(db_path):
         return []
     try:
         migrate_sync(db_path)
         return webinars.list_webinars_sync(db_path)
+    except Unreachable:
+        raise  # a sentence of its own, without the URL's password
     except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
         raise click.ClickException(f"The database {db_path} cannot be opened: {exc}") from None
 
@@ -46,7 +49,7 @@ def events_in(db_path: str) -> list[Webinar]:
 def choose_event(db_path: str, slug: str | None) -> Webinar:
     """The event ``--event`` names, or the only one; ``click.ClickException`` saying what
     to give when there is no such event, none at all, or several."""
-    if not Path(db_path).is_file():
+    if not database_exists(db_path):
         raise click.ClickException(f"The database {db_path} does not exist.")
     events = events_in(db_path)
     if slug is not None:
@@ -125,7 +128,11 @@ def events() -> None:
 
 def _db(function: F) -> F:
     return click.option(
-        "--db", "db_path", default="webinar.db", show_default=True, help="SQLite file."
+        "--db",
+        "db_path",
+        default="webinar.db",
+        show_default=True,
+        help="SQLite file, or a postgresql:// URL.",
     )(function)
 
 

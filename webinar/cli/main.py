@@ -38,6 +38,7 @@ from webinar.services.commit import CHECKS
 from webinar.services.plan import plan_event
 from webinar.storage import webinars
 from webinar.storage.db import InUse, exclusive
+from webinar.storage.postgres import Unreachable
 from webinar.storage.webinars import Webinar
 from webinar.web.links import links_for
 
@@ -49,7 +50,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def db_option(function: F) -> F:
     return click.option(
-        "--db", "db_path", default="webinar.db", show_default=True, help="SQLite file."
+        "--db",
+        "db_path",
+        default="webinar.db",
+        show_default=True,
+        help="SQLite file, or a postgresql:// URL.",
     )(function)
 
 
@@ -93,6 +98,13 @@ class DefaultServe(click.Group):
             args = ["serve", *args]
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        # A PostgreSQL server that cannot be reached is the user's to fix: say so plainly.
+        try:
+            return super().invoke(ctx)
+        except Unreachable as exc:
+            raise click.ClickException(str(exc)) from None
+
 
 @click.group(cls=DefaultServe)
 @click.version_option(__version__, prog_name="webinar")
@@ -102,7 +114,13 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("agenda", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--db", "db_path", default="webinar.db", show_default=True, help="SQLite file.")
+@click.option(
+    "--db",
+    "db_path",
+    default="webinar.db",
+    show_default=True,
+    help="SQLite file, or a postgresql:// URL.",
+)
 @click.option(
     "--slug",
     default=None,
@@ -276,6 +294,8 @@ def _agenda_event(
         event, _, secrets = prepare_event(db_path, name, str(path), text, parsed.title, adopt=True)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    except Unreachable:
+        raise  # a sentence of its own, without the URL's password
     except Exception as exc:  # sqlite3 errors: unreadable file, not a database, ...
         raise click.ClickException(f"The database {db_path} cannot be opened: {exc}") from None
     # A rehearsal moves only until it starts; then a restart keeps the plan it started with.

@@ -12,10 +12,10 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TypeVar
 
 import click
+import psycopg
 
 from webinar.domain.accounts import (
     Account,
@@ -26,7 +26,7 @@ from webinar.domain.accounts import (
     normalise_email,
 )
 from webinar.storage import webinars
-from webinar.storage.db import migrate_sync
+from webinar.storage.db import database_exists, migrate_sync
 
 T = TypeVar("T")
 
@@ -41,12 +41,12 @@ def plain_errors(db_path: str) -> Iterator[None]:
         yield
     except AccountError as exc:
         raise click.BadParameter(str(exc), param_hint=PARAM_HINTS.get(exc.field or "")) from None
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, psycopg.Error) as exc:
         raise click.ClickException(f"The database {db_path} cannot be used: {exc}.") from None
 
 
 def _existing(db_path: str) -> None:
-    if not Path(db_path).is_file():
+    if not database_exists(db_path):
         raise click.ClickException(f"The database {db_path} does not exist.")
 
 
@@ -97,7 +97,11 @@ def describe(account: Account, names: Mapping[int, str] | None = None) -> str:
 
 def _db_option(function: Callable[..., T]) -> Callable[..., T]:
     return click.option(
-        "--db", "db_path", default="webinar.db", show_default=True, help="SQLite file."
+        "--db",
+        "db_path",
+        default="webinar.db",
+        show_default=True,
+        help="SQLite file, or a postgresql:// URL.",
     )(function)
 
 

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NoReturn
 
-import aiosqlite
-
 from webinar.domain import audiences
 from webinar.domain.audiences import ROLES, Role
 from webinar.domain.events import RosterJoined
@@ -26,7 +24,7 @@ from webinar.domain.ratelimit import GuessBackoff, TokenBucket
 from webinar.domain.text import has_control_character
 from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import accounts_repo, repo
-from webinar.storage.db import scope_async
+from webinar.storage.db import Tx, offline_transaction
 from webinar.storage.repo import ParticipantRow
 
 NAME_MAX = 80
@@ -259,7 +257,7 @@ class AccessService:
         participant = Participant(secrets.token_urlsafe(16), role, name, organisation)
         session_id = secrets.token_urlsafe(32)
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[int, list[Outgoing]]:
             row = ParticipantRow(participant.id, role, name, organisation or None, iso(now))
             await repo.create_participant(tx, row, session_id)
             if user_id is not None:
@@ -296,7 +294,7 @@ class AccessService:
     async def end_session(self, session_id: str) -> None:
         """Forget a session, so a copied cookie stops working after "Leave"."""
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[None, list[Outgoing]]:
             await repo.delete_session(tx, session_id)
             return None, []
 
@@ -313,7 +311,7 @@ class AccessService:
         or names something else."""
         values, roles = _rotation(which)
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[list[str], list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[list[str], list[Outgoing]]:
             return await _rotate_in(tx, values, roles if end_sessions else [], keep), []
 
         def apply(_: list[str]) -> None:  # once written: the old code or link stops here
@@ -340,9 +338,7 @@ class AccessService:
             "organiser_token": self._tokens["organiser"],
         }
 
-    async def remove_in(
-        self, tx: aiosqlite.Connection, participant_id: str, now: datetime
-    ) -> list[Outgoing]:
+    async def remove_in(self, tx: Tx, participant_id: str, now: datetime) -> list[Outgoing]:
         """Inside the caller's transaction: take an attendee off the roster and end their
         sessions; the events to append. ``AccessError(404)`` if there is no such attendee.
         The caller's ``apply`` should call :meth:`removed`."""
@@ -396,7 +392,7 @@ def _rotation(which: Iterable[str]) -> tuple[dict[str, str], list[str]]:
 
 
 async def _rotate_in(
-    tx: aiosqlite.Connection, values: dict[str, str], end_roles: list[str], keep: str | None
+    tx: Tx, values: dict[str, str], end_roles: list[str], keep: str | None
 ) -> list[str]:
     await repo.replace_secrets(tx, values)
     if not end_roles:
@@ -412,10 +408,8 @@ def rotate_offline(
     values, roles = _rotation(which)
 
     async def run() -> tuple[dict[str, str], int]:
-        async with aiosqlite.connect(db_path) as tx:
-            await scope_async(tx, webinar_id)
+        async with offline_transaction(db_path, webinar_id) as tx:
             ended = await _rotate_in(tx, values, roles if end_sessions else [], None)
-            await tx.commit()
             meta = await repo.meta_in(tx)
         return meta, len(ended)
 

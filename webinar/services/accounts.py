@@ -9,13 +9,11 @@ a host or an organiser exactly as before.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TypeVar
 
-import aiosqlite
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -34,7 +32,7 @@ from webinar.domain.accounts import (
 from webinar.services.access import AccessError, AccessService, Participant, address_key
 from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import accounts_repo
-from webinar.storage.db import PRAGMAS, migrate_sync
+from webinar.storage.db import Tx, migrate_sync, offline_transaction
 
 T = TypeVar("T")
 
@@ -201,7 +199,7 @@ class AccountService:
         async with self._hashing:
             new_hash = await asyncio.to_thread(self.hasher.hash, password)
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[None, list[Outgoing]]:
             await accounts_repo.set_password_hash(tx, user_id, new_hash, end_sessions=False)
             return None, []
 
@@ -240,7 +238,7 @@ class AccountService:
         return account
 
     async def _link(self, user_id: int, claims: OidcClaims) -> None:
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[None, list[Outgoing]]:
             await accounts_repo.link_oidc(tx, user_id, claims.issuer, claims.subject)
             return None, []
 
@@ -261,28 +259,18 @@ class AccountService:
 # -- the command line: a database the server may or may not hold -----------------------------
 
 
-def _offline(db_path: str, run: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+def _offline(db_path: str, run: Callable[[Tx], Awaitable[T]]) -> T:
     """Run ``run`` in one transaction on ``db_path`` (created and migrated if needed).
 
-    SQLite's own locking makes this safe beside a running server: a new account can sign
+    The database's own locking makes this safe beside a running server: a new account can sign
     in at once, and a removed one or a changed password ends its sessions at the server's
     next look at them.
     """
     migrate_sync(db_path)
 
     async def go() -> T:
-        async with aiosqlite.connect(db_path, isolation_level=None) as conn:
-            conn.row_factory = sqlite3.Row
-            for pragma in PRAGMAS:
-                await conn.execute(pragma)
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = await run(conn)
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            await conn.execute("COMMIT")
-            return result
+        async with offline_transaction(db_path) as conn:
+            return await run(conn)
 
     return asyncio.run(go())
 
@@ -301,7 +289,7 @@ def add_user(
     ``check_new_password``). ``AccountError`` if the email has an account."""
     hashed = PasswordHasher().hash(password) if password is not None else None
 
-    async def run(conn: aiosqlite.Connection) -> Account:
+    async def run(conn: Tx) -> Account:
         if await accounts_repo.user_by_email(conn, email) is not None:
             raise AccountError(f"There is already an account for {email}.", "email")
         await accounts_repo.add_user(conn, email, display_name, hashed, grants, iso(now))
@@ -313,13 +301,13 @@ def add_user(
 
 
 def list_users(db_path: str) -> list[Account]:
-    async def run(conn: aiosqlite.Connection) -> list[Account]:
+    async def run(conn: Tx) -> list[Account]:
         return [u.account for u in await accounts_repo.all_users(conn)]
 
     return _offline(db_path, run)
 
 
-async def _existing(conn: aiosqlite.Connection, email: str) -> accounts_repo.UserRow:
+async def _existing(conn: Tx, email: str) -> accounts_repo.UserRow:
     user = await accounts_repo.user_by_email(conn, email)
     if user is None:
         raise AccountError(f"There is no account for {email}.", "email")
@@ -329,7 +317,7 @@ async def _existing(conn: aiosqlite.Connection, email: str) -> accounts_repo.Use
 def remove_user(db_path: str, email: str) -> Account:
     """Delete an account and end its sessions; ``AccountError`` if there is none."""
 
-    async def run(conn: aiosqlite.Connection) -> Account:
+    async def run(conn: Tx) -> Account:
         user = await _existing(conn, email)
         await accounts_repo.delete_user(conn, user.account.id)
         return user.account
@@ -342,7 +330,7 @@ def set_password(db_path: str, email: str, password: str) -> int:
     if there is no account."""
     hashed = PasswordHasher().hash(password)
 
-    async def run(conn: aiosqlite.Connection) -> int:
+    async def run(conn: Tx) -> int:
         user = await _existing(conn, email)
         return await accounts_repo.set_password_hash(
             conn, user.account.id, hashed, end_sessions=True

@@ -14,14 +14,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from webinar.domain import audiences, clock
 from webinar.domain.agenda import Agenda
 from webinar.domain.clock import ClockError, RunState, Status
 from webinar.services.background import Background
 from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import repo
+from webinar.storage.db import Tx
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +79,7 @@ class AgendaService:
         """
         function = COMMANDS[name]
 
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[tuple[RunState, datetime], list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[tuple[RunState, datetime], list[Outgoing]]:
             new = function(self.agenda, self.state, now, **args)
             await repo.save_run_state(tx, new.to_dict(), iso(now))
             await repo.log_agenda_action(tx, iso(now), name, args, actor)
@@ -103,7 +100,7 @@ class AgendaService:
         """Apply automatic changes due now; True if something changed and was published."""
 
         async def work(
-            tx: aiosqlite.Connection, now: datetime
+            tx: Tx, now: datetime
         ) -> tuple[tuple[RunState, datetime] | None, list[Outgoing]]:
             new = clock.advance(self.agenda, self.state, now)
             if new == self.state and not _needs_refresh(self.agenda, self.state, now):

@@ -28,8 +28,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from webinar.domain import allocator, audiences, breakout, preassign
 from webinar.domain.agenda import Agenda, BreakoutSettings, Item
 from webinar.domain.allocator import MIN_GROUP_SIZE, Allocation, AllocationError, Person
@@ -45,6 +43,7 @@ from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import breakout_repo as repo
 from webinar.storage import qa_repo
 from webinar.storage.breakout_repo import RoundRow
+from webinar.storage.db import Tx
 from webinar.storage.repo import raise_replay_floor
 
 log = logging.getLogger(__name__)
@@ -280,7 +279,7 @@ class BreakoutService:
             raise BreakoutError("That group has written nothing on this topic.", "not_found")
         round_id = rnd.id
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Round, list[Outgoing]]:
             await repo.star_response(tx, round_id, number, topic, on)
             new = self._latest(round_id).with_star(number, topic, on)
             data = screens.response_data(new, self.settings_of(new), number, topic)
@@ -301,9 +300,7 @@ class BreakoutService:
         choice = {"mode": mode, "index": index if mode != "off" else 0}
         round_id = rnd.id
 
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[Presenting, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Presenting, list[Outgoing]]:
             await qa_repo.put_setting(tx, PRESENTING_KEY, json.dumps(choice))
             data = screens.present_data(self._latest(round_id), settings, choice)
             # Staff only: it carries every group's responses (the projector is staff's).
@@ -378,7 +375,7 @@ class BreakoutService:
         allocation = self._split(settings, people, seed, await self._preassigned(names))
         known = ChainMap(names, self.names)
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Round, list[Outgoing]]:
             round_id = await repo.insert_round(tx, item.id, seed, iso(now))
             groups: dict[int, Group] = {}
             members: list[tuple[str, int]] = []
@@ -445,7 +442,7 @@ class BreakoutService:
         return {pid: wanted[name_key(n)] for pid, (n, _) in names.items() if name_key(n) in wanted}
 
     async def _end(self, round_id: int) -> None:
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Round, list[Outgoing]]:
             await repo.end_round(tx, round_id, iso(now))
             new = self._latest(round_id).ended(now)  # the events show the ended state
             return new, self._round_events(new, now)
@@ -455,7 +452,7 @@ class BreakoutService:
             hook(ended)
 
     async def _reopen(self, round_id: int) -> None:
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Round, list[Outgoing]]:
             await repo.reopen_round(tx, round_id)
             new = self._latest(round_id).reopened()
             return new, self._round_events(new, now)
@@ -495,7 +492,7 @@ class BreakoutService:
             )[0]
         round_id = rnd.id
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Round, list[Outgoing]]:
             latest = self._latest(round_id)
             if number not in latest.groups:
                 await repo.insert_group(tx, round_id, number, topics)
@@ -553,7 +550,7 @@ class BreakoutService:
         *,
         only_if_free: bool = False,
     ) -> Group:
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Round, list[Outgoing]]:
             # Checked again here: two volunteers at once must not both succeed, and a
             # volunteer must not be replaced by the automatic pick.
             latest = self._latest(round_id)
@@ -604,9 +601,7 @@ class BreakoutService:
     async def _save_response(
         self, round_id: int, number: int, topic: int, clean: str, *, by_host: bool = False
     ) -> int:
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[tuple[Round, int, int], list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[tuple[Round, int, int], list[Outgoing]]:
             # A host's correction takes back what earlier events showed: no replay of them.
             floor = await raise_replay_floor(tx) if by_host else 0
             version = await repo.save_response(
@@ -637,9 +632,7 @@ class BreakoutService:
         hashed = hashlib.sha256(key.encode()).hexdigest()
         round_id = rnd.id
 
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[Round | None, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Round | None, list[Outgoing]]:
             added = await repo.insert_point(
                 tx, round_id, number, topic, participant.name, clean, hashed, iso(now)
             )
@@ -667,7 +660,7 @@ class BreakoutService:
         await self._help(rnd.id, number, False)
 
     async def _help(self, round_id: int, number: int, on: bool) -> None:
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Round, list[Outgoing]]:
             at = iso(now) if on else None
             await repo.set_help(tx, round_id, number, at)
             new = self._latest(round_id).with_help(number, at)
@@ -685,7 +678,7 @@ class BreakoutService:
         clean = breakout.clean_short(text, breakout.MESSAGE_MAX, "message")
         round_id = rnd.id
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Round, list[Outgoing]]:
             await repo.set_message(tx, round_id, clean)
             new = self._latest(round_id).with_message(clean)
             data = screens.round_data(new, self.settings_of(new), now)
@@ -707,7 +700,7 @@ class BreakoutService:
             return
         round_id, was_in = rnd.id, source.number
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Round, list[Outgoing]]:
             latest = self._latest(round_id)
             now_in = latest.group_of(participant_id)
             if now_in is None or now_in.number != was_in:
@@ -731,7 +724,7 @@ class BreakoutService:
         await self.committer.commit(work, adopt)
 
     async def remove_in(
-        self, tx: aiosqlite.Connection, participant_id: str, now: datetime
+        self, tx: Tx, participant_id: str, now: datetime
     ) -> tuple[Round | None, list[Outgoing]]:
         """Inside the caller's transaction: take someone out of their group in the open
         round (and of its facilitator's seat); the new round (None if they were in no
@@ -771,7 +764,7 @@ class BreakoutService:
         rows = preassign.parse_preassignments(text, filename)
         keys = [(preassign.name_key(r.name) if r.name else r.email, r.group, r.line) for r in rows]
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[int, list[Outgoing]]:
             await repo.replace_preassignments(tx, keys)
             return len(keys), []
 

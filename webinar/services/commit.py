@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import aiosqlite
-
 from webinar.domain import events as event_models
 from webinar.realtime.hub import Event, Hub
 from webinar.storage import repo
-from webinar.storage.db import Database
+from webinar.storage.db import Database, Tx
 
 T = TypeVar("T")
 
@@ -66,7 +64,7 @@ class Outgoing:
     data: dict[str, Any]
 
 
-Work = Callable[[aiosqlite.Connection, datetime], Awaitable[tuple[Any, list[Outgoing]]]]
+Work = Callable[[Tx, datetime], Awaitable[tuple[Any, list[Outgoing]]]]
 
 
 @dataclass(slots=True)
@@ -121,7 +119,7 @@ class Committer:
 
     async def commit(
         self,
-        work: Callable[[aiosqlite.Connection, datetime], Awaitable[tuple[T, list[Outgoing]]]],
+        work: Callable[[Tx, datetime], Awaitable[tuple[T, list[Outgoing]]]],
         apply: Callable[[T], None] | None = None,
     ) -> T:
         """Run ``work(tx, now)`` in a transaction, then publish the events it returned.
@@ -178,9 +176,7 @@ class Committer:
                 else:
                     pending.done.set_result(result)
 
-    async def _write_one(
-        self, tx: aiosqlite.Connection, pending: _Pending, now: datetime
-    ) -> _Outcome:
+    async def _write_one(self, tx: Tx, pending: _Pending, now: datetime) -> _Outcome:
         """One change of a batch in its own SAVEPOINT; a refused one is undone alone."""
         at = iso(now)
         await tx.execute("SAVEPOINT change")

@@ -24,8 +24,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from webinar.domain import audiences
 from webinar.domain import polls as domain
 from webinar.domain.agenda import Agenda
@@ -36,6 +34,7 @@ from webinar.services.access import Participant
 from webinar.services.agenda import AgendaService
 from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import poll_repo
+from webinar.storage.db import Tx
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +197,7 @@ class PollService:
         if item_id is not None:
             position = self.agenda.index_of(item_id) * 100 + 99
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Poll, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[Poll, list[Outgoing]]:
             pid = await poll_repo.insert_poll(tx, checked, item_id, position, None)
             poll = Poll(pid, checked, item_id, position)
             return poll, self._events(poll)
@@ -222,9 +221,7 @@ class PollService:
         change = operations[op]
         change(self._get(poll_id), self.committer.clock())  # refuse at once, with the reason
 
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[list[Poll], list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[list[Poll], list[Outgoing]]:
             after = change(self._get(poll_id), now)  # as it is now, within the batch
             others: list[Poll] = []
             if after.on_projector and op == "project":
@@ -291,9 +288,7 @@ class PollService:
         hashed = key_hash(poll_id, key)
         named = None if poll.spec.anonymous else participant.name or "(no name)"
 
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[tuple[str, Answer], list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[tuple[str, Answer], list[Outgoing]]:
             answer = domain.check_answer(self._get(poll_id), raw)  # as it is now
             if hashed in self.answers[poll_id]:
                 await poll_repo.change_answer(tx, poll_id, hashed, answer)
@@ -386,7 +381,7 @@ class PollService:
             return False
         ids, self._dirty = sorted(self._dirty), set()
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[None, list[Outgoing]]:
             events = []
             for pid in ids:
                 poll = self.polls.get(pid)

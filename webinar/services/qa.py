@@ -25,8 +25,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from webinar.domain import audiences, qa
 from webinar.domain import events as payloads
 from webinar.domain.agenda import Agenda
@@ -36,6 +34,7 @@ from webinar.services.agenda import AgendaService
 from webinar.services.background import Background
 from webinar.services.commit import Committer, Outgoing, iso
 from webinar.storage import qa_repo, repo
+from webinar.storage.db import Tx
 from webinar.storage.qa_repo import Reply
 
 log = logging.getLogger(__name__)
@@ -227,9 +226,7 @@ class QAService:
         )
         state, held = qa.initial_state(clean, self.settings)
 
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[tuple[Question, bool], list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[tuple[Question, bool], list[Outgoing]]:
             again = await qa_repo.find_by_key(tx, hashed)
             if again is not None:  # a retry raced the first attempt
                 return (again, False), []
@@ -275,7 +272,7 @@ class QAService:
             raise QAError("You can only vote on questions that are shown.", "not_found")
         self._limit("vote", participant)
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[int, list[Outgoing]]:
             return await qa_repo.set_vote(tx, question_id, participant.id, on, iso(now)), []
 
         def adopt(count: int) -> None:
@@ -319,7 +316,7 @@ class QAService:
         name = None if anonymous else (participant.name if participant.is_attendee else "Panel")
 
         async def work(
-            tx: aiosqlite.Connection, now: datetime
+            tx: Tx, now: datetime
         ) -> tuple[tuple[Reply, Question | None], list[Outgoing]]:
             existing = await qa_repo.reply_by_key(tx, hashed)
             if existing is not None:
@@ -382,9 +379,7 @@ class QAService:
         if not any(r.id == reply_id for r in self.replies.get(question_id, [])):
             raise QAError("That question has no such reply.", "not_found", "reply_id")
 
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[tuple[list[Reply], int], list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[tuple[list[Reply], int], list[Outgoing]]:
             current = self._get(question_id)  # as it is now, within the batch
             await qa_repo.set_reply_hidden(tx, reply_id, hidden)
             # Earlier events carry the reply: a screen must not be replayed them.
@@ -406,9 +401,7 @@ class QAService:
     async def merge(self, duplicate_id: int, into_id: int) -> Question:
         qa.merge(self._get(duplicate_id), self._get(into_id, field="into"))  # refuse at once
 
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[list[tuple[Question, bool]], list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[list[tuple[Question, bool]], list[Outgoing]]:
             duplicate = self._get(duplicate_id)  # as it is now, within the batch
             merged = qa.merge(duplicate, self._get(into_id, field="into"))
             await qa_repo.update_question(tx, merged, iso(now))
@@ -443,9 +436,7 @@ class QAService:
         if self.agenda.index_of(to_item) <= self.agenda.index_of(from_item):
             raise QAError("Questions can only be carried over to a later Q&A item.")
 
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[list[tuple[Question, bool]], list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[list[tuple[Question, bool]], list[Outgoing]]:
             moving = [
                 replace(q, item_id=to_item)
                 for q in qa.carry_over(self.questions.values(), from_item)
@@ -471,7 +462,7 @@ class QAService:
             moderation=self.settings.moderation if moderation is None else moderation,
         )
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[None, list[Outgoing]]:
             await qa_repo.put_setting(tx, "qa.open", "1" if new.open else "0")
             await qa_repo.put_setting(tx, "qa.moderation", "1" if new.moderation else "0")
             data = self.settings_data(new)
@@ -494,7 +485,7 @@ class QAService:
         change(self._get(question_id))  # refuse at once, with the reason, if it cannot apply
 
         async def work(
-            tx: aiosqlite.Connection, now: datetime
+            tx: Tx, now: datetime
         ) -> tuple[tuple[list[tuple[Question, bool]], Question], list[Outgoing]]:
             # Computed again from the state as it is now: an earlier change in the same
             # batch (a vote, another moderation) has been applied already.
@@ -595,7 +586,7 @@ class QAService:
         ids, self._dirty_votes = sorted(self._dirty_votes), set()
         counts = {str(i): self.questions[i].votes for i in ids if i in self.questions}
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[None, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[None, list[Outgoing]]:
             return None, [
                 Outgoing("qa.votes", audiences.EVERYONE, {"votes": counts}),
             ]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from webinar.domain.breakout_round import Round
 from webinar.realtime.hub import Hub
 from webinar.services.access import AccessService
 from webinar.services.breakouts import BreakoutService
 from webinar.services.commit import Outgoing
+from webinar.storage.db import Tx
 
 #: The reason a removed person's screens show (a WebSocket close reason: short).
 REMOVED = "The host removed you from the event."
@@ -28,7 +27,7 @@ async def remove_participant(
     ``AccessError(404)`` if there is no such attendee.
     """
 
-    async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[Round | None, list[Outgoing]]:
+    async def work(tx: Tx, now: datetime) -> tuple[Round | None, list[Outgoing]]:
         events = await access.remove_in(tx, participant_id, now)
         rnd, more = await breakouts.remove_in(tx, participant_id, now)
         return rnd, events + more

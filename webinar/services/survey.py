@@ -14,8 +14,6 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from webinar.domain import audiences
 from webinar.domain import survey as rules
 from webinar.domain.agenda import Agenda, Survey
@@ -26,6 +24,7 @@ from webinar.services.breakouts import BreakoutService
 from webinar.services.commit import Committer, Outgoing, iso
 from webinar.services.qa import QAService
 from webinar.storage import qa_repo, survey_repo
+from webinar.storage.db import Tx
 from webinar.storage.survey_repo import ResponseRow
 
 OVERRIDES = ("auto", "open", "closed")
@@ -121,7 +120,7 @@ class SurveyService:
         if value not in OVERRIDES:
             raise SurveyError(f"Choose one of: {', '.join(OVERRIDES)}.", "state")
 
-        async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[str, list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[str, list[Outgoing]]:
             await qa_repo.put_setting(tx, "survey.override", value)
             return value, [Outgoing("survey.state", audiences.EVERYONE, self.state(now, value))]
 
@@ -171,9 +170,7 @@ class SurveyService:
         candidates = [k for k in dict.fromkeys((key, session_key)) if k]
 
         # Read and write in one transaction, so concurrent saves of one response merge.
-        async def work(
-            tx: aiosqlite.Connection, now: datetime
-        ) -> tuple[tuple[str, ResponseRow], list[Outgoing]]:
+        async def work(tx: Tx, now: datetime) -> tuple[tuple[str, ResponseRow], list[Outgoing]]:
             found = await _found(tx, candidates)
             merged = {**(found[1].answers if found else {}), **answers}
             for code in emptied:  # an emptied answer is removed
@@ -205,7 +202,7 @@ class SurveyService:
 
     async def _begun(
         self,
-        tx: aiosqlite.Connection,
+        tx: Tx,
         participant: Participant,
         used: str,
         merged: dict[str, Any],
@@ -275,7 +272,7 @@ class SurveyService:
         return results
 
 
-async def _found(tx: aiosqlite.Connection, candidates: list[str]) -> tuple[str, ResponseRow] | None:
+async def _found(tx: Tx, candidates: list[str]) -> tuple[str, ResponseRow] | None:
     """The response stored under the first of ``candidates`` that has one, with its key."""
     for candidate in candidates:
         existing = await survey_repo.response_by_key_tx(tx, key_hash(candidate))
@@ -285,7 +282,7 @@ async def _found(tx: aiosqlite.Connection, candidates: list[str]) -> tuple[str, 
 
 
 async def _continued(
-    tx: aiosqlite.Connection,
+    tx: Tx,
     found: tuple[str, ResponseRow],
     merged: dict[str, Any],
     final: bool,

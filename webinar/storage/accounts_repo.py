@@ -7,13 +7,10 @@ hash never leaves the services layer.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-import aiosqlite
-
 from webinar.domain.accounts import Account, Grant, StaffRole
-from webinar.storage.db import first_row, insert_id
+from webinar.storage.db import Row, Tx, first_row, insert_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +20,7 @@ class UserRow:
     created_at: str
 
 
-async def _grants(conn: aiosqlite.Connection, user_id: int) -> tuple[Grant, ...]:
+async def _grants(conn: Tx, user_id: int) -> tuple[Grant, ...]:
     rows = await conn.execute_fetchall(
         "SELECT role, event_id FROM user_roles WHERE user_id = ?"
         " ORDER BY role DESC, ifnull(event_id, 0)",
@@ -36,7 +33,7 @@ def _staff_role(value: str) -> StaffRole:
     return "organiser" if value == "organiser" else "host"
 
 
-async def _user(conn: aiosqlite.Connection, row: sqlite3.Row | None) -> UserRow | None:
+async def _user(conn: Tx, row: Row | None) -> UserRow | None:
     if row is None:
         return None
     account = Account(
@@ -54,18 +51,18 @@ async def _user(conn: aiosqlite.Connection, row: sqlite3.Row | None) -> UserRow 
 _COLUMNS = "id, email, display_name, password_hash, oidc_issuer, oidc_subject, created_at"
 
 
-async def user_by_email(conn: aiosqlite.Connection, email: str) -> UserRow | None:
+async def user_by_email(conn: Tx, email: str) -> UserRow | None:
     """The account with this (normalised) email, or None."""
     row = await first_row(conn, f"SELECT {_COLUMNS} FROM users WHERE email = ?", (email,))
     return await _user(conn, row)
 
 
-async def user_by_id(conn: aiosqlite.Connection, user_id: int) -> UserRow | None:
+async def user_by_id(conn: Tx, user_id: int) -> UserRow | None:
     row = await first_row(conn, f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
     return await _user(conn, row)
 
 
-async def user_by_subject(conn: aiosqlite.Connection, issuer: str, subject: str) -> UserRow | None:
+async def user_by_subject(conn: Tx, issuer: str, subject: str) -> UserRow | None:
     """The account linked to an OpenID provider's (issuer, subject), or None."""
     row = await first_row(
         conn,
@@ -75,14 +72,14 @@ async def user_by_subject(conn: aiosqlite.Connection, issuer: str, subject: str)
     return await _user(conn, row)
 
 
-async def all_users(conn: aiosqlite.Connection) -> list[UserRow]:
+async def all_users(conn: Tx) -> list[UserRow]:
     rows = await conn.execute_fetchall(f"SELECT {_COLUMNS} FROM users ORDER BY email")
     users = [await _user(conn, row) for row in rows]
     return [u for u in users if u is not None]
 
 
 async def add_user(
-    tx: aiosqlite.Connection,
+    tx: Tx,
     email: str,
     display_name: str,
     password_hash: str | None,
@@ -103,15 +100,13 @@ async def add_user(
     return user_id
 
 
-async def delete_user(tx: aiosqlite.Connection, user_id: int) -> None:
+async def delete_user(tx: Tx, user_id: int) -> None:
     """Delete an account; its roles and sessions go with it (foreign keys cascade)."""
     await tx.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
     await tx.execute("DELETE FROM users WHERE id = ?", (user_id,))
 
 
-async def set_password_hash(
-    tx: aiosqlite.Connection, user_id: int, password_hash: str, *, end_sessions: bool
-) -> int:
+async def set_password_hash(tx: Tx, user_id: int, password_hash: str, *, end_sessions: bool) -> int:
     """Store a new hash; with ``end_sessions``, end the account's sessions (how many)."""
     await tx.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
     if not end_sessions:
@@ -120,7 +115,7 @@ async def set_password_hash(
     return cursor.rowcount
 
 
-async def link_oidc(tx: aiosqlite.Connection, user_id: int, issuer: str, subject: str) -> None:
+async def link_oidc(tx: Tx, user_id: int, issuer: str, subject: str) -> None:
     """Remember the OpenID provider's (issuer, subject) for an account (first sign-in)."""
     await tx.execute(
         "UPDATE users SET oidc_issuer = ?, oidc_subject = ? WHERE id = ?",
@@ -128,12 +123,12 @@ async def link_oidc(tx: aiosqlite.Connection, user_id: int, issuer: str, subject
     )
 
 
-async def mark_session(tx: aiosqlite.Connection, session_id: str, user_id: int) -> None:
+async def mark_session(tx: Tx, session_id: str, user_id: int) -> None:
     """Record that a session was opened by signing in to an account."""
     await tx.execute("UPDATE sessions SET user_id = ? WHERE id = ?", (user_id, session_id))
 
 
-async def session_user(conn: aiosqlite.Connection, session_id: str) -> int | None:
+async def session_user(conn: Tx, session_id: str) -> int | None:
     """The account a session was opened by, or None (a secret link, a join, no session)."""
     row = await first_row(conn, "SELECT user_id FROM sessions WHERE id = ?", (session_id,))
     return None if row is None or row[0] is None else int(row[0])

@@ -6,9 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
-from webinar.storage.db import Database, first_row, insert_id
+from webinar.storage.db import Database, Tx, first_row, insert_id
 
 
 @dataclass(slots=True)
@@ -128,7 +126,7 @@ async def preassignments(db: Database) -> dict[str, int]:
 # -- writing ----------------------------------------------------------------------------------
 
 
-async def insert_round(tx: aiosqlite.Connection, item_id: str, seed: int, started_at: str) -> int:
+async def insert_round(tx: Tx, item_id: str, seed: int, started_at: str) -> int:
     rid = await insert_id(
         tx,
         "INSERT INTO breakout_rounds (webinar_id, item_id, seed, started_at)"
@@ -138,9 +136,7 @@ async def insert_round(tx: aiosqlite.Connection, item_id: str, seed: int, starte
     return rid
 
 
-async def insert_group(
-    tx: aiosqlite.Connection, round_id: int, number: int, topics: tuple[int, ...]
-) -> None:
+async def insert_group(tx: Tx, round_id: int, number: int, topics: tuple[int, ...]) -> None:
     await tx.execute(
         "INSERT INTO breakout_groups (round_id, number, webinar_id, topics)"
         " VALUES (?, ?, this_webinar(), ?)",
@@ -148,9 +144,7 @@ async def insert_group(
     )
 
 
-async def put_member(
-    tx: aiosqlite.Connection, round_id: int, participant_id: str, group: int, at: str
-) -> None:
+async def put_member(tx: Tx, round_id: int, participant_id: str, group: int, at: str) -> None:
     await tx.execute(
         "INSERT INTO breakout_members (round_id, participant_id, webinar_id, group_number,"
         " joined_at) VALUES (?, ?, this_webinar(), ?, ?) ON CONFLICT (round_id, participant_id)"
@@ -159,7 +153,7 @@ async def put_member(
     )
 
 
-async def delete_member(tx: aiosqlite.Connection, round_id: int, participant_id: str) -> None:
+async def delete_member(tx: Tx, round_id: int, participant_id: str) -> None:
     await tx.execute(
         "DELETE FROM breakout_members WHERE round_id = ? AND participant_id = ?"
         " AND webinar_id = this_webinar()",
@@ -167,9 +161,7 @@ async def delete_member(tx: aiosqlite.Connection, round_id: int, participant_id:
     )
 
 
-async def insert_members(
-    tx: aiosqlite.Connection, round_id: int, members: list[tuple[str, int]], at: str
-) -> None:
+async def insert_members(tx: Tx, round_id: int, members: list[tuple[str, int]], at: str) -> None:
     await tx.executemany(
         "INSERT INTO breakout_members (round_id, participant_id, webinar_id, group_number,"
         " joined_at) VALUES (?, ?, this_webinar(), ?, ?)",
@@ -177,9 +169,7 @@ async def insert_members(
     )
 
 
-async def set_facilitator(
-    tx: aiosqlite.Connection, round_id: int, group: int, participant_id: str | None
-) -> None:
+async def set_facilitator(tx: Tx, round_id: int, group: int, participant_id: str | None) -> None:
     await tx.execute(
         "UPDATE breakout_groups SET facilitator_id = ? WHERE round_id = ? AND number = ?"
         " AND webinar_id = this_webinar()",
@@ -187,7 +177,7 @@ async def set_facilitator(
     )
 
 
-async def set_help(tx: aiosqlite.Connection, round_id: int, group: int, at: str | None) -> None:
+async def set_help(tx: Tx, round_id: int, group: int, at: str | None) -> None:
     await tx.execute(
         "UPDATE breakout_groups SET help_at = ? WHERE round_id = ? AND number = ?"
         " AND webinar_id = this_webinar()",
@@ -195,7 +185,7 @@ async def set_help(tx: aiosqlite.Connection, round_id: int, group: int, at: str 
     )
 
 
-async def end_round(tx: aiosqlite.Connection, round_id: int, at: str) -> None:
+async def end_round(tx: Tx, round_id: int, at: str) -> None:
     await tx.execute(
         "UPDATE breakout_rounds SET ended_at = ? WHERE id = ? AND webinar_id = this_webinar()"
         " AND ended_at IS NULL",
@@ -203,14 +193,14 @@ async def end_round(tx: aiosqlite.Connection, round_id: int, at: str) -> None:
     )
 
 
-async def reopen_round(tx: aiosqlite.Connection, round_id: int) -> None:
+async def reopen_round(tx: Tx, round_id: int) -> None:
     await tx.execute(
         "UPDATE breakout_rounds SET ended_at = NULL WHERE id = ? AND webinar_id = this_webinar()",
         (round_id,),
     )
 
 
-async def set_message(tx: aiosqlite.Connection, round_id: int, message: str) -> None:
+async def set_message(tx: Tx, round_id: int, message: str) -> None:
     await tx.execute(
         "UPDATE breakout_rounds SET message = ? WHERE id = ? AND webinar_id = this_webinar()",
         (message, round_id),
@@ -218,7 +208,7 @@ async def set_message(tx: aiosqlite.Connection, round_id: int, message: str) -> 
 
 
 async def save_response(
-    tx: aiosqlite.Connection,
+    tx: Tx,
     round_id: int,
     group: int,
     topic: int,
@@ -234,7 +224,7 @@ async def save_response(
         "INSERT INTO breakout_responses (round_id, group_number, topic, webinar_id, text,"
         " version, updated_at, edited_by_host) VALUES (?, ?, ?, this_webinar(), ?, 1, ?, ?)"
         " ON CONFLICT (round_id, group_number, topic) DO UPDATE SET text = excluded.text,"
-        " version = version + 1, updated_at = excluded.updated_at,"
+        " version = breakout_responses.version + 1, updated_at = excluded.updated_at,"
         " edited_by_host = excluded.edited_by_host RETURNING version",
         (round_id, group, topic, text, at, int(by_host)),
     )
@@ -242,9 +232,7 @@ async def save_response(
     return int(row[0])
 
 
-async def star_response(
-    tx: aiosqlite.Connection, round_id: int, group: int, topic: int, on: bool
-) -> bool:
+async def star_response(tx: Tx, round_id: int, group: int, topic: int, on: bool) -> bool:
     cursor = await tx.execute(
         "UPDATE breakout_responses SET starred = ? WHERE round_id = ? AND group_number = ?"
         " AND topic = ? AND webinar_id = this_webinar()",
@@ -256,7 +244,7 @@ async def star_response(
 
 
 async def insert_point(
-    tx: aiosqlite.Connection,
+    tx: Tx,
     round_id: int,
     group: int,
     topic: int,
@@ -277,9 +265,7 @@ async def insert_point(
     return added
 
 
-async def replace_preassignments(
-    tx: aiosqlite.Connection, rows: list[tuple[str, int, int]]
-) -> None:
+async def replace_preassignments(tx: Tx, rows: list[tuple[str, int, int]]) -> None:
     await tx.execute("DELETE FROM preassignments WHERE webinar_id = this_webinar()")
     await tx.executemany(
         "INSERT INTO preassignments (webinar_id, match_key, group_number, line)"

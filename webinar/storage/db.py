@@ -9,6 +9,10 @@ Durability: ``journal_mode=WAL`` with ``synchronous=FULL``. A write is acknowled
 client only after its transaction commits, and with FULL the WAL is fsynced at every
 commit, so an acknowledged write survives a process kill *and* a power cut. NORMAL would
 survive a process kill only; the cost of FULL is measured in ``docs/benchmarks.md``.
+
+A ``postgresql://`` URL instead of a file path opens PostgreSQL (:mod:`.postgres`) behind
+the same calls: the types :data:`Tx`, :data:`Row` and :data:`SyncConnection` are either
+backend's, and the repositories' SQL is shared.
 """
 
 from __future__ import annotations
@@ -22,7 +26,16 @@ from typing import Any
 
 import aiosqlite
 
+from webinar.storage import postgres
+from webinar.storage.postgres import PgConnection, PgRow, PgSyncConnection
 from webinar.storage.schema import MIGRATIONS
+
+#: A connection repositories run statements on (a transaction's, or a reader).
+Tx = aiosqlite.Connection | PgConnection
+#: A row, read by index or column name.
+Row = sqlite3.Row | PgRow
+#: A blocking connection (the CLI's).
+SyncConnection = sqlite3.Connection | PgSyncConnection
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -32,11 +45,20 @@ PRAGMAS = (
 )
 
 
+def database_exists(path: str | Path) -> bool:
+    """Whether the database is there to open: the file exists; a PostgreSQL database is
+    taken to exist (connecting says if it cannot be reached)."""
+    return postgres.is_postgres(path) or Path(path).is_file()
+
+
 def migrate_sync(path: str | Path) -> None:
     """Create the database file if needed and run every pending migration.
 
     Synchronous, for the CLI before the server's event loop exists.
     """
+    if postgres.is_postgres(path):
+        postgres.migrate_sync(str(path))
+        return
     conn = sqlite3.connect(str(path), isolation_level=None)
     try:
         for pragma in PRAGMAS:
@@ -87,13 +109,42 @@ async def scope_async(conn: aiosqlite.Connection, webinar_id: int) -> None:
     await conn.create_function("this_webinar", 0, lambda: webinar_id, deterministic=True)
 
 
-def connect_sync(path: str | Path, webinar_id: int | None = None) -> sqlite3.Connection:
+def connect_sync(path: str | Path, webinar_id: int | None = None) -> SyncConnection:
     """A synchronous connection (for the CLI) with the usual pragmas, scoped to one event
     when ``webinar_id`` is given. Autocommit: the caller says BEGIN."""
+    if postgres.is_postgres(path):
+        return postgres.connect_sync(str(path), webinar_id)
     conn = sqlite3.connect(str(path), isolation_level=None)
     for pragma in PRAGMAS:
         conn.execute(pragma)
     return scope(conn, webinar_id) if webinar_id is not None else conn
+
+
+@asynccontextmanager
+async def offline_transaction(path: str | Path, webinar_id: int | None = None) -> AsyncIterator[Tx]:
+    """One transaction on a connection of its own (the command line's, with or without a
+    server on the same database), scoped to ``webinar_id`` when given; committed on exit,
+    rolled back on error. The database must be migrated already."""
+    conn: Tx
+    if postgres.is_postgres(path):
+        conn = await postgres.connect_async(str(path), webinar_id)
+    else:
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        for pragma in PRAGMAS:
+            await conn.execute(pragma)
+        if webinar_id is not None:
+            await scope_async(conn, webinar_id)
+    try:
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+    finally:
+        await conn.close()
 
 
 class Database:
@@ -109,8 +160,8 @@ class Database:
     ) -> None:
         self.path = str(path)
         self.webinar_id = webinar_id
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._writer: Tx | None = None
+        self._reader: Tx | None = None
         self._write_lock = write_lock or asyncio.Lock()
         #: The writer epoch this handle took (:meth:`take_writing`); None: no fence (one
         #: process serves the database, nobody else writes for the event).
@@ -121,7 +172,9 @@ class Database:
         self._writer = await self._connect()
         self._reader = await self._connect()
 
-    async def _connect(self) -> aiosqlite.Connection:
+    async def _connect(self) -> Tx:
+        if postgres.is_postgres(self.path):
+            return await postgres.connect_async(self.path, self.webinar_id)
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
         for pragma in PRAGMAS:
@@ -136,21 +189,22 @@ class Database:
         self._writer = self._reader = None
 
     @property
-    def reader(self) -> aiosqlite.Connection:
+    def reader(self) -> Tx:
         if self._reader is None:
             raise RuntimeError("the database is not open")
         return self._reader
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Yield the writer inside ``BEGIN IMMEDIATE``; commit on exit, roll back on error."""
+    async def transaction(self, *, fenced: bool = True) -> AsyncIterator[Tx]:
+        """Yield the writer inside ``BEGIN IMMEDIATE``; commit on exit, roll back on error.
+        After :meth:`take_writing`, a ``fenced`` transaction first checks the writer epoch."""
         if self._writer is None:
             raise RuntimeError("the database is not open")
         async with self._write_lock:
             conn = self._writer
             await conn.execute("BEGIN IMMEDIATE")
             try:
-                if self.epoch is not None:
+                if fenced and self.epoch is not None:
                     await self._check_epoch(conn, self.epoch)
                 yield conn
             except BaseException:
@@ -168,42 +222,42 @@ class Database:
         """Become the event's one writer: raise its ``writer_epoch`` and keep the new value;
         from now on every transaction of this handle checks it (and raises
         :class:`Fenced` once another handle took over). Returns the epoch."""
-        if self._writer is None:
-            raise RuntimeError("the database is not open")
-        async with self._write_lock:
-            conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = await first_row(
-                    conn,
-                    "UPDATE webinars SET writer_epoch = writer_epoch + 1"
-                    " WHERE id = this_webinar() RETURNING writer_epoch",
-                )
-                if row is None:
-                    raise LookupError("this event is not in the database")
-                await conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
-                raise
+        async with self.transaction(fenced=False) as conn:
+            row = await first_row(
+                conn,
+                "UPDATE webinars SET writer_epoch = writer_epoch + 1"
+                " WHERE id = this_webinar() RETURNING writer_epoch",
+            )
+            if row is None:
+                raise LookupError("this event is not in the database")
         self.epoch = int(row[0])
         return self.epoch
 
     @staticmethod
-    async def _check_epoch(conn: aiosqlite.Connection, epoch: int) -> None:
-        # Inside BEGIN IMMEDIATE: SQLite's write lock is held, so no takeover can come
-        # between this check and the COMMIT.
-        row = await first_row(conn, "SELECT writer_epoch FROM webinars WHERE id = this_webinar()")
+    async def _check_epoch(conn: Tx, epoch: int) -> None:
+        # Inside the writing transaction. SQLite: BEGIN IMMEDIATE holds the write lock, so
+        # no takeover can come between this check and the COMMIT. PostgreSQL: FOR UPDATE
+        # locks the event's row until COMMIT, and a takeover's UPDATE waits for it.
+        lock = " FOR UPDATE" if isinstance(conn, PgConnection) else ""
+        row = await first_row(
+            conn, "SELECT writer_epoch FROM webinars WHERE id = this_webinar()" + lock
+        )
         if row is None or int(row[0]) != epoch:
             raise Fenced(f"another worker took over writing (epoch {epoch} is over)")
 
-    async def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        async with self.reader.execute(sql, params) as cursor:
+    async def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
+        reader = self.reader
+        if isinstance(reader, PgConnection):
+            return await (await reader.execute(sql, params)).fetchone()
+        async with reader.execute(sql, params) as cursor:
             row: sqlite3.Row | None = await cursor.fetchone()
             return row
 
-    async def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        async with self.reader.execute(sql, params) as cursor:
+    async def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        reader = self.reader
+        if isinstance(reader, PgConnection):
+            return list(await reader.execute_fetchall(sql, params))
+        async with reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
 
@@ -215,7 +269,7 @@ class Database:
 # the cursor is three).
 
 
-async def insert_id(tx: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> int:
+async def insert_id(tx: Tx, sql: str, params: tuple[Any, ...]) -> int:
     """Run an INSERT; return the new row's id."""
     row = await tx.execute_insert(sql, params)
     if row is None or row[0] is None:  # pragma: no cover - SQLite reports it for an INSERT
@@ -223,9 +277,7 @@ async def insert_id(tx: aiosqlite.Connection, sql: str, params: tuple[Any, ...])
     return int(row[0])
 
 
-async def first_row(
-    tx: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ()
-) -> sqlite3.Row | None:
+async def first_row(tx: Tx, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
     """Run a statement (a SELECT, or a write with RETURNING); its first row or None."""
     for row in await tx.execute_fetchall(sql, params):
         return row
@@ -251,8 +303,15 @@ def exclusive(path: str | Path) -> Iterator[None]:
     erase`` refuse to work under it (they would change the database behind the server's
     in-memory state, which would write it back). The operating system releases the lock
     when the process ends, however it ends. Where ``fcntl`` does not exist (Windows) there
-    is no lock.
+    is no lock. On PostgreSQL the lock is an advisory lock held by a connection of its own
+    (released when the process ends too, as the server then closes the connection).
     """
+    if postgres.is_postgres(path):
+        with postgres.held(str(path)) as free:
+            if not free:
+                raise InUse(f"{postgres.shown(str(path))} is in use by a running server")
+            yield
+        return
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not on the platforms we deploy to

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from webinar.domain.polls import Answer, Poll, PollSpec
-from webinar.storage.db import Database, first_row, insert_id
+from webinar.storage.db import Database, Tx, first_row, insert_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +112,7 @@ async def agenda_keys(db: Database) -> set[str]:
 
 
 async def insert_poll(
-    tx: aiosqlite.Connection,
+    tx: Tx,
     spec: PollSpec,
     item_id: str | None,
     position: int,
@@ -128,7 +126,7 @@ async def insert_poll(
     )
 
 
-async def update_poll(tx: aiosqlite.Connection, poll: Poll) -> None:
+async def update_poll(tx: Tx, poll: Poll) -> None:
     await tx.execute(
         "UPDATE polls SET state = ?, revealed = ?, on_projector = ?, opened_at = ?, "
         "closed_at = ? WHERE webinar_id = this_webinar() AND id = ?",
@@ -143,7 +141,7 @@ async def update_poll(tx: aiosqlite.Connection, poll: Poll) -> None:
     )
 
 
-async def answer_by_key(tx: aiosqlite.Connection, poll_id: int, key_hash: str) -> Answer | None:
+async def answer_by_key(tx: Tx, poll_id: int, key_hash: str) -> Answer | None:
     row = await first_row(
         tx,
         "SELECT answer FROM poll_answers"
@@ -153,7 +151,7 @@ async def answer_by_key(tx: aiosqlite.Connection, poll_id: int, key_hash: str) -
     return None if row is None else tuple(json.loads(row[0]))
 
 
-async def has_answered(tx: aiosqlite.Connection, poll_id: int, participant_id: str) -> bool:
+async def has_answered(tx: Tx, poll_id: int, participant_id: str) -> bool:
     row = await first_row(
         tx,
         "SELECT 1 FROM poll_respondents"
@@ -164,7 +162,7 @@ async def has_answered(tx: aiosqlite.Connection, poll_id: int, participant_id: s
 
 
 async def add_answer(
-    tx: aiosqlite.Connection,
+    tx: Tx,
     poll_id: int,
     participant_id: str,
     key_hash: str,
@@ -191,9 +189,7 @@ async def add_answer(
     )
 
 
-async def change_answer(
-    tx: aiosqlite.Connection, poll_id: int, key_hash: str, answer: Answer
-) -> None:
+async def change_answer(tx: Tx, poll_id: int, key_hash: str, answer: Answer) -> None:
     await tx.execute(
         "UPDATE poll_answers SET answer = ?"
         " WHERE webinar_id = this_webinar() AND poll_id = ? AND key_hash = ?",
@@ -201,7 +197,7 @@ async def change_answer(
     )
 
 
-async def delete_answers(tx: aiosqlite.Connection, poll_id: int) -> None:
+async def delete_answers(tx: Tx, poll_id: int) -> None:
     """A reset: the poll's answers and the marks of who answered go."""
     for table in ("poll_answers", "poll_respondents"):
         await tx.execute(

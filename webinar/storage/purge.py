@@ -3,6 +3,7 @@ request (see docs/privacy.md)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,8 @@ from typing import TypeVar
 
 from webinar.domain.preassign import name_key
 from webinar.storage import poll_repo
-from webinar.storage.db import connect_sync, scope
+from webinar.storage.db import SyncConnection, connect_sync, scope
+from webinar.storage.postgres import PgSyncConnection, is_postgres
 
 T = TypeVar("T")
 
@@ -56,7 +58,7 @@ def purge_sync(
     Returns how many rows each kind of data touched.
     """
 
-    def purge(conn: sqlite3.Connection) -> dict[str, int]:
+    def purge(conn: SyncConnection) -> dict[str, int]:
         counts = {
             "participants": conn.execute(
                 "SELECT count(*) FROM participants WHERE webinar_id = this_webinar()"
@@ -80,7 +82,7 @@ def purge_sync(
     return _erasing(path, webinar_id, purge)
 
 
-def _erasing(path: str | Path, webinar_id: int, erase: Callable[[sqlite3.Connection], T]) -> T:
+def _erasing(path: str | Path, webinar_id: int, erase: Callable[[SyncConnection], T]) -> T:
     """Run ``erase`` in one transaction with ``secure_delete``, then checkpoint the WAL and
     VACUUM, so that no erased value survives in free pages or the log."""
     conn = connect_sync(path, webinar_id)
@@ -101,17 +103,42 @@ def _erasing(path: str | Path, webinar_id: int, erase: Callable[[sqlite3.Connect
 
 
 def _remove_answers(
-    conn: sqlite3.Connection, text_codes: list[str], where: str = "", params: tuple[str, ...] = ()
+    conn: SyncConnection, text_codes: list[str], where: str = "", params: tuple[str, ...] = ()
 ) -> None:
     # ``where`` continues "WHERE webinar_id = this_webinar()" (e.g. "AND participant_id = ?").
     """Remove the survey's free-text answers (``text_codes``) from the responses ``where``
     selects (all of them by default)."""
+    if isinstance(conn, PgSyncConnection):
+        _remove_answers_pg(conn, text_codes, where, params)
+        return
     for code in text_codes:
         conn.execute(
             "UPDATE survey_responses SET answers = json_remove(answers, ?)"
             f" WHERE webinar_id = this_webinar() {where}",
             (f'$."{code}"', *params),
         )
+
+
+def _remove_answers_pg(
+    conn: PgSyncConnection, text_codes: list[str], where: str, params: tuple[str, ...]
+) -> None:
+    """:func:`_remove_answers` on PostgreSQL: the answers rewritten as the app writes them
+    (compact JSON, keys in their order), which ``jsonb`` would not keep."""
+    if not text_codes:
+        return
+    rows = conn.execute(
+        f"SELECT key_hash, answers FROM survey_responses WHERE webinar_id = this_webinar() {where}",
+        params,
+    ).fetchall()
+    for key_hash, answers in rows:
+        stored = json.loads(answers)
+        kept = {code: value for code, value in stored.items() if code not in text_codes}
+        if kept != stored:
+            conn.execute(
+                "UPDATE survey_responses SET answers = ?"
+                " WHERE webinar_id = this_webinar() AND key_hash = ?",
+                (json.dumps(kept, separators=(",", ":"), ensure_ascii=False), key_hash),
+            )
 
 
 def ended_at_sync(path: str | Path, webinar_id: int) -> str | None:
@@ -149,7 +176,11 @@ def find_people_sync(
 ) -> list[Person]:
     """The event's participants with this id, or with this name (whole name, any case or
     spacing)."""
-    conn = scope(sqlite3.connect(f"file:{path}?mode=ro", uri=True), webinar_id)
+    conn: SyncConnection
+    if is_postgres(path):
+        conn = connect_sync(path, webinar_id)
+    else:
+        conn = scope(sqlite3.connect(f"file:{path}?mode=ro", uri=True), webinar_id)
     try:
         rows = conn.execute(
             "SELECT id, name, organisation, created_at FROM participants"
@@ -190,7 +221,7 @@ def erase_person_sync(
 
 
 def _erase(
-    conn: sqlite3.Connection, pid: str, name: str, *, free_text: bool, text_codes: list[str]
+    conn: SyncConnection, pid: str, name: str, *, free_text: bool, text_codes: list[str]
 ) -> dict[str, int]:
     # Their points: members' points carry a name, not an id. Their name comes off every
     # point with it in the rounds they took part in (any group: they may have been moved;

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from webinar.domain.qa import Question
-from webinar.storage.db import Database, first_row, insert_id
+from webinar.storage.db import Database, Row, Tx, first_row, insert_id
 
 QUESTION_COLUMNS = (
     "id, item_id, text, author_name, author_org, anonymous, state, reject_reason,"
@@ -32,7 +29,7 @@ class Reply:
     hidden: bool = False
 
 
-def question_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Question:
+def question_from_row(row: Row | tuple[Any, ...]) -> Question:
     (
         qid,
         item_id,
@@ -74,7 +71,7 @@ def question_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Question:
 REPLY_COLUMNS = "id, question_id, author_name, role, text, is_answer, created_at, hidden"
 
 
-def _reply(row: sqlite3.Row | tuple[Any, ...]) -> Reply:
+def _reply(row: Row | tuple[Any, ...]) -> Reply:
     rid, qid, name, role, text, is_answer, created_at, hidden = tuple(row)
     return Reply(
         rid,
@@ -141,7 +138,7 @@ async def votes_of(db: Database, voter_id: str) -> set[int]:
 # -- writing (inside a transaction) -------------------------------------------------------------
 
 
-async def find_by_key(tx: aiosqlite.Connection, key_hash: str) -> Question | None:
+async def find_by_key(tx: Tx, key_hash: str) -> Question | None:
     row = await first_row(
         tx,
         f"SELECT {QUESTION_COLUMNS} FROM questions WHERE webinar_id = this_webinar()"
@@ -152,7 +149,7 @@ async def find_by_key(tx: aiosqlite.Connection, key_hash: str) -> Question | Non
 
 
 async def insert_question(
-    tx: aiosqlite.Connection,
+    tx: Tx,
     question: Question,
     *,
     author_id: str | None,
@@ -180,7 +177,7 @@ async def insert_question(
     return qid
 
 
-async def update_question(tx: aiosqlite.Connection, question: Question, at: str) -> None:
+async def update_question(tx: Tx, question: Question, at: str) -> None:
     await tx.execute(
         "UPDATE questions SET item_id = ?, text = ?, state = ?, reject_reason = ?,"
         " merged_into = ?, answered = ?, highlighted = ?, pinned = ?, edited_by_host = ?,"
@@ -202,9 +199,7 @@ async def update_question(tx: aiosqlite.Connection, question: Question, at: str)
     )
 
 
-async def set_vote(
-    tx: aiosqlite.Connection, question_id: int, voter_id: str, on: bool, at: str
-) -> int:
+async def set_vote(tx: Tx, question_id: int, voter_id: str, on: bool, at: str) -> int:
     """Add or withdraw one vote (idempotent either way); return the new count."""
     if on:
         await tx.execute(
@@ -222,7 +217,7 @@ async def set_vote(
     return await recount(tx, question_id)
 
 
-async def recount(tx: aiosqlite.Connection, question_id: int) -> int:
+async def recount(tx: Tx, question_id: int) -> int:
     row = await first_row(
         tx,
         "UPDATE questions SET votes = (SELECT count(*) FROM votes WHERE question_id = ?)"
@@ -232,7 +227,7 @@ async def recount(tx: aiosqlite.Connection, question_id: int) -> int:
     return int(row[0]) if row else 0
 
 
-async def voters_of(tx: aiosqlite.Connection, question_id: int) -> list[str]:
+async def voters_of(tx: Tx, question_id: int) -> list[str]:
     """Who voted for a question, in the order they voted."""
     cursor = await tx.execute(
         "SELECT voter_id FROM votes WHERE question_id = ? AND webinar_id = this_webinar()"
@@ -242,7 +237,7 @@ async def voters_of(tx: aiosqlite.Connection, question_id: int) -> list[str]:
     return [str(row[0]) for row in await cursor.fetchall()]
 
 
-async def move_votes(tx: aiosqlite.Connection, from_id: int, to_id: int) -> int:
+async def move_votes(tx: Tx, from_id: int, to_id: int) -> int:
     """Give ``to_id`` the votes of ``from_id`` (a voter of both counts once)."""
     await tx.execute(
         "INSERT OR IGNORE INTO votes (question_id, voter_id, webinar_id, created_at)"
@@ -258,7 +253,7 @@ async def move_votes(tx: aiosqlite.Connection, from_id: int, to_id: int) -> int:
 
 
 async def insert_reply(
-    tx: aiosqlite.Connection,
+    tx: Tx,
     *,
     question_id: int,
     author_id: str | None,
@@ -278,7 +273,7 @@ async def insert_reply(
     return rid
 
 
-async def reply_by_key(tx: aiosqlite.Connection, key_hash: str) -> Reply | None:
+async def reply_by_key(tx: Tx, key_hash: str) -> Reply | None:
     row = await first_row(
         tx,
         f"SELECT {REPLY_COLUMNS} FROM replies WHERE webinar_id = this_webinar() AND key_hash = ?",
@@ -287,14 +282,14 @@ async def reply_by_key(tx: aiosqlite.Connection, key_hash: str) -> Reply | None:
     return _reply(row) if row else None
 
 
-async def set_reply_hidden(tx: aiosqlite.Connection, reply_id: int, hidden: bool) -> None:
+async def set_reply_hidden(tx: Tx, reply_id: int, hidden: bool) -> None:
     await tx.execute(
         "UPDATE replies SET hidden = ? WHERE id = ? AND webinar_id = this_webinar()",
         (int(hidden), reply_id),
     )
 
 
-async def counters(tx: aiosqlite.Connection) -> dict[str, int]:
+async def counters(tx: Tx) -> dict[str, int]:
     """Public counters: received (all but merged), published, answered."""
     row = await first_row(
         tx,
@@ -307,7 +302,7 @@ async def counters(tx: aiosqlite.Connection) -> dict[str, int]:
     return {"received": received, "published": published, "answered": answered}
 
 
-async def put_setting(tx: aiosqlite.Connection, key: str, value: str) -> None:
+async def put_setting(tx: Tx, key: str, value: str) -> None:
     await tx.execute(
         "INSERT INTO settings (webinar_id, key, value) VALUES (this_webinar(), ?, ?)"
         " ON CONFLICT (webinar_id, key) DO UPDATE SET value = excluded.value",

@@ -7,14 +7,11 @@ can put several of them in one transaction; read functions use the reader connec
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
-from webinar.storage.db import Database, connect_sync, first_row
+from webinar.storage.db import Database, Row, Tx, connect_sync, first_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +108,7 @@ async def get_meta(db: Database) -> dict[str, str]:
     }
 
 
-async def meta_in(tx: aiosqlite.Connection) -> dict[str, str]:
+async def meta_in(tx: Tx) -> dict[str, str]:
     return {
         str(k): str(v)
         for k, v in await tx.execute_fetchall(
@@ -120,7 +117,7 @@ async def meta_in(tx: aiosqlite.Connection) -> dict[str, str]:
     }
 
 
-async def replace_secrets(tx: aiosqlite.Connection, values: dict[str, str]) -> None:
+async def replace_secrets(tx: Tx, values: dict[str, str]) -> None:
     """Store new values for existing secrets (a rotated code or link)."""
     await tx.executemany(
         "UPDATE meta SET value = ? WHERE webinar_id = this_webinar() AND key = ?",
@@ -128,9 +125,7 @@ async def replace_secrets(tx: aiosqlite.Connection, values: dict[str, str]) -> N
     )
 
 
-async def delete_sessions_of_roles(
-    tx: aiosqlite.Connection, roles: list[str], keep: str | None = None
-) -> list[str]:
+async def delete_sessions_of_roles(tx: Tx, roles: list[str], keep: str | None = None) -> list[str]:
     """End every session of participants with these roles but ``keep``; return those
     participants. Sessions opened by signing in to an account did not come through a code
     or link, and stay."""
@@ -149,7 +144,7 @@ async def delete_sessions_of_roles(
 
 
 async def create_participant(
-    tx: aiosqlite.Connection,
+    tx: Tx,
     participant: ParticipantRow,
     session_id: str,
 ) -> None:
@@ -167,9 +162,7 @@ async def create_participant(
     await create_session(tx, session_id, participant.id, participant.created_at)
 
 
-async def create_session(
-    tx: aiosqlite.Connection, session_id: str, participant_id: str, at: str
-) -> None:
+async def create_session(tx: Tx, session_id: str, participant_id: str, at: str) -> None:
     await tx.execute(
         "INSERT INTO sessions (id, webinar_id, participant_id, created_at)"
         " VALUES (?, this_webinar(), ?, ?)",
@@ -177,7 +170,7 @@ async def create_session(
     )
 
 
-async def delete_session(tx: aiosqlite.Connection, session_id: str) -> None:
+async def delete_session(tx: Tx, session_id: str) -> None:
     await tx.execute(
         "DELETE FROM sessions WHERE id = ? AND webinar_id = this_webinar()", (session_id,)
     )
@@ -195,7 +188,7 @@ async def load_session(db: Database, session_id: str) -> ParticipantRow | None:
     return _participant(row) if row else None
 
 
-async def remove_attendee(tx: aiosqlite.Connection, participant_id: str, at: str) -> bool:
+async def remove_attendee(tx: Tx, participant_id: str, at: str) -> bool:
     """Mark an attendee removed and end all their sessions; False if there is no such
     attendee (or they were removed already)."""
     cursor = await tx.execute(
@@ -232,7 +225,7 @@ async def count_participants(db: Database, role: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _participant(row: sqlite3.Row) -> ParticipantRow:
+def _participant(row: Row) -> ParticipantRow:
     return ParticipantRow(
         id=row["id"],
         role=row["role"],
@@ -250,7 +243,7 @@ async def load_run_state(db: Database) -> dict[str, Any] | None:
     return json.loads(row["state"]) if row else None
 
 
-async def save_run_state(tx: aiosqlite.Connection, state: dict[str, Any], at: str) -> None:
+async def save_run_state(tx: Tx, state: dict[str, Any], at: str) -> None:
     await tx.execute(
         "INSERT INTO run_state (webinar_id, state, updated_at) VALUES (this_webinar(), ?, ?)"
         " ON CONFLICT (webinar_id) DO UPDATE SET state = excluded.state,"
@@ -260,7 +253,7 @@ async def save_run_state(tx: aiosqlite.Connection, state: dict[str, Any], at: st
 
 
 async def log_agenda_action(
-    tx: aiosqlite.Connection, at: str, action: str, detail: dict[str, Any], actor: str
+    tx: Tx, at: str, action: str, detail: dict[str, Any], actor: str
 ) -> None:
     await tx.execute(
         "INSERT INTO agenda_log (webinar_id, at, action, detail, actor)"
@@ -289,7 +282,7 @@ async def agenda_log(db: Database) -> list[dict[str, Any]]:
 
 
 async def append_events(
-    tx: aiosqlite.Connection, at: str, events: list[tuple[str, str, dict[str, Any]]]
+    tx: Tx, at: str, events: list[tuple[str, str, dict[str, Any]]]
 ) -> list[int]:
     """Append events (type, audience, data) inside the caller's transaction; return their
     sequence numbers.
@@ -328,7 +321,7 @@ async def recent_events(db: Database, limit: int) -> list[EventRow]:
     """The newest ``limit`` events, oldest first."""
     rows = await db.fetchall(
         "SELECT * FROM (SELECT * FROM events WHERE webinar_id = this_webinar()"
-        " ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+        " ORDER BY seq DESC LIMIT ?) AS newest ORDER BY seq",
         (limit,),
     )
     return [_event(row) for row in rows]
@@ -343,7 +336,7 @@ async def events_after(db: Database, seq: int, limit: int) -> list[EventRow]:
     return [_event(row) for row in rows]
 
 
-async def raise_replay_floor(tx: aiosqlite.Connection) -> int:
+async def raise_replay_floor(tx: Tx) -> int:
     """From now on, no screen may be *replayed* the events logged so far: one that resumes
     from before this point gets a fresh snapshot. For a change that takes back what earlier
     events showed (a hidden reply, a corrected response). Returns the floor."""
@@ -369,7 +362,7 @@ async def last_seq(db: Database) -> int:
     return int(row[0]) if row else 0
 
 
-def _event(row: sqlite3.Row) -> EventRow:
+def _event(row: Row) -> EventRow:
     return EventRow(
         seq=row["seq"],
         at=row["at"],

@@ -11,9 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from webinar.storage.db import Database, first_row
+from webinar.storage.db import Database, Tx, first_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +46,7 @@ async def response_by_key(db: Database, key_hash: str) -> ResponseRow | None:
     return None if row is None else _row(row)
 
 
-async def response_by_key_tx(tx: aiosqlite.Connection, key_hash: str) -> ResponseRow | None:
+async def response_by_key_tx(tx: Tx, key_hash: str) -> ResponseRow | None:
     """The response with this key, read inside the caller's transaction."""
     row = await first_row(
         tx,
@@ -59,7 +57,7 @@ async def response_by_key_tx(tx: aiosqlite.Connection, key_hash: str) -> Respons
     return None if row is None else _row(row)
 
 
-async def has_responded(tx: aiosqlite.Connection, participant_id: str) -> bool:
+async def has_responded(tx: Tx, participant_id: str) -> bool:
     row = await first_row(
         tx,
         "SELECT survey_responded FROM participants WHERE id = ? AND webinar_id = this_webinar()",
@@ -69,7 +67,7 @@ async def has_responded(tx: aiosqlite.Connection, participant_id: str) -> bool:
 
 
 async def insert_response(
-    tx: aiosqlite.Connection,
+    tx: Tx,
     *,
     key_hash: str,
     participant_id: str | None,
@@ -101,9 +99,7 @@ async def insert_response(
     )
 
 
-async def update_response(
-    tx: aiosqlite.Connection, key_hash: str, answers: dict[str, Any], submitted: bool
-) -> None:
+async def update_response(tx: Tx, key_hash: str, answers: dict[str, Any], submitted: bool) -> None:
     await tx.execute(
         "UPDATE survey_responses SET answers = ?, submitted = ?"
         " WHERE webinar_id = this_webinar() AND key_hash = ?",
