@@ -6,10 +6,9 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
 from webinar.realtime.hub import Event
 from webinar.services.commit import Outgoing, Work
+from webinar.storage.db import Tx
 
 
 def encode(event: Event, fmt: str) -> str:
@@ -38,7 +37,7 @@ class Screen:
 
 
 def change(n: int) -> Work:
-    async def work(tx: aiosqlite.Connection, now: datetime) -> tuple[int, list[Outgoing]]:
+    async def work(tx: Tx, now: datetime) -> tuple[int, list[Outgoing]]:
         return n, [Outgoing("n", "all", {"n": n})]
 
     return work

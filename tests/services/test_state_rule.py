@@ -195,8 +195,8 @@ def fail_at_commit(room: Room) -> None:
     transaction = db.transaction
 
     @contextlib.asynccontextmanager
-    async def failing() -> AsyncIterator[Tx]:
-        async with transaction() as tx:
+    async def failing(*, fenced: bool = True) -> AsyncIterator[Tx]:
+        async with transaction(fenced=fenced) as tx:
             yield tx
             raise sqlite3.OperationalError("injected: disk I/O error at COMMIT")
 
