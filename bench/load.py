@@ -347,6 +347,7 @@ class Sim:
         "dups",
         "error",
         "first",
+        "frames",
         "http",
         "idx",
         "join_s",
@@ -376,6 +377,8 @@ class Sim:
         #: "split", "return", "round_end" -> receive time of the first such event.
         self.marks: dict[str, float] = {}
         self.qa_chars = 0
+        #: WebSocket messages received (one may carry several events).
+        self.frames = 0
         self.join_s = math.nan
         self.ws_s = math.nan
         self.ready_at = 0.0
@@ -471,27 +474,32 @@ class Worker:
         try:
             async for raw in sim.conn:
                 now = time.time()
-                message = loads(raw)
-                seq = message.get("seq")
-                if isinstance(seq, int) and "at" in message:  # an event, not a reply
-                    if seq in seen or seq <= sim.start_seq:
-                        sim.seq_dups += 1
-                    else:
-                        if seqs and seq < seqs[-1]:
-                            sim.seq_back += 1
-                        seen.add(seq)
-                        seqs.append(seq)
-                self._note(sim, message, raw, now)
+                parsed = loads(raw)
+                # Several events in one message (folded, or a backlog) come as an array.
+                batch = parsed if isinstance(parsed, list) else (parsed,)
+                sim.frames += 1
+                size = len(raw) // len(batch) if batch else 0
+                for message in batch:
+                    seq = message.get("seq")
+                    if isinstance(seq, int) and "at" in message:  # an event, not a reply
+                        if seq in seen or seq <= sim.start_seq:
+                            sim.seq_dups += 1
+                        else:
+                            if seqs and seq < seqs[-1]:
+                                sim.seq_back += 1
+                            seen.add(seq)
+                            seqs.append(seq)
+                    self._note(sim, message, size, now)
         except ConnectionClosed as exc:
             sim.closed = exc.rcvd.code if exc.rcvd is not None else 1006
         else:
             sim.closed = sim.conn.close_code or 1000
 
-    def _note(self, sim: Sim, message: dict[str, Any], raw: str | bytes, now: float) -> None:
+    def _note(self, sim: Sim, message: dict[str, Any], size: int, now: float) -> None:
         """Record what a message tells: a question's arrival, vote counts, breakout marks."""
         kind = message.get("type")
         if kind == "qa.question":
-            self._note_question(sim, message, raw, now)
+            self._note_question(sim, message, size, now)
         elif kind == "qa.votes":
             for key, count in message["data"]["votes"].items():
                 sim.votes[int(key)] = count
@@ -500,9 +508,7 @@ class Worker:
         elif kind == "breakout.round" and message["data"].get("state") == "ended":
             sim.marks.setdefault("round_end", now)
 
-    def _note_question(
-        self, sim: Sim, message: dict[str, Any], raw: str | bytes, now: float
-    ) -> None:
+    def _note_question(self, sim: Sim, message: dict[str, Any], size: int, now: float) -> None:
         data = message["data"]
         question = data.get("question") or {}
         qid = question.get("id")
@@ -513,7 +519,7 @@ class Worker:
                 sim.dups[qid] = sim.dups.get(qid, 0) + 1
             else:
                 sim.first[qid] = now
-                sim.qa_chars += len(raw)
+                sim.qa_chars += size
                 if qid not in self.event_at:
                     self.event_at[qid] = parse_at(message["at"])
         if "votes" in question:
@@ -570,6 +576,7 @@ class Worker:
             "vote_mismatch": vote_mismatch,
             "chars": chars,
             "arrivals": arrivals,
+            "frames": sum(sim.frames for sim in live),
             "closed": Counter(s.closed for s in live if s.closed is not None),
         }
 
@@ -1270,6 +1277,7 @@ class Bench:
             "duplicates": sum(r["duplicates"] for r in replies),
             "vote_mismatch_screens": sum(r["vote_mismatch"] for r in replies),
             "event_chars": sum(r["chars"] for r in replies) / arrivals if arrivals else math.nan,
+            "frames": sum(r["frames"] for r in replies),
             "closed": {str(k): v for k, v in closed.items()},
         }
 
@@ -1639,6 +1647,10 @@ def _delivery_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
         ("missing / duplicates", f"{d['missing']} / {d['duplicates']}"),
         ("screens missing any", str(d["clients_missing"])),
         ("mean event size", f"{d['event_chars']:,.0f} chars"),
+        (
+            "messages per screen (several events may share one)",
+            f"{d['frames'] / d['live']:,.0f}" if d.get("live") else "-",
+        ),
         ("sockets closed by server", json.dumps(d["closed"])),
         *_seq_rows(d),
         *_page_rows(d),

@@ -24,6 +24,9 @@ from webinar.storage import repo, webinars
 from webinar.storage.db import Database, migrate_sync
 
 RING_SIZE = 4096
+#: Each screen gets at most one push of events per this many seconds: what is committed
+#: meanwhile (questions, vote counts) goes out together (see ``webinar.realtime.hub``).
+FOLD_SECONDS = 0.5
 
 
 @dataclass
@@ -116,7 +119,7 @@ async def open_services(
     """
     db = Database(db_path, webinar_id, write_lock)
     await db.open()
-    committer = Committer(db, Hub(encode, ring_size=RING_SIZE), clock)
+    committer = Committer(db, Hub(encode, ring_size=RING_SIZE, fold_seconds=FOLD_SECONDS), clock)
     await committer.load_ring(RING_SIZE)
     meta = await repo.get_meta(db)
     agenda_service = AgendaService(agenda, committer)

@@ -9,6 +9,7 @@ number so the page can resume after a reconnect.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -154,3 +155,14 @@ def encode_json(seq: int, type_: str, data: dict[str, Any], at: str) -> str:
         separators=(",", ":"),
         ensure_ascii=False,
     )
+
+
+def join_wires(fmt: str, wires: Sequence[str]) -> str:
+    """Several encoded events as one message: a JSON array of the events in the JSON
+    format; the fragments one after the other (each led by its own sequence marker) in
+    the HTML formats. One event is sent as it is."""
+    if len(wires) == 1:
+        return wires[0]
+    if fmt == "json":
+        return "[" + ",".join(wires) + "]"
+    return "".join(wires)
