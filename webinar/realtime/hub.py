@@ -344,6 +344,21 @@ class Hub:
             self._deliver(entries)
 
     @property
+    def fold_seconds(self) -> float:
+        """The fold window (0: no folding)."""
+        return self._gate.window if self._gate is not None else 0.0
+
+    @fold_seconds.setter
+    def fold_seconds(self, seconds: float) -> None:
+        if seconds <= 0:
+            self.push()  # nothing stays held once folding stops
+            self._gate = None
+        elif self._gate is None:
+            self._gate = FoldGate(seconds)
+        else:
+            self._gate.window = seconds
+
+    @property
     def held(self) -> int:
         """Events published but not yet pushed (folding)."""
         return len(self._held)
