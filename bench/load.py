@@ -94,7 +94,7 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -1155,7 +1155,10 @@ class Bench:
                 f"(server pid {self.server.pid})",
                 flush=True,
             )
-            await getattr(self, f"scenario_{args.scenario}")(res)
+            scenario = args.scenario
+            if scenario == "storm" and self.kind == "baseline":
+                scenario = "questions"  # the baseline has no votes: its questions alone
+            await getattr(self, f"scenario_{scenario}")(res)
             if args.scenario != "join":
                 res["cpu"] = window.stop()
             res["rss_peak"] = self.peak_rss
@@ -1478,19 +1481,42 @@ def wait_for_quiet(args: argparse.Namespace) -> float:
             return busy
 
 
+#: The CPU hog: busy for ``share`` of every 20 ms, asleep the rest, for at most
+#: ``seconds`` (it also stops with the run, whichever comes first).
+HOG = """
+import sys, time
+share, seconds = float(sys.argv[1]), float(sys.argv[2])
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    start = time.monotonic()
+    while time.monotonic() - start < 0.02 * share:
+        pass
+    time.sleep(0.02 * (1 - share))
+"""
+
+
+@contextlib.contextmanager
+def cpu_hog(share: float, seconds: float) -> Iterator[None]:
+    """Another process taking ``share`` of one core while the block runs (bounded)."""
+    if share <= 0:
+        yield
+        return
+    hog = subprocess.Popen([sys.executable, "-c", HOG, str(share), str(seconds)])
+    print(f"  CPU hog: pid {hog.pid}, {share:.0%} of one core", flush=True)
+    try:
+        yield
+    finally:
+        hog.terminate()
+        hog.wait(10)
+
+
 def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     background = wait_for_quiet(args)
     server = Server(kind, args)
     server.start()
     try:
-        bench = Bench(kind, server, args)
-        try:
-            res = asyncio.run(asyncio.wait_for(bench.run(), args.timeout))
-            res["busy_before"] = background
-            return res
-        except TimeoutError:
-            print(f"[{kind}] hard timeout of {args.timeout:.0f} s reached", file=sys.stderr)
-            raise
+        with cpu_hog(args.hog, args.timeout):
+            return _run_bench(kind, server, args, background)
     except BaseException:
         tail = server.log_tail()
         if tail:
@@ -1498,6 +1524,19 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         raise
     finally:
         server.stop()
+
+
+def _run_bench(
+    kind: str, server: Server, args: argparse.Namespace, background: float
+) -> dict[str, Any]:
+    bench = Bench(kind, server, args)
+    try:
+        res = asyncio.run(asyncio.wait_for(bench.run(), args.timeout))
+    except TimeoutError:
+        print(f"[{kind}] hard timeout of {args.timeout:.0f} s reached", file=sys.stderr)
+        raise
+    res["busy_before"] = background
+    return res
 
 
 def mb(n: float) -> str:
@@ -1712,6 +1751,10 @@ def ratios(base: dict[str, Any], ours: dict[str, Any]) -> dict[str, float]:
         out["p50 ours/baseline"] = o["latency"]["p50"] / b["latency"]["p50"]
         out["p99 ours/baseline"] = o["latency"]["p99"] / b["latency"]["p99"]
         out["deliveries/s ours/baseline"] = o["deliveries_per_s"] / b["deliveries_per_s"]
+    if "questions" in base and "storm" in ours:  # the baseline's storm is its questions
+        b, o = base["questions"], ours["storm"]
+        out["storm p50 ours/baseline"] = o["latency"]["p50"] / b["latency"]["p50"]
+        out["storm p99 ours/baseline"] = o["latency"]["p99"] / b["latency"]["p99"]
     if "saturate" in base and "saturate" in ours:
         b, o = base["saturate"], ours["saturate"]
         if b["max_sustained_deliveries_per_s"]:
@@ -1762,6 +1805,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--baseline-only", action="store_true", help="Only the baseline (to find its ceiling)."
     )
+    parser.add_argument(
+        "--hog",
+        type=float,
+        default=0.0,
+        help="Start a process that busy-loops this share of one core (0.5: half) during "
+        "each run, ours and the baseline's, stopped with the run.",
+    )
     parser.add_argument("--url", help="A running server instead of starting one.")
     parser.add_argument("--db", help="With --url: its database, to read the secrets.")
     parser.add_argument("--code", help="With --url: the event code.")
@@ -1791,8 +1841,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.rate is None:
         args.rate = 10.0 if args.scenario == "storm" else 4.0
     args.baseline = args.baseline or args.baseline_only
-    if args.baseline and args.scenario not in ("questions", "saturate"):
-        parser.error("--baseline applies to the questions and saturate scenarios")
+    if args.baseline and args.scenario not in ("questions", "saturate", "storm"):
+        parser.error("--baseline applies to the questions, saturate and storm scenarios")
+    if not 0 <= args.hog < 1:
+        parser.error("--hog is a share of one core, from 0 to below 1 (0.5: half a core)")
     if args.url and args.baseline:
         parser.error("--baseline starts its own servers; leave out --url")
     if args.timeout is None:
