@@ -190,3 +190,46 @@ def test_without_a_window_every_publish_goes_at_once() -> None:
     hub.publish_all([event(2), event(3)])
     assert sink.messages == [[1], [2, 3]]
     assert hub.held == 0
+
+
+def test_a_push_goes_out_in_slices_that_let_the_loop_run_between() -> None:
+    hub, _, scheduler = folding_hub(slice_size=2)
+    sinks = [Sink() for _ in range(5)]
+    for sink in sinks:
+        hub.subscribe({"all"}, "json", sink=sink)
+    hub.publish_all([event(1), event(2)])
+    scheduler.run()  # the push: its first slice
+    assert sum(1 for s in sinks if s.messages) == 2
+    assert len(scheduler.calls) == 1  # the next slice, after whatever else is ready
+    scheduler.run()
+    assert sum(1 for s in sinks if s.messages) == 4
+    scheduler.run()
+    assert all(s.messages == [[1, 2]] for s in sinks)
+    assert not scheduler.calls and hub.pushes == 1
+
+
+def test_a_push_finishes_the_one_still_going_out_first_so_nothing_overtakes() -> None:
+    hub, clock, scheduler = folding_hub(slice_size=2)
+    sinks = [Sink() for _ in range(5)]
+    for sink in sinks:
+        hub.subscribe({"all"}, "json", sink=sink)
+    hub.publish(event(1))
+    scheduler.run()  # first slice of the push of event 1
+    clock.now += 1.0
+    hub.publish(event(2))  # the window has passed: event 2's push is due at once
+    hub.push()  # ...and runs before the rest of event 1's slices
+    while scheduler.calls:
+        scheduler.run()  # stale slices of event 1 do nothing more
+    assert all(s.messages == [[1], [2]] for s in sinks)
+
+
+def test_stopping_folding_sends_what_is_held() -> None:
+    hub, _, scheduler = folding_hub()
+    sink = Sink()
+    hub.subscribe({"all"}, "json", sink=sink)
+    hub.publish(event(1))
+    scheduler.run()
+    hub.publish(event(2))
+    hub.fold_seconds = 0
+    hub.publish(event(3))
+    assert sink.messages == [[1], [2], [3]]

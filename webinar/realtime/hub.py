@@ -204,6 +204,7 @@ class Hub:
         fold_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         schedule: Scheduler | None = None,
+        slice_size: int = 0,
     ) -> None:
         self._encode = encode
         #: None: every publish goes out at once (no folding).
@@ -212,6 +213,13 @@ class Hub:
         self._schedule = schedule
         #: Published (in the ring) but not yet pushed to the screens, oldest first.
         self._held: list[_Entry] = []
+        #: Screens a push writes to before it lets the loop run (0: all at once), so that
+        #: the writer's next transaction is not kept waiting behind thousands of writes.
+        self._slice = slice_size
+        #: What a push still has to write, screen by screen, from ``_next`` on.
+        self._outgoing: list[tuple[Client, list[tuple[int, str]]]] = []
+        self._next = 0
+        self._generation = 0
         self.pushes = 0
         self._ring: deque[_Entry] = deque(maxlen=ring_size)
         self._queue_size = queue_size
@@ -327,6 +335,7 @@ class Hub:
         self.last_seq = last
         gate = self._gate
         if gate is None:
+            self._finish_push()
             self._deliver(entries)
             return
         self._held.extend(entries)
@@ -337,11 +346,45 @@ class Hub:
     def push(self) -> None:
         """Send what is held (folding) to the screens now, each screen's share as one
         message."""
+        self._finish_push()  # the previous push, if still going out, goes first
         entries, self._held = self._held, []
         if self._gate is not None:
             self._gate.pushed(self._clock())
-        if entries:
+        if not entries:
+            return
+        if not self._slice:
             self._deliver(entries)
+            return
+        self.pushes += 1
+        self._outgoing = list(self._shares(entries).items())
+        self._next = 0
+        self._generation += 1
+        self._write_slice(self._generation)
+
+    def _write_slice(self, generation: int) -> None:
+        """Write the next slice of the push in progress; schedule the one after."""
+        if generation != self._generation or not self._outgoing:
+            return  # that push was finished by a later one
+        start, end = self._next, self._next + self._slice
+        self._offer(self._outgoing[start:end])
+        self._next = end
+        if end < len(self._outgoing):
+            self._later(0.0, lambda: self._write_slice(generation))
+        else:
+            self._outgoing = []
+
+    def _finish_push(self) -> None:
+        """Write what the push in progress has left, now (nothing may overtake it)."""
+        if self._outgoing:
+            rest, self._outgoing = self._outgoing[self._next :], []
+            self._offer(rest)
+
+    def _offer(self, shares: Iterable[tuple[Client, list[tuple[int, str]]]]) -> None:
+        for client, items in shares:
+            if client.dropped:  # closing; it resumes on its next connection
+                continue
+            if not client.offer_many(items):
+                self.dropped_clients += 1
 
     @property
     def fold_seconds(self) -> float:
@@ -376,11 +419,7 @@ class Hub:
         if len(entries) == 1:
             self._fan_out(entries[0])
             return
-        for client, items in self._shares(entries).items():
-            if client.dropped:  # closing; it resumes on its next connection
-                continue
-            if not client.offer_many(items):
-                self.dropped_clients += 1
+        self._offer(self._shares(entries).items())
 
     def _shares(self, entries: Sequence[_Entry]) -> dict[Client, list[tuple[int, str]]]:
         """What each client gets of ``entries``: (seq, wire) in order."""
