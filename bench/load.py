@@ -714,9 +714,13 @@ class Session:
         self.http = http_client(base)
         self.csrf = ""
 
-    async def join(self, code: str, name: str, organisation: str) -> None:
+    async def join(self, code: str, name: str, organisation: str, number: int = 0) -> None:
+        # Each from an address of its own (beyond the attendees'), as the attendees join:
+        # the server limits joins per address.
         response = await self.http.post(
-            "/api/join", json={"code": code, "name": name, "organisation": organisation}
+            "/api/join",
+            json={"code": code, "name": name, "organisation": organisation},
+            headers={"X-Forwarded-For": simulated_address((1 << 23) + number)},
         )
         if response.status_code != 201:
             raise RuntimeError(f"join refused: {response.status_code} {response.text}")
@@ -754,11 +758,12 @@ class OurDriver:
 
         async def join(session: Session, name: str, number: int) -> None:
             async with sem:
-                await session.join(self.server.code, name, f"Bench Org {number % 7}")
+                await session.join(self.server.code, name, f"Bench Org {number % 7}", number)
 
+        voters = len(self.askers)
         await asyncio.gather(
             *(join(s, f"Asker {i:03d}", i) for i, s in enumerate(self.askers)),
-            *(join(s, f"Voter {i:03d}", i) for i, s in enumerate(self.voters)),
+            *(join(s, f"Voter {i:03d}", voters + i) for i, s in enumerate(self.voters)),
         )
         # Warm the live endpoint once, so "RSS with none connected" includes its code.
         warm = self.askers[0] if self.askers else self.host
