@@ -760,10 +760,10 @@ class OurDriver:
             async with sem:
                 await session.join(self.server.code, name, f"Bench Org {number % 7}", number)
 
-        voters = len(self.askers)
+        first_voter = len(self.askers)  # numbers for addresses: voters after askers
         await asyncio.gather(
             *(join(s, f"Asker {i:03d}", i) for i, s in enumerate(self.askers)),
-            *(join(s, f"Voter {i:03d}", voters + i) for i, s in enumerate(self.voters)),
+            *(join(s, f"Voter {i:03d}", first_voter + i) for i, s in enumerate(self.voters)),
         )
         # Warm the live endpoint once, so "RSS with none connected" includes its code.
         warm = self.askers[0] if self.askers else self.host
