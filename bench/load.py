@@ -34,10 +34,17 @@ Scenarios (``--scenario``):
                ``--step-seconds``) until p99 exceeds ``--p99-limit`` or messages fall behind
                (a screen misses one, or is dropped); reports the highest sustained rate.
 
-``--baseline`` (``questions`` and ``saturate``) first runs the same clients against
-``bench/baseline.py``, a minimal server built on ``websockets``' ``broadcast()`` that sends
-envelopes shaped like our ``qa.question`` events, then against ours, and prints both side
-by side with the ratios (ours / baseline).
+``--baseline`` (``questions``, ``saturate`` and ``storm``) first runs the same clients
+against ``bench/baseline.py``, a minimal server built on ``websockets``' ``broadcast()`` that
+sends envelopes shaped like our ``qa.question`` events, then against ours, and prints both
+side by side with the ratios (ours / baseline). The baseline has no votes: in a storm it
+gets the questions alone, at the same rate.
+
+``--hog 0.5`` starts another process that busy-loops half of one core (busy for that share
+of every 20 ms) during each run, the baseline's and ours, and stops it with the run.
+
+Several events may arrive in one message (a JSON array); "messages per screen" counts the
+messages, every other figure the events.
 
 Each delivery is also split at the event's ``at`` (our server stamps it when a change
 takes the commit lock, before its SQLite transaction; the baseline when it broadcasts):
