@@ -34,10 +34,17 @@ Scenarios (``--scenario``):
                ``--step-seconds``) until p99 exceeds ``--p99-limit`` or messages fall behind
                (a screen misses one, or is dropped); reports the highest sustained rate.
 
-``--baseline`` (``questions`` and ``saturate``) first runs the same clients against
-``bench/baseline.py``, a minimal server built on ``websockets``' ``broadcast()`` that sends
-envelopes shaped like our ``qa.question`` events, then against ours, and prints both side
-by side with the ratios (ours / baseline).
+``--baseline`` (``questions``, ``saturate`` and ``storm``) first runs the same clients
+against ``bench/baseline.py``, a minimal server built on ``websockets``' ``broadcast()`` that
+sends envelopes shaped like our ``qa.question`` events, then against ours, and prints both
+side by side with the ratios (ours / baseline). The baseline has no votes: in a storm it
+gets the questions alone, at the same rate.
+
+``--hog 0.5`` starts another process that busy-loops half of one core (busy for that share
+of every 20 ms) during each run, the baseline's and ours, and stops it with the run.
+
+Several events may arrive in one message (a JSON array); "messages per screen" counts the
+messages, every other figure the events.
 
 Each delivery is also split at the event's ``at`` (our server stamps it when a change
 takes the commit lock, before its SQLite transaction; the baseline when it broadcasts):
@@ -94,7 +101,7 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -347,6 +354,7 @@ class Sim:
         "dups",
         "error",
         "first",
+        "frames",
         "http",
         "idx",
         "join_s",
@@ -376,6 +384,8 @@ class Sim:
         #: "split", "return", "round_end" -> receive time of the first such event.
         self.marks: dict[str, float] = {}
         self.qa_chars = 0
+        #: WebSocket messages received (one may carry several events).
+        self.frames = 0
         self.join_s = math.nan
         self.ws_s = math.nan
         self.ready_at = 0.0
@@ -471,27 +481,32 @@ class Worker:
         try:
             async for raw in sim.conn:
                 now = time.time()
-                message = loads(raw)
-                seq = message.get("seq")
-                if isinstance(seq, int) and "at" in message:  # an event, not a reply
-                    if seq in seen or seq <= sim.start_seq:
-                        sim.seq_dups += 1
-                    else:
-                        if seqs and seq < seqs[-1]:
-                            sim.seq_back += 1
-                        seen.add(seq)
-                        seqs.append(seq)
-                self._note(sim, message, raw, now)
+                parsed = loads(raw)
+                # Several events in one message (folded, or a backlog) come as an array.
+                batch = parsed if isinstance(parsed, list) else (parsed,)
+                sim.frames += 1
+                size = len(raw) // len(batch) if batch else 0
+                for message in batch:
+                    seq = message.get("seq")
+                    if isinstance(seq, int) and "at" in message:  # an event, not a reply
+                        if seq in seen or seq <= sim.start_seq:
+                            sim.seq_dups += 1
+                        else:
+                            if seqs and seq < seqs[-1]:
+                                sim.seq_back += 1
+                            seen.add(seq)
+                            seqs.append(seq)
+                    self._note(sim, message, size, now)
         except ConnectionClosed as exc:
             sim.closed = exc.rcvd.code if exc.rcvd is not None else 1006
         else:
             sim.closed = sim.conn.close_code or 1000
 
-    def _note(self, sim: Sim, message: dict[str, Any], raw: str | bytes, now: float) -> None:
+    def _note(self, sim: Sim, message: dict[str, Any], size: int, now: float) -> None:
         """Record what a message tells: a question's arrival, vote counts, breakout marks."""
         kind = message.get("type")
         if kind == "qa.question":
-            self._note_question(sim, message, raw, now)
+            self._note_question(sim, message, size, now)
         elif kind == "qa.votes":
             for key, count in message["data"]["votes"].items():
                 sim.votes[int(key)] = count
@@ -500,9 +515,7 @@ class Worker:
         elif kind == "breakout.round" and message["data"].get("state") == "ended":
             sim.marks.setdefault("round_end", now)
 
-    def _note_question(
-        self, sim: Sim, message: dict[str, Any], raw: str | bytes, now: float
-    ) -> None:
+    def _note_question(self, sim: Sim, message: dict[str, Any], size: int, now: float) -> None:
         data = message["data"]
         question = data.get("question") or {}
         qid = question.get("id")
@@ -513,7 +526,7 @@ class Worker:
                 sim.dups[qid] = sim.dups.get(qid, 0) + 1
             else:
                 sim.first[qid] = now
-                sim.qa_chars += len(raw)
+                sim.qa_chars += size
                 if qid not in self.event_at:
                     self.event_at[qid] = parse_at(message["at"])
         if "votes" in question:
@@ -570,6 +583,7 @@ class Worker:
             "vote_mismatch": vote_mismatch,
             "chars": chars,
             "arrivals": arrivals,
+            "frames": sum(sim.frames for sim in live),
             "closed": Counter(s.closed for s in live if s.closed is not None),
         }
 
@@ -707,9 +721,13 @@ class Session:
         self.http = http_client(base)
         self.csrf = ""
 
-    async def join(self, code: str, name: str, organisation: str) -> None:
+    async def join(self, code: str, name: str, organisation: str, number: int = 0) -> None:
+        # Each from an address of its own (beyond the attendees'), as the attendees join:
+        # the server limits joins per address.
         response = await self.http.post(
-            "/api/join", json={"code": code, "name": name, "organisation": organisation}
+            "/api/join",
+            json={"code": code, "name": name, "organisation": organisation},
+            headers={"X-Forwarded-For": simulated_address((1 << 23) + number)},
         )
         if response.status_code != 201:
             raise RuntimeError(f"join refused: {response.status_code} {response.text}")
@@ -747,11 +765,12 @@ class OurDriver:
 
         async def join(session: Session, name: str, number: int) -> None:
             async with sem:
-                await session.join(self.server.code, name, f"Bench Org {number % 7}")
+                await session.join(self.server.code, name, f"Bench Org {number % 7}", number)
 
+        first_voter = len(self.askers)  # numbers for addresses: voters after askers
         await asyncio.gather(
             *(join(s, f"Asker {i:03d}", i) for i, s in enumerate(self.askers)),
-            *(join(s, f"Voter {i:03d}", i) for i, s in enumerate(self.voters)),
+            *(join(s, f"Voter {i:03d}", first_voter + i) for i, s in enumerate(self.voters)),
         )
         # Warm the live endpoint once, so "RSS with none connected" includes its code.
         warm = self.askers[0] if self.askers else self.host
@@ -1148,7 +1167,10 @@ class Bench:
                 f"(server pid {self.server.pid})",
                 flush=True,
             )
-            await getattr(self, f"scenario_{args.scenario}")(res)
+            scenario = args.scenario
+            if scenario == "storm" and self.kind == "baseline":
+                scenario = "questions"  # the baseline has no votes: its questions alone
+            await getattr(self, f"scenario_{scenario}")(res)
             if args.scenario != "join":
                 res["cpu"] = window.stop()
             res["rss_peak"] = self.peak_rss
@@ -1270,6 +1292,7 @@ class Bench:
             "duplicates": sum(r["duplicates"] for r in replies),
             "vote_mismatch_screens": sum(r["vote_mismatch"] for r in replies),
             "event_chars": sum(r["chars"] for r in replies) / arrivals if arrivals else math.nan,
+            "frames": sum(r["frames"] for r in replies),
             "closed": {str(k): v for k, v in closed.items()},
         }
 
@@ -1470,19 +1493,42 @@ def wait_for_quiet(args: argparse.Namespace) -> float:
             return busy
 
 
+#: The CPU hog: busy for ``share`` of every 20 ms, asleep the rest, for at most
+#: ``seconds`` (it also stops with the run, whichever comes first).
+HOG = """
+import sys, time
+share, seconds = float(sys.argv[1]), float(sys.argv[2])
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    start = time.monotonic()
+    while time.monotonic() - start < 0.02 * share:
+        pass
+    time.sleep(0.02 * (1 - share))
+"""
+
+
+@contextlib.contextmanager
+def cpu_hog(share: float, seconds: float) -> Iterator[None]:
+    """Another process taking ``share`` of one core while the block runs (bounded)."""
+    if share <= 0:
+        yield
+        return
+    hog = subprocess.Popen([sys.executable, "-c", HOG, str(share), str(seconds)])
+    print(f"  CPU hog: pid {hog.pid}, {share:.0%} of one core", flush=True)
+    try:
+        yield
+    finally:
+        hog.terminate()
+        hog.wait(10)
+
+
 def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     background = wait_for_quiet(args)
     server = Server(kind, args)
     server.start()
     try:
-        bench = Bench(kind, server, args)
-        try:
-            res = asyncio.run(asyncio.wait_for(bench.run(), args.timeout))
-            res["busy_before"] = background
-            return res
-        except TimeoutError:
-            print(f"[{kind}] hard timeout of {args.timeout:.0f} s reached", file=sys.stderr)
-            raise
+        with cpu_hog(args.hog, args.timeout):
+            return _run_bench(kind, server, args, background)
     except BaseException:
         tail = server.log_tail()
         if tail:
@@ -1490,6 +1536,19 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         raise
     finally:
         server.stop()
+
+
+def _run_bench(
+    kind: str, server: Server, args: argparse.Namespace, background: float
+) -> dict[str, Any]:
+    bench = Bench(kind, server, args)
+    try:
+        res = asyncio.run(asyncio.wait_for(bench.run(), args.timeout))
+    except TimeoutError:
+        print(f"[{kind}] hard timeout of {args.timeout:.0f} s reached", file=sys.stderr)
+        raise
+    res["busy_before"] = background
+    return res
 
 
 def mb(n: float) -> str:
@@ -1639,6 +1698,10 @@ def _delivery_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
         ("missing / duplicates", f"{d['missing']} / {d['duplicates']}"),
         ("screens missing any", str(d["clients_missing"])),
         ("mean event size", f"{d['event_chars']:,.0f} chars"),
+        (
+            "messages per screen (several events may share one)",
+            f"{d['frames'] / d['live']:,.0f}" if d.get("live") else "-",
+        ),
         ("sockets closed by server", json.dumps(d["closed"])),
         *_seq_rows(d),
         *_page_rows(d),
@@ -1700,6 +1763,10 @@ def ratios(base: dict[str, Any], ours: dict[str, Any]) -> dict[str, float]:
         out["p50 ours/baseline"] = o["latency"]["p50"] / b["latency"]["p50"]
         out["p99 ours/baseline"] = o["latency"]["p99"] / b["latency"]["p99"]
         out["deliveries/s ours/baseline"] = o["deliveries_per_s"] / b["deliveries_per_s"]
+    if "questions" in base and "storm" in ours:  # the baseline's storm is its questions
+        b, o = base["questions"], ours["storm"]
+        out["storm p50 ours/baseline"] = o["latency"]["p50"] / b["latency"]["p50"]
+        out["storm p99 ours/baseline"] = o["latency"]["p99"] / b["latency"]["p99"]
     if "saturate" in base and "saturate" in ours:
         b, o = base["saturate"], ours["saturate"]
         if b["max_sustained_deliveries_per_s"]:
@@ -1750,6 +1817,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--baseline-only", action="store_true", help="Only the baseline (to find its ceiling)."
     )
+    parser.add_argument(
+        "--hog",
+        type=float,
+        default=0.0,
+        help="Start a process that busy-loops this share of one core (0.5: half) during "
+        "each run, ours and the baseline's, stopped with the run.",
+    )
     parser.add_argument("--url", help="A running server instead of starting one.")
     parser.add_argument("--db", help="With --url: its database, to read the secrets.")
     parser.add_argument("--code", help="With --url: the event code.")
@@ -1779,8 +1853,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.rate is None:
         args.rate = 10.0 if args.scenario == "storm" else 4.0
     args.baseline = args.baseline or args.baseline_only
-    if args.baseline and args.scenario not in ("questions", "saturate"):
-        parser.error("--baseline applies to the questions and saturate scenarios")
+    if args.baseline and args.scenario not in ("questions", "saturate", "storm"):
+        parser.error("--baseline applies to the questions, saturate and storm scenarios")
+    if not 0 <= args.hog < 1:
+        parser.error("--hog is a share of one core, from 0 to below 1 (0.5: half a core)")
     if args.url and args.baseline:
         parser.error("--baseline starts its own servers; leave out --url")
     if args.timeout is None:

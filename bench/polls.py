@@ -135,6 +135,8 @@ async def answer(
     await conn.send(json.dumps(message))
     while True:
         reply = json.loads(await conn.recv())
+        if isinstance(reply, list):  # events folded into one message: not the reply
+            continue
         if reply.get("type") == "result" and reply.get("id") == ref:
             return sent, time.time(), bool(reply["ok"])
 

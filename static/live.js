@@ -194,14 +194,21 @@
       }
       return;
     }
-    var match = /^<div id="live-seq" data-seq="(\d+)"[^>]*?( data-snapshot="1")?[^>]*>/.exec(message);
+    // Events committed together (or while the screen was behind) come as one message:
+    // each led by its own sequence marker, applied in turn.
+    var parts = message.split(/(?=<div id="live-seq" )/);
+    for (var i = 0; i < parts.length; i++) { applyEvent(parts[i]); }
+    tick();
+  });
+
+  function applyEvent(part) {
+    var match = /^<div id="live-seq" data-seq="(\d+)"[^>]*?( data-snapshot="1")?[^>]*>/.exec(part);
     if (!match) { return; }
     var seq = parseInt(match[1], 10);
     var known = lastSeq();
     if (!match[2] && known !== null && seq <= known) { return; }
-    applyFragments(message);
-    tick();
-  });
+    applyFragments(part);
+  }
 
   /* -- applying fragments ------------------------------------------------------------ */
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -353,14 +354,24 @@ class Socket:
         self.conn = conn
         self.events: list[dict[str, Any]] = []
         self.replies: list[dict[str, Any]] = []
+        #: Events of a message that carried several (a JSON array), not yet returned.
+        self.unread: collections.deque[dict[str, Any]] = collections.deque()
+        #: How many events each message carried, in order of arrival.
+        self.batches: list[int] = []
 
     @property
     def last_seq(self) -> int:
         return max((e["seq"] for e in self.events), default=0)
 
     async def next_message(self, timeout: float = PATIENCE) -> dict[str, Any]:
-        raw = await asyncio.wait_for(self.conn.recv(), timeout)
-        message: dict[str, Any] = json.loads(raw)
+        """The next event or reply; the events of a batch (a JSON array) one by one."""
+        if not self.unread:
+            raw = await asyncio.wait_for(self.conn.recv(), timeout)
+            parsed: dict[str, Any] | list[dict[str, Any]] = json.loads(raw)
+            batch = parsed if isinstance(parsed, list) else [parsed]
+            self.batches.append(len(batch))
+            self.unread.extend(batch)
+        message = self.unread.popleft()
         if "seq" in message and message.get("type") not in ("pong",):
             self.events.append(message)
         else:

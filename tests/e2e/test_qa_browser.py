@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from helpers import LiveServer, host_of
+from helpers import LiveServer, attendee_of, host_of
 
 pytestmark = pytest.mark.e2e
 
@@ -169,3 +169,42 @@ async def test_ask_approve_vote_highlight_answer(
 
     await check.not_reloaded(ann, bob, host, projector)
     await check.clean(ann_screen, bob_screen, host_screen)
+
+
+async def test_questions_folded_into_one_message_all_show(
+    server: LiveServer, new_screen: Any, site: Any, check: Any
+) -> None:
+    bob_screen = await new_screen()
+    frames: list[str] = []
+    bob_screen.page.on(
+        "websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(str(data)))
+    )
+    bob = await site.join(bob_screen, "Bob Reader", "Kent Children's Services")
+    listed = bob.locator("#qa-list > li")
+    server.services.hub.fold_seconds = 3.0  # the asks below fall in one window
+    ann = await attendee_of(server, "Ann Asker")
+    try:
+        first = await ann.act(
+            "qa.ask", text="Opening question, pushed at once?", key="fold-test-opening-key0"
+        )
+        assert first.status_code == 200, first.text
+        await expect(listed).to_have_count(1)
+        texts = [f"Folded question number {n}?" for n in range(3)]
+        for n, text in enumerate(texts):
+            response = await ann.act("qa.ask", text=text, key=f"fold-test-question-{n:04d}")
+            assert response.status_code == 200, response.text
+    finally:
+        await ann.close()
+
+    await expect(listed).to_have_count(4, timeout=15_000)
+    for text in texts:
+        await expect(bob.locator("#qa-list").get_by_text(text)).to_be_visible()
+    # They came in one WebSocket message, each event led by its own sequence marker.
+    folded = [f for f in frames if all(text in f for text in texts)]
+    assert len(folded) == 1, [f[:200] for f in frames]
+    assert folded[0].count('<div id="live-seq"') >= 3
+    seqs = [int(s) for s in re.findall(r'<div id="live-seq" data-seq="(\d+)"', folded[0])]
+    assert seqs == sorted(seqs)
+    assert await bob.locator("#live-seq").get_attribute("data-seq") == str(seqs[-1])
+    await check.not_reloaded(bob)
+    await check.clean(bob_screen)

@@ -62,15 +62,20 @@ class Screen:
 
     async def _read_all(self) -> None:
         async for raw in self.conn:
-            message: dict[str, Any] = json.loads(raw)
-            self.messages.append(message)
+            parsed: Any = json.loads(raw)
+            # Several events in one message (folded, or a backlog): a JSON array.
+            for message in parsed if isinstance(parsed, list) else [parsed]:
+                self._note(message)
             self.arrived.set()
-            if message["type"] == "snapshot" and not self.snapshot.done():
-                self.snapshot.set_result(message)
-            elif message["type"] == "result":
-                future = self.results.get(message["id"])
-                if future is not None and not future.done():
-                    future.set_result(message)
+
+    def _note(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        if message["type"] == "snapshot" and not self.snapshot.done():
+            self.snapshot.set_result(message)
+        elif message["type"] == "result":
+            future = self.results.get(message["id"])
+            if future is not None and not future.done():
+                future.set_result(message)
 
     async def act(self, name: str, **params: Any) -> dict[str, Any]:
         ref = key()

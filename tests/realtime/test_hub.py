@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from webinar.realtime.hub import Client, Event, Hub
@@ -128,13 +130,19 @@ class FakeSink:
     def __init__(self) -> None:
         self.idle = True
         self.written: list[int] = []
+        #: The sequence numbers of each message written (several when folded together).
+        self.messages: list[list[int]] = []
         self.wakes = 0
         self.ended = ""
 
     def write_now(self, seq: int, wire: str) -> bool:
+        return self.write_many([(seq, wire)])
+
+    def write_many(self, items: Sequence[tuple[int, str]]) -> bool:
         if not self.idle:
             return False
-        self.written.append(seq)
+        self.written.extend(seq for seq, _ in items)
+        self.messages.append([seq for seq, _ in items])
         return True
 
     def wake(self) -> None:
@@ -196,9 +204,9 @@ class InterleavingSink(FakeSink):
         super().__init__()
         self.name, self.log = name, log
 
-    def write_now(self, seq: int, wire: str) -> bool:
-        self.log.append((self.name, seq))
-        return super().write_now(seq, wire)
+    def write_many(self, items: Sequence[tuple[int, str]]) -> bool:
+        self.log.extend((self.name, seq) for seq, _ in items)
+        return super().write_many(items)
 
 
 def test_a_commit_reaches_each_screen_in_one_burst_in_order() -> None:

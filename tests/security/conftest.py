@@ -87,10 +87,11 @@ class LiveSocket:
             async for raw in self.conn:
                 text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
                 try:
-                    message = json.loads(text)
+                    parsed = json.loads(text)
                 except ValueError:
-                    message = {"type": "<not json>", "raw": text}
-                self.messages.append(message)
+                    parsed = {"type": "<not json>", "raw": text}
+                # Several events in one message (folded, or a backlog): a JSON array.
+                self.messages.extend(parsed if isinstance(parsed, list) else [parsed])
                 self._changed.set()
         except ConnectionClosed:
             pass

@@ -99,7 +99,8 @@ async def test_events_behind_a_write_that_waits_for_the_transport_keep_their_ord
     hub.publish(event(5))  # idle again: written at once
     await settle()
 
-    assert sock.wire == ["ev1", "ev2", "ev3", "ev4", "ev5"]
+    # The backlog goes as one message (a JSON array in the JSON format), in order.
+    assert sock.wire == ["ev1", "ev2", "[ev3,ev4]", "ev5"]
     assert conn.drainer is None and conn.pending is None
     assert conn.client is not None and not conn.client.queue
 
@@ -142,3 +143,17 @@ async def test_a_reply_to_a_socket_closed_under_it_ends_the_connection_quietly()
     assert ended.value.code == 1006
     assert conn.gone
     assert sock.wire == []
+
+
+async def test_a_fold_partly_sent_by_the_catch_up_sends_only_the_rest_as_one_message() -> None:
+    hub = Hub(lambda ev, fmt: f"ev{ev.seq}")
+    sock = Socket()
+    conn = connect(hub, sock)
+    conn.sent_upto = 2  # the catch-up (a resume, a snapshot) already had events 1 and 2
+
+    hub.publish_all([event(1), event(2), event(3), event(4)])
+    hub.publish_all([event(5)])
+    await settle()
+
+    assert sock.wire == ["[ev3,ev4]", "ev5"]
+    assert conn.sent_upto == 5

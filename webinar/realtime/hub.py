@@ -11,11 +11,20 @@ anyone else. An event is encoded at most once per wire format, not once per clie
 The hub keeps the newest events in a ring so that a client reconnecting with the last
 sequence number it saw gets exactly what it missed; older than the ring, it gets a fresh
 snapshot instead.
+
+Folding: with ``fold_seconds`` set, a screen gets at most one push per window. The
+first events after a quiet window go out at once; what is committed during the window
+waits for its end and then goes out together, each screen's share as one message
+(``Sink.write_many``). Every event keeps its own sequence number: the ring takes it at
+once (so a resume or a snapshot already includes it) and a screen skips, by sequence
+number, whatever it already got that way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +44,39 @@ class Event:
     audience: str
     data: dict[str, Any]
     at: str
+
+
+#: Runs a callback after a delay in seconds (``loop.call_later`` by default).
+Scheduler = Callable[[float, Callable[[], None]], object]
+
+
+class FoldGate:
+    """When the held events may go out: at most one push per ``window`` seconds.
+
+    Pure: the hub passes the time in. ``ask`` is called when events are published:
+    0.0 means send now (the window since the last push has passed), a positive number
+    means schedule a push that many seconds from now, None means one is already due.
+    """
+
+    __slots__ = ("last", "waiting", "window")
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self.last: float | None = None
+        self.waiting = False
+
+    def ask(self, now: float) -> float | None:
+        if self.waiting:
+            return None
+        self.waiting = True
+        if self.last is None or now - self.last >= self.window:
+            return 0.0
+        return self.last + self.window - now
+
+    def pushed(self, now: float) -> None:
+        """The held events went out at ``now``: the next window starts."""
+        self.last = now
+        self.waiting = False
 
 
 #: Turns an event into the text sent on the wire in one format ("json", "html").
@@ -58,6 +100,10 @@ class Sink(Protocol):
     """
 
     def write_now(self, seq: int, wire: str) -> bool: ...
+
+    def write_many(self, items: Sequence[tuple[int, str]]) -> bool:
+        """Like ``write_now`` for several events, in order, sent as one message."""
+        ...
 
     def wake(self) -> None: ...
 
@@ -112,6 +158,27 @@ class Client:
             sink.wake()
         return True
 
+    def offer_many(self, items: Sequence[tuple[int, str]]) -> bool:
+        """Hand over several messages, in order, to go out together; False (and the
+        client is dropped) when its backlog cannot take them all."""
+        if len(items) == 1:
+            return self.offer(*items[0])
+        if self.dropped:
+            return False
+        queue = self.queue
+        sink = self.sink
+        if not queue and sink is not None and sink.write_many(items):
+            return True
+        if queue is None:
+            queue = self.queue = deque()
+        if len(queue) + len(items) > self.limit:
+            self.drop()
+            return False
+        queue.extend(items)
+        if sink is not None and len(queue) == len(items):
+            sink.wake()
+        return True
+
     def drop(self) -> None:
         """Mark the client as too slow: its backlog is freed at once and its screen woken
         to close with 1013 (so that it reconnects and resumes). The close frame leaves
@@ -128,8 +195,32 @@ class Client:
 class Hub:
     """Per-audience fan-out with an in-memory replay ring."""
 
-    def __init__(self, encode: Encoder, *, ring_size: int = 4096, queue_size: int = 1024) -> None:
+    def __init__(
+        self,
+        encode: Encoder,
+        *,
+        ring_size: int = 4096,
+        queue_size: int = 1024,
+        fold_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        schedule: Scheduler | None = None,
+        slice_size: int = 0,
+    ) -> None:
         self._encode = encode
+        #: None: every publish goes out at once (no folding).
+        self._gate = FoldGate(fold_seconds) if fold_seconds > 0 else None
+        self._clock = clock
+        self._schedule = schedule
+        #: Published (in the ring) but not yet pushed to the screens, oldest first.
+        self._held: list[_Entry] = []
+        #: Screens a push writes to before it lets the loop run (0: all at once), so that
+        #: the writer's next transaction is not kept waiting behind thousands of writes.
+        self._slice = slice_size
+        #: What a push still has to write, screen by screen, from ``_next`` on.
+        self._outgoing: list[tuple[Client, list[tuple[int, str]]]] = []
+        self._next = 0
+        self._generation = 0
+        self.pushes = 0
         self._ring: deque[_Entry] = deque(maxlen=ring_size)
         self._queue_size = queue_size
         self._clients: set[Client] = set()
@@ -238,18 +329,97 @@ class Hub:
                 raise ValueError(f"event {event.seq} published after {last}")
             last = event.seq
         entries = [_Entry(event) for event in events]
+        if not entries:
+            return
         self._ring.extend(entries)
         self.last_seq = last
+        gate = self._gate
+        if gate is None:
+            self._finish_push()
+            self._deliver(entries)
+            return
+        self._held.extend(entries)
+        delay = gate.ask(self._clock())
+        if delay is not None:  # else a push is already due and takes these too
+            self._later(delay, self.push)
+
+    def push(self) -> None:
+        """Send what is held (folding) to the screens now, each screen's share as one
+        message."""
+        self._finish_push()  # the previous push, if still going out, goes first
+        entries, self._held = self._held, []
+        if self._gate is not None:
+            self._gate.pushed(self._clock())
+        if not entries:
+            return
+        if not self._slice:
+            self._deliver(entries)
+            return
+        self.pushes += 1
+        self._outgoing = list(self._shares(entries).items())
+        self._next = 0
+        self._generation += 1
+        self._write_slice(self._generation)
+
+    def _write_slice(self, generation: int) -> None:
+        """Write the next slice of the push in progress; schedule the one after."""
+        if generation != self._generation or not self._outgoing:
+            return  # that push was finished by a later one
+        start, end = self._next, self._next + self._slice
+        self._offer(self._outgoing[start:end])
+        self._next = end
+        if end < len(self._outgoing):
+            self._later(0.0, lambda: self._write_slice(generation))
+        else:
+            self._outgoing = []
+
+    def _finish_push(self) -> None:
+        """Write what the push in progress has left, now (nothing may overtake it)."""
+        if self._outgoing:
+            rest, self._outgoing = self._outgoing[self._next :], []
+            self._offer(rest)
+
+    def _offer(self, shares: Iterable[tuple[Client, list[tuple[int, str]]]]) -> None:
+        for client, items in shares:
+            if client.dropped:  # closing; it resumes on its next connection
+                continue
+            if not client.offer_many(items):
+                self.dropped_clients += 1
+
+    @property
+    def fold_seconds(self) -> float:
+        """The fold window (0: no folding)."""
+        return self._gate.window if self._gate is not None else 0.0
+
+    @fold_seconds.setter
+    def fold_seconds(self, seconds: float) -> None:
+        if seconds <= 0:
+            self.push()  # nothing stays held once folding stops
+            self._gate = None
+        elif self._gate is None:
+            self._gate = FoldGate(seconds)
+        else:
+            self._gate.window = seconds
+
+    @property
+    def held(self) -> int:
+        """Events published but not yet pushed (folding)."""
+        return len(self._held)
+
+    def _later(self, delay: float, callback: Callable[[], None]) -> None:
+        # Even "now" runs from the loop, not inside the commit that published: the
+        # writer goes on to its next transaction first.
+        if self._schedule is not None:
+            self._schedule(delay, callback)
+        else:
+            asyncio.get_running_loop().call_later(delay, callback)
+
+    def _deliver(self, entries: Sequence[_Entry]) -> None:
+        self.pushes += 1
         if len(entries) == 1:
             self._fan_out(entries[0])
             return
-        for client, items in self._shares(entries).items():
-            for seq, wire in items:
-                if client.dropped:  # closing; it resumes on its next connection
-                    break
-                if not client.offer(seq, wire):
-                    self.dropped_clients += 1
-                    break
+        self._offer(self._shares(entries).items())
 
     def _shares(self, entries: Sequence[_Entry]) -> dict[Client, list[tuple[int, str]]]:
         """What each client gets of ``entries``: (seq, wire) in order."""

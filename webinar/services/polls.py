@@ -3,8 +3,9 @@
 Polls and their answers are cached in memory (a few dozen polls, a few thousand answers)
 and written through to the database in the answer's own transaction, so every answer
 acknowledged is durable and counted. Answers are announced in batches as Q&A votes are:
-a flusher publishes the changed results at most every ``RESULTS_FLUSH_SECONDS`` (four
-updates a second per screen), to staff always and to everyone only while the poll's
+a flusher publishes the changed results at most every ``RESULTS_FLUSH_SECONDS`` (the
+hub then pushes to each screen at most twice a second: see ``FOLD_SECONDS`` in
+``webinar.services``), to staff always and to everyone only while the poll's
 results are public (revealed, or live): an attendee's screen receives no count before.
 
 Anonymous by default: an answer is stored under the hash of the poll id and a key only

@@ -9,6 +9,8 @@ number so the page can resume after a reconnect.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -127,7 +129,7 @@ class Encoder:
         )
         if not body.strip():
             return None
-        return seq_marker(event.seq, event.at) + body
+        return seq_marker(event.seq, event.at) + squeeze(body)
 
     def snapshot_html(self, seq: int, at: str, state: dict[str, Any], fmt: str) -> str:
         # "agenda" is the Agenda itself in every template (a global the included partials
@@ -140,7 +142,21 @@ class Encoder:
             breakout=state["breakout"],
             polls=state.get("polls", []),
         )
-        return seq_marker(seq, at, snapshot=True) + body
+        return seq_marker(seq, at, snapshot=True) + squeeze(body)
+
+
+#: A line break and the template's indentation between two tags.
+_INDENT = re.compile(r">\n\s+<")
+
+
+def squeeze(html: str) -> str:
+    """The template's indentation left out of a fragment sent to thousands of screens.
+
+    Only whitespace between two tags that holds a line break is touched, and it stays a
+    line break: it renders the same (one collapsible space), and text, where whitespace
+    may show (``white-space: pre-wrap``), never sits in such a run.
+    """
+    return _INDENT.sub(">\n<", html)
 
 
 def seq_marker(seq: int, at: str, *, snapshot: bool = False) -> str:
@@ -154,3 +170,14 @@ def encode_json(seq: int, type_: str, data: dict[str, Any], at: str) -> str:
         separators=(",", ":"),
         ensure_ascii=False,
     )
+
+
+def join_wires(fmt: str, wires: Sequence[str]) -> str:
+    """Several encoded events as one message: a JSON array of the events in the JSON
+    format; the fragments one after the other (each led by its own sequence marker) in
+    the HTML formats. One event is sent as it is."""
+    if len(wires) == 1:
+        return wires[0]
+    if fmt == "json":
+        return "[" + ",".join(wires) + "]"
+    return "".join(wires)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -26,7 +27,7 @@ from webinar.web.actions import ActionError, perform
 from webinar.web.api import own_keys, parse_json
 from webinar.web.auth import current_participant, services_of
 from webinar.web.paths import route_path
-from webinar.web.render import Encoder, encode_json
+from webinar.web.render import Encoder, encode_json, join_wires
 from webinar.web.security import origin_allowed
 from webinar.web.sessions import SessionCookie
 
@@ -189,6 +190,11 @@ class _Connection:
 
     def write_now(self, seq: int, wire: str) -> bool:
         """Write an event at once if nothing is being sent; False to queue it instead."""
+        return self.write_many(((seq, wire),))
+
+    def write_many(self, items: Sequence[tuple[int, str]]) -> bool:
+        """Write events at once, as one message, if nothing is being sent; False to
+        queue them instead. Events the catch-up already sent are left out."""
         # The drain task may hold an event it took from the queue while it waits for the
         # lock (a released lock looks free before its next holder runs): nothing may pass
         # it, so while it exists, everything queues behind it.
@@ -199,14 +205,17 @@ class _Connection:
             or self.send_lock.locked()
         ):
             return False
-        if self.gone or seq <= self.sent_upto:
+        upto = self.sent_upto
+        fresh = [wire for seq, wire in items if seq > upto]
+        if self.gone or not fresh:
             return True  # nothing to do: the socket is closing, or it was in the catch-up
         try:
-            pending = eager.start(self.raw_send({"type": "websocket.send", "text": wire}))
+            text = join_wires(self.fmt, fresh)
+            pending = eager.start(self.raw_send({"type": "websocket.send", "text": text}))
         except Exception:  # the socket is gone; the receive loop sees it and ends
             self.gone = True
             return True
-        self.sent_upto = seq
+        self.sent_upto = items[-1][0]
         if pending is not None:  # the transport is full: the rest waits for it to drain
             self.pending = pending
             pending.add_done_callback(self._written)
@@ -244,11 +253,14 @@ class _Connection:
                 if not queue:
                     client.queue = None  # the backlog is sent: free it
                     return
-                seq, wire = queue.popleft()
-                if seq <= self.sent_upto:
-                    continue
-                await self._send(wire)
-                self.sent_upto = seq
+                # Everything waiting goes as one message (what the catch-up sent left out).
+                items = list(queue)
+                queue.clear()
+                upto = self.sent_upto
+                fresh = [wire for seq, wire in items if seq > upto]
+                if fresh:
+                    await self._send(join_wires(self.fmt, fresh))
+                self.sent_upto = max(upto, items[-1][0])
         except Exception:  # the socket is gone; the receive loop sees it and ends
             self.gone = True
         finally:
