@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +28,11 @@ class Screen:
         self.seqs.append(seq)
         if seq >= self.until:
             self.done.set()
+        return True
+
+    def write_many(self, items: Sequence[tuple[int, str]]) -> bool:
+        for seq, wire in items:
+            self.write_now(seq, wire)
         return True
 
     def wake(self) -> None:  # pragma: no cover - write_now always takes the event
