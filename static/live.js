@@ -317,7 +317,7 @@
       });
       existing.className = fragment.className;
       if (list && existing.parentElement !== list && !existing.closest("[data-buffer]")) {
-        list.appendChild(existing);
+        moveKeepingFocus(list, existing);
         touched[list.id] = touched[list.id] || "order";
       } else if (list) {
         touched[list.id] = touched[list.id] || "order";
@@ -333,6 +333,15 @@
     bufferOf(list).appendChild(fragment);
     activate(fragment);
     touched[list.id] = "new";
+  }
+
+  // A card moving to another list (approved, declined) keeps the focus it holds.
+  function moveKeepingFocus(list, card) {
+    var active = document.activeElement;
+    list.appendChild(card);
+    if (active && card.contains(active) && document.activeElement !== active) {
+      active.focus({ preventScroll: true });
+    }
   }
 
   function bufferOf(list) {
