@@ -72,7 +72,19 @@
     }
   };
 
+  var gridShown = null;
+
+  // When a breakout starts, its grid comes to the front (focus stays where it is).
+  function showGridWhenItStarts() {
+    var grid = document.getElementById("breakout-grid");
+    var shown = !!(grid && grid.querySelector("table"));
+    var tab = document.getElementById("pane-breakouts-tab");
+    if (gridShown === false && shown && tab && !tab.closest("[hidden]")) { choose(tab, false); }
+    gridShown = shown;
+  }
+
   function updateCounts() {
+    showGridWhenItStarts();
     Object.keys(COUNTS).forEach(function (id) {
       var out = document.querySelector('[data-count-for="' + id + '"]');
       if (!out) { return; }

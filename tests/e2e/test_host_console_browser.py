@@ -72,6 +72,8 @@ async def test_the_console_is_one_screen_in_a_talk_and_a_breakout_of_twelve_grou
     people = await asyncio.gather(
         *(attendee_of(server, f"Person {i}", f"Partnership {i % 9}") for i in range(CROWD))
     )
+    # The breakout splits the attendees connected when it starts.
+    sockets = await asyncio.gather(*(person.socket() for person in people))
     host_api = await host_of(server)
     assert (await host_api.act("qa.configure", moderation=True)).status_code == 200
     await ask(list(people), 7, "Incoming")
@@ -100,7 +102,8 @@ async def test_the_console_is_one_screen_in_a_talk_and_a_breakout_of_twelve_grou
     tab = host.get_by_role("tab", name=re.compile(r"^Breakouts"))
     await expect(tab).to_have_text("Breakouts (1 needs help)")
     await expect(host.locator("#help-alert")).to_have_text(re.compile(r"^Group \d+ asked for help\.$"))
-    await tab.click()
+    # The grid came to the front when the breakout started.
+    await expect(tab).to_have_attribute("aria-selected", "true")
     await expect(host.locator("#pane-breakouts")).to_be_visible()
     await expect(host.locator("#pane-agenda")).to_be_hidden()
     # The topics' own words head the columns (read out in full), not "Topic 1".
@@ -123,13 +126,15 @@ async def test_the_console_is_one_screen_in_a_talk_and_a_breakout_of_twelve_grou
     dialog = host.locator("#host-dialog")
     await expect(dialog).to_be_visible()
     await expect(dialog.get_by_role("heading")).to_have_text("Move or remove someone")
-    await expect(dialog.get_by_label("Move")).to_be_visible()
+    await expect(dialog.get_by_label("Move", exact=True)).to_be_visible()
     await host.keyboard.press("Escape")
     await expect(dialog).to_be_hidden()
     await expect(host.locator("#grid-move #move-who")).to_have_count(1)
 
     await check.not_reloaded(host)
     await check.clean(screen)
+    for socket in sockets:
+        await socket.close()
     for person in (*people, host_api):
         await person.close()
 
@@ -168,7 +173,7 @@ async def test_a_host_moderates_three_questions_by_keyboard_alone(
     ids = [await pending.nth(i).get_attribute("id") or "" for i in range(3)]
 
     # Typing in a field never sets off a shortcut.
-    await host.get_by_label("Extend by").focus()
+    await host.get_by_label("Extend the current item by").focus()
     await host.keyboard.press("a")
     await expect(pending).to_have_count(3)
 
@@ -230,6 +235,7 @@ async def test_the_console_stacks_on_a_phone_without_sideways_scroll(
     server: LiveServer, new_screen: Any, site: Any, check: Any
 ) -> None:
     people = [await attendee_of(server, f"Person {i}") for i in range(8)]
+    sockets = [await person.socket() for person in people]
     await ask(people, 2, "Phone")
     screen = await new_screen(viewport=PHONE, is_mobile=True, has_touch=True)
     host = await site.enter(screen, "host")
@@ -247,5 +253,7 @@ async def test_the_console_stacks_on_a_phone_without_sideways_scroll(
     assert tops == sorted(tops)
     check.accessible({"/host (phone, breakout)": await check.violations(host)})
     await check.clean(screen)
+    for socket in sockets:
+        await socket.close()
     for person in people:
         await person.close()
