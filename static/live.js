@@ -597,8 +597,10 @@
     return true;
   }
 
+  // In a pane that scrolls on its own (the host's questions), its top is the reader's.
   function readerAtTop(list) {
-    return list.getBoundingClientRect().top >= 0;
+    var pane = list.closest("[data-scroll-pane]");
+    return list.getBoundingClientRect().top >= (pane ? pane.getBoundingClientRect().top : 0);
   }
 
   function applyList(list) {

@@ -101,7 +101,9 @@ async def test_the_console_is_one_screen_in_a_talk_and_a_breakout_of_twelve_grou
     assert helped.status_code == 200, helped.text
     tab = host.get_by_role("tab", name=re.compile(r"^Breakouts"))
     await expect(tab).to_have_text("Breakouts (1 needs help)")
-    await expect(host.locator("#help-alert")).to_have_text(re.compile(r"^Group \d+ asked for help\.$"))
+    await expect(host.locator("#help-alert")).to_have_text(
+        re.compile(r"^Group \d+ asked for help\.$")
+    )
     # The grid came to the front when the breakout started.
     await expect(tab).to_have_attribute("aria-selected", "true")
     await expect(host.locator("#pane-breakouts")).to_be_visible()
@@ -187,6 +189,8 @@ async def test_a_host_moderates_three_questions_by_keyboard_alone(
         await expect(host.locator(f"#qa-staff-list > #{ids[i]}")).to_have_count(1)
     published = host.locator("#qa-staff-list > li")
     await expect(published).to_have_count(3)
+    for card_id in ids:  # its words beside its four buttons, not squeezed out by them
+        await expect(host.locator(f"#{card_id}-text")).to_be_visible()
 
     # Highlight each, then mark it answered live.
     for i, card_id in enumerate(ids):
@@ -200,9 +204,7 @@ async def test_a_host_moderates_three_questions_by_keyboard_alone(
         await host.keyboard.press("x")
         await expect(card.locator(".badge-done")).to_have_text("Answered live")
         await expect(card).to_be_focused()
-    await expect(host.locator("#qa-counters")).to_have_text(
-        "3 received · 3 published · 3 answered"
-    )
+    await expect(host.locator("#qa-counters")).to_have_text("3 received · 3 published · 3 answered")
 
     # The map of keys opens on "?"; its switch turns the single keys off.
     await host.keyboard.press("?")
