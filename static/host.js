@@ -112,13 +112,17 @@
 
   function hostDialog() { return document.getElementById("host-dialog"); }
 
-  function openRare(details, focusSelector) {
+  function rendered(el) { return !!(el && document.contains(el) && el.getClientRects().length); }
+
+  // ``then`` (given by the keys, maybe null): where focus goes once a form in the dialog is
+  // sent, the card itself may be leaving its list.
+  function openRare(details, focusSelector, then) {
     var dialog = hostDialog();
     if (!dialog || dialog.open) { return; }
     var body = document.getElementById("host-dialog-body");
     var nodes = Array.prototype.filter.call(details.childNodes, function (n) { return n.nodeName !== "SUMMARY"; });
     nodes.forEach(function (n) { body.appendChild(n); });
-    borrowed = { details: details, nodes: nodes };
+    borrowed = { details: details, nodes: nodes, then: then, sent: false };
     document.getElementById("host-dialog-title").textContent = details.getAttribute("data-dialog");
     dialog.showModal();
     var first = focusSelector ? body.querySelector(focusSelector) : null;
@@ -134,8 +138,14 @@
     } else {
       borrowed.nodes.forEach(function (n) { n.remove(); });
     }
-    var back = document.contains(details) ? details.querySelector("summary") : null;
+    var summary = details.querySelector("summary");
+    var pane = details.closest("[data-shortcut-pane]");
+    // Sent from a question's card, the card may be about to move (declined, merged): on
+    // to its neighbour, or the pane, rather than after it.
+    var order = borrowed.sent && borrowed.then !== undefined ? [borrowed.then, pane] : [summary, pane];
+    var back = order.filter(rendered)[0];
     borrowed = null;
+    if (back === pane && !pane.hasAttribute("tabindex")) { pane.setAttribute("tabindex", "-1"); }
     if (back) { back.focus(); }
   }
 
@@ -156,6 +166,7 @@
     document.addEventListener("htmx:afterRequest", function (event) {
       var open = hostDialog();
       if (open && open.open && event.detail.successful && open.contains(event.detail.elt)) {
+        if (borrowed) { borrowed.sent = true; }
         open.close();
       }
     });
@@ -206,7 +217,8 @@
 
   function rare(card, focusSelector) {
     var details = card && card.querySelector("details[data-dialog]");
-    if (details) { openRare(details, focusSelector); } else if (card) { say("Nothing more to do with this question."); }
+    var then = card ? card.nextElementSibling || card.previousElementSibling : null;
+    if (details) { openRare(details, focusSelector, then); } else if (card) { say("Nothing more to do with this question."); }
   }
 
   var ACTIONS = {

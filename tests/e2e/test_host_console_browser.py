@@ -3,9 +3,9 @@
 At 1280 x 800 the current item, the clock, Next, Extend, Pause and the first five
 incoming questions are in view without scrolling, during a talk and during a breakout of
 twelve groups; a host approves, highlights and marks answered three questions with the
-keyboard alone; single-key shortcuts never fire while typing and can be turned off
-(WCAG 2.1.4); axe finds nothing serious in the talk, breakout and Q&A states; and on a
-390 px phone the console stacks without scrolling sideways.
+keyboard alone, and declines a fourth; single-key shortcuts never fire while typing and
+can be turned off (WCAG 2.1.4); axe finds nothing serious in the talk, breakout and Q&A
+states; and on a 390 px phone the console stacks without scrolling sideways.
 """
 
 from __future__ import annotations
@@ -167,17 +167,18 @@ async def test_a_host_moderates_three_questions_by_keyboard_alone(
     people = [await attendee_of(server, f"Person {i}") for i in range(3)]
     host_api = await host_of(server)
     assert (await host_api.act("qa.configure", moderation=True)).status_code == 200
-    await ask(people, 3, "Keyboard")
+    await ask(people, 4, "Keyboard")
     screen = await new_screen(viewport=DESKTOP)
     host = await site.enter(screen, "host")
     pending = host.locator("#qa-pending > li")
-    await expect(pending).to_have_count(3)
+    await expect(pending).to_have_count(4)
     ids = [await pending.nth(i).get_attribute("id") or "" for i in range(3)]
+    off_topic = await pending.nth(3).get_attribute("id") or ""
 
     # Typing in a field never sets off a shortcut.
     await host.get_by_label("Extend the current item by").focus()
     await host.keyboard.press("a")
-    await expect(pending).to_have_count(3)
+    await expect(pending).to_have_count(4)
 
     # Into the pane, onto the first card, and approve all three: each "a" moves on.
     await focus_questions_pane(host)
@@ -192,6 +193,21 @@ async def test_a_host_moderates_three_questions_by_keyboard_alone(
     for card_id in ids:  # its words beside its four buttons, not squeezed out by them
         await expect(host.locator(f"#{card_id}-text")).to_be_visible()
 
+    # The fourth is off topic: d asks for the reason in a dialog, and it is not published.
+    await expect(host.locator(f"#{off_topic}")).to_be_focused()
+    await host.keyboard.press("d")
+    dialog = host.locator("#host-dialog")
+    reason = dialog.get_by_label("Reason")
+    await expect(reason).to_be_focused()
+    await reason.press("ArrowDown")
+    await expect(reason).to_have_value("off_topic")
+    await host.keyboard.press("Tab")
+    await expect(dialog.get_by_role("button", name="Do not publish")).to_be_focused()
+    await host.keyboard.press("Enter")
+    await expect(dialog).to_be_hidden()
+    await expect(host.locator(f"#qa-closed > #{off_topic}")).to_have_count(1)
+    await expect(host.locator("#qa")).to_be_focused()  # no neighbour: the pane itself
+
     # Highlight each, then mark it answered live.
     for i, card_id in enumerate(ids):
         await focus_card(host, card_id)
@@ -204,7 +220,7 @@ async def test_a_host_moderates_three_questions_by_keyboard_alone(
         await host.keyboard.press("x")
         await expect(card.locator(".badge-done")).to_have_text("Answered live")
         await expect(card).to_be_focused()
-    await expect(host.locator("#qa-counters")).to_have_text("3 received · 3 published · 3 answered")
+    await expect(host.locator("#qa-counters")).to_have_text("4 received · 3 published · 3 answered")
 
     # The map of keys opens on "?"; its switch turns the single keys off.
     await host.keyboard.press("?")
