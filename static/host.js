@@ -108,7 +108,7 @@
 
   // A <details data-dialog="title"> opens as a modal dialog: its content moves into the
   // dialog (ids and htmx bindings go with it) and back when the dialog closes.
-  var borrowed = null;  // {details, nodes}
+  var borrowed = null;  // {details, nodes, then, sent}
 
   function hostDialog() { return document.getElementById("host-dialog"); }
 
@@ -125,7 +125,8 @@
     borrowed = { details: details, nodes: nodes, then: then, sent: false };
     document.getElementById("host-dialog-title").textContent = details.getAttribute("data-dialog");
     dialog.showModal();
-    var first = focusSelector ? body.querySelector(focusSelector) : null;
+    // Focus on the first field, not the dialog's Close button.
+    var first = body.querySelector(focusSelector || "input:not([type=hidden]), select, textarea, button");
     if (first) { first.focus(); }
   }
 
@@ -138,8 +139,10 @@
     } else {
       borrowed.nodes.forEach(function (n) { n.remove(); });
     }
-    var summary = details.querySelector("summary");
-    var pane = details.closest("[data-shortcut-pane]");
+    // Replaced, its new copy (same id) takes the focus back.
+    var current = (details.id && document.getElementById(details.id)) || details;
+    var summary = current.querySelector("summary");
+    var pane = current.closest("[data-shortcut-pane]");
     // Sent from a question's card, the card may be about to move (declined, merged): on
     // to its neighbour, or the pane, rather than after it.
     var order = borrowed.sent && borrowed.then !== undefined ? [borrowed.then, pane] : [summary, pane];

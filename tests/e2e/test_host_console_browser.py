@@ -132,6 +132,18 @@ async def test_the_console_is_one_screen_in_a_talk_and_a_breakout_of_twelve_grou
     await host.keyboard.press("Escape")
     await expect(dialog).to_be_hidden()
     await expect(host.locator("#grid-move #move-who")).to_have_count(1)
+    await expect(host.locator("#grid-move > summary")).to_be_focused()
+    # Sent, it closes; the grid that comes back has the move, and the focus.
+    await host.get_by_text("Move or remove someone…").click()
+    who = dialog.get_by_label("Move", exact=True)
+    first = (await who.locator("option").first.text_content()) or ""
+    was = int(re.findall(r"\(group (\d+)\)$", first)[0])
+    await dialog.get_by_label("to group").select_option(str(1 if was != 1 else 2))
+    await dialog.get_by_role("button", name="Move", exact=True).click()
+    await expect(dialog).to_be_hidden()
+    sizes = rows.locator("details.members-list > summary")
+    await expect(sizes.filter(has_text="7 members")).to_have_count(1)
+    await expect(host.locator("#grid-move > summary")).to_be_focused()
 
     await check.not_reloaded(host)
     await check.clean(screen)
