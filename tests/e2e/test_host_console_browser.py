@@ -231,7 +231,8 @@ async def test_a_host_moderates_three_questions_by_keyboard_alone(
         await expect(card.locator(".badge-now")).to_have_text("On the projector")
         await host.keyboard.press("x")
         await expect(card.locator(".badge-done")).to_have_text("Answered live")
-        await expect(card).to_be_focused()
+        await expect(host.locator(f"#qa-answered > #{card_id}")).to_have_count(1)
+        await expect(card).to_be_focused()  # kept as the card moved to "Answered"
     await expect(host.locator("#qa-counters")).to_have_text("4 received · 3 published · 3 answered")
 
     # The map of keys opens on "?"; its switch turns the single keys off.
