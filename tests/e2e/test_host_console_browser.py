@@ -55,6 +55,10 @@ async def out_of_view(page: Any) -> list[str]:
     for label, locator in essentials.items():
         if not await locator.evaluate(IN_VIEW):
             missing.append(label)
+    # One screen: the page itself does not scroll (each pane scrolls on its own).
+    height: int = await page.evaluate("document.scrollingElement.scrollHeight")
+    if height > DESKTOP["height"]:
+        missing.append(f"the page itself ({height} px tall)")
     return missing
 
 
