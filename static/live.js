@@ -326,7 +326,7 @@
       });
       existing.className = fragment.className;
       if (list && existing.parentElement !== list && !existing.closest("[data-buffer]")) {
-        list.appendChild(existing);
+        moveKeepingFocus(list, existing);
         touched[list.id] = touched[list.id] || "order";
       } else if (list) {
         touched[list.id] = touched[list.id] || "order";
@@ -342,6 +342,15 @@
     bufferOf(list).appendChild(fragment);
     activate(fragment);
     touched[list.id] = "new";
+  }
+
+  // A card moving to another list (approved, declined) keeps the focus it holds.
+  function moveKeepingFocus(list, card) {
+    var active = document.activeElement;
+    list.appendChild(card);
+    if (active && card.contains(active) && document.activeElement !== active) {
+      active.focus({ preventScroll: true });
+    }
   }
 
   function bufferOf(list) {
@@ -605,8 +614,10 @@
     return true;
   }
 
+  // In a pane that scrolls on its own (the host's questions), its top is the reader's.
   function readerAtTop(list) {
-    return list.getBoundingClientRect().top >= 0;
+    var pane = list.closest("[data-scroll-pane]");
+    return list.getBoundingClientRect().top >= (pane ? pane.getBoundingClientRect().top : 0);
   }
 
   function applyList(list) {

@@ -4,6 +4,7 @@ the words only after the host reveals them. Every page follows over the WebSocke
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ async def tab_to(page: Any, element_id: str, most: int = 80) -> None:
 
 
 async def write_words_poll(host: Any) -> int:
+    await host.get_by_role("tab", name=re.compile(r"^Polls")).click()
     await host.get_by_text("Write a poll now").click()
     await host.get_by_label("Question", exact=True).fill(QUESTION)
     await host.get_by_label("Kind").select_option("words")

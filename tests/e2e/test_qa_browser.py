@@ -45,7 +45,9 @@ async def test_ask_approve_vote_highlight_answer(
     await expect(projector.locator("#connection")).to_have_attribute("data-state", "open")
     await check.mark_document(projector)
 
-    # The host asks for questions to be reviewed; attendees are told so.
+    # The host asks for questions to be reviewed (a setting folded away in the questions
+    # pane); attendees are told so.
+    await host.get_by_text("Forum settings and downloads").click()
     await host.get_by_role("button", name="Review before publishing").click()
     reviewed = "Questions are reviewed by the host before they are shown."
     for page in (ann, bob):
@@ -110,10 +112,16 @@ async def test_ask_approve_vote_highlight_answer(
     for page in (ann, bob):
         await expect(page.locator(f"#q-{question_id}-meta")).to_contain_text("Being answered now")
 
-    # The host writes the answer.
-    await staff_card.get_by_text("More: reject, correct, merge, answer").click()
-    await staff_card.get_by_label("Written answer").fill(ANSWER)
-    await staff_card.get_by_role("button", name="Publish answer").click()
+    # The host writes the answer, in the dialog the card's "More" opens; sent, it closes.
+    await staff_card.get_by_text("More: decline, correct, merge, answer…").click()
+    dialog = host.locator("#host-dialog")
+    await expect(dialog.get_by_role("heading")).to_have_text(
+        f"Question #{question_id}: decline, correct, merge or answer"
+    )
+    await dialog.get_by_label("Written answer").fill(ANSWER)
+    await dialog.get_by_role("button", name="Publish answer").click()
+    await expect(dialog).to_be_hidden()
+    await expect(staff_card.get_by_label("Written answer")).to_have_count(1)
     await expect(staff_card.locator(".q-meta")).to_contain_text("Answered in writing")
     for page in (ann, bob):
         card = page.locator(f"#q-{question_id}")

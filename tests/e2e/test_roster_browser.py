@@ -27,6 +27,7 @@ async def test_host_removes_a_person_from_the_host_page(
         await dialog.accept()
 
     host.once("dialog", confirm)
+    await host.get_by_role("tab", name="Links").click()
     await host.get_by_label("Remove someone from the event").select_option(
         label="Bot Example (Nowhere)"
     )

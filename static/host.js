@@ -1,0 +1,287 @@
+/* The host control room (templates/host.html): tabs with live counts, rare forms in a
+ * dialog, and the questions pane's keyboard shortcuts. No inline script: the
+ * Content-Security-Policy forbids it. live.js applies the live events; this file only
+ * reads the page it leaves behind, so it needs no hook into live.js.
+ *
+ * Without script the page still works: every tab panel shows, one under another, and
+ * the rare forms open in place (<details>).
+ *
+ * Shortcuts (WCAG 2.1.4): single keys act only while focus is in the questions pane and
+ * not in a field, and the switch in the shortcut map turns them off (kept per browser). */
+(function () {
+  "use strict";
+
+  var SWITCH = "webinar-host-shortcuts";
+
+  /* -- tabs ----------------------------------------------------------------------------- */
+
+  function tabsOf(list) { return Array.prototype.slice.call(list.querySelectorAll('[role="tab"]')); }
+
+  function choose(tab, moveFocus) {
+    var list = tab.closest('[role="tablist"]');
+    tabsOf(list).forEach(function (each) {
+      var chosen = each === tab;
+      each.setAttribute("aria-selected", chosen ? "true" : "false");
+      each.tabIndex = chosen ? 0 : -1;
+      var panel = document.getElementById(each.getAttribute("aria-controls"));
+      if (panel) { panel.hidden = !chosen; }
+    });
+    if (moveFocus) { tab.focus(); }
+  }
+
+  function setupTabs() {
+    document.querySelectorAll("[data-tabs]").forEach(function (box) {
+      var list = box.querySelector('[role="tablist"]');
+      if (!list) { return; }
+      list.hidden = false;
+      var tabs = tabsOf(list);
+      var chosen = tabs.filter(function (t) { return t.getAttribute("aria-selected") === "true"; })[0] || tabs[0];
+      choose(chosen, false);
+      list.addEventListener("click", function (event) {
+        var tab = event.target.closest('[role="tab"]');
+        if (tab) { choose(tab, true); }
+      });
+      list.addEventListener("keydown", function (event) {
+        var at = tabs.indexOf(document.activeElement);
+        if (at < 0) { return; }
+        var to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
+        if (to === undefined) { return; }
+        event.preventDefault();
+        choose(tabs[(to + tabs.length) % tabs.length], true);
+      });
+    });
+  }
+
+  // What each tab's label adds, read from the panes as live.js left them.
+  var COUNTS = {
+    "pane-breakouts": function () {
+      var grid = document.getElementById("breakout-grid");
+      if (!grid || !grid.querySelector("table")) { return ""; }
+      var help = grid.querySelectorAll("tr.needs-help").length;
+      if (help) { return help + (help === 1 ? " needs help" : " need help"); }
+      return grid.querySelector("h2") && /running/.test(grid.querySelector("h2").textContent) ? "running" : "";
+    },
+    "pane-polls": function () {
+      var open = Array.prototype.filter.call(document.querySelectorAll("#polls-host-list .badge-state"),
+        function (badge) { return badge.textContent.trim() === "Open"; }).length;
+      return open ? open + " open" : "";
+    },
+    "pane-survey": function () {
+      var submitted = document.getElementById("survey-submitted");
+      return submitted ? submitted.textContent.trim() : "";
+    }
+  };
+
+  var gridShown = null;
+
+  // When a breakout starts, its grid comes to the front (focus stays where it is).
+  function showGridWhenItStarts() {
+    var grid = document.getElementById("breakout-grid");
+    var shown = !!(grid && grid.querySelector("table"));
+    var tab = document.getElementById("pane-breakouts-tab");
+    if (gridShown === false && shown && tab && !tab.closest("[hidden]")) { choose(tab, false); }
+    gridShown = shown;
+  }
+
+  function updateCounts() {
+    showGridWhenItStarts();
+    Object.keys(COUNTS).forEach(function (id) {
+      var out = document.querySelector('[data-count-for="' + id + '"]');
+      if (!out) { return; }
+      var text = COUNTS[id]();
+      text = text ? " (" + text + ")" : "";
+      if (out.textContent !== text) { out.textContent = text; }
+      var tab = out.closest('[role="tab"]');
+      if (tab) { tab.toggleAttribute("data-alert", id === "pane-breakouts" && /help/.test(text)); }
+    });
+  }
+
+  var countsDue = false;
+
+  function countsLater() {
+    if (countsDue) { return; }
+    countsDue = true;
+    window.requestAnimationFrame(function () { countsDue = false; updateCounts(); });
+  }
+
+  /* -- rare forms in a dialog ----------------------------------------------------------- */
+
+  // A <details data-dialog="title"> opens as a modal dialog: its content moves into the
+  // dialog (ids and htmx bindings go with it) and back when the dialog closes.
+  var borrowed = null;  // {details, nodes, then, sent}
+
+  function hostDialog() { return document.getElementById("host-dialog"); }
+
+  function rendered(el) { return !!(el && document.contains(el) && el.getClientRects().length); }
+
+  // ``then`` (given by the keys, maybe null): where focus goes once a form in the dialog is
+  // sent, the card itself may be leaving its list.
+  function openRare(details, focusSelector, then) {
+    var dialog = hostDialog();
+    if (!dialog || dialog.open) { return; }
+    var body = document.getElementById("host-dialog-body");
+    var nodes = Array.prototype.filter.call(details.childNodes, function (n) { return n.nodeName !== "SUMMARY"; });
+    nodes.forEach(function (n) { body.appendChild(n); });
+    borrowed = { details: details, nodes: nodes, then: then, sent: false };
+    document.getElementById("host-dialog-title").textContent = details.getAttribute("data-dialog");
+    dialog.showModal();
+    // Focus on the first field, not the dialog's Close button.
+    var first = body.querySelector(focusSelector || "input:not([type=hidden]), select, textarea, button");
+    if (first) { first.focus(); }
+  }
+
+  function giveBack() {
+    if (!borrowed) { return; }
+    var details = borrowed.details;
+    // A live update may have replaced what the forms came from: its own copy stands.
+    if (document.contains(details)) {
+      borrowed.nodes.forEach(function (n) { details.appendChild(n); });
+    } else {
+      borrowed.nodes.forEach(function (n) { n.remove(); });
+    }
+    // Replaced, its new copy (same id) takes the focus back.
+    var current = (details.id && document.getElementById(details.id)) || details;
+    var summary = current.querySelector("summary");
+    var pane = current.closest("[data-shortcut-pane]");
+    // Sent from a question's card, the card may be about to move (declined, merged): on
+    // to its neighbour, or the pane, rather than after it.
+    var order = borrowed.sent && borrowed.then !== undefined ? [borrowed.then, pane] : [summary, pane];
+    var back = order.filter(rendered)[0];
+    borrowed = null;
+    if (back === pane && !pane.hasAttribute("tabindex")) { pane.setAttribute("tabindex", "-1"); }
+    if (back) { back.focus(); }
+  }
+
+  function setupDialogs() {
+    var dialog = hostDialog();
+    if (dialog) { dialog.addEventListener("close", giveBack); }
+    document.addEventListener("click", function (event) {
+      var summary = event.target.closest && event.target.closest("details[data-dialog] > summary");
+      if (summary) {
+        event.preventDefault();
+        openRare(summary.parentElement);
+        return;
+      }
+      var closer = event.target.closest && event.target.closest("[data-close-dialog]");
+      if (closer) { closer.closest("dialog").close(); }
+    });
+    // Done: a form sent from the dialog closes it, and focus goes back where it was.
+    document.addEventListener("htmx:afterRequest", function (event) {
+      var open = hostDialog();
+      if (open && open.open && event.detail.successful && open.contains(event.detail.elt)) {
+        if (borrowed) { borrowed.sent = true; }
+        open.close();
+      }
+    });
+  }
+
+  /* -- the questions pane's keys ---------------------------------------------------------- */
+
+  var enabled = true;
+
+  function shortcutsOn() { return enabled; }
+
+  function typing(el) {
+    return !!(el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)));
+  }
+
+  function cards(pane) {
+    return Array.prototype.filter.call(pane.querySelectorAll(".question.staff"), function (card) {
+      return card.getClientRects().length > 0;
+    });
+  }
+
+  function say(text) {
+    var out = document.getElementById("flash");
+    if (out) { out.setAttribute("data-kind", "info"); out.textContent = text; }
+  }
+
+  function step(pane, card, by) {
+    var all = cards(pane);
+    var at = card ? all.indexOf(card) : -1;
+    var next = all[card ? at + by : (by > 0 ? 0 : all.length - 1)];
+    if (next) { next.focus(); next.scrollIntoView({ block: "nearest" }); }
+  }
+
+  function press(card, key, missing) {
+    var button = card && card.querySelector('[data-shortcut="' + key + '"]');
+    if (button) { button.click(); return true; }
+    if (card) { say(missing); }
+    return false;
+  }
+
+  function approve(card) {
+    var next = card && card.nextElementSibling;
+    if (press(card, "a", "This question is not waiting for approval.") && next) {
+      // As a moderator works down the queue: on to the next waiting question.
+      next.focus();
+    }
+  }
+
+  function rare(card, focusSelector) {
+    var details = card && card.querySelector("details[data-dialog]");
+    var then = card ? card.nextElementSibling || card.previousElementSibling : null;
+    if (details) { openRare(details, focusSelector, then); } else if (card) { say("Nothing more to do with this question."); }
+  }
+
+  var ACTIONS = {
+    j: function (pane, card) { step(pane, card, 1); },
+    ArrowDown: function (pane, card) { step(pane, card, 1); },
+    k: function (pane, card) { step(pane, card, -1); },
+    ArrowUp: function (pane, card) { step(pane, card, -1); },
+    a: function (pane, card) { approve(card); },
+    d: function (pane, card) { rare(card, "[data-decline]"); },
+    m: function (pane, card) { rare(card, null); },
+    h: function (pane, card) { press(card, "h", "Approve the question before showing it."); },
+    x: function (pane, card) { press(card, "x", "Approve the question before marking it answered."); },
+    p: function (pane, card) { press(card, "p", "Approve the question before pinning it."); }
+  };
+
+  function onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) { return; }
+    if (!shortcutsOn() || typing(event.target) || document.querySelector("dialog[open]")) { return; }
+    if (event.key === "?") {
+      event.preventDefault();
+      showShortcuts();
+      return;
+    }
+    var pane = document.activeElement && document.activeElement.closest
+      ? document.activeElement.closest("[data-shortcut-pane]") : null;
+    var act = pane ? ACTIONS[event.key] : null;
+    if (!act) { return; }
+    event.preventDefault();
+    act(pane, document.activeElement.closest(".question.staff"));
+  }
+
+  function showShortcuts() {
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && !dialog.open) { dialog.showModal(); }
+  }
+
+  function setupShortcuts() {
+    var opener = document.getElementById("shortcuts-open");
+    var toggle = document.getElementById("shortcuts-on");
+    if (opener) {
+      opener.hidden = false;
+      opener.addEventListener("click", showShortcuts);
+    }
+    try { enabled = window.localStorage.getItem(SWITCH) !== "off"; } catch (e) { enabled = true; }
+    if (toggle) {
+      toggle.checked = enabled;
+      toggle.addEventListener("change", function () {
+        enabled = toggle.checked;
+        try { window.localStorage.setItem(SWITCH, enabled ? "on" : "off"); } catch (e) { /* this page only */ }
+      });
+    }
+    document.addEventListener("keydown", onKey);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!document.body.classList.contains("host")) { return; }
+    setupTabs();
+    setupDialogs();
+    setupShortcuts();
+    updateCounts();
+    new MutationObserver(countsLater).observe(document.getElementById("main"), { childList: true, subtree: true });
+  });
+})();
