@@ -28,7 +28,7 @@ from webinar.cli.events import (
     today,
 )
 from webinar.cli.oidc_options import oidc_config, oidc_options
-from webinar.cli.serving import check_port, joining_hint, timing_hint
+from webinar.cli.serving import Network, check_port, joining_hint, metrics_networks, timing_hint
 from webinar.cli.users import users
 from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
@@ -149,6 +149,14 @@ def cli() -> None:
     type=click.FloatRange(0.5, 600),
     help="Seconds a request may take to send its headers before it is closed.",
 )
+@click.option(
+    "--metrics-allow",
+    "metrics_allow",
+    multiple=True,
+    metavar="CIDR",
+    callback=metrics_networks,
+    help="A network besides this computer that may read /metrics (repeatable), such as 10.0.0.0/8.",
+)
 @call_options
 @oidc_options
 def serve(
@@ -162,6 +170,7 @@ def serve(
     allowed_origins: tuple[str, ...],
     start_at: str | None,
     header_timeout: float,
+    metrics_allow: tuple[Network, ...],
     oidc_issuer: str | None,
     oidc_client_id: str | None,
     oidc_client_secret_file: Path | None,
@@ -211,6 +220,7 @@ def serve(
         tune_gc=True,
         calls=calls,
         oidc=oidc,
+        metrics_allow=metrics_allow,
     )
     if os.environ.get("WEBINAR_CHECK_EVENTS") == "1":  # the test suite's servers
         CHECKS.against_models()

@@ -140,7 +140,17 @@ class Hub:
         #: A screen resuming from before this sequence number gets a snapshot, never a
         #: replay: something shown earlier was taken back (see ``raise_replay_floor``).
         self.replay_floor = 0
+        # Plain counters, read when metrics are scraped (webinar.web.metrics): an integer
+        # add on the hot path, no lock, no label lookup.
+        #: Screens dropped for being too slow (closed with 1013, to resume).
         self.dropped_clients = 0
+        #: Screens closed for good by ``end_screens`` (signed out, removed, one too many).
+        self.ended_screens = 0
+        #: Events handed to screens by ``publish`` (sent at once or queued), one per screen.
+        self.deliveries = 0
+        #: Screens that started with a replay of what they missed, and with a snapshot.
+        self.resumes = 0
+        self.snapshots = 0
 
     # -- clients -----------------------------------------------------------------------------
 
@@ -203,6 +213,7 @@ class Hub:
         for client in ending:
             if client.sink is not None:
                 client.sink.end(reason)
+        self.ended_screens += len(ending)
         return len(ending)
 
     def owners(self) -> set[str]:
@@ -212,6 +223,11 @@ class Hub:
     @property
     def client_count(self) -> int:
         return len(self._clients)
+
+    def backlog(self) -> int:
+        """Events waiting in the queues of screens that are behind (for metrics: it walks
+        every client, so it is read when scraped, never on the hot path)."""
+        return sum(len(c.queue) for c in self._clients if c.queue)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -243,6 +259,7 @@ class Hub:
         if len(entries) == 1:
             self._fan_out(entries[0])
             return
+        delivered = 0
         for client, items in self._shares(entries).items():
             for seq, wire in items:
                 if client.dropped:  # closing; it resumes on its next connection
@@ -250,6 +267,8 @@ class Hub:
                 if not client.offer(seq, wire):
                     self.dropped_clients += 1
                     break
+                delivered += 1
+        self.deliveries += delivered
 
     def _shares(self, entries: Sequence[_Entry]) -> dict[Client, list[tuple[int, str]]]:
         """What each client gets of ``entries``: (seq, wire) in order."""
@@ -264,12 +283,18 @@ class Hub:
 
     def _fan_out(self, entry: _Entry) -> None:
         seq = entry.event.seq
+        delivered = 0
         for client in self._by_audience.get(entry.event.audience, ()):
             if client.dropped:  # closing; it resumes on its next connection
                 continue
             wire = self.wire(entry, client.fmt)
-            if wire is not None and not client.offer(seq, wire):
+            if wire is None:
+                continue
+            if client.offer(seq, wire):
+                delivered += 1
+            else:
                 self.dropped_clients += 1
+        self.deliveries += delivered
 
     def wire(self, entry: _Entry, fmt: str) -> str | None:
         """The event as sent in ``fmt``, encoded on first use; None when that format has

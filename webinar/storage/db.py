@@ -168,6 +168,16 @@ class Database:
         async with self.reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
+    async def schema_version(self) -> int:
+        """The migrations the file has had (a trivial query: readiness checks call it);
+        ``RuntimeError`` when the database is closed, ``sqlite3.Error`` when it fails."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row is not None else 0
+
+
+#: The migration a current database is at.
+LATEST_MIGRATION = len(MIGRATIONS)
+
 
 # -- inside the writer's transaction: one thread round trip per statement -------------------
 # Each awaited call on the writer goes to SQLite's thread and back through the event loop;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -73,6 +74,8 @@ class Settings:
     slug: str = DEFAULT_SLUG
     others: tuple[Hosted, ...] = ()
     aliases: bool = True
+    #: Networks besides this computer that may read ``/metrics`` (``--metrics-allow``).
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def events(self) -> tuple[Hosted, ...]:

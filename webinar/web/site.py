@@ -49,6 +49,13 @@ from webinar.web.app import (
     session_cookie,
 )
 from webinar.web.gctune import GcTuner
+from webinar.web.metrics import (
+    METRICS_PATH,
+    READY_PATH,
+    SiteMetrics,
+    metrics_app,
+    readiness_app,
+)
 from webinar.web.paths import route_path
 from webinar.web.programme import PREFIX as PROGRAMME
 from webinar.web.programme import programme_app
@@ -93,12 +100,22 @@ class Site:
         self._tuner = GcTuner()
         self._static = SecurityHeadersMiddleware(_static_files)
         self.programme = programme_app(self)
+        #: True between a start-up that completed and shutdown (``/readyz``).
+        self.serving = False
+        self.metrics = SiteMetrics(self)
+        self._operations = {METRICS_PATH: metrics_app(self), READY_PATH: readiness_app(self)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        if scope["type"] == "http":
+            send = self.metrics.counting(send)
         path = route_path(scope)
+        operations = self._operations.get(path)
+        if operations is not None and scope["type"] == "http":  # /metrics, /readyz
+            await operations(scope, receive, send)
+            return
         if path.startswith("/static/"):
             await self._static(scope, receive, send)
             return
@@ -199,11 +216,13 @@ class Site:
                 self.state.services = main.services
             if self.settings.tune_gc:
                 self._tuner.start()
+            self.serving = True
         except BaseException:
             await self.close()
             raise
 
     async def close(self) -> None:
+        self.serving = False
         await self._tuner.stop()
         for event in list(self.events.values()):
             await service_layer.stop(event.services)
@@ -228,6 +247,7 @@ class Site:
             signin_throttle=self._signin_throttle,
         )
         app.state.services = services
+        services.committer.observer = self.metrics.commit_times(hosted.slug)
         await service_layer.start(services)
         opened = self.events[hosted.slug] = _Open(app, services)
         return opened
