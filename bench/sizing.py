@@ -141,8 +141,9 @@ def storm(args: argparse.Namespace, source: str | None) -> dict[str, Any]:
         ]
     )
     res = payload["results"]["ours"]
-    questions = res["questions"]
+    questions = res["storm"]
     return {
+        "delivered": questions["delivered"],
         "p99_s": questions["latency"]["p99"],
         "server_cpu_pct": res["cpu"]["server"],
         "server_cpu_s": cpu_seconds(res),
