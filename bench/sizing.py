@@ -5,6 +5,7 @@ Run from the repository root (needs ``psutil``, as ``bench/load.py``)::
 
     python bench/sizing.py memory --clients 1000,2000,5000
     python bench/sizing.py throughput --clients 2000 --rate 4
+    python bench/sizing.py hotpath --clients 2000 --without /tmp/main-src --rounds 10
     python bench/sizing.py overhead --clients 2000 --without /tmp/main-src --rounds 2
 
 Each part drives ``bench/load.py`` (its real server on a free loopback port, real
@@ -17,6 +18,11 @@ WebSocket clients in worker processes, psutil on the server's pid) and reads its
                 server of ``bench/baseline.py``, same clients, same run): question
                 deliveries counted on the clients divided by the server's CPU-seconds over
                 the run, for ours and the baseline.
+``hotpath``     the hub's fan-out alone, in this process: one event published to
+                ``--clients`` screens whose connections take it at once, timed
+                ``--repeat`` times, with this tree's hub and with ``--without``'s (loaded
+                from its file), alternated; medians and their ratio. No sockets: the
+                part of a delivery the counters are added to, with nothing to hide them.
 ``overhead``    the storm (10 questions/s + 100 votes/s), alternately against this tree
                 and against ``--without`` (a copy of the source without the metrics, such
                 as ``git archive <commit> | tar -x -C DIR``, served with load.py's
@@ -30,12 +36,15 @@ and client is stopped at the end of each run.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,9 +185,67 @@ def overhead(args: argparse.Namespace) -> dict[str, Any]:
     return {"runs": runs, "medians": medians, "with_per_without": ratios}
 
 
+class Taker:
+    """A screen whose connection always takes the event at once."""
+
+    def write_now(self, seq: int, wire: str) -> bool:
+        return True
+
+    def wake(self) -> None:
+        pass
+
+    def end(self, reason: str) -> None:
+        pass
+
+
+def hub_module(source: Path) -> ModuleType:
+    """``webinar/realtime/hub.py`` of ``source``, loaded under a name of its own."""
+    spec = importlib.util.spec_from_file_location(
+        f"hub_{abs(hash(source))}", source / "webinar" / "realtime" / "hub.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def fan_out_seconds(module: ModuleType, clients: int, repeat: int) -> list[float]:
+    """Seconds per publish of one event to ``clients`` screens, ``repeat`` times."""
+    hub = module.Hub(lambda event, fmt: "x" * 200, ring_size=64)
+    for n in range(clients):
+        hub.subscribe({"all"}, "json", owner=f"p{n}", sink=Taker())
+    times = []
+    for seq in range(1, repeat + 1):
+        event = module.Event(seq, "qa.question", "all", {}, "2026-12-07T10:00:00+00:00")
+        began = time.perf_counter()
+        hub.publish(event)
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def hotpath(args: argparse.Namespace) -> dict[str, Any]:
+    if args.without is None:
+        sys.exit("hotpath needs --without DIR: a copy of the source without the metrics.")
+    (clients,) = args.clients
+    sides = {"with": hub_module(ROOT), "without": hub_module(Path(args.without).resolve())}
+    samples: dict[str, list[float]] = {"with": [], "without": []}
+    for _ in range(args.rounds):
+        for side, module in sides.items():
+            samples[side] += fan_out_seconds(module, clients, args.repeat)
+    medians = {side: statistics.median(values) for side, values in samples.items()}
+    return {
+        "clients": clients,
+        "publishes_per_side": len(samples["with"]),
+        "median_s": medians,
+        "ns_per_delivery": {side: m / clients * 1e9 for side, m in medians.items()},
+        "with_per_without": medians["with"] / medians["without"],
+    }
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("part", choices=("memory", "throughput", "overhead"))
+    parser.add_argument("part", choices=("memory", "throughput", "hotpath", "overhead"))
     parser.add_argument(
         "--clients",
         type=lambda text: [int(n) for n in text.split(",")],
@@ -188,7 +255,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=4.0, help="Questions a second.")
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=4, help="Client processes.")
-    parser.add_argument("--rounds", type=int, default=2, help="overhead: runs of each side.")
+    parser.add_argument("--rounds", type=int, default=2, help="Runs of each side, alternated.")
+    parser.add_argument("--repeat", type=int, default=200, help="hotpath: publishes a round.")
     parser.add_argument("--without", help="overhead: the source without the metrics.")
     parser.add_argument("--quiet-wait", type=float, default=20.0)
     parser.add_argument("--json", dest="json_path", help="Write the figures here too.")
@@ -202,7 +270,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    parts = {"memory": memory, "throughput": throughput, "overhead": overhead}
+    parts = {"memory": memory, "throughput": throughput, "hotpath": hotpath, "overhead": overhead}
     figures = parts[args.part](args)
     text = json.dumps(figures, indent=2)
     print(text)

@@ -283,18 +283,21 @@ class Hub:
 
     def _fan_out(self, entry: _Entry) -> None:
         seq = entry.event.seq
-        delivered = 0
-        for client in self._by_audience.get(entry.event.audience, ()):
+        members = self._by_audience.get(entry.event.audience, ())
+        # Deliveries are counted by what was not delivered: nothing to count per screen
+        # on the common path.
+        missed = 0
+        for client in members:
             if client.dropped:  # closing; it resumes on its next connection
+                missed += 1
                 continue
             wire = self.wire(entry, client.fmt)
             if wire is None:
-                continue
-            if client.offer(seq, wire):
-                delivered += 1
-            else:
+                missed += 1
+            elif not client.offer(seq, wire):
                 self.dropped_clients += 1
-        self.deliveries += delivered
+                missed += 1
+        self.deliveries += len(members) - missed
 
     def wire(self, entry: _Entry, fmt: str) -> str | None:
         """The event as sent in ``fmt``, encoded on first use; None when that format has

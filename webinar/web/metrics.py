@@ -8,7 +8,8 @@ observation per change and per COMMIT. HTTP responses are counted by status clas
 ``/metrics`` answers only the addresses allowed: this computer (loopback) and the
 networks given with ``webinar serve --metrics-allow CIDR``. Behind a reverse proxy the
 address is the one the proxy passes in ``X-Forwarded-For`` (trusted from 127.0.0.1 only),
-so the internet is refused through the proxy too.
+so the internet is refused through the proxy too; a proxy that does not pass it makes
+every visitor look local, so docs/scaling.md also denies ``/metrics`` at the proxy.
 
 Several workers (``webinar serve --workers N``, landing separately): each process counts
 its own screens and deliveries. :func:`metrics_app` is the endpoint alone, as an ASGI app,
