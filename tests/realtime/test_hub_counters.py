@@ -60,6 +60,8 @@ def test_a_full_backlog_drops_the_screen_and_is_counted_as_too_slow() -> None:
     assert hub.dropped_clients == 1
     assert hub.deliveries == 2
     assert hub.backlog() == 0  # a dropped screen's backlog is freed at once
+    hub.publish(event(4))  # a dropped screen gets nothing more, and is not counted again
+    assert (hub.deliveries, hub.dropped_clients) == (2, 1)
 
 
 def test_screens_closed_for_good_are_counted() -> None:
