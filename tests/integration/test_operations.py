@@ -248,3 +248,25 @@ async def test_readyz_is_503_while_the_server_is_not_serving(server: LiveServer)
 
     assert response.status_code == 503
     assert response.json() == {"ready": False, "reasons": ["the server is starting or stopping"]}
+
+
+async def test_readyz_tells_a_visitor_the_status_but_not_the_events_or_reasons(
+    server: LiveServer,
+) -> None:
+    outside = {"X-Forwarded-For": "203.0.113.5"}
+    async with httpx.AsyncClient(base_url=server.base, timeout=PATIENCE) as http:
+        ready = await http.get("/readyz", headers=outside)
+        await server.services.qa.stop()
+        stopped = await http.get("/readyz", headers=outside)
+        server.services.qa.start()
+
+    assert ready.status_code == 200
+    assert ready.json() == {"ready": True}
+    assert stopped.status_code == 503
+    assert stopped.json() == {
+        "ready": False,
+        "reasons": [
+            "The reasons are shown only to this computer and to the networks given with "
+            "webinar serve --metrics-allow CIDR."
+        ],
+    }

@@ -224,11 +224,22 @@ async def readiness(site: Site) -> tuple[bool, dict[str, object]]:
     return True, {"ready": True, "events": sorted(site.events)}
 
 
+#: What /readyz says to an address not allowed the details (which name the events).
+DETAILS_REFUSED = (
+    "The reasons are shown only to this computer and to the networks given with "
+    "webinar serve --metrics-allow CIDR."
+)
+
+
 def readiness_app(site: Site) -> ASGIApp:
-    """``/readyz``: 200 when ready, else 503; JSON saying why either way."""
+    """``/readyz``: 200 when ready, else 503, for anyone (a load balancer, a probe); the
+    JSON names the events and the reasons only for the addresses allowed the metrics (an
+    event's name can say more than its organiser wants the world to know)."""
 
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         ready, body = await readiness(site)
+        if not allowed(scope.get("client"), site.settings.metrics_allow):
+            body = {"ready": ready} if ready else {"ready": False, "reasons": [DETAILS_REFUSED]}
         response = Response(
             json.dumps(body),
             status_code=200 if ready else 503,
