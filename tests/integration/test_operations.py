@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import ipaddress
 import json
+import sqlite3
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from helpers import PATIENCE, LiveServer, attendee_of
 from webinar.realtime.hub import Event
 from webinar.services import DEFAULT_SLUG
+from webinar.storage.db import LATEST_MIGRATION
 from webinar.web.site import Site
 from webinar.web.ws import MAX_SCREENS
 
@@ -270,3 +273,22 @@ async def test_readyz_tells_a_visitor_the_status_but_not_the_events_or_reasons(
             "webinar serve --metrics-allow CIDR."
         ],
     }
+
+
+async def test_readyz_is_503_when_the_database_is_not_at_the_latest_migration(
+    server: LiveServer,
+) -> None:
+    # As if an older release's database had been put in place under the running server.
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+        conn.execute(f"PRAGMA user_version = {LATEST_MIGRATION - 1}")
+
+    response = await readyz(server)
+
+    assert response.status_code == 503
+    assert response.json()["reasons"] == [
+        f"event {EVENT}: the database is at migration {LATEST_MIGRATION - 1}, "
+        f"this server needs {LATEST_MIGRATION}"
+    ]
+    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+        conn.execute(f"PRAGMA user_version = {LATEST_MIGRATION}")
+    assert (await readyz(server)).status_code == 200
