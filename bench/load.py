@@ -257,7 +257,8 @@ class Server:
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 command,
-                cwd=ROOT,
+                # ``python -m webinar`` imports the package from its working folder.
+                cwd=self.args.server_source or ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -1829,6 +1830,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--code", help="With --url: the event code.")
     parser.add_argument("--host-token", help="With --url: the host link's token.")
     parser.add_argument("--server-pid", type=int, help="With --url: its pid, for CPU and RSS.")
+    parser.add_argument(
+        "--server-source",
+        help="Serve the webinar package of this source folder instead of this tree's "
+        "(another version, for a same-run comparison).",
+    )
     parser.add_argument("--connect-timeout", type=float, default=180.0)
     parser.add_argument(
         "--timeout", type=float, default=None, help="Hard limit per run, seconds (from the plan)."

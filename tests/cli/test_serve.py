@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
-from helpers import ROOT, free_port, read_until
+from helpers import PATIENCE, ROOT, ServerProcess, free_port, read_until
 from webinar import __version__
 from webinar.cli.main import cli
 from webinar.cli.serving import joining_hint, timing_hint
@@ -179,3 +180,38 @@ def test_serve_refuses_a_redis_that_does_not_answer(tmp_path: Path) -> None:
     assert result.output.strip().endswith("start it (redis-server), or correct --redis.")
     assert "attendees:" not in result.output
     assert not (tmp_path / "x.db").exists()
+
+
+def test_serve_refuses_a_metrics_network_that_is_not_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["serve", "--db", str(tmp_path / "x.db"), "--metrics-allow", "intranet"]
+    )
+
+    assert result.exit_code == 2
+    assert (
+        "Invalid value for '--metrics-allow': 'intranet' is not an address or a network: "
+        "give one such as 10.0.0.0/8, 192.168.1.20 or fd00::/8."
+    ) in result.output
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_serve_lets_an_allowed_network_read_metrics_and_says_when_ready(tmp_path: Path) -> None:
+    server = ServerProcess(str(tmp_path / "x.db"), args=("--metrics-allow", "203.0.113.0/24"))
+    server.start()
+    try:
+        # Through a proxy on this computer: the visitor's address in X-Forwarded-For.
+        inside = httpx.get(
+            f"{server.base}/metrics", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=PATIENCE
+        )
+        outside = httpx.get(
+            f"{server.base}/metrics", headers={"X-Forwarded-For": "198.51.100.7"}, timeout=PATIENCE
+        )
+        ready = httpx.get(f"{server.base}/readyz", timeout=PATIENCE)
+    finally:
+        server.stop()
+
+    assert inside.status_code == 200
+    assert 'webinar_screens_connected{event="' in inside.text
+    assert outside.status_code == 403
+    assert ready.status_code == 200
+    assert ready.json()["ready"] is True

@@ -128,3 +128,48 @@ async def test_an_event_that_fails_its_check_refuses_its_change_alone(tmp_path: 
     assert isinstance(results[1], events.EventMismatch)
     assert [row[0] for row in stored] == ["good"]
     assert live.hub.last_seq == 1
+
+
+async def test_the_observer_hears_each_commit_and_each_change_wait(tmp_path: Path) -> None:
+    live = await make_live(tmp_path)
+    heard: list[tuple[float, list[float]]] = []
+    live.observer = lambda transaction, waits: heard.append((transaction, waits))
+
+    await asyncio.gather(*(live.commit(put(f"k{i}", "v")) for i in range(20)))
+
+    assert sum(len(waits) for _, waits in heard) == 20  # every change, once
+    assert len(heard) == live.commits
+    for transaction, waits in heard:
+        # A change waits at least for the transaction that holds it.
+        assert transaction > 0
+        assert all(wait >= transaction for wait in waits)
+    await live.db.close()
+
+
+async def test_a_failing_observer_never_fails_the_change(tmp_path: Path) -> None:
+    live = await make_live(tmp_path)
+
+    def broken(transaction: float, waits: list[float]) -> None:
+        raise RuntimeError("metrics are broken")
+
+    live.observer = broken
+
+    assert await live.commit(put("k", "v")) == "k"
+    assert await live.db.fetchall("SELECT key FROM meta") != []
+    await live.db.close()
+
+
+async def test_the_writer_backlog_counts_changes_not_yet_in_a_transaction(tmp_path: Path) -> None:
+    live = await make_live(tmp_path)
+    assert live.backlog == 0
+    pending = [asyncio.ensure_future(live.commit(put(f"k{i}", "v"))) for i in range(5)]
+    # One turn of the loop: the five changes are queued; the writer task they started
+    # runs only on the next turn, after this test (FIFO), so none is taken yet.
+    await asyncio.sleep(0)
+
+    queued = live.backlog
+    await asyncio.gather(*pending)
+
+    assert queued == 5
+    assert live.backlog == 0
+    await live.db.close()

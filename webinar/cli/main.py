@@ -28,7 +28,14 @@ from webinar.cli.events import (
     today,
 )
 from webinar.cli.oidc_options import oidc_config, oidc_options
-from webinar.cli.serving import check_port, check_redis, joining_hint, timing_hint
+from webinar.cli.serving import (
+    Network,
+    check_port,
+    check_redis,
+    joining_hint,
+    metrics_networks,
+    timing_hint,
+)
 from webinar.cli.users import users
 from webinar.domain.agenda import Agenda
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
@@ -183,6 +190,14 @@ def cli() -> None:
     help="Redis (redis://host:port/db) to copy each event's live log to, as the fan-out "
     'log between workers (docs/architecture.md, "Many workers").',
 )
+@click.option(
+    "--metrics-allow",
+    "metrics_allow",
+    multiple=True,
+    metavar="CIDR",
+    callback=metrics_networks,
+    help="A network besides this computer that may read /metrics (repeatable), such as 10.0.0.0/8.",
+)
 @call_options
 @oidc_options
 def serve(
@@ -198,6 +213,7 @@ def serve(
     header_timeout: float,
     accessibility_contact: str,
     redis_url: str | None,
+    metrics_allow: tuple[Network, ...],
     oidc_issuer: str | None,
     oidc_client_id: str | None,
     oidc_client_secret_file: Path | None,
@@ -256,6 +272,7 @@ def serve(
         oidc=oidc,
         accessibility_contact=accessibility_contact.strip(),
         redis_url=redis_url,
+        metrics_allow=metrics_allow,
     )
     if os.environ.get("WEBINAR_CHECK_EVENTS") == "1":  # the test suite's servers
         CHECKS.against_models()

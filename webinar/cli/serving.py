@@ -14,6 +14,27 @@ from webinar.domain.agenda import Agenda
 #: Addresses that listen on every network interface of the machine.
 WILDCARDS = ("0.0.0.0", "::", "")
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def metrics_networks(
+    ctx: click.Context | None, param: click.Parameter | None, values: tuple[str, ...]
+) -> tuple[Network, ...]:
+    """``--metrics-allow`` values as networks (a click callback); ``click.BadParameter``
+    with a sentence naming a value that is neither an address nor a CIDR network."""
+    networks: list[Network] = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not an address or a network: give one such as 10.0.0.0/8, "
+                "192.168.1.20 or fd00::/8.",
+                ctx=ctx,
+                param=param,
+            ) from None
+    return tuple(networks)
+
 
 def _bind(host: str, port: int) -> None:
     """Bind and release (host, port) as uvicorn will; ``OSError`` when it cannot."""

@@ -231,7 +231,17 @@ class Hub:
         #: A screen resuming from before this sequence number gets a snapshot, never a
         #: replay: something shown earlier was taken back (see ``raise_replay_floor``).
         self.replay_floor = 0
+        # Plain counters, read when metrics are scraped (webinar.web.metrics): an integer
+        # add on the hot path, no lock, no label lookup.
+        #: Screens dropped for being too slow (closed with 1013, to resume).
         self.dropped_clients = 0
+        #: Screens closed for good by ``end_screens`` (signed out, removed, one too many).
+        self.ended_screens = 0
+        #: Events handed to screens by ``publish`` (sent at once or queued), one per screen.
+        self.deliveries = 0
+        #: Screens that started with a replay of what they missed, and with a snapshot.
+        self.resumes = 0
+        self.snapshots = 0
 
     # -- clients -----------------------------------------------------------------------------
 
@@ -294,6 +304,7 @@ class Hub:
         for client in ending:
             if client.sink is not None:
                 client.sink.end(reason)
+        self.ended_screens += len(ending)
         return len(ending)
 
     def owners(self) -> set[str]:
@@ -303,6 +314,11 @@ class Hub:
     @property
     def client_count(self) -> int:
         return len(self._clients)
+
+    def backlog(self) -> int:
+        """Events waiting in the queues of screens that are behind (for metrics: it walks
+        every client, so it is read when scraped, never on the hot path)."""
+        return sum(len(c.queue) for c in self._clients if c.queue)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -380,11 +396,15 @@ class Hub:
             self._offer(rest)
 
     def _offer(self, shares: Iterable[tuple[Client, list[tuple[int, str]]]]) -> None:
+        delivered = 0
         for client, items in shares:
             if client.dropped:  # closing; it resumes on its next connection
                 continue
-            if not client.offer_many(items):
+            if client.offer_many(items):
+                delivered += len(items)
+            else:
                 self.dropped_clients += 1
+        self.deliveries += delivered
 
     @property
     def fold_seconds(self) -> float:
@@ -434,12 +454,21 @@ class Hub:
 
     def _fan_out(self, entry: _Entry) -> None:
         seq = entry.event.seq
-        for client in self._by_audience.get(entry.event.audience, ()):
+        members = self._by_audience.get(entry.event.audience, ())
+        # Deliveries are counted by what was not delivered: nothing to count per screen
+        # on the common path.
+        missed = 0
+        for client in members:
             if client.dropped:  # closing; it resumes on its next connection
+                missed += 1
                 continue
             wire = self.wire(entry, client.fmt)
-            if wire is not None and not client.offer(seq, wire):
+            if wire is None:
+                missed += 1
+            elif not client.offer(seq, wire):
                 self.dropped_clients += 1
+                missed += 1
+        self.deliveries += len(members) - missed
 
     def wire(self, entry: _Entry, fmt: str) -> str | None:
         """The event as sent in ``fmt``, encoded on first use; None when that format has

@@ -118,6 +118,10 @@ class AgendaService:
     def start_ticker(self) -> None:
         self._ticker.start()
 
+    @property
+    def ticker_running(self) -> bool:
+        return self._ticker.running
+
     async def stop_ticker(self) -> None:
         await self._ticker.stop()
 

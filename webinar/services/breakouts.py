@@ -816,6 +816,10 @@ class BreakoutService:
     def start(self) -> None:
         self._ticker.start()
 
+    @property
+    def ticker_running(self) -> bool:
+        return self._ticker.running
+
     async def stop(self) -> None:
         await self._ticker.stop()
 

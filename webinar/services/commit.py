@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,6 +73,13 @@ class _Pending:
     work: Work
     apply: Callable[[Any], None] | None
     done: asyncio.Future[Any]
+    #: ``time.perf_counter()`` when the change was handed to :meth:`Committer.commit`.
+    submitted: float
+
+
+#: Told of every COMMIT that held: (seconds from BEGIN to the end of COMMIT, and for each
+#: change of the batch, seconds from its submit to the end of that COMMIT).
+CommitObserver = Callable[[float, list[float]], None]
 
 
 #: A change of a batch once written: (change, result, events, None), or refused:
@@ -106,6 +114,13 @@ class Committer:
         #: Called after each COMMIT's events reached the hub, without waiting (the
         #: stream publisher of ``services/fanout.py`` rings here).
         self.published: list[Callable[[], None]] = []
+        #: Told how long each COMMIT took (metrics); None: nothing is measured.
+        self.observer: CommitObserver | None = None
+
+    @property
+    def backlog(self) -> int:
+        """Changes waiting for the writer (not yet in a transaction)."""
+        return len(self._queue)
 
     async def load_ring(self, size: int) -> None:
         rows = await repo.recent_events(self.db, size)
@@ -136,7 +151,7 @@ class Committer:
         A caller that stops waiting does not stop its change: it is written or refused.
         """
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(work, apply, done))
+        self._queue.append(_Pending(work, apply, done, time.perf_counter()))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all(), name="group-commit")
         return await asyncio.shield(done)
@@ -154,6 +169,7 @@ class Committer:
     async def _write(self, batch: list[_Pending]) -> None:
         now = self.clock()
         outcomes: list[_Outcome] = []
+        began = time.perf_counter()
         try:
             async with self.db.transaction() as tx:
                 for pending in batch:
@@ -163,6 +179,8 @@ class Committer:
             return
         self.commits += 1
         self.changes += len(batch)
+        if self.observer is not None:
+            self._observe(batch, began)
         try:
             self.hub.publish_all([event for _, _, events, _ in outcomes for event in events])
         except Exception:  # a bug: the changes hold; screens resync when they reconnect
@@ -175,6 +193,14 @@ class Committer:
                     pending.done.set_exception(error)
                 else:
                     pending.done.set_result(result)
+
+    def _observe(self, batch: list[_Pending], began: float) -> None:
+        assert self.observer is not None
+        ended = time.perf_counter()
+        try:
+            self.observer(ended - began, [ended - pending.submitted for pending in batch])
+        except Exception:  # measuring must never fail a commit
+            log.exception("observing a commit failed")
 
     async def _write_one(self, tx: Tx, pending: _Pending, now: datetime) -> _Outcome:
         """One change of a batch in its own SAVEPOINT; a refused one is undone alone."""

@@ -367,6 +367,10 @@ class PollService:
     def start(self) -> None:
         self._flusher = asyncio.create_task(self._run_flusher(), name="poll-results-flusher")
 
+    @property
+    def flusher_running(self) -> bool:
+        return self._flusher is not None and not self._flusher.done()
+
     async def stop(self) -> None:
         tasks: list[asyncio.Task[Any] | None] = [self._flusher, *self._openers]
         for task in tasks:

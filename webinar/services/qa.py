@@ -576,6 +576,10 @@ class QAService:
     def start(self) -> None:
         self._flusher.start()
 
+    @property
+    def flusher_running(self) -> bool:
+        return self._flusher.running
+
     async def stop(self) -> None:
         await self._flusher.stop()
 

@@ -29,6 +29,7 @@ import aiosqlite
 from webinar.storage import postgres
 from webinar.storage.postgres import PgConnection, PgRow, PgSyncConnection
 from webinar.storage.schema import MIGRATIONS
+from webinar.storage.schema_postgres import MIGRATIONS as POSTGRES_MIGRATIONS
 
 #: A connection repositories run statements on (a transaction's, or a reader).
 Tx = aiosqlite.Connection | PgConnection
@@ -259,6 +260,25 @@ class Database:
             return list(await reader.execute_fetchall(sql, params))
         async with reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
+
+    async def schema_version(self) -> int:
+        """The migrations the file has had (a trivial query: readiness checks call it);
+        ``RuntimeError`` when the database is closed, ``sqlite3.Error`` when it fails."""
+        if isinstance(self.reader, PgConnection):
+            row = await self.fetchone("SELECT max(version) FROM schema_version")
+        else:
+            row = await self.fetchone("PRAGMA user_version")
+        return int(row[0] or 0) if row is not None else 0
+
+    @property
+    def latest_migration(self) -> int:
+        """The migration a current database of this backend is at."""
+        return len(POSTGRES_MIGRATIONS) if postgres.is_postgres(self.path) else len(MIGRATIONS)
+
+
+#: The migration a current SQLite database is at (:attr:`Database.latest_migration` for
+#: either backend).
+LATEST_MIGRATION = len(MIGRATIONS)
 
 
 # -- inside the writer's transaction: one thread round trip per statement -------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -79,6 +80,8 @@ class Settings:
     #: Redis (``redis://host:port/db``) for the fan-out log and the writers' leases: each
     #: event's commits are copied to its stream (docs/architecture.md, "Many workers").
     redis_url: str | None = None
+    #: Networks besides this computer that may read ``/metrics`` (``--metrics-allow``).
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def events(self) -> tuple[Hosted, ...]:

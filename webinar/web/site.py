@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.responses import PlainTextResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from webinar import services as service_layer
 from webinar.domain.accounts import SigninThrottle
@@ -52,6 +52,13 @@ from webinar.web.app import (
     session_cookie,
 )
 from webinar.web.gctune import GcTuner
+from webinar.web.metrics import (
+    METRICS_PATH,
+    READY_PATH,
+    SiteMetrics,
+    metrics_app,
+    readiness_app,
+)
 from webinar.web.paths import route_path
 from webinar.web.programme import PREFIX as PROGRAMME
 from webinar.web.programme import programme_app
@@ -102,20 +109,21 @@ class Site:
         self._static = SecurityHeadersMiddleware(_static_files)
         self.programme = programme_app(self)
         self.statement = statement_app(settings.accessibility_contact)
+        #: True between a start-up that completed and shutdown (``/readyz``).
+        self.serving = False
+        self.metrics = SiteMetrics(self)
+        self._operations = {METRICS_PATH: metrics_app(self), READY_PATH: readiness_app(self)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        if scope["type"] == "http":
+            send = self.metrics.counting(send)
         path = route_path(scope)
-        if path.startswith("/static/"):
-            await self._static(scope, receive, send)
-            return
-        if path == STATEMENT:
-            await self.statement(scope, receive, send)
-            return
-        if path == PROGRAMME or path.startswith(PROGRAMME + "/"):
-            await self.programme(scope, receive, send)
+        site_level = self._site_level(path, scope["type"])
+        if site_level is not None:
+            await site_level(scope, receive, send)
             return
         if path.startswith(EVENTS_PREFIX):
             slug = path[len(EVENTS_PREFIX) :].split("/", 1)[0]
@@ -134,6 +142,20 @@ class Site:
             await SecurityHeadersMiddleware(PlainTextResponse("ok"))(scope, receive, send)
         else:
             await _refuse(scope, receive, send)
+
+    def _site_level(self, path: str, kind: str) -> ASGIApp | None:
+        """The app of an address that belongs to the site, not to an event: /metrics and
+        /readyz, /static/..., the accessibility statement, the programme."""
+        operations = self._operations.get(path)
+        if operations is not None and kind == "http":  # /metrics, /readyz
+            return operations
+        if path.startswith("/static/"):
+            return self._static
+        if path == STATEMENT:
+            return self.statement
+        if path == PROGRAMME or path.startswith(PROGRAMME + "/"):
+            return self.programme
+        return None
 
     # -- for the programme -------------------------------------------------------------
 
@@ -213,11 +235,13 @@ class Site:
                 self.state.services = main.services
             if self.settings.tune_gc:
                 self._tuner.start()
+            self.serving = True
         except BaseException:
             await self.close()
             raise
 
     async def close(self) -> None:
+        self.serving = False
         await self._tuner.stop()
         for slug, event in list(self.events.items()):
             await self._stop(slug, event.services)
@@ -253,6 +277,7 @@ class Site:
             signin_throttle=self._signin_throttle,
         )
         app.state.services = services
+        services.committer.observer = self.metrics.commit_times(hosted.slug)
         if self._redis is not None:
             try:
                 self._writers[hosted.slug] = await write_for(

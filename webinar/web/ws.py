@@ -290,8 +290,10 @@ class _Connection:
         if isinstance(last, int) and not isinstance(last, bool) and last >= 0:
             missed = hub.missed(client, last)
         if missed is None:
+            hub.snapshots += 1
             await self._send_snapshot()
         else:
+            hub.resumes += 1
             for seq, wire in missed:
                 await self._send(wire)
                 self.sent_upto = seq
