@@ -134,9 +134,14 @@ async def test_metrics_count_resumes_and_screens_closed_for_good(server: LiveSer
     await ann.close()
 
 
-async def test_metrics_count_a_screen_dropped_for_being_too_slow(server: LiveServer) -> None:
+@pytest.mark.parametrize("folding", [False, True], ids=["event_by_event", "folded_pushes"])
+async def test_metrics_count_a_screen_dropped_for_being_too_slow(
+    server: LiveServer, folding: bool
+) -> None:
     ann = await attendee_of(server, "Ann")
     hub = server.services.hub
+    if not folding:
+        hub.fold_seconds = 0  # each event offered as it is published
     # Ann's client stops reading once one message is buffered: her backlog (8 here)
     # fills as soon as the socket buffers do.
     stalled = await ann.connect(max_queue=1)
@@ -146,10 +151,13 @@ async def test_metrics_count_a_screen_dropped_for_being_too_slow(server: LiveSer
     client.limit = 8
 
     seq = hub.last_seq
-    while not client.dropped and seq < hub.last_seq + 3000:
+    bound = seq + 3000
+    while not client.dropped and seq < bound:
         for _ in range(10):
             seq += 1
             hub.publish(Event(seq, "test.blob", "all", {"b": BLOB}, AT))
+        if folding:
+            hub.push()  # the fold's push, now rather than at the window's end
         await asyncio.sleep(0.002)
     samples = await scrape(server)
 
