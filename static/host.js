@@ -272,10 +272,8 @@
   function setupShortcuts() {
     var opener = document.getElementById("shortcuts-open");
     var toggle = document.getElementById("shortcuts-on");
-    if (opener) {
-      opener.hidden = false;
-      opener.addEventListener("click", showShortcuts);
-    }
+    // The button opens the map through dialog.js (which gives focus back to it); "?" here.
+    if (opener) { opener.hidden = false; }
     try { enabled = window.localStorage.getItem(SWITCH) !== "off"; } catch (e) { enabled = true; }
     if (toggle) {
       toggle.checked = enabled;
