@@ -83,16 +83,29 @@
     gridShown = shown;
   }
 
+  // A count is app.css's .badge-count (.badge-count-urgent for help), read aloud in
+  // brackets after the tab's name: "Breakouts (1 needs help)".
+  function showCount(out, text, urgent) {
+    if (out.hidden !== !text) { out.hidden = !text; }
+    out.classList.toggle("badge-count-urgent", urgent);
+    if (out.textContent === (text ? "(" + text + ")" : "")) { return; }
+    out.textContent = "";
+    if (!text) { return; }
+    var open = document.createElement("span");
+    open.className = "visually-hidden";
+    open.textContent = "(";
+    var close = open.cloneNode(false);
+    close.textContent = ")";
+    out.append(open, text, close);
+  }
+
   function updateCounts() {
     showGridWhenItStarts();
     Object.keys(COUNTS).forEach(function (id) {
       var out = document.querySelector('[data-count-for="' + id + '"]');
       if (!out) { return; }
       var text = COUNTS[id]();
-      text = text ? " (" + text + ")" : "";
-      if (out.textContent !== text) { out.textContent = text; }
-      var tab = out.closest('[role="tab"]');
-      if (tab) { tab.toggleAttribute("data-alert", id === "pane-breakouts" && /help/.test(text)); }
+      showCount(out, text, id === "pane-breakouts" && /help/.test(text));
     });
   }
 
@@ -162,8 +175,6 @@
         openRare(summary.parentElement);
         return;
       }
-      var closer = event.target.closest && event.target.closest("[data-close-dialog]");
-      if (closer) { closer.closest("dialog").close(); }
     });
     // Done: a form sent from the dialog closes it, and focus goes back where it was.
     document.addEventListener("htmx:afterRequest", function (event) {
@@ -261,10 +272,8 @@
   function setupShortcuts() {
     var opener = document.getElementById("shortcuts-open");
     var toggle = document.getElementById("shortcuts-on");
-    if (opener) {
-      opener.hidden = false;
-      opener.addEventListener("click", showShortcuts);
-    }
+    // The button opens the map through dialog.js (which gives focus back to it); "?" here.
+    if (opener) { opener.hidden = false; }
     try { enabled = window.localStorage.getItem(SWITCH) !== "off"; } catch (e) { enabled = true; }
     if (toggle) {
       toggle.checked = enabled;

@@ -105,6 +105,8 @@ async def test_the_console_is_one_screen_in_a_talk_and_a_breakout_of_twelve_grou
     assert helped.status_code == 200, helped.text
     tab = host.get_by_role("tab", name=re.compile(r"^Breakouts"))
     await expect(tab).to_have_text("Breakouts (1 needs help)")
+    # The count is app.css's badge, urgent while a group asks for help.
+    await expect(tab.locator(".badge-count")).to_have_class("badge-count badge-count-urgent")
     await expect(host.locator("#help-alert")).to_have_text(
         re.compile(r"^Group \d+ asked for help\.$")
     )
@@ -132,6 +134,8 @@ async def test_the_console_is_one_screen_in_a_talk_and_a_breakout_of_twelve_grou
     dialog = host.locator("#host-dialog")
     await expect(dialog).to_be_visible()
     await expect(dialog.get_by_role("heading")).to_have_text("Move or remove someone")
+    # app.css's dialog: its accent top edge, not a console's own.
+    assert await dialog.evaluate("d => getComputedStyle(d).borderTopWidth") == "6px"
     await expect(dialog.get_by_label("Move", exact=True)).to_be_visible()
     await host.keyboard.press("Escape")
     await expect(dialog).to_be_hidden()
@@ -257,6 +261,13 @@ async def test_a_host_moderates_three_questions_by_keyboard_alone(
     assert await host.evaluate("document.activeElement.outerHTML") == before
     await host.keyboard.press("?")
     await expect(shortcuts).to_be_hidden()
+    # Its button opens it too (app.css's dialog, by dialog.js): Close gives focus back.
+    opener = host.get_by_role("button", name="Keyboard shortcuts")
+    await opener.click()
+    await expect(shortcuts).to_be_visible()
+    await shortcuts.get_by_role("button", name="Close").click()
+    await expect(shortcuts).to_be_hidden()
+    await expect(opener).to_be_focused()
 
     report["/host (Q&A)"] = await check.violations(host)
     check.accessible(report)

@@ -72,7 +72,7 @@ async def inside_viewport(page: Any, selector: str) -> bool:
 async def colours(page: Any, selector: str) -> tuple[str, str]:
     """The computed text colour of ``selector`` and the page's background colour."""
     text: str = await page.locator(selector).evaluate("e => getComputedStyle(e).color")
-    paper: str = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    paper: str = await page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
     return text, paper
 
 
@@ -144,20 +144,28 @@ async def test_theme_is_chosen_by_the_link_or_query_and_remembered(
 ) -> None:
     screen = await new_screen(viewport=PROJECTOR_SIZE)
     page = await open_projector(screen, site, server)
-    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == DARK_PAPER
+    assert (
+        await page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+        == DARK_PAPER
+    )
     text, paper = await colours(page, "#agenda-now h2")
     assert await page.evaluate(CONTRAST_JS, [text, paper]) >= 4.5
 
     await page.get_by_role("link", name="Light theme").click()
 
     await expect(page.locator("body")).to_have_class("projector theme-light")
-    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == WHITE
+    assert await page.locator("html").get_attribute("data-theme") is None
+    assert (
+        await page.evaluate("getComputedStyle(document.documentElement).backgroundColor") == WHITE
+    )
     text, paper = await colours(page, "#agenda-now h2")
     assert await page.evaluate(CONTRAST_JS, [text, paper]) >= 4.5
     await page.goto(f"{server.base}/projector")  # no ?theme: the one chosen is kept
     await expect(page.locator("body")).to_have_class("projector theme-light")
     await page.goto(f"{server.base}/projector?theme=dark")
     await expect(page.locator("body")).to_have_class("projector theme-dark")
+    # The dark theme is the design system's (app.css's [data-theme="dark"]), on <html>.
+    await expect(page.locator("html")).to_have_attribute("data-theme", "dark")
     await page.goto(f"{server.base}/projector?theme=sepia")  # unknown: the kept one
     await expect(page.locator("body")).to_have_class("projector theme-dark")
     await check.clean(screen)

@@ -149,3 +149,61 @@ def test_docs_show_pictures_that_exist() -> None:
     assert len(linked) >= 60
     missing = [path for path in linked if not (ROOT / "docs" / path).is_file()]
     assert missing == []
+
+
+#: The page stylesheets: each lays out its own page with app.css's tokens and components.
+PAGE_STYLESHEETS = ("host.css", "attendee.css", "projector.css")
+#: What only app.css may style: the tabs, count badges, dialogs and keys (docs/ui.md).
+COMPONENT = re.compile(
+    r'\[role="tab"\]|\[role="tabpanel"\]|\.tabs\b|\.tab-list|\.app-tab|\.tab-count'
+    r"|\.badge(?:-count|-count-urgent|-now|-done|-warn)?(?![\w-])|(?<![\w-])dialog\b|\.dialog-|\.host-dialog|(?<![\w-])kbd\b"
+)
+#: How a page may place a component's list (a sticky or fixed bar), nothing more.
+PLACEMENT = re.compile(r"(?:position|top|bottom|left|right|inset|z-index|margin|padding)(?:-\w+)*")
+
+
+def page_rules(name: str) -> list[tuple[str, str]]:
+    """Every ``selector { declarations }`` of a page stylesheet, comments removed and
+    @media wrappers unwrapped."""
+    text = (ROOT / "static" / name).read_text(encoding="utf-8")
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r"@media[^{]*\{", "", text)
+    return [(sel.strip(), body) for sel, body in re.findall(r"([^{}]+)\{([^{}]*)\}", text)]
+
+
+@pytest.mark.parametrize("name", PAGE_STYLESHEETS)
+def test_page_stylesheets_declare_no_colour_tokens(name: str) -> None:
+    declared = [
+        f"{selector}: {prop}"
+        for selector, body in page_rules(name)
+        for prop in re.findall(r"(--[\w-]+)\s*:", body)
+    ]
+
+    assert page_rules(name), f"{name} has no rules"
+    assert declared == []
+
+
+@pytest.mark.parametrize("name", PAGE_STYLESHEETS)
+def test_page_stylesheets_leave_tabs_badges_and_dialogs_to_app_css(name: str) -> None:
+    styled = [selector for selector, _ in page_rules(name) if COMPONENT.search(selector)]
+    lists = [(s, b) for s, b in page_rules(name) if '[role="tablist"]' in s]
+    restyled = [
+        f"{selector}: {prop}"
+        for selector, body in lists
+        for prop in re.findall(r"([\w-]+)\s*:", body)
+        if not PLACEMENT.fullmatch(prop)
+    ]
+
+    assert styled == []
+    assert restyled == []
+
+
+def test_the_component_check_catches_a_page_that_styles_its_own() -> None:
+    assert COMPONENT.search('.side-pane [role="tab"][aria-selected="true"]')
+    assert COMPONENT.search(".host-dialog::backdrop")
+    assert COMPONENT.search("#qa .badge-count")
+    assert COMPONENT.search("kbd")
+    assert not COMPONENT.search(".tab-panel + .tab-panel")
+    assert not COMPONENT.search("#qa-pending .badge-state")  # a hook, hidden by layout
+    assert not COMPONENT.search(".side-pane table.grid .topic-short")
+    assert PLACEMENT.fullmatch("margin-bottom") and not PLACEMENT.fullmatch("background")
