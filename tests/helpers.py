@@ -9,7 +9,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from ports import free_port as free_port
 from websockets.asyncio.client import ClientConnection, connect
 
 from postgres_cluster import database
@@ -43,13 +43,6 @@ ROOT = Path(__file__).resolve().parents[1]
 #: end as soon as it happens, so this costs nothing when it does; it is long because on a
 #: busy machine (two cores shared with other work) a few seconds is not "never".
 PATIENCE = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def open_database(db_path: str) -> SyncConnection:

@@ -10,24 +10,17 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from ports import free_port
 
 READY = "Ready to accept connections"
 #: As ``helpers.PATIENCE`` (not imported: the domain tests load no web stack).
 PATIENCE = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def redis_binary() -> str:

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from wcag import contrast
 
 pytestmark = pytest.mark.unit
 
@@ -23,22 +24,6 @@ BACKGROUNDS = ("paper", "panel")
 OUTLINES = ("ink", "accent", "muted", "danger")
 
 _HEX = r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b"
-
-
-def relative_luminance(colour: str) -> float:
-    """WCAG's relative luminance of ``#rgb`` or ``#rrggbb``."""
-    digits = colour.lstrip("#")
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG's contrast ratio of two colours, from 1 to 21."""
-    light, dark = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
 
 
 def tokens_in(css: str, selector: str) -> dict[str, str]:

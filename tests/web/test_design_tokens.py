@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from wcag import contrast
 
 ROOT = Path(__file__).resolve().parents[2]
 CSS = (ROOT / "static" / "app.css").read_text(encoding="utf-8")
@@ -21,22 +22,6 @@ CSS = (ROOT / "static" / "app.css").read_text(encoding="utf-8")
 THEMES = {"light": r":root\s*\{", "dark": r'\[data-theme="dark"\]\s*\{'}
 PAIR = re.compile(r"contrast: (--[\w-]+) on (--[\w-]+) (\d+(?:\.\d+)?)")
 HEX = re.compile(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b")
-
-
-def relative_luminance(colour: str) -> float:
-    """WCAG 2.2's relative luminance of a ``#rrggbb`` or ``#rgb`` colour."""
-    digits = colour.lstrip("#")
-    if len(digits) == 3:
-        digits = "".join(d * 2 for d in digits)
-    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG 2.2's contrast ratio of two colours, from 1 to 21."""
-    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
 
 
 def block(opening: str) -> str:
