@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from ports import free_port
 
 from webinar.storage.db import migrate_sync
 from webinar.storage.postgres import is_postgres
@@ -167,20 +168,11 @@ def cluster() -> Cluster:
     """The session's cluster, started on first use and stopped at exit."""
     global _cluster
     if _cluster is None:
-        started = Cluster(port=_free_port())
+        started = Cluster(port=free_port())
         atexit.register(started.stop)
         started.start()
         _cluster = started
     return _cluster
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def database(path: str | Path, *, keep: bool = False) -> str:

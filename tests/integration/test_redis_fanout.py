@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from redis_server import RedisServer
 from stream_support import Screen
 
-from helpers import PATIENCE, Person, ServerProcess, stored_secrets
+from helpers import PATIENCE, Person, ServerProcess, open_database, stored_secrets
 from webinar.realtime.hub import Event, Hub
 from webinar.realtime.streams import EventStream, connect, stream_key
 from webinar.services.fanout import StreamFollower
@@ -58,6 +57,7 @@ async def test_no_acknowledged_question_is_lost_and_followers_see_no_gap(
     db_path = str(tmp_path / "webinar.db")
     proc = ServerProcess(db_path, args=("--redis", own_redis_server.url))
     proc.start()
+    db_path = proc.db_path  # on PostgreSQL, the test's database's URL
     webinar_id = list_webinars_sync(db_path)[0].id
     redis = connect(own_redis_server.url, timeout=2.0)
     db = Database(db_path, webinar_id)
@@ -94,7 +94,7 @@ async def test_no_acknowledged_question_is_lost_and_followers_see_no_gap(
         await asyncio.gather(first, second)
         await storm(2)
         await storm(3)
-        with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        with contextlib.closing(open_database(db_path)) as conn:
             (last,) = conn.execute("SELECT last_seq FROM webinars").fetchone()
             stored = {row[0] for row in conn.execute("SELECT text FROM questions")}
         hub.target = last
