@@ -12,12 +12,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import pq
 
 from helpers import PATIENCE
 from postgres_cluster import cluster
 from webinar.storage import repo
 from webinar.storage.db import Database, connect_sync, migrate_sync
 from webinar.storage.postgres import (
+    PgConnection,
     PgSyncConnection,
     connect_async,
     is_postgres,
@@ -294,3 +296,23 @@ async def test_an_advisory_lock_is_held_by_one_connection_until_it_closes() -> N
         await first.close()
         await second.close()
     assert (taken, refused, held and held[0]) == (True, True, 1)
+
+
+async def test_closing_under_a_running_statement_is_an_error_not_a_crash() -> None:
+    # psycopg frees a connection closed under a statement that another task is running
+    # on it, which crashed the process (a readiness test closes the database under a
+    # running server): close now waits for the running statement.
+    url = cluster().create(f"b_{uuid.uuid4().hex[:16]}")
+    migrate_sync(url)
+    event, _ = save_webinar_sync(url, "one")
+    db = await opened(url, event.id)
+    reader = db.reader
+    assert isinstance(reader, PgConnection)
+    running = asyncio.create_task(db.fetchone("SELECT pg_sleep(0.2)"))
+    while reader.raw.pgconn.transaction_status != pq.TransactionStatus.ACTIVE:
+        await asyncio.sleep(0)  # until the statement is at the server
+    await db.close()
+
+    assert await running is not None  # it ran to its end before the connection closed
+    with pytest.raises(RuntimeError, match="not open"):
+        await db.fetchone("SELECT 1")

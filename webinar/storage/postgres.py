@@ -224,7 +224,12 @@ class PgConnection:
         return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
 
     async def close(self) -> None:
-        await self.raw.close()
+        # psycopg's close() frees the connection at once, even under a statement another
+        # task is running on it (a crash of the process, not an error): wait for the
+        # connection's lock, which every statement holds while it runs. A transaction
+        # between two statements then fails on its next one, as on SQLite.
+        async with self.raw.lock:
+            await self.raw.close()
 
 
 class PgSyncConnection:
