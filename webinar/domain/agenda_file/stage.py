@@ -60,6 +60,35 @@ def _address(
     return value.strip()
 
 
+def _choice(
+    reader: Reader,
+    table: dict[str, object],
+    key: str,
+    label: str | None,
+    field: str,
+    choices: tuple[str, ...],
+    noun: str,
+) -> str | None:
+    """The required ``key`` of ``table``, one of ``choices`` (stripped); ``None`` (with the
+    problem said) when it is missing or another word."""
+    value = reader.text(
+        table,
+        key,
+        label,
+        f"{field}.{key}",
+        required=True,
+        hint=f"; give one of {', '.join(choices)}",
+    )
+    if value is None:
+        return None
+    if value.strip() not in choices:
+        reader.problem(
+            label, f"{field}.{key}", f'is "{value}", but {noun} is one of {", ".join(choices)}.'
+        )
+        return None
+    return value.strip()
+
+
 def read_stage(reader: Reader, value: object, label: str | None, field: str) -> Stage | None:
     """A stage table (or ``false`` on an item: no stage); ``None`` when absent or wrong."""
     if value is False and label is not None:
@@ -69,21 +98,7 @@ def read_stage(reader: Reader, value: object, label: str | None, field: str) -> 
     if table is None:
         return None
     reader.check_keys(table, STAGE_KEYS, label, field + ".", _secrets_elsewhere(STAGE_KEYS))
-    kind = reader.text(
-        table,
-        "kind",
-        label,
-        f"{field}.kind",
-        required=True,
-        hint=f"; give one of {', '.join(STAGE_KINDS)}",
-    )
-    if kind is not None and kind.strip() not in STAGE_KINDS:
-        reader.problem(
-            label,
-            f"{field}.kind",
-            f'is "{kind}", but a stage is one of {", ".join(STAGE_KINDS)}.',
-        )
-        kind = None
+    kind = _choice(reader, table, "kind", label, field, STAGE_KINDS, "a stage")
     url = _address(reader, table, "url", label, f"{field}.url", STAGE_EXAMPLE, required=True)
     title = reader.text(table, "title", label, f"{field}.title") or ""
     captions = _address(
@@ -93,7 +108,7 @@ def read_stage(reader: Reader, value: object, label: str | None, field: str) -> 
     captions_wrong = captions is None and not (isinstance(given, str) and not given.strip())
     if kind is None or url is None or captions_wrong:
         return None
-    return Stage(kind.strip(), url, title.strip(), captions or "")
+    return Stage(kind, url, title.strip(), captions or "")
 
 
 def read_call(reader: Reader, value: object, label: str) -> CallSettings | None:
@@ -103,24 +118,9 @@ def read_call(reader: Reader, value: object, label: str) -> CallSettings | None:
     if table is None:
         return None
     reader.check_keys(table, CALL_KEYS, label, field + ".", _secrets_elsewhere(CALL_KEYS))
-    provider = reader.text(
-        table,
-        "provider",
-        label,
-        f"{field}.provider",
-        required=True,
-        hint=f"; give one of {', '.join(CALL_PROVIDERS)}",
-    )
-    if provider is not None and provider.strip() not in CALL_PROVIDERS:
-        reader.problem(
-            label,
-            f"{field}.provider",
-            f'is "{provider}", but a call provider is one of {", ".join(CALL_PROVIDERS)}.',
-        )
-        return None
+    provider = _choice(reader, table, "provider", label, field, CALL_PROVIDERS, "a call provider")
     if provider is None:
         return None
-    provider = provider.strip()
     example = CALL_EXAMPLES[provider]
     url = _address(reader, table, "url", label, f"{field}.url", example, required=True)
     if url is None:
