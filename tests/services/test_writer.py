@@ -18,7 +18,7 @@ from webinar.realtime.lease import Lease
 from webinar.realtime.streams import EventStream, connect
 from webinar.services.commit import CHECKS, Committer, utcnow
 from webinar.services.fanout import StreamFollower
-from webinar.services.writer import EventWriter, write_for
+from webinar.services.writer import EventWriter, key_prefix, write_for
 from webinar.storage.db import Database, Fenced, migrate_sync
 from webinar.storage.webinars import save_webinar_sync
 
@@ -178,3 +178,17 @@ async def test_a_second_server_is_told_another_writes_for_the_event(
     await writer.step_down()
     await first.db.close()
     await second.db.close()
+
+
+def test_the_key_prefix_of_a_database_is_the_same_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "postgresql://webinar@db.internal:5432/webinar"
+    (tmp_path / "a").mkdir()
+    monkeypatch.chdir(tmp_path)
+    from_here = (key_prefix(url), key_prefix("a/../webinar.db"))
+    monkeypatch.chdir(tmp_path / "a")
+    from_a = (key_prefix(url), key_prefix("../webinar.db"))
+
+    assert from_here == from_a
+    assert key_prefix(url) != key_prefix("postgresql://webinar@db.internal:5432/other")

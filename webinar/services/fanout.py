@@ -111,8 +111,9 @@ class StreamPublisher:
                 events = await logged_after(self.committer.db, after)
             if not events:  # pragma: no cover - the log always holds up to last_seq
                 return
-            await self.stream.append(events[:BATCH], hub.replay_floor)
-            self.published = events[:BATCH][-1].seq
+            batch = events[:BATCH]
+            await self.stream.append(batch, hub.replay_floor)
+            self.published = batch[-1].seq
 
 
 class StreamFollower:

@@ -24,6 +24,7 @@ from webinar.realtime.lease import Lease, lease_key
 from webinar.realtime.streams import EventStream, stream_key
 from webinar.services.commit import Committer
 from webinar.services.fanout import StreamFollower, StreamPublisher, logged_after
+from webinar.storage.postgres import is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,11 @@ STREAM_LENGTH = 4096
 
 
 def key_prefix(db_path: str) -> str:
-    """The Redis keys' prefix for one database file, so servers of different databases
-    can share one Redis (event ids start at 1 in each)."""
-    digest = hashlib.sha256(os.path.realpath(db_path).encode()).hexdigest()[:16]
+    """The Redis keys' prefix for one database (a file, by its real path, or a PostgreSQL
+    URL as given), so servers of different databases can share one Redis (event ids
+    start at 1 in each), and a server finds the same keys from any working directory."""
+    name = db_path if is_postgres(db_path) else os.path.realpath(db_path)
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
     return f"webinar:{digest}"
 
 
@@ -51,8 +54,8 @@ class EventWriter:
     """This worker's bid to write for one event.
 
     ``take_over`` returns True once this worker is the writer; the lease is then renewed
-    every third of its time to live. When renewing fails (taken, or Redis unreachable for
-    ``renewed`` is set at each renewal. When another worker holds the lease, the writer
+    every third of its time to live (``renewed`` is set at each renewal). When another
+    worker holds the lease, the writer
     steps down: it stops publishing, and its epoch, raised by whoever took over, refuses
     any transaction it still tries. While Redis does not answer it keeps writing (the
     database is the record; followers read its log) and keeps trying.

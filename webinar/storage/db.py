@@ -255,11 +255,8 @@ class Database:
             return row
 
     async def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
-        reader = self.reader
-        if isinstance(reader, PgConnection):
-            return list(await reader.execute_fetchall(sql, params))
-        async with reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        # One call on either backend (aiosqlite: one trip to SQLite's thread).
+        return list(await self.reader.execute_fetchall(sql, params))
 
     async def schema_version(self) -> int:
         """The migrations the file has had (a trivial query: readiness checks call it);
