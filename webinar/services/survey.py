@@ -239,6 +239,11 @@ class SurveyService:
 
     # -- results --------------------------------------------------------------------------------
 
+    async def counts(self) -> tuple[int, int]:
+        """(submitted, started but not submitted): the host's figures, without reading
+        the answers."""
+        return await survey_repo.counts(self.committer.db)
+
     async def responses(self) -> list[ResponseRow]:
         return await survey_repo.all_responses(self.committer.db)
 

@@ -37,6 +37,16 @@ async def all_responses(db: Database) -> list[ResponseRow]:
     return [_row(r) for r in rows]
 
 
+async def counts(db: Database) -> tuple[int, int]:
+    """How many responses were submitted, and how many started but not submitted."""
+    row = await db.fetchone(
+        "SELECT count(*), coalesce(sum(submitted), 0) FROM survey_responses"
+        " WHERE webinar_id = this_webinar()"
+    )
+    total, submitted = (int(row[0]), int(row[1])) if row is not None else (0, 0)
+    return submitted, total - submitted
+
+
 async def response_by_key(db: Database, key_hash: str) -> ResponseRow | None:
     row = await db.fetchone(
         f"SELECT {_COLUMNS} FROM survey_responses WHERE webinar_id = this_webinar()"

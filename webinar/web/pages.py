@@ -233,9 +233,8 @@ async def host_page(request: Request, participant: Participant) -> Response:
     context["roster"] = await services.access.roster()
     context["links"] = staff_links(request)
     context["survey_state"] = services.survey.state()
-    responses = await services.survey.responses()
-    submitted = sum(1 for r in responses if r.submitted)
-    context["survey_counts"] = {"submitted": submitted, "started": len(responses) - submitted}
+    submitted, started = await services.survey.counts()
+    context["survey_counts"] = {"submitted": submitted, "started": started}
     return render(request, "host.html", **context)
 
 
