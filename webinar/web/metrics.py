@@ -19,6 +19,7 @@ target of its own (its ``instance`` label tells them apart); see docs/scaling.md
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 from collections.abc import Iterable, Iterator
@@ -216,9 +217,12 @@ async def readiness(site: Site) -> tuple[bool, dict[str, object]]:
     """(ready, the JSON body): every event served answers (see :mod:`services.health`)."""
     if not site.serving:
         return False, {"ready": False, "reasons": ["the server is starting or stopping"]}
-    reasons: list[str] = []
-    for slug, event in list(site.events.items()):
-        reasons += [f"event {slug}: {p}" for p in await health.problems(event.services)]
+    # Every event at once: each may take the database timeout, the probe only one.
+    events = list(site.events.items())
+    found = await asyncio.gather(*(health.problems(event.services) for _, event in events))
+    reasons = [
+        f"event {slug}: {p}" for (slug, _), ps in zip(events, found, strict=True) for p in ps
+    ]
     if reasons:
         return False, {"ready": False, "reasons": reasons}
     return True, {"ready": True, "events": sorted(site.events)}
