@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -43,6 +43,9 @@ CLOSE_POLICY = 1008
 MAX_SCREENS = 8
 TOO_MANY_SCREENS = f"Opened on more than {MAX_SCREENS} screens: this, the oldest, was closed."
 #: Where screens open their socket (the router's route and SocketShortcut both use it).
+#: The characters of missed events sent in one message on a resume, at most (an event
+#: longer than this goes alone).
+CATCH_UP_BYTES = 256_000
 SOCKET_PATH = "/ws"
 
 
@@ -294,9 +297,11 @@ class _Connection:
             await self._send_snapshot()
         else:
             hub.resumes += 1
-            for seq, wire in missed:
-                await self._send(wire)
-                self.sent_upto = seq
+            # Missed events go as few messages, as a fold's do (join_wires), each kept
+            # under CATCH_UP_BYTES (clients refuse a message over 1 MB).
+            for chunk in _chunks(missed, CATCH_UP_BYTES):
+                await self._send(join_wires(self.fmt, [wire for _, wire in chunk]))
+                self.sent_upto = chunk[-1][0]
             self.sent_upto = max(self.sent_upto, last if isinstance(last, int) else 0)
 
     async def _send_snapshot(self) -> None:
@@ -411,3 +416,17 @@ def _parse(text: str) -> dict[str, Any] | str:
     if not isinstance(message.get("type"), str):
         return "A message needs a 'type'."
     return message
+
+
+def _chunks(items: list[tuple[int, str]], limit: int) -> Iterator[list[tuple[int, str]]]:
+    """``items`` (seq, wire) in order, in runs whose wires add up to ``limit`` at most."""
+    chunk: list[tuple[int, str]] = []
+    size = 0
+    for seq, wire in items:
+        if chunk and size + len(wire) > limit:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append((seq, wire))
+        size += len(wire)
+    if chunk:
+        yield chunk
