@@ -67,7 +67,7 @@ def dump_text(db_path: str) -> str:
     """Every row of every table of a test's database, as text (SQLite's ``iterdump``; on
     PostgreSQL each table's rows), to check what the database holds anywhere."""
     if not is_postgres(database(db_path)):
-        with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
+        with contextlib.closing(sqlite3.connect(db_path, timeout=PATIENCE)) as conn, conn:
             return "\n".join(conn.iterdump())
     pg = open_database(db_path)
     try:

@@ -288,7 +288,7 @@ async def test_readyz_is_503_when_the_database_is_not_at_the_latest_migration(
     server: LiveServer,
 ) -> None:
     # As if an older release's database had been put in place under the running server.
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(sqlite3.connect(server.db_path, timeout=PATIENCE)) as conn, conn:
         conn.execute(f"PRAGMA user_version = {LATEST_MIGRATION - 1}")
 
     response = await readyz(server)
@@ -298,6 +298,6 @@ async def test_readyz_is_503_when_the_database_is_not_at_the_latest_migration(
         f"event {EVENT}: the database is at migration {LATEST_MIGRATION - 1}, "
         f"this server needs {LATEST_MIGRATION}"
     ]
-    with contextlib.closing(sqlite3.connect(server.db_path)) as conn, conn:
+    with contextlib.closing(sqlite3.connect(server.db_path, timeout=PATIENCE)) as conn, conn:
         conn.execute(f"PRAGMA user_version = {LATEST_MIGRATION}")
     assert (await readyz(server)).status_code == 200
