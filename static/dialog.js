@@ -3,17 +3,20 @@
 // with data-dialog-close closes it; Escape closes it (the browser does that for a modal);
 // and when it closes, focus goes back to the button that opened it.
 // Listeners sit on the document, so buttons and dialogs that htmx swaps in work too.
+// A page's own script opens one with window.webinarDialog.open(dialog, opener, focus):
+// ``focus`` (a selector, optional) picks the field to start on; with no ``opener`` the
+// script that opened it gives focus back itself, on the dialog's "close".
 (function () {
   "use strict";
 
   // The button that opened each open dialog, to give focus back to.
   var openers = new WeakMap();
 
-  function open(dialog, opener) {
+  function open(dialog, opener, focus) {
     if (!dialog || typeof dialog.showModal !== "function" || dialog.open) return;
     openers.set(dialog, opener);
     dialog.showModal();
-    var first = dialog.querySelector("[autofocus]") ||
+    var first = (focus && dialog.querySelector(focus)) || dialog.querySelector("[autofocus]") ||
       dialog.querySelector("input:not([type=hidden]), select, textarea, button");
     if (first) first.focus();
   }
@@ -58,4 +61,6 @@
     if (!dialog || !openers.has(dialog) || source.closest("[data-dialog-keep]")) return;
     if (event.detail && event.detail.successful) dialog.close();
   });
+
+  window.webinarDialog = { open: open };
 })();

@@ -1,7 +1,8 @@
-/* The host control room (templates/host.html): tabs with live counts, rare forms in a
+/* The host control room (templates/host.html): live counts on its tabs, rare forms in a
  * dialog, and the questions pane's keyboard shortcuts. No inline script: the
- * Content-Security-Policy forbids it. live.js applies the live events; this file only
- * reads the page it leaves behind, so it needs no hook into live.js.
+ * Content-Security-Policy forbids it. The tabs are tabs.js's, the dialogs dialog.js's.
+ * live.js applies the live events; this file only reads the data attributes of the page
+ * it leaves behind, so it needs no hook into live.js.
  *
  * Without script the page still works: every tab panel shows, one under another, and
  * the rare forms open in place (<details>).
@@ -13,62 +14,28 @@
 
   var SWITCH = "webinar-host-shortcuts";
 
-  /* -- tabs ----------------------------------------------------------------------------- */
+  /* -- the tabs' counts ---------------------------------------------------------------- */
+  // The tabs themselves are tabs.js's ([data-tabs]); the rare forms open through dialog.js.
 
-  function tabsOf(list) { return Array.prototype.slice.call(list.querySelectorAll('[role="tab"]')); }
+  function grid() { return document.getElementById("breakout-grid"); }
 
-  function choose(tab, moveFocus) {
-    var list = tab.closest('[role="tablist"]');
-    tabsOf(list).forEach(function (each) {
-      var chosen = each === tab;
-      each.setAttribute("aria-selected", chosen ? "true" : "false");
-      each.tabIndex = chosen ? 0 : -1;
-      var panel = document.getElementById(each.getAttribute("aria-controls"));
-      if (panel) { panel.hidden = !chosen; }
-    });
-    if (moveFocus) { tab.focus(); }
-  }
-
-  function setupTabs() {
-    document.querySelectorAll("[data-tabs]").forEach(function (box) {
-      var list = box.querySelector('[role="tablist"]');
-      if (!list) { return; }
-      list.hidden = false;
-      var tabs = tabsOf(list);
-      var chosen = tabs.filter(function (t) { return t.getAttribute("aria-selected") === "true"; })[0] || tabs[0];
-      choose(chosen, false);
-      list.addEventListener("click", function (event) {
-        var tab = event.target.closest('[role="tab"]');
-        if (tab) { choose(tab, true); }
-      });
-      list.addEventListener("keydown", function (event) {
-        var at = tabs.indexOf(document.activeElement);
-        if (at < 0) { return; }
-        var to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
-        if (to === undefined) { return; }
-        event.preventDefault();
-        choose(tabs[(to + tabs.length) % tabs.length], true);
-      });
-    });
-  }
-
-  // What each tab's label adds, read from the panes as live.js left them.
+  // What each tab's label adds, read from the data the templates set on the panes (as
+  // live.js left them): {text, urgent}.
   var COUNTS = {
     "pane-breakouts": function () {
-      var grid = document.getElementById("breakout-grid");
-      if (!grid || !grid.querySelector("table")) { return ""; }
-      var help = grid.querySelectorAll("tr.needs-help").length;
-      if (help) { return help + (help === 1 ? " needs help" : " need help"); }
-      return grid.querySelector("h2") && /running/.test(grid.querySelector("h2").textContent) ? "running" : "";
+      var shown = grid();
+      var state = shown ? shown.getAttribute("data-state") : "";
+      var help = shown ? Number(shown.getAttribute("data-help")) || 0 : 0;
+      if (help) { return { text: help + (help === 1 ? " needs help" : " need help"), urgent: true }; }
+      return { text: state === "open" ? "running" : "", urgent: false };
     },
     "pane-polls": function () {
-      var open = Array.prototype.filter.call(document.querySelectorAll("#polls-host-list .badge-state"),
-        function (badge) { return badge.textContent.trim() === "Open"; }).length;
-      return open ? open + " open" : "";
+      var open = document.querySelectorAll('#polls-host-list > li[data-state="open"]').length;
+      return { text: open ? open + " open" : "", urgent: false };
     },
     "pane-survey": function () {
       var submitted = document.getElementById("survey-submitted");
-      return submitted ? submitted.textContent.trim() : "";
+      return { text: submitted ? submitted.getAttribute("data-count") : "", urgent: false };
     }
   };
 
@@ -76,10 +43,9 @@
 
   // When a breakout starts, its grid comes to the front (focus stays where it is).
   function showGridWhenItStarts() {
-    var grid = document.getElementById("breakout-grid");
-    var shown = !!(grid && grid.querySelector("table"));
+    var shown = !!(grid() && grid().getAttribute("data-state"));
     var tab = document.getElementById("pane-breakouts-tab");
-    if (gridShown === false && shown && tab && !tab.closest("[hidden]")) { choose(tab, false); }
+    if (gridShown === false && shown && tab && !tab.closest("[hidden]")) { window.webinarTabs.choose(tab, false); }
     gridShown = shown;
   }
 
@@ -104,8 +70,8 @@
     Object.keys(COUNTS).forEach(function (id) {
       var out = document.querySelector('[data-count-for="' + id + '"]');
       if (!out) { return; }
-      var text = COUNTS[id]();
-      showCount(out, text, id === "pane-breakouts" && /help/.test(text));
+      var count = COUNTS[id]();
+      showCount(out, count.text, count.urgent);
     });
   }
 
@@ -137,10 +103,9 @@
     nodes.forEach(function (n) { body.appendChild(n); });
     borrowed = { details: details, nodes: nodes, then: then, sent: false };
     document.getElementById("host-dialog-title").textContent = details.getAttribute("data-dialog");
-    dialog.showModal();
-    // Focus on the first field, not the dialog's Close button.
-    var first = body.querySelector(focusSelector || "input:not([type=hidden]), select, textarea, button");
-    if (first) { first.focus(); }
+    // Focus on the first field, not the dialog's Close button; giveBack returns it.
+    window.webinarDialog.open(dialog, null,
+      "#host-dialog-body " + (focusSelector || ":is(input:not([type=hidden]), select, textarea, button)"));
   }
 
   function giveBack() {
@@ -176,14 +141,14 @@
         return;
       }
     });
-    // Done: a form sent from the dialog closes it, and focus goes back where it was.
+    // Done: a form sent from the dialog closes it (dialog.js), and focus goes on from
+    // where it was. Marked in the capture phase, before dialog.js closes it.
     document.addEventListener("htmx:afterRequest", function (event) {
       var open = hostDialog();
-      if (open && open.open && event.detail.successful && open.contains(event.detail.elt)) {
-        if (borrowed) { borrowed.sent = true; }
-        open.close();
+      if (borrowed && open && open.open && event.detail.successful && open.contains(event.detail.elt)) {
+        borrowed.sent = true;
       }
-    });
+    }, true);
   }
 
   /* -- the questions pane's keys ---------------------------------------------------------- */
@@ -265,8 +230,7 @@
   }
 
   function showShortcuts() {
-    var dialog = document.getElementById("shortcuts");
-    if (dialog && !dialog.open) { dialog.showModal(); }
+    window.webinarDialog.open(document.getElementById("shortcuts"), document.activeElement);
   }
 
   function setupShortcuts() {
@@ -287,7 +251,6 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     if (!document.body.classList.contains("host")) { return; }
-    setupTabs();
     setupDialogs();
     setupShortcuts();
     updateCounts();

@@ -9,7 +9,12 @@
  * back, said through the page's live region (live.js flashes the message this script
  * leaves on the "webinar:room" event). Neither happens under someone typing in a field
  * of another panel: the tab is marked instead, and the message says where the room is.
- * The Questions tab counts the questions published while it was not on show. */
+ * The Questions tab counts the questions published while it was not on show.
+ *
+ * Any other tab set, a [data-tabs] box (the host console's side pane), is the plain
+ * pattern: one panel on show at a time, chosen by click, arrow keys, Home and End. Its
+ * list stays hidden without this script, and every panel shows. window.webinarTabs.choose
+ * lets a page's own script bring a tab to the front. */
 (function () {
   "use strict";
 
@@ -100,31 +105,63 @@
     if (moveFocus) { tabOf(name).focus({ preventScroll: true }); }
   }
 
+  /* -- a plain tab set: [data-tabs] ------------------------------------------------ */
+
+  function setTabs(box) { return Array.prototype.slice.call(box.querySelectorAll('[role="tab"]')); }
+
+  // Shows ``tab``'s panel and hides the others of its set.
+  function choose(tab, moveFocus) {
+    setTabs(tab.closest("[data-tabs]")).forEach(function (each) {
+      var chosen = each === tab;
+      setAttr(each, "aria-selected", chosen ? "true" : "false");
+      setAttr(each, "tabindex", chosen ? "0" : "-1");
+      var panel = document.getElementById(each.getAttribute("aria-controls"));
+      if (panel) { setHidden(panel, !chosen); }
+    });
+    if (moveFocus) { tab.focus(); }
+  }
+
+  function setUpSets() {
+    document.querySelectorAll("[data-tabs]").forEach(function (box) {
+      var list = box.querySelector('[role="tablist"]');
+      var tabs = setTabs(box);
+      if (!list || !tabs.length) { return; }
+      setHidden(list, false);
+      choose(tabs.filter(function (t) { return t.getAttribute("aria-selected") === "true"; })[0] || tabs[0], false);
+    });
+  }
+
+  window.webinarTabs = { choose: choose };
+
   /* -- the person's own choices: click, arrow keys, Home and End ------------------- */
 
   document.addEventListener("click", function (event) {
     var tab = event.target.closest && event.target.closest("#app-tabs [role=tab]");
     if (tab) { select(tab.getAttribute("data-tab"), true); }
+    var other = event.target.closest && event.target.closest("[data-tabs] [role=tab]");
+    if (other) { choose(other, true); }
   });
 
   var STEPS = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
 
-  document.addEventListener("keydown", function (event) {
-    var tab = event.target.closest && event.target.closest("#app-tabs [role=tab]");
-    if (!tab || event.altKey || event.ctrlKey || event.metaKey) { return; }
-    var list = shownTabs();
+  // The tab of ``list`` that ``key`` moves to from ``tab``; null for any other key.
+  function stepped(list, tab, key) {
     var at = list.indexOf(tab);
-    var next = null;
-    if (STEPS[event.key]) {
-      next = list[(at + STEPS[event.key] + list.length) % list.length];
-    } else if (event.key === "Home") {
-      next = list[0];
-    } else if (event.key === "End") {
-      next = list[list.length - 1];
-    }
+    if (STEPS[key]) { return list[(at + STEPS[key] + list.length) % list.length]; }
+    if (key === "Home") { return list[0]; }
+    if (key === "End") { return list[list.length - 1]; }
+    return null;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || !event.target.closest) { return; }
+    var tab = event.target.closest("#app-tabs [role=tab]");
+    var other = event.target.closest("[data-tabs] [role=tab]");
+    var next = tab ? stepped(shownTabs(), tab, event.key)
+      : other ? stepped(setTabs(other.closest("[data-tabs]")), other, event.key) : null;
     if (!next) { return; }
     event.preventDefault();
-    select(next.getAttribute("data-tab"), true);
+    if (tab) { select(next.getAttribute("data-tab"), true); } else { choose(next, true); }
   });
 
   /* -- a breakout that starts or ends ----------------------------------------------- */
@@ -159,6 +196,7 @@
   }
 
   function roomChanged(event) {
+    if (!app()) { return; }
     var detail = event.detail;
     var was = running;
     running = roomRunning();
@@ -218,6 +256,7 @@
   document.addEventListener("webinar:room", roomChanged);
 
   document.addEventListener("DOMContentLoaded", function () {
+    setUpSets();
     var root = app();
     if (!root) { return; }
     running = roomRunning();

@@ -303,3 +303,49 @@ async def test_the_console_stacks_on_a_phone_without_sideways_scroll(
         await socket.close()
     for person in people:
         await person.close()
+
+
+async def test_the_tabs_count_open_polls_and_survey_responses_and_take_arrow_keys(
+    server: LiveServer, new_screen: Any, site: Any, check: Any
+) -> None:
+    host_api = await host_of(server)
+    made = await host_api.act(
+        "polls.create", question="Which agency?", kind="single", options=["Police", "Health"]
+    )
+    assert made.status_code == 200, made.text
+    poll_id = made.json()["poll"]["id"]
+    screen = await new_screen(viewport=DESKTOP)
+    host = await site.enter(screen, "host")
+    polls = host.get_by_role("tab", name=re.compile(r"^Polls"))
+    survey = host.get_by_role("tab", name=re.compile(r"^Survey"))
+    # Counted from the data the templates set: none open; the survey's count as loaded.
+    await expect(polls).to_have_text("Polls")
+    await expect(survey).to_have_text("Survey (0)")
+
+    assert (await host_api.act("polls.open", poll_id=poll_id)).status_code == 200
+    await expect(polls).to_have_text("Polls (1 open)")
+    await expect(polls.locator(".badge-count")).to_have_class("badge-count")
+    assert (await host_api.act("polls.close", poll_id=poll_id)).status_code == 200
+    await expect(polls).to_have_text("Polls")
+
+    # The tabs are tabs.js's: arrows move along them, End and Home to the ends.
+    agenda = host.get_by_role("tab", name="Agenda")
+    await agenda.focus()
+    await host.keyboard.press("ArrowRight")
+    links = host.get_by_role("tab", name="Links")
+    await expect(links).to_be_focused()
+    await expect(links).to_have_attribute("aria-selected", "true")
+    await expect(host.locator("#pane-links")).to_be_visible()
+    await expect(host.locator("#pane-agenda")).to_be_hidden()
+    await host.keyboard.press("Home")
+    await expect(host.get_by_role("tab", name=re.compile(r"^Breakouts"))).to_be_focused()
+    await expect(host.locator("#pane-breakouts")).to_be_visible()
+    await host.keyboard.press("End")
+    await expect(links).to_be_focused()
+    await polls.click()
+    await expect(host.locator("#pane-polls")).to_be_visible()
+    await expect(host.locator("#pane-links")).to_be_hidden()
+
+    await check.not_reloaded(host)
+    await check.clean(screen)
+    await host_api.close()

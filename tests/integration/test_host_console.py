@@ -83,6 +83,8 @@ async def test_the_grid_is_headed_by_the_topics_and_counts_each_groups_members(
     counts = sorted(int(n) for n in re.findall(r"<summary>(\d+) members?</summary>", grid))
     assert counts == sorted(len(g.members) for g in rnd.groups.values())
     assert sum(counts) == len(people)
+    # What static/host.js counts on the tab, as data rather than words.
+    assert 'data-state="open" data-help="1"' in opening_tag(page, "breakout-grid")
     assert grid.count('class="needs-help"') == 1
     assert grid.count('class="help-flag"') == 1
     # Opened on load with the breakout running, the grid's tab is the one chosen.
@@ -102,7 +104,7 @@ async def test_the_survey_pane_counts_responses_as_the_page_loads(server: LiveSe
 
     before = survey_pane((await host.http.get("/host")).text)
     assert "Not open yet." in before
-    assert '<dd id="survey-submitted">0</dd>' in before
+    assert '<dd id="survey-submitted" data-count="0">0</dd>' in before
 
     await host.act("agenda.start")
     await host.act("agenda.jump", item_id="closing-remarks")
@@ -116,7 +118,7 @@ async def test_the_survey_pane_counts_responses_as_the_page_loads(server: LiveSe
 
     after = survey_pane((await host.http.get("/host")).text)
     assert "Open." in after
-    assert '<dd id="survey-submitted">1</dd>' in after
+    assert '<dd id="survey-submitted" data-count="1">1</dd>' in after
     assert "<dt>Started, not submitted</dt><dd>1</dd>" in after
     for person in (host, ann, bob):
         await person.close()
