@@ -7,6 +7,7 @@ live over the WebSocket."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -23,6 +24,8 @@ PROJECTOR_SIZE = {"width": 1280, "height": 800}
 TELEVISION_SIZE = {"width": 1920, "height": 1080}
 DARK_PAPER = "rgb(11, 12, 12)"
 WHITE = "rgb(255, 255, 255)"
+#: The page's paper: app.css's --paper of the theme in force.
+PAPER_JS = "getComputedStyle(document.documentElement).backgroundColor"
 
 #: The WCAG contrast of two computed CSS colours (rgb(...)), in the page.
 CONTRAST_JS = """([a, b]) => {
@@ -153,21 +156,22 @@ async def test_theme_is_chosen_by_the_link_or_query_and_remembered(
 
     await page.get_by_role("link", name="Light theme").click()
 
-    await expect(page.locator("body")).to_have_class("projector theme-light")
-    assert await page.locator("html").get_attribute("data-theme") is None
-    assert (
-        await page.evaluate("getComputedStyle(document.documentElement).backgroundColor") == WHITE
-    )
+    await expect(page).to_have_url(re.compile(r"[?&]theme=light"))
+    await page.wait_for_load_state()
+    await expect(page.locator("html")).not_to_have_attribute("data-theme", "dark")
+    assert await page.evaluate(PAPER_JS) == WHITE
     text, paper = await colours(page, "#agenda-now h2")
     assert await page.evaluate(CONTRAST_JS, [text, paper]) >= 4.5
     await page.goto(f"{server.base}/projector")  # no ?theme: the one chosen is kept
-    await expect(page.locator("body")).to_have_class("projector theme-light")
+    await expect(page.locator("html")).not_to_have_attribute("data-theme", "dark")
+    assert await page.evaluate(PAPER_JS) == WHITE
     await page.goto(f"{server.base}/projector?theme=dark")
-    await expect(page.locator("body")).to_have_class("projector theme-dark")
     # The dark theme is the design system's (app.css's [data-theme="dark"]), on <html>.
     await expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    assert await page.evaluate(PAPER_JS) == DARK_PAPER
     await page.goto(f"{server.base}/projector?theme=sepia")  # unknown: the kept one
-    await expect(page.locator("body")).to_have_class("projector theme-dark")
+    await expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    assert await page.evaluate(PAPER_JS) == DARK_PAPER
     await check.clean(screen)
 
 
@@ -208,7 +212,10 @@ async def test_projector_tools_work_from_the_keyboard(
     await page.keyboard.press("Tab")
     await expect(page.get_by_role("link", name="Light theme")).to_be_focused()
     await page.keyboard.press("Enter")
-    await expect(page.locator("body")).to_have_class("projector theme-light")
+    await expect(page).to_have_url(re.compile(r"[?&]theme=light"))
+    await page.wait_for_load_state()
+    await expect(page.locator("html")).not_to_have_attribute("data-theme", "dark")
+    assert await page.evaluate(PAPER_JS) == WHITE
     await check.clean(screen)
 
 
