@@ -273,11 +273,6 @@ class Database:
         return len(POSTGRES_MIGRATIONS) if postgres.is_postgres(self.path) else len(MIGRATIONS)
 
 
-#: The migration a current SQLite database is at (:attr:`Database.latest_migration` for
-#: either backend).
-LATEST_MIGRATION = len(MIGRATIONS)
-
-
 # -- inside the writer's transaction: one thread round trip per statement -------------------
 # Each awaited call on the writer goes to SQLite's thread and back through the event loop;
 # under load the loop is busy fanning events out, so every round trip saved shortens the
