@@ -41,6 +41,7 @@ from webinar.storage.webinars import Webinar, slug_from
 from webinar.web.api import client_of
 from webinar.web.bodylimit import BodyLimitMiddleware
 from webinar.web.pages import HOME_BY_ROLE, with_retry_after
+from webinar.web.render import site_environment
 from webinar.web.security import (
     CSRF_FIELD,
     SecurityHeadersMiddleware,
@@ -68,13 +69,7 @@ CONTEXT_LINES = 2
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("webinar", "templates"),
-        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["plural"] = lambda n, noun: f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    env = site_environment()
     env.filters["day"] = lambda moment: moment.strftime("%-d %B %Y, %H:%M %Z")
     env.globals["retention_days"] = RETENTION_DAYS
     return env

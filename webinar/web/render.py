@@ -45,13 +45,28 @@ def markdown(text: str) -> Markup:
     return Markup(_markdown.render(text))
 
 
-def make_environment(agenda: Agenda) -> jinja2.Environment:
+def plural(count: int, noun: str) -> str:
+    """``1 vote``, ``2 votes``, ``0 votes``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def site_environment() -> jinja2.Environment:
+    """The templates as every page of the site loads them (escaped, trimmed), with the
+    filters that need no event: the programme's and the statement's, and the start of
+    each event's (:func:`make_environment`)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("webinar", "templates"),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["plural"] = plural
+    return env
+
+
+def make_environment(agenda: Agenda) -> jinja2.Environment:
+    """An event's templates: the site's, with the filters and globals of ``agenda``."""
+    env = site_environment()
     tz = agenda.timezone
 
     def clock_time(value: str | datetime | None) -> str:
@@ -83,12 +98,7 @@ def make_environment(agenda: Agenda) -> jinja2.Environment:
         )
         return Markup(svg)  # built from escaped parts by webinar.web.chart
 
-    def plural(count: int, noun: str) -> str:
-        """``1 vote``, ``2 votes``, ``0 votes``."""
-        return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
     env.filters["clock"] = clock_time
-    env.filters["plural"] = plural
     env.filters["clock_day"] = clock_day
     env.filters["chart"] = chart
     # Built from escaped parts by the domain.

@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -17,6 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from webinar import __version__
+from webinar.web.render import site_environment
 from webinar.web.security import SecurityHeadersMiddleware
 
 PATH = "/accessibility"
@@ -56,13 +56,7 @@ def parse_contact(value: str) -> Contact | None:
 def statement_app(contact: str) -> Starlette:
     """The statement's app, with ``contact`` (see :func:`parse_contact`) as the address
     for reporting problems; an invalid or empty one shows the placeholder."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("webinar", "templates"),
-        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    template = env.get_template("accessibility.html")
+    template = site_environment().get_template("accessibility.html")
     try:
         shown = parse_contact(contact)
     except ValueError:
