@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from helpers import ROOT
+from webinar.web.render import site_environment
 from webinar.web.statement import PATH, parse_contact, statement_app
 
 pytestmark = pytest.mark.unit
@@ -202,3 +203,23 @@ def test_every_test_backing_a_claim_exists_and_is_collected() -> None:
     assert collected.returncode == 0, collected.stdout + collected.stderr
     found = {line.split("[", 1)[0] for line in collected.stdout.splitlines() if "::" in line}
     assert found == set(wanted)
+
+
+def frame(page: str) -> str:
+    """A page without its title, header's content and main: what its layout gives it."""
+    page = re.sub(r"<title>.*?</title>", "<title></title>", page, flags=re.S)
+    page = re.sub(r'(<header class="site-header">).*?(</header>)', r"\1\2", page, flags=re.S)
+    page = re.sub(r"(<main [^>]*>).*?(</main>)", r"\1\2", page, flags=re.S)
+    return page.replace(' aria-current="page"', "").replace(' class="statement"', "")
+
+
+async def test_the_statement_has_the_programmes_layout() -> None:
+    programme = site_environment().get_template("programme/signin.html")
+    signin = programme.render(errors={}, account=None, csrf_token="t", notice=None)
+
+    page = (await statement("")).text
+
+    assert frame(page) == frame(signin)
+    assert '<p class="event-title">Webinar</p>' in page
+    assert '<a href="/accessibility" aria-current="page">Accessibility statement</a>' in page
+    assert '<main id="main" tabindex="-1" class="statement">' in page
