@@ -19,7 +19,7 @@ pytestmark = pytest.mark.unit
 
 PROJECTOR = "tests/e2e/test_projector_browser.py::"
 STATEMENT = "tests/e2e/test_statement_browser.py::"
-CONTRAST = "tests/web/test_contrast.py::"
+TOKENS = "tests/web/test_design_tokens.py::"
 
 #: Each claim the statement makes (its data-claim) and the tests that check it.
 CLAIMS: dict[str, tuple[str, ...]] = {
@@ -34,8 +34,9 @@ CLAIMS: dict[str, tuple[str, ...]] = {
         "tests/e2e/test_screens_browser.py::test_questions_votes_and_highlight_read_as_words",
     ),
     "contrast": (
-        CONTRAST + "test_contrast_of_every_text_and_background_token_in_app_css",
-        CONTRAST + "test_contrast_of_every_token_in_both_projector_themes",
+        TOKENS + "test_every_declared_pair_meets_wcag_aa",
+        TOKENS + "test_stylesheet_declares_the_pairs_it_checks",
+        TOKENS + "test_the_projector_themes_are_app_css_light_and_dark_tokens",
         PROJECTOR + "test_projector_passes_axe_in_both_themes",
     ),
     "target-size": (STATEMENT + "test_targets_on_the_main_pages_are_at_least_24_px",),
@@ -55,8 +56,9 @@ CLAIMS: dict[str, tuple[str, ...]] = {
     ),
     "reflow-tests": (STATEMENT + "test_main_pages_reflow_at_320_css_pixels",),
     "contrast-tests": (
-        CONTRAST + "test_contrast_of_every_text_and_background_token_in_app_css",
-        CONTRAST + "test_contrast_of_every_token_in_both_projector_themes",
+        TOKENS + "test_every_declared_pair_meets_wcag_aa",
+        TOKENS + "test_stylesheet_declares_the_pairs_it_checks",
+        TOKENS + "test_the_projector_themes_are_app_css_light_and_dark_tokens",
     ),
     "target-size-tests": (STATEMENT + "test_targets_on_the_main_pages_are_at_least_24_px",),
 }
