@@ -90,7 +90,7 @@ class SiteCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         events = [(slug, e.services) for slug, e in list(self.site.events.items())]
         yield from _gauges(events)
-        yield from _counters(events)
+        yield from _counters(events, dict(self.site.withdrawn_screens))
 
 
 def _gauges(events: list[tuple[str, Services]]) -> Iterator[Metric]:
@@ -115,7 +115,9 @@ def _gauges(events: list[tuple[str, Services]]) -> Iterator[Metric]:
     yield from (screens, hub_backlog, writer_backlog)
 
 
-def _counters(events: list[tuple[str, Services]]) -> Iterator[Metric]:
+def _counters(events: list[tuple[str, Services]], withdrawn: dict[str, int]) -> Iterator[Metric]:
+    """The counters of each event served, and ``withdrawn`` (event -> screens closed when
+    it stopped being served) for those served and those withdrawn since start-up."""
     deliveries = CounterMetricFamily(
         "webinar_deliveries",
         "Live events handed to screens, one per screen (rate() gives deliveries a second).",
@@ -123,8 +125,9 @@ def _counters(events: list[tuple[str, Services]]) -> Iterator[Metric]:
     )
     closed = CounterMetricFamily(
         "webinar_screens_closed",
-        "Screens closed by the server: too_slow (dropped, they resume) or for_good "
-        "(signed out, removed, one screen too many).",
+        "Screens closed by the server: too_slow (dropped, they resume), for_good "
+        "(signed out, removed, one screen too many) or event_withdrawn (the event stopped "
+        "being served: archived, purged or given a new agenda; they reconnect).",
         labels=["event", "reason"],
     )
     starts = CounterMetricFamily(
@@ -147,6 +150,8 @@ def _counters(events: list[tuple[str, Services]]) -> Iterator[Metric]:
         starts.add_metric([slug, "snapshot"], hub.snapshots)
         commits.add_metric([slug], services.committer.commits)
         changes.add_metric([slug], services.committer.changes)
+    for slug in dict.fromkeys([slug for slug, _ in events] + list(withdrawn)):
+        closed.add_metric([slug, "event_withdrawn"], withdrawn.get(slug, 0))
     yield from (deliveries, closed, starts, commits, changes)
 
 

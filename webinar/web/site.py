@@ -111,6 +111,9 @@ class Site:
         self.statement = statement_app(settings.accessibility_contact)
         #: True between a start-up that completed and shutdown (``/readyz``).
         self.serving = False
+        #: Screens closed because their event stopped being served (``withdraw``), by
+        #: event, for the metrics: kept here, as the event's hub goes with it.
+        self.withdrawn_screens: dict[str, int] = {}
         self.metrics = SiteMetrics(self)
         self._operations = {METRICS_PATH: metrics_app(self), READY_PATH: readiness_app(self)}
 
@@ -191,9 +194,15 @@ class Site:
             if event is not None:
                 # Open screens reconnect (as after a restart) to the event opened again.
                 hub = event.services.hub
-                for owner in hub.owners():
-                    for client in hub.screens_of(owner):
-                        client.drop()
+                closing = [
+                    client
+                    for owner in hub.owners()
+                    for client in hub.screens_of(owner)
+                    if not client.dropped
+                ]
+                for client in closing:
+                    client.drop()
+                self.withdrawn_screens[slug] = self.withdrawn_screens.get(slug, 0) + len(closing)
                 await self._stop(slug, event.services)
 
     async def purge(self, slug: str, erase: Callable[[], T]) -> T:
