@@ -296,8 +296,7 @@ async def test_readyz_is_503_when_the_database_is_not_at_the_latest_migration(
 
     assert response.status_code == 503
     assert response.json()["reasons"] == [
-        f"event {EVENT}: the database is at migration {latest - 1}, "
-        f"this server needs {latest}"
+        f"event {EVENT}: the database is at migration {latest - 1}, this server needs {latest}"
     ]
     with contextlib.closing(sqlite3.connect(server.db_path, timeout=PATIENCE)) as conn, conn:
         conn.execute(f"PRAGMA user_version = {latest}")
