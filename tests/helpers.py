@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import uvicorn
 from ports import free_port as free_port
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection, connect
 
 from postgres_cluster import database
@@ -36,7 +37,7 @@ from webinar.storage.repo import ensure_meta_sync
 from webinar.storage.webinars import list_webinars_sync
 from webinar.web.app import Hosted, Settings
 from webinar.web.oidc import OidcConfig
-from webinar.web.site import create_app
+from webinar.web.site import Site, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Seconds a test waits for what must happen (a message, a server start, a reply). Waits
@@ -383,6 +384,28 @@ class Socket:
 
     async def close(self) -> None:
         await self.conn.close()
+
+
+def site_of(server: LiveServer) -> Site:
+    """The Site the server runs (under uvicorn's own middleware)."""
+    assert server._server is not None
+    app: Any = server._server.config.loaded_app
+    while not isinstance(app, Site):
+        app = app.app
+    return app
+
+
+async def scrape(server: LiveServer) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of /metrics, by (name, sorted labels)."""
+    async with httpx.AsyncClient(base_url=server.base, timeout=PATIENCE) as http:
+        response = await http.get("/metrics")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
 
 
 async def host_of(server: LiveServer) -> Person:

@@ -13,13 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from helpers import PATIENCE, LiveServer, attendee_of
+from helpers import PATIENCE, LiveServer, attendee_of, scrape, site_of
 from webinar.realtime.hub import Event
 from webinar.services import DEFAULT_SLUG
 from webinar.storage.schema import MIGRATIONS
-from webinar.web.site import Site
 from webinar.web.ws import MAX_SCREENS
 
 pytestmark = pytest.mark.integration
@@ -27,28 +25,6 @@ pytestmark = pytest.mark.integration
 EVENT = DEFAULT_SLUG
 BLOB = "x" * 16000  # big events fill socket buffers after a few hundred
 AT = "2026-08-20T10:00:00+00:00"
-
-
-def site_of(server: LiveServer) -> Site:
-    """The Site the server runs (under uvicorn's own middleware)."""
-    assert server._server is not None
-    app: Any = server._server.config.loaded_app
-    while not isinstance(app, Site):
-        app = app.app
-    return app
-
-
-async def scrape(server: LiveServer) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of /metrics, by (name, sorted labels)."""
-    async with httpx.AsyncClient(base_url=server.base, timeout=PATIENCE) as http:
-        response = await http.get("/metrics")
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain; version=")
-    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return samples
 
 
 def value(samples: dict[Any, float], name: str, **labels: str) -> float:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from helpers import LiveServer, Person, Socket, open_database
+from helpers import PATIENCE, LiveServer, Person, Socket, open_database, scrape, site_of
 from postgres_cluster import database
 from webinar.domain.agenda_file import parse_agenda
 from webinar.services import prepare_event
@@ -291,3 +291,37 @@ async def test_every_address_in_an_events_pages_stays_under_its_base(server: Liv
     assert outside == {name: [] for name in pages}
     assert 'hx-post="/e/beta/api/polls/answer"' in pages["live"].text
     assert 'action="/e/beta/signin"' in pages["signin"].text
+
+
+def closed(samples: dict[Any, float], event: str, reason: str) -> float | None:
+    """``webinar_screens_closed_total`` of one event and reason; None when not reported."""
+    key = (("event", event), ("reason", reason))
+    return samples.get(("webinar_screens_closed_total", key))
+
+
+async def test_screens_closed_by_withdrawing_one_event_are_counted_for_it(
+    server: LiveServer,
+) -> None:
+    beta = await side(f"{server.base}/e/beta", beta_secrets(server), ["Bea", "Bo"])
+    before = await scrape(server)
+
+    # Archived, purged or given a new agenda: the event stops being served.
+    await site_of(server).withdraw("beta")
+    for sock in beta.sockets:  # told to reconnect, as after a restart
+        await asyncio.wait_for(sock.conn.wait_closed(), PATIENCE)
+    withdrawn = await scrape(server)
+    # Opened again by its next visit: a new hub, whose own counters start from 0.
+    again = await beta.attendees[0].socket()
+    await again.wait_for(lambda m: m["type"] == "snapshot")
+    reopened = await scrape(server)
+
+    assert [sock.conn.close_code for sock in beta.sockets] == [1013, 1013]
+    assert closed(before, "beta", "event_withdrawn") == 0
+    assert closed(withdrawn, "beta", "event_withdrawn") == 2
+    assert closed(withdrawn, "beta", "too_slow") is None  # its hub went with it
+    assert closed(reopened, "beta", "event_withdrawn") == 2
+    assert closed(reopened, "beta", "too_slow") == 0
+    assert closed(reopened, "beta", "for_good") == 0
+    assert closed(reopened, "alpha", "event_withdrawn") == 0
+    await again.close()
+    await close(beta)
