@@ -161,31 +161,37 @@ class Client:
         self.dropped = False
 
     def offer(self, seq: int, wire: str) -> bool:
-        """Hand over one message without waiting (``offer_many`` of one)."""
-        return self.offer_many(((seq, wire),))
+        """Hand over a message without waiting; False (and the client is dropped) when
+        its backlog is full."""
+        sink = self.sink
+        if not self.queue and not self.dropped and sink is not None and sink.write_now(seq, wire):
+            return True  # the common case, kept short: written at once
+        return self._keep(((seq, wire),))
 
     def offer_many(self, items: Sequence[tuple[int, str]]) -> bool:
-        """Hand over messages, in order, to go out together, without waiting; False (and
-        the client is dropped) when its backlog cannot take them all."""
+        """Hand over several messages, in order, to go out together; False (and the
+        client is dropped) when its backlog cannot take them all."""
+        if len(items) == 1:
+            return self.offer(*items[0])
+        sink = self.sink
+        if not self.queue and not self.dropped and sink is not None and sink.write_many(items):
+            return True
+        return self._keep(items)
+
+    def _keep(self, items: Sequence[tuple[int, str]]) -> bool:
+        """Queue what the screen could not take at once (the one backlog path of both
+        ``offer`` and ``offer_many``): dropped when it would overflow."""
         if self.dropped:
             return False
         queue = self.queue
-        sink = self.sink
-        # One event goes as it is (no list, no join); several as one message.
-        if (
-            not queue
-            and sink is not None
-            and (sink.write_now(*items[0]) if len(items) == 1 else sink.write_many(items))
-        ):
-            return True
         if queue is None:
             queue = self.queue = deque()
         if len(queue) + len(items) > self.limit:
             self.drop()
             return False
         queue.extend(items)
-        if sink is not None and len(queue) == len(items):
-            sink.wake()
+        if self.sink is not None and len(queue) == len(items):
+            self.sink.wake()
         return True
 
     def drop(self) -> None:
@@ -489,10 +495,8 @@ class Hub:
         self._offer(push, push.clients)
 
     def _fan_out(self, entry: _Entry) -> None:
-        """One event to every screen of its audience (no folding): each format's
-        (seq, wire) made once and handed to every screen of that format."""
+        seq = entry.event.seq
         members = self._by_audience.get(entry.event.audience, ())
-        by_format: dict[str, tuple[tuple[int, str], ...]] = {}
         # Deliveries are counted by what was not delivered: nothing to count per screen
         # on the common path.
         missed = 0
@@ -500,12 +504,10 @@ class Hub:
             if client.dropped:  # closing; it resumes on its next connection
                 missed += 1
                 continue
-            items = by_format.get(client.fmt)
-            if items is None:
-                items = by_format[client.fmt] = self._items((entry,), client.fmt)
-            if not items:
+            wire = self.wire(entry, client.fmt)
+            if wire is None:
                 missed += 1
-            elif not client.offer_many(items):
+            elif not client.offer(seq, wire):
                 self.dropped_clients += 1
                 missed += 1
         self.deliveries += len(members) - missed
