@@ -277,3 +277,38 @@ def test_a_screen_gets_its_share_as_of_its_slice_as_a_resume_would() -> None:
     assert sinks[done].messages == [[1]]
     assert sinks[waiting].messages == [[1, 2]]
     assert hub.missed(clients[waiting], 0) == [(1, "json1"), (2, "json2")]
+
+
+class Recorder(Sink):
+    """Keeps what it was handed, as handed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handed: list[Sequence[tuple[int, str]]] = []
+
+    def write_many(self, items: Sequence[tuple[int, str]]) -> bool:
+        self.handed.append(items)
+        return super().write_many(items)
+
+
+def test_screens_that_see_only_what_everyone_sees_share_one_list_per_format() -> None:
+    hub, _, scheduler = folding_hub(slice_size=2)
+    html = [Recorder() for _ in range(3)]
+    json_ = [Recorder() for _ in range(2)]
+    host = Recorder()
+    for sink in html:
+        hub.subscribe({"all"}, "html", sink=sink)
+    for sink in json_:
+        hub.subscribe({"all"}, "json", sink=sink)
+    hub.subscribe({"staff"}, "html", sink=host)
+    hub.publish_all([event(1), event(2, "staff"), event(3)])
+    while scheduler.calls:
+        scheduler.run()
+
+    # One list for every HTML screen, another for every JSON one, across the slices.
+    assert len({id(sink.handed[0]) for sink in html}) == 1
+    assert len({id(sink.handed[0]) for sink in json_}) == 1
+    assert html[0].handed[0] == ((1, "html1"), (3, "html3"))
+    assert json_[0].handed[0] == ((1, "json1"), (3, "json3"))
+    # The host's share is its own: it sees the staff event too.
+    assert host.handed == [((1, "html1"), (2, "html2"), (3, "html3"))]
