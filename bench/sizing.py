@@ -26,8 +26,10 @@ WebSocket clients in worker processes, psutil on the server's pid) and reads its
                 ``slice_size=256``): one storm window published, each of ``--questions``
                 questions as staff and everyone see it plus the vote counts, then the
                 push and all its slices; and ``unfolded``: one event published to every
-                screen at once (``Hub()``). Each timed ``--repeat`` times a round. No
-                sockets: the hub's own share of a delivery, with nothing to hide it.
+                screen at once (``Hub()``). Each timed ``--repeat`` times a round, in CPU
+                time of the thread (``time.thread_time``: what other processes take is
+                not counted). No sockets: the hub's own share of a delivery, with
+                nothing to hide it.
 ``overhead``    the storm (10 questions/s + 100 votes/s), alternately against this tree
                 and against ``--without`` (a copy of the source without the metrics, such
                 as ``git archive <commit> | tar -x -C DIR``, served with load.py's
@@ -220,9 +222,12 @@ class HandLoop:
     def schedule(self, delay: float, callback: Any) -> None:
         self.calls.append(callback)
 
+    def run_one(self) -> None:
+        self.calls.pop(0)()
+
     def run_all(self) -> None:
         while self.calls:
-            self.calls.pop(0)()
+            self.run_one()
 
 
 def hub_module(source: Path) -> ModuleType:
@@ -263,10 +268,11 @@ def window(module: ModuleType, first: int, questions: int) -> list[Any]:
 
 def folded_seconds(
     module: ModuleType, clients: int, repeat: int, questions: int
-) -> tuple[list[float], int]:
+) -> tuple[list[float], list[float], int]:
     """Seconds per folded push (production's ``Hub(fold_seconds=0.5, slice_size=256)``:
     one window's events published, then the push and every slice of it, run back to
-    back), ``repeat`` times; and the deliveries of one push."""
+    back), ``repeat`` times; the seconds until its first slice was written (the first
+    256 screens had their events); and the deliveries of one push."""
     hand = HandLoop()
     hub = module.Hub(
         lambda event, fmt: "x" * 200,
@@ -276,31 +282,37 @@ def folded_seconds(
         schedule=hand.schedule,
     )
     screens(module, hub, clients)
-    times = []
+    times: list[float] = []
+    firsts: list[float] = []
     seq = 1
     for _ in range(repeat):
         events = window(module, seq, questions)
         seq += len(events)
         hand.now += 1.0  # a window later: this push is due at once
-        began = time.perf_counter()
+        began = time.thread_time()
         hub.publish_all(events)
+        hand.run_one()  # the push and its first slice
+        firsts.append(time.thread_time() - began)
         hand.run_all()
-        times.append(time.perf_counter() - began)
-    return times, hub.deliveries // repeat
+        times.append(time.thread_time() - began)
+    return times, firsts, hub.deliveries // repeat
 
 
-def fan_out_seconds(module: ModuleType, clients: int, repeat: int) -> tuple[list[float], int]:
+def fan_out_seconds(
+    module: ModuleType, clients: int, repeat: int
+) -> tuple[list[float], list[float], int]:
     """Seconds per publish of one event to ``clients`` screens, unfolded (``Hub()``),
-    ``repeat`` times; and the deliveries of one publish."""
+    ``repeat`` times (all at once: the first screen waits as long as the last, so twice);
+    and the deliveries of one publish."""
     hub = module.Hub(lambda event, fmt: "x" * 200, ring_size=64)
     screens(module, hub, clients)
     times = []
     for seq in range(1, repeat + 1):
         event = module.Event(seq, "qa.question", "all", {}, AT)
-        began = time.perf_counter()
+        began = time.thread_time()
         hub.publish(event)
-        times.append(time.perf_counter() - began)
-    return times, hub.deliveries // repeat
+        times.append(time.thread_time() - began)
+    return times, times, hub.deliveries // repeat
 
 
 def hotpath(args: argparse.Namespace) -> dict[str, Any]:
@@ -308,23 +320,26 @@ def hotpath(args: argparse.Namespace) -> dict[str, Any]:
         sys.exit("hotpath needs --without DIR: a copy of the source to compare with.")
     (clients,) = args.clients
     sides = {"with": hub_module(ROOT), "without": hub_module(Path(args.without).resolve())}
-    paths: dict[str, Callable[[ModuleType], tuple[list[float], int]]] = {
+    paths: dict[str, Callable[[ModuleType], tuple[list[float], list[float], int]]] = {
         "folded": lambda module: folded_seconds(module, clients, args.repeat, args.questions),
         "unfolded": lambda module: fan_out_seconds(module, clients, args.repeat),
     }
     out: dict[str, Any] = {"clients": clients, "questions_per_push": args.questions}
     for path, measure in paths.items():
         samples: dict[str, list[float]] = {"with": [], "without": []}
+        first: dict[str, list[float]] = {"with": [], "without": []}
         deliveries: dict[str, int] = {}
         for _ in range(args.rounds):  # alternated, so drifting load falls on both alike
             for side, module in sides.items():
-                times, deliveries[side] = measure(module)
+                times, firsts, deliveries[side] = measure(module)
                 samples[side] += times
+                first[side] += firsts
         medians = {side: statistics.median(values) for side, values in samples.items()}
         out[path] = {
             "runs_per_side": len(samples["with"]),
             "deliveries_per_run": deliveries,
             "median_s": medians,
+            "median_first_slice_s": {side: statistics.median(v) for side, v in first.items()},
             "ns_per_delivery": {side: medians[side] / deliveries[side] * 1e9 for side in sides},
             "deliveries_per_cpu_s": {side: deliveries[side] / medians[side] for side in sides},
             "with_per_without": medians["with"] / medians["without"],
