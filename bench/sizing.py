@@ -18,11 +18,18 @@ WebSocket clients in worker processes, psutil on the server's pid) and reads its
                 server of ``bench/baseline.py``, same clients, same run): question
                 deliveries counted on the clients divided by the server's CPU-seconds over
                 the run, for ours and the baseline.
-``hotpath``     the hub's fan-out alone, in this process: one event published to
-                ``--clients`` screens whose connections take it at once, timed
-                ``--repeat`` times, with this tree's hub and with ``--without``'s (loaded
-                from its file), alternated; medians and their ratio. No sockets: the
-                part of a delivery the counters are added to, with nothing to hide them.
+``hotpath``     the hub's fan-out alone, in this process, to ``--clients`` screens
+                whose connections take everything at once (and 2 hosts' screens), with
+                this tree's hub and with ``--without``'s (loaded from its file),
+                alternated; medians and their ratio, nanoseconds per delivery. Two paths:
+                ``folded``, the one production runs (``fold_seconds=0.5``,
+                ``slice_size=256``): one storm window published, each of ``--questions``
+                questions as staff and everyone see it plus the vote counts, then the
+                push and all its slices; and ``unfolded``: one event published to every
+                screen at once (``Hub()``). Each timed ``--repeat`` times a round, in CPU
+                time of the thread (``time.thread_time``: what other processes take is
+                not counted). No sockets: the hub's own share of a delivery, with
+                nothing to hide it.
 ``overhead``    the storm (10 questions/s + 100 votes/s), alternately against this tree
                 and against ``--without`` (a copy of the source without the metrics, such
                 as ``git archive <commit> | tar -x -C DIR``, served with load.py's
@@ -43,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -186,9 +194,12 @@ def overhead(args: argparse.Namespace) -> dict[str, Any]:
 
 
 class Taker:
-    """A screen whose connection always takes the event at once."""
+    """A screen whose connection always takes what it is handed at once."""
 
     def write_now(self, seq: int, wire: str) -> bool:
+        return True
+
+    def write_many(self, items: Any) -> bool:
         return True
 
     def wake(self) -> None:
@@ -196,6 +207,27 @@ class Taker:
 
     def end(self, reason: str) -> None:
         pass
+
+
+class HandLoop:
+    """The hub's clock and scheduler: what it asks to run later runs when told to."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.calls: list[Any] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def schedule(self, delay: float, callback: Any) -> None:
+        self.calls.append(callback)
+
+    def run_one(self) -> None:
+        self.calls.pop(0)()
+
+    def run_all(self) -> None:
+        while self.calls:
+            self.run_one()
 
 
 def hub_module(source: Path) -> ModuleType:
@@ -210,37 +242,109 @@ def hub_module(source: Path) -> ModuleType:
     return module
 
 
-def fan_out_seconds(module: ModuleType, clients: int, repeat: int) -> list[float]:
-    """Seconds per publish of one event to ``clients`` screens, ``repeat`` times."""
-    hub = module.Hub(lambda event, fmt: "x" * 200, ring_size=64)
+#: Screens of hosts among the attendees (they see the staff events too).
+STAFF_SCREENS = 2
+AT = "2026-12-07T10:00:00+00:00"
+
+
+def screens(module: ModuleType, hub: Any, clients: int) -> None:
+    """``clients`` attendees' screens (HTML, as browsers) and a few hosts'."""
     for n in range(clients):
-        hub.subscribe({"all"}, "json", owner=f"p{n}", sink=Taker())
+        hub.subscribe({"all"}, "html", owner=f"p{n}", sink=Taker())
+    for n in range(STAFF_SCREENS):
+        hub.subscribe({"staff"}, "html-staff", owner=f"h{n}", sink=Taker())
+
+
+def window(module: ModuleType, first: int, questions: int) -> list[Any]:
+    """One fold window of the storm: each question as the staff and everyone see it, then
+    the vote counts; sequence numbers from ``first``."""
+    events = []
+    for n in range(questions):
+        events.append(module.Event(first + 2 * n, "qa.question", "staff", {}, AT))
+        events.append(module.Event(first + 2 * n + 1, "qa.question", "all", {}, AT))
+    events.append(module.Event(first + 2 * questions, "qa.votes", "all", {}, AT))
+    return events
+
+
+def folded_seconds(
+    module: ModuleType, clients: int, repeat: int, questions: int
+) -> tuple[list[float], list[float], int]:
+    """Seconds per folded push (production's ``Hub(fold_seconds=0.5, slice_size=256)``:
+    one window's events published, then the push and every slice of it, run back to
+    back), ``repeat`` times; the seconds until its first slice was written (the first
+    256 screens had their events); and the deliveries of one push."""
+    hand = HandLoop()
+    hub = module.Hub(
+        lambda event, fmt: "x" * 200,
+        fold_seconds=0.5,
+        slice_size=256,
+        clock=hand.clock,
+        schedule=hand.schedule,
+    )
+    screens(module, hub, clients)
+    times: list[float] = []
+    firsts: list[float] = []
+    seq = 1
+    for _ in range(repeat):
+        events = window(module, seq, questions)
+        seq += len(events)
+        hand.now += 1.0  # a window later: this push is due at once
+        began = time.thread_time()
+        hub.publish_all(events)
+        hand.run_one()  # the push and its first slice
+        firsts.append(time.thread_time() - began)
+        hand.run_all()
+        times.append(time.thread_time() - began)
+    return times, firsts, hub.deliveries // repeat
+
+
+def fan_out_seconds(
+    module: ModuleType, clients: int, repeat: int
+) -> tuple[list[float], list[float], int]:
+    """Seconds per publish of one event to ``clients`` screens, unfolded (``Hub()``),
+    ``repeat`` times (all at once: the first screen waits as long as the last, so twice);
+    and the deliveries of one publish."""
+    hub = module.Hub(lambda event, fmt: "x" * 200, ring_size=64)
+    screens(module, hub, clients)
     times = []
     for seq in range(1, repeat + 1):
-        event = module.Event(seq, "qa.question", "all", {}, "2026-12-07T10:00:00+00:00")
-        began = time.perf_counter()
+        event = module.Event(seq, "qa.question", "all", {}, AT)
+        began = time.thread_time()
         hub.publish(event)
-        times.append(time.perf_counter() - began)
-    return times
+        times.append(time.thread_time() - began)
+    return times, times, hub.deliveries // repeat
 
 
 def hotpath(args: argparse.Namespace) -> dict[str, Any]:
     if args.without is None:
-        sys.exit("hotpath needs --without DIR: a copy of the source without the metrics.")
+        sys.exit("hotpath needs --without DIR: a copy of the source to compare with.")
     (clients,) = args.clients
     sides = {"with": hub_module(ROOT), "without": hub_module(Path(args.without).resolve())}
-    samples: dict[str, list[float]] = {"with": [], "without": []}
-    for _ in range(args.rounds):
-        for side, module in sides.items():
-            samples[side] += fan_out_seconds(module, clients, args.repeat)
-    medians = {side: statistics.median(values) for side, values in samples.items()}
-    return {
-        "clients": clients,
-        "publishes_per_side": len(samples["with"]),
-        "median_s": medians,
-        "ns_per_delivery": {side: m / clients * 1e9 for side, m in medians.items()},
-        "with_per_without": medians["with"] / medians["without"],
+    paths: dict[str, Callable[[ModuleType], tuple[list[float], list[float], int]]] = {
+        "folded": lambda module: folded_seconds(module, clients, args.repeat, args.questions),
+        "unfolded": lambda module: fan_out_seconds(module, clients, args.repeat),
     }
+    out: dict[str, Any] = {"clients": clients, "questions_per_push": args.questions}
+    for path, measure in paths.items():
+        samples: dict[str, list[float]] = {"with": [], "without": []}
+        first: dict[str, list[float]] = {"with": [], "without": []}
+        deliveries: dict[str, int] = {}
+        for _ in range(args.rounds):  # alternated, so drifting load falls on both alike
+            for side, module in sides.items():
+                times, firsts, deliveries[side] = measure(module)
+                samples[side] += times
+                first[side] += firsts
+        medians = {side: statistics.median(values) for side, values in samples.items()}
+        out[path] = {
+            "runs_per_side": len(samples["with"]),
+            "deliveries_per_run": deliveries,
+            "median_s": medians,
+            "median_first_slice_s": {side: statistics.median(v) for side, v in first.items()},
+            "ns_per_delivery": {side: medians[side] / deliveries[side] * 1e9 for side in sides},
+            "deliveries_per_cpu_s": {side: deliveries[side] / medians[side] for side in sides},
+            "with_per_without": medians["with"] / medians["without"],
+        }
+    return out
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -257,7 +361,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="Client processes.")
     parser.add_argument("--rounds", type=int, default=2, help="Runs of each side, alternated.")
     parser.add_argument("--repeat", type=int, default=200, help="hotpath: publishes a round.")
-    parser.add_argument("--without", help="overhead: the source without the metrics.")
+    parser.add_argument(
+        "--questions", type=int, default=5, help="hotpath: questions in a fold window."
+    )
+    parser.add_argument(
+        "--without", help="overhead, hotpath: a copy of the source to compare with."
+    )
     parser.add_argument("--quiet-wait", type=float, default=20.0)
     parser.add_argument("--json", dest="json_path", help="Write the figures here too.")
     args = parser.parse_args(argv)

@@ -233,3 +233,82 @@ def test_stopping_folding_sends_what_is_held() -> None:
     hub.fold_seconds = 0
     hub.publish(event(3))
     assert sink.messages == [[1], [2], [3]]
+
+
+def test_a_screen_in_a_later_slice_gets_exactly_its_events_once_and_in_order() -> None:
+    hub, _, scheduler = folding_hub(slice_size=2)
+    plain = [Sink() for _ in range(3)]
+    staff, ann = Sink(), Sink()
+    for sink in plain:
+        hub.subscribe({"all"}, "json", sink=sink)
+    hub.subscribe({"staff"}, "json", sink=staff)
+    hub.subscribe({"p:ann"}, "json", sink=ann)
+    hub.publish_all([event(1, "staff"), event(2), event(3, "p:ann"), event(4), event(5, "staff")])
+
+    written: list[int] = []
+    everyone = [*plain, staff, ann]
+    while scheduler.calls:  # the push, then its slices: two screens each
+        scheduler.run()
+        written.append(sum(1 for sink in everyone if sink.messages))
+    assert written == [2, 4, 5]  # three slices, each after the loop ran
+    assert all(sink.messages == [[2, 4]] for sink in plain)
+    assert staff.messages == [[1, 2, 4, 5]]
+    assert ann.messages == [[2, 3, 4]]
+    assert hub.deliveries == 3 * 2 + 4 + 3
+    assert hub.pushes == 1
+
+
+def test_a_screen_gets_its_share_as_of_its_slice_as_a_resume_would() -> None:
+    hub, _, scheduler = folding_hub(slice_size=1)
+    sinks = {"ann": Sink(), "bob": Sink()}
+    clients = {
+        owner: hub.subscribe({"all"}, "json", owner=owner, sink=sink)
+        for owner, sink in sinks.items()
+    }
+    hub.publish_all([event(1), event(2, "g:1:2")])
+    scheduler.run()  # the first slice: one screen
+    (done,) = [owner for owner, sink in sinks.items() if sink.messages]
+    (waiting,) = [owner for owner in sinks if owner != done]
+    # Before the other's slice, its owner joins the group (as a move between groups does).
+    hub.add_audience_for(waiting, "g:1:2")
+    while scheduler.calls:
+        scheduler.run()
+
+    assert sinks[done].messages == [[1]]
+    assert sinks[waiting].messages == [[1, 2]]
+    assert hub.missed(clients[waiting], 0) == [(1, "json1"), (2, "json2")]
+
+
+class Recorder(Sink):
+    """Keeps what it was handed, as handed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handed: list[Sequence[tuple[int, str]]] = []
+
+    def write_many(self, items: Sequence[tuple[int, str]]) -> bool:
+        self.handed.append(items)
+        return super().write_many(items)
+
+
+def test_screens_that_see_only_what_everyone_sees_share_one_list_per_format() -> None:
+    hub, _, scheduler = folding_hub(slice_size=2)
+    html = [Recorder() for _ in range(3)]
+    json_ = [Recorder() for _ in range(2)]
+    host = Recorder()
+    for sink in html:
+        hub.subscribe({"all"}, "html", sink=sink)
+    for sink in json_:
+        hub.subscribe({"all"}, "json", sink=sink)
+    hub.subscribe({"staff"}, "html", sink=host)
+    hub.publish_all([event(1), event(2, "staff"), event(3)])
+    while scheduler.calls:
+        scheduler.run()
+
+    # One list for every HTML screen, another for every JSON one, across the slices.
+    assert len({id(sink.handed[0]) for sink in html}) == 1
+    assert len({id(sink.handed[0]) for sink in json_}) == 1
+    assert html[0].handed[0] == ((1, "html1"), (3, "html3"))
+    assert json_[0].handed[0] == ((1, "json1"), (3, "json3"))
+    # The host's share is its own: it sees the staff event too.
+    assert host.handed == [((1, "html1"), (2, "html2"), (3, "html3"))]

@@ -157,3 +157,19 @@ async def test_a_fold_partly_sent_by_the_catch_up_sends_only_the_rest_as_one_mes
 
     assert sock.wire == ["[ev3,ev4]", "ev5"]
     assert conn.sent_upto == 5
+
+
+async def test_one_event_goes_out_as_encoded_and_not_again_after_the_catch_up() -> None:
+    wires: dict[int, str] = {}
+    hub = Hub(lambda ev, fmt: wires.setdefault(ev.seq, f"ev{ev.seq}"))
+    sock = Socket()
+    conn = connect(hub, sock)
+    conn.sent_upto = 1  # the catch-up already had event 1
+
+    hub.publish(event(1))  # skipped: that screen has it
+    hub.publish(event(2))  # written as the hub encoded it: no list, no join, no copy
+    await settle()
+
+    assert sock.wire == ["ev2"]
+    assert sock.wire[0] is wires[2]
+    assert conn.sent_upto == 2

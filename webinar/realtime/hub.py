@@ -90,6 +90,27 @@ class _Entry:
     wires: dict[str, str | None] = field(default_factory=dict)
 
 
+class _Push:
+    """A push being written: its events, the screens they go to (fixed when it starts)
+    and how far it got. Each screen's share is worked out when its slice is written: the
+    first screens get their events without waiting for the shares of the last, and no
+    list per screen is held for the whole push."""
+
+    __slots__ = ("clients", "common", "entries", "everyone", "next", "special")
+
+    def __init__(self, entries: Sequence[_Entry], clients: list[Client]) -> None:
+        self.entries = entries
+        self.clients = clients
+        #: Where the next slice starts in ``clients``.
+        self.next = 0
+        #: The events every screen sees, and those for narrower audiences.
+        self.everyone = [entry for entry in entries if entry.event.audience == EVERYONE]
+        self.special = [entry for entry in entries if entry.event.audience != EVERYONE]
+        #: By format: the (seq, wire) of ``everyone``, shared by every screen that sees
+        #: none of ``special``.
+        self.common: dict[str, tuple[tuple[int, str], ...]] = {}
+
+
 class Sink(Protocol):
     """The screen behind a client: how the hub hands it events without waiting.
 
@@ -142,41 +163,35 @@ class Client:
     def offer(self, seq: int, wire: str) -> bool:
         """Hand over a message without waiting; False (and the client is dropped) when
         its backlog is full."""
-        if self.dropped:
-            return False
-        queue = self.queue
         sink = self.sink
-        if not queue and sink is not None and sink.write_now(seq, wire):
-            return True
-        if queue is None:
-            queue = self.queue = deque()
-        elif len(queue) >= self.limit:
-            self.drop()
-            return False
-        queue.append((seq, wire))
-        if sink is not None and len(queue) == 1:
-            sink.wake()
-        return True
+        if not self.queue and not self.dropped and sink is not None and sink.write_now(seq, wire):
+            return True  # the common case, kept short: written at once
+        return self._keep(((seq, wire),))
 
     def offer_many(self, items: Sequence[tuple[int, str]]) -> bool:
         """Hand over several messages, in order, to go out together; False (and the
         client is dropped) when its backlog cannot take them all."""
         if len(items) == 1:
             return self.offer(*items[0])
+        sink = self.sink
+        if not self.queue and not self.dropped and sink is not None and sink.write_many(items):
+            return True
+        return self._keep(items)
+
+    def _keep(self, items: Sequence[tuple[int, str]]) -> bool:
+        """Queue what the screen could not take at once (the one backlog path of both
+        ``offer`` and ``offer_many``): dropped when it would overflow."""
         if self.dropped:
             return False
         queue = self.queue
-        sink = self.sink
-        if not queue and sink is not None and sink.write_many(items):
-            return True
         if queue is None:
             queue = self.queue = deque()
         if len(queue) + len(items) > self.limit:
             self.drop()
             return False
         queue.extend(items)
-        if sink is not None and len(queue) == len(items):
-            sink.wake()
+        if self.sink is not None and len(queue) == len(items):
+            self.sink.wake()
         return True
 
     def drop(self) -> None:
@@ -216,9 +231,8 @@ class Hub:
         #: Screens a push writes to before it lets the loop run (0: all at once), so that
         #: the writer's next transaction is not kept waiting behind thousands of writes.
         self._slice = slice_size
-        #: What a push still has to write, screen by screen, from ``_next`` on.
-        self._outgoing: list[tuple[Client, list[tuple[int, str]]]] = []
-        self._next = 0
+        #: The sliced push still being written, if any.
+        self._pushing: _Push | None = None
         self._generation = 0
         self.pushes = 0
         self._ring: deque[_Entry] = deque(maxlen=ring_size)
@@ -372,39 +386,77 @@ class Hub:
             self._deliver(entries)
             return
         self.pushes += 1
-        self._outgoing = list(self._shares(entries).items())
-        self._next = 0
+        self._pushing = _Push(entries, self._targets(entries))
         self._generation += 1
         self._write_slice(self._generation)
 
     def _write_slice(self, generation: int) -> None:
         """Write the next slice of the push in progress; schedule the one after."""
-        if generation != self._generation or not self._outgoing:
+        push = self._pushing
+        if generation != self._generation or push is None:
             return  # that push was finished by a later one
-        start, end = self._next, self._next + self._slice
-        self._offer(self._outgoing[start:end])
-        self._next = end
-        if end < len(self._outgoing):
+        start, end = push.next, push.next + self._slice
+        self._offer(push, push.clients[start:end])
+        push.next = end
+        if end < len(push.clients):
             self._later(0.0, lambda: self._write_slice(generation))
         else:
-            self._outgoing = []
+            self._pushing = None
 
     def _finish_push(self) -> None:
         """Write what the push in progress has left, now (nothing may overtake it)."""
-        if self._outgoing:
-            rest, self._outgoing = self._outgoing[self._next :], []
-            self._offer(rest)
+        push = self._pushing
+        if push is not None:
+            self._pushing = None
+            self._offer(push, push.clients[push.next :])
 
-    def _offer(self, shares: Iterable[tuple[Client, list[tuple[int, str]]]]) -> None:
+    def _targets(self, entries: Sequence[_Entry]) -> list[Client]:
+        """The screens that may see any of ``entries`` (in no particular order)."""
+        audiences = {entry.event.audience for entry in entries}
+        if EVERYONE in audiences:  # every screen sees EVERYONE: that set is all of them
+            return list(self._by_audience.get(EVERYONE, ()))
+        targets: set[Client] = set()
+        for audience in audiences:
+            targets.update(self._by_audience.get(audience, ()))
+        return list(targets)
+
+    def _offer(self, push: _Push, clients: Iterable[Client]) -> None:
+        """Hand each of ``clients`` its share of ``push``, worked out now (with the
+        audiences it has now, as a resume would)."""
         delivered = 0
-        for client, items in shares:
+        for client in clients:
             if client.dropped:  # closing; it resumes on its next connection
+                continue
+            items = self._share(push, client)
+            if not items:
                 continue
             if client.offer_many(items):
                 delivered += len(items)
             else:
                 self.dropped_clients += 1
         self.deliveries += delivered
+
+    def _share(self, push: _Push, client: Client) -> Sequence[tuple[int, str]]:
+        """What ``client`` gets of ``push``: (seq, wire) in order. A screen that sees none
+        of the push's narrower audiences (most screens, most pushes) gets the one share of
+        its format, made once for all of them."""
+        seen = client.audiences
+        if not any(entry.event.audience in seen for entry in push.special):
+            common = push.common.get(client.fmt)
+            if common is None:
+                common = push.common[client.fmt] = self._items(push.everyone, client.fmt)
+            return common
+        mine = [entry for entry in push.entries if entry.event.audience in seen]
+        return self._items(mine, client.fmt)
+
+    def _items(self, entries: Iterable[_Entry], fmt: str) -> tuple[tuple[int, str], ...]:
+        """(seq, wire) of ``entries`` in ``fmt``, leaving out what it does not show."""
+        items = []
+        for entry in entries:
+            wire = self.wire(entry, fmt)
+            if wire is not None:
+                items.append((entry.event.seq, wire))
+        return tuple(items)
 
     @property
     def fold_seconds(self) -> float:
@@ -439,18 +491,8 @@ class Hub:
         if len(entries) == 1:
             self._fan_out(entries[0])
             return
-        self._offer(self._shares(entries).items())
-
-    def _shares(self, entries: Sequence[_Entry]) -> dict[Client, list[tuple[int, str]]]:
-        """What each client gets of ``entries``: (seq, wire) in order."""
-        share: dict[Client, list[tuple[int, str]]] = {}
-        for entry in entries:
-            # No copy of the set: nothing here subscribes or unsubscribes anyone.
-            for client in self._by_audience.get(entry.event.audience, ()):
-                wire = self.wire(entry, client.fmt)
-                if wire is not None:
-                    share.setdefault(client, []).append((entry.event.seq, wire))
-        return share
+        push = _Push(entries, self._targets(entries))
+        self._offer(push, push.clients)
 
     def _fan_out(self, entry: _Entry) -> None:
         seq = entry.event.seq

@@ -105,6 +105,9 @@ def make_environment(agenda: Agenda) -> jinja2.Environment:
     env.filters["poll_chart"] = lambda results: Markup(chart_svg(results))
     env.filters["markdown"] = markdown
     env.filters["mmss"] = minutes
+    # ``tojson`` (the vote counts of ``qa.votes``, sent to every screen twice a second)
+    # without the spaces after "," and ":": the same JSON, two characters a count fewer.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":")}
     env.globals["kind_label"] = lambda kind: KIND_LABELS.get(kind, kind.title())
     env.globals["agenda"] = agenda
     env.globals["stage_names"] = STAGE_NAMES

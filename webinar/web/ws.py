@@ -193,32 +193,44 @@ class _Connection:
 
     def write_now(self, seq: int, wire: str) -> bool:
         """Write an event at once if nothing is being sent; False to queue it instead."""
-        return self.write_many(((seq, wire),))
+        if not self._idle():
+            return False
+        if self.gone or seq <= self.sent_upto:
+            return True  # nothing to do: the socket is closing, or it was in the catch-up
+        return self._write(wire, seq)
 
     def write_many(self, items: Sequence[tuple[int, str]]) -> bool:
         """Write events at once, as one message, if nothing is being sent; False to
         queue them instead. Events the catch-up already sent are left out."""
-        # The drain task may hold an event it took from the queue while it waits for the
-        # lock (a released lock looks free before its next holder runs): nothing may pass
-        # it, so while it exists, everything queues behind it.
-        if (
-            not self.attached
-            or self.drainer is not None
-            or self.pending is not None
-            or self.send_lock.locked()
-        ):
+        if not self._idle():
             return False
         upto = self.sent_upto
         fresh = [wire for seq, wire in items if seq > upto]
         if self.gone or not fresh:
             return True  # nothing to do: the socket is closing, or it was in the catch-up
+        return self._write(join_wires(self.fmt, fresh), items[-1][0])
+
+    def _idle(self) -> bool:
+        """Nothing is being sent, nothing waits: an event may be written directly."""
+        # The drain task may hold an event it took from the queue while it waits for the
+        # lock (a released lock looks free before its next holder runs): nothing may pass
+        # it, so while it exists, everything queues behind it.
+        return (
+            self.attached
+            and self.drainer is None
+            and self.pending is None
+            and not self.send_lock.locked()
+        )
+
+    def _write(self, text: str, last_seq: int) -> bool:
+        """Start sending ``text`` (events up to ``last_seq``); a transport that cannot take
+        it now finishes it in a task, and the rest waits for that."""
         try:
-            text = join_wires(self.fmt, fresh)
             pending = eager.start(self.raw_send({"type": "websocket.send", "text": text}))
         except Exception:  # the socket is gone; the receive loop sees it and ends
             self.gone = True
             return True
-        self.sent_upto = items[-1][0]
+        self.sent_upto = last_seq
         if pending is not None:  # the transport is full: the rest waits for it to drain
             self.pending = pending
             pending.add_done_callback(self._written)
