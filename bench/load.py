@@ -92,7 +92,6 @@ import queue
 import random
 import signal
 import socket
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -287,7 +286,8 @@ class Server:
 
     def command(self, folder: Path, port: int) -> list[str]:
         if self.kind == "ours":
-            db = self.db_path = str(folder / "webinar.db")
+            # --db without --url: a database to serve (an empty PostgreSQL one, say).
+            db = self.db_path = self.args.db or str(folder / "webinar.db")
             return [
                 sys.executable,
                 "-m",
@@ -1048,7 +1048,30 @@ class Bench:
             "clients": [self.psutil.Process(w.pid) for w in self.workers if w.pid],
             "driver": [self.psutil.Process()],
         }
+        if self.kind == "ours" and self.args.db_pid:
+            # The PostgreSQL server and its backends (the server's connections are open).
+            postmaster = self.psutil.Process(self.args.db_pid)
+            procs["database"] = [postmaster, *postmaster.children(recursive=True)]
         return CpuWindow(self.psutil, procs)
+
+    async def counters(self) -> dict[str, float]:
+        """Our server's commit and delivery counters from ``/metrics`` ({} otherwise)."""
+        if self.kind != "ours":
+            return {}
+        from prometheus_client.parser import text_string_to_metric_families
+
+        async with httpx.AsyncClient(timeout=30) as client:
+            text = (await client.get(f"{self.server.base}/metrics")).text
+        wanted = {"webinar_commits", "webinar_changes", "webinar_deliveries"}
+        counted = {"at": time.time(), "transaction_seconds": 0.0}
+        for family in text_string_to_metric_families(text):
+            if family.name in wanted:
+                counted[family.name] = sum(sample.value for sample in family.samples)
+            elif family.name == "webinar_commit_transaction_seconds":  # BEGIN to COMMIT's end
+                counted["transaction_seconds"] = sum(
+                    sample.value for sample in family.samples if sample.name.endswith("_sum")
+                )
+        return counted
 
     def spawn_workers(self) -> None:
         args = self.args
@@ -1162,6 +1185,7 @@ class Bench:
             if self.live and res["rss_none"]:
                 res["rss_per_attendee"] = (res["rss_all"] - res["rss_none"]) / self.live
             window = self.cpu_window()
+            counted = await self.counters()
             print(
                 f"  [{self.kind}] {self.live} connected in "
                 f"{res['join']['all_connected_s']:.1f} s; {args.scenario} starts now "
@@ -1174,6 +1198,7 @@ class Bench:
             await getattr(self, f"scenario_{scenario}")(res)
             if args.scenario != "join":
                 res["cpu"] = window.stop()
+                res["counters"] = counted and diff(counted, await self.counters())
             res["rss_peak"] = self.peak_rss
             status = await self.call("status")
             res["open_at_end"] = sum(s["open"] for s in status)
@@ -1308,7 +1333,9 @@ class Bench:
         if self.kind == "ours":
             if not self.server.db_path:
                 return None
-            conn = sqlite3.connect(f"file:{self.server.db_path}?mode=ro", uri=True)
+            from webinar.storage.db import connect_sync
+
+            conn = connect_sync(self.server.db_path)  # a file or a PostgreSQL URL
             try:
                 rows = conn.execute("SELECT seq FROM events WHERE audience = 'all' ORDER BY seq")
                 everyone = array.array("q", (row[0] for row in rows))
@@ -1552,6 +1579,52 @@ def _run_bench(
     return res
 
 
+def diff(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """How much each counter grew, and over how many seconds (``at``)."""
+    return {name: after.get(name, 0.0) - value for name, value in before.items()}
+
+
+def _cpu_rows(cpu: dict[str, float]) -> list[tuple[str, str]]:
+    if not cpu:
+        return []
+    rows = [
+        (
+            "CPU in scenario (server/clients/driver)",
+            f"{cpu['server']:.0f}% / {cpu['clients']:.0f}% / {cpu['driver']:.0f}% "
+            f"(machine {cpu['machine_busy']:.0f}% busy)",
+        )
+    ]
+    if "database" in cpu:
+        rows.append(("PostgreSQL's CPU in scenario", f"{cpu['database']:.0f}%"))
+    return rows
+
+
+def _counter_rows(res: dict[str, Any]) -> list[tuple[str, str]]:
+    """Commits a second and CPU seconds per 1,000 deliveries (ours: from ``/metrics``)."""
+    counted, cpu = res.get("counters"), res.get("cpu")
+    if not counted or not cpu or not counted.get("webinar_deliveries"):
+        return []
+    seconds = counted["at"]
+    per_1000 = 1000 / counted["webinar_deliveries"] * cpu["wall"] / 100
+    rows = [
+        (
+            "commits/s (changes/s)",
+            f"{counted['webinar_commits'] / seconds:,.1f} "
+            f"({counted['webinar_changes'] / seconds:,.1f})",
+        ),
+        ("server CPU s per 1,000 deliveries", f"{cpu['server'] * per_1000:.3f}"),
+        # Near 100%, the one writing connection per event would be the bottleneck.
+        (
+            "writer in a transaction",
+            f"{100 * counted['transaction_seconds'] / seconds:.1f}% of the time",
+        ),
+    ]
+    if "database" in cpu:
+        both = (cpu["server"] + cpu["database"]) * per_1000
+        rows.append(("server + PostgreSQL CPU s per 1,000 deliveries", f"{both:.3f}"))
+    return rows
+
+
 def mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB"
 
@@ -1654,14 +1727,8 @@ def report(res: dict[str, Any]) -> list[tuple[str, str]]:
     if "survey" in res:
         rows.extend(_survey_rows(res["survey"]))
     cpu = res.get("cpu", {})
-    if cpu:
-        rows.append(
-            (
-                "CPU in scenario (server/clients/driver)",
-                f"{cpu['server']:.0f}% / {cpu['clients']:.0f}% / {cpu['driver']:.0f}% "
-                f"(machine {cpu['machine_busy']:.0f}% busy)",
-            )
-        )
+    rows.extend(_cpu_rows(cpu))
+    rows.extend(_counter_rows(res))
     rows.append(("screens open at the end", str(res.get("open_at_end", "-"))))
     others = [w["others"] for w in (join.get("cpu"), cpu) if w]
     rows.append(
@@ -1826,7 +1893,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "each run, ours and the baseline's, stopped with the run.",
     )
     parser.add_argument("--url", help="A running server instead of starting one.")
-    parser.add_argument("--db", help="With --url: its database, to read the secrets.")
+    parser.add_argument(
+        "--db",
+        help="With --url: its database, to read the secrets. Without: the database our "
+        "server serves (an empty one: a PostgreSQL URL, say) instead of a new SQLite file.",
+    )
+    parser.add_argument(
+        "--db-pid",
+        type=int,
+        help="The PostgreSQL postmaster's pid: its CPU and its backends' are measured too.",
+    )
     parser.add_argument("--code", help="With --url: the event code.")
     parser.add_argument("--host-token", help="With --url: the host link's token.")
     parser.add_argument("--server-pid", type=int, help="With --url: its pid, for CPU and RSS.")

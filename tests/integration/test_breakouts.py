@@ -546,10 +546,12 @@ async def test_a_response_refused_late_in_its_transaction_leaves_no_trace_in_mem
 
     real = repo.append_events
 
-    async def failing(tx: Any, at: str, events: list[tuple[str, str, Any]]) -> list[int]:
+    async def failing(
+        tx: Any, at: str, events: list[tuple[str, str, Any]], db: Any = None
+    ) -> list[int]:
         if any(type_ == "breakout.response" for type_, _, _ in events):
             raise sqlite3.OperationalError("disk I/O error")
-        return await real(tx, at, events)
+        return await real(tx, at, events, db)
 
     monkeypatch.setattr(repo, "append_events", failing)
     refused = await facilitator.act("breakout.capture", group=number, topic=topic, text="Lost")

@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from uuid import uuid4
 
+import aiosqlite
 import pytest
 from redis.asyncio import Redis
 from redis_server import PATIENCE, RedisServer
 from stream_support import Screen, change, encode
 
+from postgres_cluster import database
 from webinar.realtime.hub import Hub
 from webinar.realtime.lease import Lease
 from webinar.realtime.streams import EventStream, connect
-from webinar.services.commit import CHECKS, Committer, utcnow
+from webinar.services.commit import CHECKS, Committer, Outgoing, Work, utcnow
 from webinar.services.fanout import StreamFollower
 from webinar.services.writer import EventWriter, key_prefix, write_for
-from webinar.storage.db import Database, Fenced, migrate_sync
+from webinar.storage import repo
+from webinar.storage.db import Database, Fenced, Tx, migrate_sync
 from webinar.storage.webinars import save_webinar_sync
 
 pytestmark = pytest.mark.integration
@@ -40,8 +44,9 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
 
 
 async def two_handles(tmp_path: Path) -> tuple[Committer, Committer]:
-    """Two workers' committers for one event in one database file."""
-    path = str(tmp_path / "writer.db")
+    """Two workers' committers for one event in one database (a file, or a database of
+    the session's PostgreSQL cluster with ``WEBINAR_TEST_DB=postgresql``)."""
+    path = database(tmp_path / "writer.db")
     migrate_sync(path)
     event, _ = save_webinar_sync(path, "writer")
     committers = []
@@ -87,6 +92,113 @@ async def test_a_writer_whose_epoch_is_over_commits_nothing(tmp_path: Path) -> N
     await new.commit(change(12))
 
     assert await logged(new) == [(seq, seq if seq <= 10 else 12) for seq in range(1, 12)]
+    await old.db.close()
+    await new.db.close()
+
+
+def quiet(n: int) -> Work:
+    """A change that writes a row but logs no event (it takes no seq)."""
+
+    async def work(tx: Tx, now: datetime) -> tuple[int, list[Outgoing]]:
+        await repo.log_agenda_action(tx, now.isoformat(), "quiet", {"n": n}, "host")
+        return n, []
+
+    return work
+
+
+def taking_back(n: int) -> Work:
+    """A change that takes back what earlier events showed: it raises the replay floor."""
+
+    async def work(tx: Tx, now: datetime) -> tuple[int, list[Outgoing]]:
+        return await repo.raise_replay_floor(tx), [Outgoing("n", "all", {"n": n})]
+
+    return work
+
+
+async def test_a_fenced_writer_writes_nothing_even_without_events(tmp_path: Path) -> None:
+    old, new = await two_handles(tmp_path)
+    await old.db.take_writing()
+    await new.db.take_writing()
+
+    with pytest.raises(Fenced):  # checked before COMMIT: no statement took a seq
+        await old.commit(quiet(1))
+    outcomes = await asyncio.gather(
+        old.commit(quiet(2)), old.commit(change(3)), return_exceptions=True
+    )
+    await new.commit(change(4))
+
+    assert [type(o) for o in outcomes] == [Fenced, Fenced]
+    assert await repo.agenda_log(new.db) == []
+    assert await logged(new) == [(1, 4)]
+    await old.db.close()
+    await new.db.close()
+
+
+@pytest.mark.sqlite_only("traces the SQLite writer's statements")
+async def test_a_fenced_commit_costs_no_statement_more_than_an_unfenced_one(
+    tmp_path: Path,
+) -> None:
+    unfenced, fenced = await two_handles(tmp_path)
+    await fenced.db.take_writing()
+    traced: list[str] = []
+    for committer in (unfenced, fenced):
+        writer = committer.db._writer
+        assert isinstance(writer, aiosqlite.Connection)
+        await writer.set_trace_callback(lambda sql: traced.append(sql.split()[0].upper()))
+
+    await unfenced.commit(change(1))
+    unfenced_statements, traced[:] = list(traced), []
+    await fenced.commit(change(2))
+    fenced_statements, traced[:] = list(traced), []
+    with pytest.raises(RuntimeError, match="refused"):  # its seq (and check) undone with it
+        await fenced.commit(change(3), refuse)
+    undone_statements = list(traced)
+
+    expected = ["BEGIN", "SAVEPOINT", "UPDATE", "INSERT", "RELEASE", "COMMIT"]
+    assert unfenced_statements == expected
+    assert fenced_statements == expected
+    # The check went with the change's SAVEPOINT: made again, on its own, before COMMIT.
+    assert undone_statements == [
+        "BEGIN",
+        "SAVEPOINT",
+        "UPDATE",
+        "INSERT",
+        "ROLLBACK",
+        "RELEASE",
+        "SELECT",
+        "COMMIT",
+    ]
+    await unfenced.db.close()
+    await fenced.db.close()
+
+
+def refuse(result: int) -> None:
+    """An ``apply`` that refuses the change after its events were numbered."""
+    raise RuntimeError(f"change {result} refused")
+
+
+async def test_a_screen_resuming_from_before_the_floor_after_a_takeover_gets_a_snapshot(
+    tmp_path: Path, redis: Redis
+) -> None:
+    old, new = await two_handles(tmp_path)
+    prefix = f"test:{uuid4().hex}"
+    stream = EventStream(redis, f"{prefix}:log", 4096)
+    old_writer = EventWriter(old, Lease(redis, f"{prefix}:writer", 10_000), stream)
+    new_writer = EventWriter(new, Lease(redis, f"{prefix}:writer", 10_000), stream)
+    assert await old_writer.take_over()
+    for n in range(1, 6):
+        await old.commit(change(n))
+    floor = await old.commit(taking_back(6), old.take_back)
+    await old_writer.step_down()
+
+    assert await new_writer.take_over()
+    screen = new.hub.subscribe({"all"}, "json")
+
+    assert floor == 5
+    assert new.hub.last_seq == 6
+    assert new.hub.missed(screen, 3) is None  # from before the floor: a snapshot
+    assert new.hub.missed(screen, 5) == [(6, "6")]
+    await new_writer.step_down()
     await old.db.close()
     await new.db.close()
 

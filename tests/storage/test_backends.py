@@ -17,7 +17,7 @@ from psycopg import pq
 from helpers import PATIENCE
 from postgres_cluster import cluster
 from webinar.storage import repo
-from webinar.storage.db import Database, connect_sync, migrate_sync
+from webinar.storage.db import Database, Fenced, connect_sync, migrate_sync
 from webinar.storage.postgres import (
     PgConnection,
     PgSyncConnection,
@@ -316,3 +316,80 @@ async def test_closing_under_a_running_statement_is_an_error_not_a_crash() -> No
     assert await running is not None  # it ran to its end before the connection closed
     with pytest.raises(RuntimeError, match="not open"):
         await db.fetchone("SELECT 1")
+
+
+async def test_a_fenced_transaction_writes_nothing(db_url: str) -> None:
+    event, _ = save_webinar_sync(db_url, "one")
+    old = await opened(db_url, event.id)
+    new = await opened(db_url, event.id)
+    try:
+        await old.take_writing()
+        await new.take_writing()
+        with pytest.raises(Fenced):  # the statement taking the seqs checks the epoch
+            async with old.transaction() as tx:
+                await repo.log_agenda_action(tx, AT, "start", {}, "host")
+                await repo.append_events(tx, AT, [("note", "all", {"n": 1})], old)
+        with pytest.raises(Fenced):  # no seq taken: checked before COMMIT
+            async with old.transaction() as tx:
+                await repo.log_agenda_action(tx, AT, "start", {}, "host")
+        async with new.transaction() as tx:
+            assert await repo.append_events(tx, AT, [("note", "all", {"n": 2})], new) == [1]
+        assert await repo.agenda_log(new) == []
+    finally:
+        await old.close()
+        await new.close()
+
+
+async def pg_fenced_pair() -> tuple[Database, Database]:
+    url = cluster().create(f"b_{uuid.uuid4().hex[:16]}")
+    migrate_sync(url)
+    event, _ = save_webinar_sync(url, "one")
+    old, new = await opened(url, event.id), await opened(url, event.id)
+    await old.take_writing()
+    return old, new
+
+
+async def test_a_takeover_during_an_open_transaction_fences_it_on_postgresql() -> None:
+    # SQLite cannot interleave them (BEGIN IMMEDIATE holds the file's write lock); on
+    # PostgreSQL the takeover commits while the old writer's transaction is open, and the
+    # old writer's seq UPDATE then finds the epoch over.
+    old, new = await pg_fenced_pair()
+    try:
+        with pytest.raises(Fenced):
+            async with old.transaction() as tx:
+                await repo.log_agenda_action(tx, AT, "start", {}, "host")
+                await asyncio.wait_for(new.take_writing(), PATIENCE)
+                await repo.append_events(tx, AT, [("note", "all", {"n": 1})], old)
+        assert await repo.agenda_log(new) == []
+        assert await repo.last_seq(new) == 0
+    finally:
+        await old.close()
+        await new.close()
+
+
+async def test_a_takeover_waits_for_a_transaction_that_took_its_seqs_on_postgresql() -> None:
+    old, new = await pg_fenced_pair()
+    watcher = await connect_async(cluster().url("postgres"))
+    try:
+        async with old.transaction() as tx:
+            assert await repo.append_events(tx, AT, [("note", "all", {"n": 1})], old) == [1]
+            takeover = asyncio.create_task(new.take_writing())
+            async with asyncio.timeout(PATIENCE):  # until the takeover waits for the row
+                while not await waiting_for_a_lock(watcher):
+                    await asyncio.sleep(0.02)
+            assert not takeover.done()
+        assert await asyncio.wait_for(takeover, PATIENCE) == 2
+        assert [e.seq for e in await repo.recent_events(new, 10)] == [1]
+    finally:
+        await watcher.close()
+        await old.close()
+        await new.close()
+
+
+async def waiting_for_a_lock(watcher: PgConnection) -> bool:
+    row = await (
+        await watcher.raw.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        )
+    ).fetchone()
+    return bool(row and row[0])

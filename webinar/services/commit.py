@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from webinar.domain import events as event_models
 from webinar.realtime.hub import Event, Hub
 from webinar.storage import repo
-from webinar.storage.db import Database, Tx
+from webinar.storage.db import Database, Fenced, Tx
 
 T = TypeVar("T")
 
@@ -203,29 +203,30 @@ class Committer:
             log.exception("observing a commit failed")
 
     async def _write_one(self, tx: Tx, pending: _Pending, now: datetime) -> _Outcome:
-        """One change of a batch in its own SAVEPOINT; a refused one is undone alone."""
+        """One change of a batch in its own SAVEPOINT; a refused one is undone alone. The
+        statement that numbers its events also checks the writer epoch: ``Fenced`` ends
+        the whole transaction (this worker no longer writes for the event)."""
         at = iso(now)
-        await tx.execute("SAVEPOINT change")
         try:
-            result, outgoing = await pending.work(tx, now)
-            check = CHECKS.event
-            if check is not None:
-                for out in outgoing:
-                    check(out.type, out.audience, out.data)
-            seqs = await repo.append_events(
-                tx, at, [(out.type, out.audience, out.data) for out in outgoing]
-            )
-            events = [
-                Event(seq, out.type, out.audience, out.data, at)
-                for seq, out in zip(seqs, outgoing, strict=True)
-            ]
-            if pending.apply is not None:
-                pending.apply(result)
+            async with self.db.savepoint(tx):
+                result, outgoing = await pending.work(tx, now)
+                check = CHECKS.event
+                if check is not None:
+                    for out in outgoing:
+                        check(out.type, out.audience, out.data)
+                seqs = await repo.append_events(
+                    tx, at, [(out.type, out.audience, out.data) for out in outgoing], self.db
+                )
+                events = [
+                    Event(seq, out.type, out.audience, out.data, at)
+                    for seq, out in zip(seqs, outgoing, strict=True)
+                ]
+                if pending.apply is not None:
+                    pending.apply(result)
+        except Fenced:
+            raise
         except Exception as exc:  # refused: this change alone is undone
-            await tx.execute("ROLLBACK TO change")
-            await tx.execute("RELEASE change")
             return (pending, None, [], exc)
-        await tx.execute("RELEASE change")
         return (pending, result, events, None)
 
     async def _commit_failed(self, batch: list[_Pending], exc: Exception) -> None:

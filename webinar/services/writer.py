@@ -24,6 +24,7 @@ from webinar.realtime.lease import Lease, lease_key
 from webinar.realtime.streams import EventStream, stream_key
 from webinar.services.commit import Committer
 from webinar.services.fanout import StreamFollower, StreamPublisher, logged_after
+from webinar.storage import repo
 from webinar.storage.postgres import is_postgres
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,11 @@ def key_prefix(db_path: str) -> str:
 
 
 async def catch_up_hub(committer: Committer) -> None:
-    """Feed the hub every logged event after its last seq (a new writer's first step)."""
+    """Bring the hub to the database's log and replay floor (a new writer's first step,
+    as :meth:`Committer.load_ring` at a start): every logged event after its last seq fed
+    in order, and no replay from before the floor, so a screen resuming from before a
+    change that took something back gets a snapshot."""
+    committer.take_back(await repo.replay_floor(committer.db))
     while events := await logged_after(committer.db, committer.hub.last_seq):
         committer.hub.publish_all(events)
 

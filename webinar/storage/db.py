@@ -121,21 +121,27 @@ def connect_sync(path: str | Path, webinar_id: int | None = None) -> SyncConnect
     return scope(conn, webinar_id) if webinar_id is not None else conn
 
 
+async def connect_async(path: str | Path, webinar_id: int | None = None) -> Tx:
+    """A connection on the event loop with the usual pragmas (SQLite) or settings
+    (PostgreSQL), scoped to one event when ``webinar_id`` is given. Autocommit: the caller
+    says BEGIN. The one way this project connects asynchronously."""
+    if postgres.is_postgres(path):
+        return await postgres.connect_async(str(path), webinar_id)
+    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for pragma in PRAGMAS:
+        await conn.execute(pragma)
+    if webinar_id is not None:
+        await scope_async(conn, webinar_id)
+    return conn
+
+
 @asynccontextmanager
 async def offline_transaction(path: str | Path, webinar_id: int | None = None) -> AsyncIterator[Tx]:
     """One transaction on a connection of its own (the command line's, with or without a
     server on the same database), scoped to ``webinar_id`` when given; committed on exit,
     rolled back on error. The database must be migrated already."""
-    conn: Tx
-    if postgres.is_postgres(path):
-        conn = await postgres.connect_async(str(path), webinar_id)
-    else:
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        for pragma in PRAGMAS:
-            await conn.execute(pragma)
-        if webinar_id is not None:
-            await scope_async(conn, webinar_id)
+    conn = await connect_async(path, webinar_id)
     try:
         await conn.execute("BEGIN IMMEDIATE")
         try:
@@ -167,21 +173,13 @@ class Database:
         #: The writer epoch this handle took (:meth:`take_writing`); None: no fence (one
         #: process serves the database, nobody else writes for the event).
         self.epoch: int | None = None
+        #: The epoch the open transaction has yet to check (None: checked, or unfenced).
+        self._unchecked: int | None = None
 
     async def open(self) -> None:
         migrate_sync(self.path)
-        self._writer = await self._connect()
-        self._reader = await self._connect()
-
-    async def _connect(self) -> Tx:
-        if postgres.is_postgres(self.path):
-            return await postgres.connect_async(self.path, self.webinar_id)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        for pragma in PRAGMAS:
-            await conn.execute(pragma)
-        await scope_async(conn, self.webinar_id)
-        return conn
+        self._writer = await connect_async(self.path, self.webinar_id)
+        self._reader = await connect_async(self.path, self.webinar_id)
 
     async def close(self) -> None:
         for conn in (self._writer, self._reader):
@@ -198,16 +196,22 @@ class Database:
     @asynccontextmanager
     async def transaction(self, *, fenced: bool = True) -> AsyncIterator[Tx]:
         """Yield the writer inside ``BEGIN IMMEDIATE``; commit on exit, roll back on error.
-        After :meth:`take_writing`, a ``fenced`` transaction first checks the writer epoch."""
+
+        After :meth:`take_writing`, a ``fenced`` transaction raises :class:`Fenced` and
+        writes nothing once another handle took over. The statement that takes the event's
+        next sequence numbers (:meth:`take_seqs`) checks the epoch in its ``WHERE``, so a
+        transaction that logs events pays no statement for the check; one that took none
+        checks it just before COMMIT."""
         if self._writer is None:
             raise RuntimeError("the database is not open")
         async with self._write_lock:
             conn = self._writer
             await conn.execute("BEGIN IMMEDIATE")
+            self._unchecked = self.epoch if fenced else None
             try:
-                if fenced and self.epoch is not None:
-                    await self._check_epoch(conn, self.epoch)
                 yield conn
+                if self._unchecked is not None:
+                    await self._check_epoch(conn, self._unchecked)
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
@@ -218,6 +222,34 @@ class Database:
                     if conn.in_transaction:  # never leave the writer inside a transaction
                         await conn.execute("ROLLBACK")
                     raise
+            finally:
+                self._unchecked = None
+
+    @asynccontextmanager
+    async def savepoint(self, conn: Tx) -> AsyncIterator[None]:
+        """A part of the open transaction that an exception undoes alone (and raises):
+        ``SAVEPOINT``, then ``RELEASE`` or ``ROLLBACK TO``. An epoch check made inside a
+        part that is undone counts as not made (PostgreSQL drops the row lock with it)."""
+        unchecked = self._unchecked
+        await conn.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            await conn.execute("ROLLBACK TO part")
+            await conn.execute("RELEASE part")
+            self._unchecked = unchecked
+            raise
+        await conn.execute("RELEASE part")
+
+    async def take_seqs(self, conn: Tx, count: int) -> int:
+        """:func:`take_seqs` inside this handle's open transaction, checking its writer
+        epoch in the same statement when the transaction is fenced and has not checked it
+        yet: :class:`Fenced` when it is over (SQLite: ``BEGIN IMMEDIATE`` holds the write
+        lock to COMMIT; PostgreSQL: the UPDATE locks the event's row to COMMIT, and a
+        takeover's UPDATE waits for it)."""
+        last = await take_seqs(conn, count, self._unchecked)
+        self._unchecked = None
+        return last
 
     async def take_writing(self) -> int:
         """Become the event's one writer: raise its ``writer_epoch`` and keep the new value;
@@ -236,9 +268,10 @@ class Database:
 
     @staticmethod
     async def _check_epoch(conn: Tx, epoch: int) -> None:
-        # Inside the writing transaction. SQLite: BEGIN IMMEDIATE holds the write lock, so
-        # no takeover can come between this check and the COMMIT. PostgreSQL: FOR UPDATE
-        # locks the event's row until COMMIT, and a takeover's UPDATE waits for it.
+        # At the end of a writing transaction that took no seq. SQLite: BEGIN IMMEDIATE
+        # holds the write lock, so no takeover can come between this check and the COMMIT.
+        # PostgreSQL: FOR UPDATE locks the event's row until COMMIT, and a takeover's
+        # UPDATE waits for it.
         lock = " FOR UPDATE" if isinstance(conn, PgConnection) else ""
         row = await first_row(
             conn, "SELECT writer_epoch FROM webinars WHERE id = this_webinar()" + lock
@@ -294,6 +327,23 @@ async def first_row(tx: Tx, sql: str, params: tuple[Any, ...] = ()) -> Row | Non
     for row in await tx.execute_fetchall(sql, params):
         return row
     return None
+
+
+async def take_seqs(tx: Tx, count: int, epoch: int | None = None) -> int:
+    """Take the event's next ``count`` sequence numbers inside the open transaction (a
+    counter, never a database sequence: no gaps, and the order of commits); return the last
+    one. With ``epoch``: only while the event's writer epoch is still that one, else
+    :class:`Fenced` (one statement for both). ``LookupError`` when the event is gone."""
+    sql = "UPDATE webinars SET last_seq = last_seq + ? WHERE id = this_webinar()"
+    if epoch is None:
+        row = await first_row(tx, sql + " RETURNING last_seq", (count,))
+        if row is None:
+            raise LookupError("this event is not in the database")
+    else:
+        row = await first_row(tx, sql + " AND writer_epoch = ? RETURNING last_seq", (count, epoch))
+        if row is None:
+            raise Fenced(f"another worker took over writing (epoch {epoch} is over)")
+    return int(row[0])
 
 
 # -- one server per database ----------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from webinar.storage.db import Database, Row, Tx, connect_sync, first_row
+from webinar.storage.db import Database, Row, Tx, connect_sync, first_row, take_seqs
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,24 +282,20 @@ async def agenda_log(db: Database) -> list[dict[str, Any]]:
 
 
 async def append_events(
-    tx: Tx, at: str, events: list[tuple[str, str, dict[str, Any]]]
+    tx: Tx, at: str, events: list[tuple[str, str, dict[str, Any]]], db: Database | None = None
 ) -> list[int]:
     """Append events (type, audience, data) inside the caller's transaction; return their
     sequence numbers.
 
     Numbered per event from ``webinars.last_seq``, a counter taken in the same transaction
-    (never a database sequence), so numbers have no gaps and the order of commits.
+    (never a database sequence), so numbers have no gaps and the order of commits. Give
+    ``db``, the handle whose transaction ``tx`` is, to have the same statement check its
+    writer epoch (:meth:`Database.take_seqs`: ``Fenced`` when it is over).
     """
     if not events:
         return []
-    row = await first_row(
-        tx,
-        "UPDATE webinars SET last_seq = last_seq + ? WHERE id = this_webinar() RETURNING last_seq",
-        (len(events),),
-    )
-    if row is None:
-        raise LookupError("this event is not in the database")
-    first = int(row[0]) - len(events) + 1
+    last = await (db.take_seqs(tx, len(events)) if db is not None else take_seqs(tx, len(events)))
+    first = last - len(events) + 1
     await tx.executemany(
         "INSERT INTO events (webinar_id, seq, at, type, audience, data)"
         " VALUES (this_webinar(), ?, ?, ?, ?, ?)",
