@@ -1,6 +1,6 @@
-"""PostgreSQL stopped and started again under a running `webinar serve --db postgresql://`
-in the middle of a storm of questions and votes (`pg_ctl stop -m fast` and `-m immediate`,
-then `pg_ctl start`).
+"""PostgreSQL restarted under a running `webinar serve --db postgresql://` in the middle of
+a storm of questions and votes: `pg_ctl restart -m fast` and `-m immediate`, and `pg_ctl
+stop` (both modes) with a `pg_ctl start` once the outage has been seen.
 
 The server neither crashes nor hangs: actions during the outage get a 503 with a plain
 sentence (never a 500), `/readyz` says 503 with the reason and 200 once PostgreSQL is back,
@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,9 +157,57 @@ async def until(done: Callable[[], bool], what: str) -> None:
         await asyncio.sleep(0.05)
 
 
-@pytest.mark.parametrize("mode", ["fast", "immediate"])
+#: A fault done to the cluster under the server at ``base`` mid-storm; what it measured.
+Fault = Callable[[Cluster, str, Tally], Awaitable[str]]
+
+
+def outage(mode: str) -> Fault:
+    """``pg_ctl stop -m <mode>``, actions and /readyz refused while it is down (seen, not
+    waited for by time), then ``pg_ctl start``."""
+
+    async def fault(cluster: Cluster, base: str, tally: Tally) -> str:
+        readiness: list[dict[str, Any]] = []
+        stopped = time.monotonic()
+        tally.back.clear()
+        await asyncio.to_thread(cluster.stop_server, mode)
+        away_in = await wait_ready(base, False, readiness)
+        await until(lambda: tally.away >= 3, "503s while the database is away")
+        await asyncio.to_thread(cluster.start_server)
+        started = time.monotonic()
+        back_in = await wait_ready(base, True, readiness)
+        tally.back.set()
+        assert any("database" in reason for reason in readiness[0]["reasons"])
+        assert readiness[1]["ready"] is True
+        return (
+            f"stop -m {mode}, then start: /readyz 503 after {away_in:.2f} s; down "
+            f"{started - stopped:.2f} s; /readyz 200 {back_in:.2f} s after the start"
+        )
+
+    return fault
+
+
+def restart(mode: str) -> Fault:
+    """``pg_ctl restart -m <mode>``: down for as long as the restart takes."""
+
+    async def fault(cluster: Cluster, base: str, tally: Tally) -> str:
+        began = time.monotonic()
+        tally.back.clear()
+        await asyncio.to_thread(cluster.restart, mode)
+        took = time.monotonic() - began
+        back_in = await wait_ready(base, True, [])
+        tally.back.set()
+        return f"restart -m {mode} ({took:.2f} s): /readyz 200 {back_in:.2f} s after it"
+
+    return fault
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [outage("fast"), outage("immediate"), restart("fast"), restart("immediate")],
+    ids=["stop-fast", "stop-immediate", "restart-fast", "restart-immediate"],
+)
 async def test_a_postgres_restart_loses_nothing_and_the_server_recovers_by_itself(
-    own_postgres: Cluster, mode: str
+    own_postgres: Cluster, fault: Fault
 ) -> None:
     url = own_postgres.create("faults")
     proc = ServerProcess(url)
@@ -169,7 +217,6 @@ async def test_a_postgres_restart_loses_nothing_and_the_server_recovers_by_itsel
     host = Person(proc.base)
     tally, stop = Tally(), asyncio.Event()
     tally.back.set()
-    readiness: list[dict[str, Any]] = []
     watching: list[asyncio.Task[None]] = []
     storm: list[asyncio.Task[None]] = []
     try:
@@ -184,15 +231,7 @@ async def test_a_postgres_restart_loses_nothing_and_the_server_recovers_by_itsel
             asyncio.create_task(attend(p, ids[n], n, tally, stop)) for n, p in enumerate(people)
         ]
         await until(lambda: len(tally.asked) >= ATTENDEES and len(tally.votes) >= 10, "a storm")
-        stopped = time.monotonic()
-        tally.back.clear()
-        await asyncio.to_thread(own_postgres.stop_server, mode)
-        away_in = await wait_ready(proc.base, False, readiness)
-        await until(lambda: tally.away >= 3, "503s while the database is away")
-        await asyncio.to_thread(own_postgres.start_server)
-        started = time.monotonic()
-        back_in = await wait_ready(proc.base, True, readiness)
-        tally.back.set()
+        measured = await fault(own_postgres, proc.base, tally)
         await until(lambda: len(tally.asked) == ATTENDEES * QUESTIONS_EACH, "every question")
         stop.set()
         await asyncio.wait_for(asyncio.gather(*storm), PATIENCE)
@@ -217,16 +256,12 @@ async def test_a_postgres_restart_loses_nothing_and_the_server_recovers_by_itsel
         proc.stop()
 
     print(
-        f"\nPostgreSQL stop -m {mode} mid-storm: /readyz 503 after {away_in:.2f} s; down "
-        f"{started - stopped:.2f} s; /readyz 200 {back_in:.2f} s after the start; "
-        f"{len(tally.asked)} questions and {len(tally.votes)} votes acknowledged; answers "
+        f"\nPostgreSQL {measured} (mid-storm); {len(tally.asked)} questions and "
+        f"{len(tally.votes)} votes acknowledged; answers "
         f"{dict(sorted(tally.statuses.items()))}; {last} events; screens resumed "
         f"{[s.resumes for s in screens]} times"
     )
     assert 500 not in tally.statuses and set(tally.statuses) <= {200, 429, 503}
-    assert tally.away >= 3
-    assert any("database" in reason for reason in readiness[0]["reasons"])
-    assert readiness[1]["ready"] is True
     assert set(tally.asked) <= stored and len(stored) == len(tally.asked)  # each once
     assert tally.votes <= voted
     seqs = [int(row[0]) for row in logged]
