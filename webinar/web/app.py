@@ -133,8 +133,10 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 async def database_away(request: Request, exc: Exception) -> Response:
     """The database does not answer (PostgreSQL restarting): 503 and a plain sentence,
-    which a retry a few seconds later gets past (the connection comes back by itself)."""
-    log.warning("%s %s: the database did not answer (%s)", request.method, request.url.path, exc)
+    which a retry a few seconds later gets past (the connection comes back by itself).
+    (Also called for a socket, whose scope has no method: the response is not sent.)"""
+    method = request.scope.get("method", "WebSocket")
+    log.warning("%s %s: the database did not answer (%s)", method, request.url.path, exc)
     headers = {"Retry-After": "5"}
     if route_path(request.scope).startswith("/api/"):
         body = {"error": {"message": DATABASE_AWAY}}

@@ -46,7 +46,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         413: "Body too large (64 KB for actions and joins, 2 MB for an upload).",
         415: "Unsupported content type.",
         429: "Too many attempts from your address: wait as long as Retry-After says.",
-        503: "The database is not answering for a moment: try again (the same key counts once).",
+        503: "The database is not answering for a moment: try again in a few seconds.",
     }
     return {
         str(code): {

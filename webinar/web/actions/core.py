@@ -23,7 +23,7 @@ QA_STATUS = {"invalid": 400, "conflict": 409, "forbidden": 403, "not_found": 404
 #: Said (503) when the database does not answer (PostgreSQL restarting, or away).
 DATABASE_AWAY = (
     "The event's database is not answering at the moment, so this may not have been saved."
-    " Please try again in a few seconds: a repeated submit is never counted twice."
+    " Please try again in a few seconds."
 )
 
 
