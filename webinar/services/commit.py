@@ -266,7 +266,9 @@ class Committer:
         never run again: the hub is fed what the log has after its last seq (once each,
         in order), then the services reload their state."""
         while rows := await repo.events_after(self.db, self.hub.last_seq, 512):
-            self.hub.publish_all([Event(r.seq, r.type, r.audience, r.data, r.at) for r in rows])
+            # (what another task fed the hub meanwhile, a takeover's catch-up, is skipped)
+            fresh = [r for r in rows if r.seq > self.hub.last_seq]
+            self.hub.publish_all([Event(r.seq, r.type, r.audience, r.data, r.at) for r in fresh])
             for ring in self.published:
                 ring()
         self.hub.replay_floor = max(self.hub.replay_floor, await repo.replay_floor(self.db))
