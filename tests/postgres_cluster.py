@@ -105,10 +105,22 @@ class Cluster:
             check=True,
             capture_output=True,
         )
-        options = (
+        self._pg_ctl("start")
+        self.running = True
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {TEMPLATE}")
+        migrate_sync(self.url(TEMPLATE))
+
+    @property
+    def options(self) -> str:
+        return (
             f"-k {self.folder} -p {self.port} -c listen_addresses='' -c max_connections=300"
             " -c shared_buffers=32MB"
         )
+
+    def _pg_ctl(self, command: str, *more: str) -> None:
+        """``pg_ctl <command>``, waiting until it is done (``-w``: for a start, until the
+        server accepts connections)."""
         subprocess.run(
             _as_owner(
                 [
@@ -116,20 +128,32 @@ class Cluster:
                     "-D",
                     str(self.data),
                     "-o",
-                    options,
+                    self.options,
                     "-l",
                     str(self.folder / "log"),
                     "-w",
-                    "start",
+                    *more,
+                    command,
                 ]
             ),
             check=True,
             capture_output=True,
         )
-        self.running = True
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {TEMPLATE}")
-        migrate_sync(self.url(TEMPLATE))
+
+    def restart(self, mode: str = "fast") -> None:
+        """``pg_ctl restart -m <mode>`` (``fast``: sessions ended, a clean shutdown;
+        ``immediate``: no shutdown, crash recovery at the start); returns once it accepts
+        connections again."""
+        self._pg_ctl("restart", "-m", mode)
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """``pg_ctl stop -m <mode>``: ``fast`` ends every session and shuts down cleanly;
+        ``immediate`` ends at once, as a crash (recovery from the WAL at the next start)."""
+        self._pg_ctl("stop", "-m", mode)
+
+    def start_server(self) -> None:
+        """``pg_ctl start``; returns once it accepts connections."""
+        self._pg_ctl("start")
 
     def create(self, name: str, *, keep: bool = False) -> str:
         """A fresh database ``name`` made from the migrated template; its URL. Dropped
@@ -162,6 +186,19 @@ class Cluster:
 
 
 _cluster: Cluster | None = None
+
+
+def require_postgres() -> None:
+    """Skip the test without PostgreSQL's programs, except under ``CI=true``, where that
+    is an error: CI must never pass by skipping them."""
+    import pytest
+
+    try:
+        binary("pg_ctl")
+    except FileNotFoundError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{exc} (tests needing PostgreSQL never skip under CI=true)")
+        pytest.skip(str(exc))
 
 
 def cluster() -> Cluster:

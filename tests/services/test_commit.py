@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +15,8 @@ from postgres_cluster import database
 from webinar.domain import events
 from webinar.realtime.hub import Event, Hub
 from webinar.services.commit import CHECKS, Committer, Outgoing, utcnow
-from webinar.storage.db import Database, Tx, migrate_sync
+from webinar.storage.db import Database, Row, Tx, migrate_sync
+from webinar.storage.postgres import ConnectionLost, Unreachable
 from webinar.storage.webinars import save_webinar_sync
 
 pytestmark = pytest.mark.integration
@@ -173,3 +176,68 @@ async def test_the_writer_backlog_counts_changes_not_yet_in_a_transaction(tmp_pa
     assert queued == 5
     assert live.backlog == 0
     await live.db.close()
+
+
+def commit_then_lose_the_connection(live: Committer) -> list[int]:
+    """From now on each COMMIT is done, then the connection breaks before its answer
+    arrives (as when PostgreSQL restarts at that moment): the caller cannot know that it
+    held. Returns a list counting the COMMITs so lost."""
+    transaction = live.db.transaction
+    lost: list[int] = []
+
+    @contextlib.asynccontextmanager
+    async def losing(*, fenced: bool = True) -> AsyncIterator[Tx]:
+        async with transaction(fenced=fenced) as tx:
+            yield tx
+        lost.append(1)
+        raise ConnectionLost("injected: the connection broke after COMMIT was sent")
+
+    live.db.transaction = losing  # type: ignore[method-assign]
+    return lost
+
+
+async def test_a_commit_whose_outcome_is_unknown_is_settled_from_the_log(tmp_path: Path) -> None:
+    live = await make_live(tmp_path)
+    client = live.hub.subscribe({"all"}, "json")
+    await live.commit(put("before", "1"))
+    restore = live.db.transaction
+    lost = commit_then_lose_the_connection(live)
+
+    outcome = await asyncio.gather(live.commit(put("unknown", "1")), return_exceptions=True)
+    live.db.transaction = restore  # type: ignore[method-assign]
+    await live.commit(put("after", "1"))
+    stored = await live.db.fetchall("SELECT key FROM meta ORDER BY key")
+    await live.db.close()
+
+    assert lost == [1] and isinstance(outcome[0], ConnectionLost)  # the caller hears 503
+    assert [row[0] for row in stored] == ["after", "before", "unknown"]  # it held, once
+    # Read from the log, not run again: every committed event once, in order.
+    assert [seq for seq, _ in client.queue or ()] == [1, 2, 3]
+    assert not live.unsettled
+
+
+async def test_while_the_database_is_away_nothing_is_written_and_then_it_settles(
+    tmp_path: Path,
+) -> None:
+    live = await make_live(tmp_path)
+    client = live.hub.subscribe({"all"}, "json")
+    restore_transaction, restore_fetchall = live.db.transaction, live.db.fetchall
+    commit_then_lose_the_connection(live)
+
+    async def away(sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        raise Unreachable("injected: the PostgreSQL database cannot be reached")
+
+    live.db.fetchall = away  # type: ignore[method-assign]
+    first = await asyncio.gather(live.commit(put("unknown", "1")), return_exceptions=True)
+    live.db.transaction = restore_transaction  # type: ignore[method-assign]
+    during = await asyncio.gather(live.commit(put("during", "1")), return_exceptions=True)
+    unsettled = live.unsettled
+    live.db.fetchall = restore_fetchall  # type: ignore[method-assign]
+    await live.commit(put("back", "1"))
+    stored = await live.db.fetchall("SELECT key FROM meta ORDER BY key")
+    await live.db.close()
+
+    assert isinstance(first[0], ConnectionLost) and isinstance(during[0], Unreachable)
+    assert unsettled  # memory not yet brought back to the database: nothing was written
+    assert [row[0] for row in stored] == ["back", "unknown"]
+    assert [seq for seq, _ in client.queue or ()] == [1, 2]  # the unknown one, then back

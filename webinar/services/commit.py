@@ -116,6 +116,9 @@ class Committer:
         self.published: list[Callable[[], None]] = []
         #: Told how long each COMMIT took (metrics); None: nothing is measured.
         self.observer: CommitObserver | None = None
+        #: A COMMIT failed and memory (the services' state, the hub) is not yet brought
+        #: back to the database's: done before the next transaction (:meth:`_settle`).
+        self.unsettled = False
 
     @property
     def backlog(self) -> int:
@@ -166,7 +169,21 @@ class Committer:
             batch, self._queue = self._queue[: self.MAX_BATCH], self._queue[self.MAX_BATCH :]
             await self._write(batch)
 
+    async def _settled(self, batch: list[_Pending]) -> bool:
+        """Whether memory matches the database (settled now if a COMMIT failed before);
+        when it cannot be settled (the database still away) the batch is refused."""
+        if not self.unsettled:
+            return True
+        try:
+            await self._settle()
+        except Exception as exc:  # nothing of the batch is written
+            self._refuse(batch, exc)
+            return False
+        return True
+
     async def _write(self, batch: list[_Pending]) -> None:
+        if not await self._settled(batch):
+            return
         now = self.clock()
         outcomes: list[_Outcome] = []
         began = time.perf_counter()
@@ -231,11 +248,37 @@ class Committer:
 
     async def _commit_failed(self, batch: list[_Pending], exc: Exception) -> None:
         log.error("a commit failed; reloading state from the database", exc_info=exc)
+        self._refuse(batch, exc)
+        self.unsettled = True
+        try:
+            await self._settle()
+        except Exception:  # the database away: the next transaction settles first
+            log.exception("reload after a failed commit failed")
+
+    @staticmethod
+    def _refuse(batch: list[_Pending], exc: Exception) -> None:
         for pending in batch:
             if not pending.done.done():
                 pending.done.set_exception(exc)
-        for reload in self.reloaders:
+
+    async def _settle(self) -> None:
+        """Bring memory back to the database after a failed COMMIT. Its outcome may be
+        unknown (the connection broke after COMMIT was sent: it may hold), so it is read,
+        never run again: the hub is fed what the log has after its last seq (once each,
+        in order), then the services reload their state."""
+        while rows := await repo.events_after(self.db, self.hub.last_seq, 512):
+            # (what another task fed the hub meanwhile, a takeover's catch-up, is skipped)
+            fresh = [r for r in rows if r.seq > self.hub.last_seq]
+            self.hub.publish_all([Event(r.seq, r.type, r.audience, r.data, r.at) for r in fresh])
+            for ring in self.published:
+                ring()
+        self.hub.replay_floor = max(self.hub.replay_floor, await repo.replay_floor(self.db))
+        failed: Exception | None = None
+        for reload in self.reloaders:  # each, even after one failed
             try:
                 await reload()
-            except Exception:
-                log.exception("reload after a failed commit failed")
+            except Exception as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed
+        self.unsettled = False

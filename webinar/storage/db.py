@@ -170,6 +170,7 @@ class Database:
         self._writer: Tx | None = None
         self._reader: Tx | None = None
         self._write_lock = write_lock or asyncio.Lock()
+        self._reopening = asyncio.Lock()
         #: The writer epoch this handle took (:meth:`take_writing`); None: no fence (one
         #: process serves the database, nobody else writes for the event).
         self.epoch: int | None = None
@@ -186,6 +187,15 @@ class Database:
             if conn is not None:
                 await conn.close()
         self._writer = self._reader = None
+
+    async def _replace_lost(self, conn: Tx) -> Tx:
+        """``conn``, or a new connection in its place when PostgreSQL broke it (the server
+        restarted), so the event's connections come back by themselves once it answers
+        again: :class:`postgres.Unreachable` while it cannot be reached."""
+        if not _lost(conn):
+            return conn
+        await conn.close()
+        return await connect_async(self.path, self.webinar_id)
 
     @property
     def reader(self) -> Tx:
@@ -205,15 +215,15 @@ class Database:
         if self._writer is None:
             raise RuntimeError("the database is not open")
         async with self._write_lock:
-            conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
+            conn = await self._begin()
             self._unchecked = self.epoch if fenced else None
             try:
                 yield conn
                 if self._unchecked is not None:
                     await self._check_epoch(conn, self._unchecked)
             except BaseException:
-                await conn.execute("ROLLBACK")
+                if not _lost(conn):  # PostgreSQL ended a lost one's transaction itself
+                    await conn.execute("ROLLBACK")
                 raise
             else:
                 try:
@@ -251,6 +261,19 @@ class Database:
         self._unchecked = None
         return last
 
+    async def _begin(self) -> Tx:
+        """``BEGIN IMMEDIATE`` on the writer. A connection PostgreSQL broke while it was
+        idle (a restart) is found out only by its next statement: when that is the BEGIN,
+        nothing was done, so it is begun once more on a new connection."""
+        assert self._writer is not None
+        self._writer = await self._replace_lost(self._writer)
+        try:
+            await self._writer.execute("BEGIN IMMEDIATE")
+        except postgres.ConnectionLost:
+            self._writer = await self._replace_lost(self._writer)
+            await self._writer.execute("BEGIN IMMEDIATE")
+        return self._writer
+
     async def take_writing(self) -> int:
         """Become the event's one writer: raise its ``writer_epoch`` and keep the new value;
         from now on every transaction of this handle checks it (and raises
@@ -279,22 +302,37 @@ class Database:
         if row is None or int(row[0]) != epoch:
             raise Fenced(f"another worker took over writing (epoch {epoch} is over)")
 
+    async def _fresh_reader(self) -> Tx:
+        """The reader, opened again first if PostgreSQL broke it (one task reopens it,
+        the others wait for that one)."""
+        if _lost(self.reader):
+            async with self._reopening:
+                self._reader = await self._replace_lost(self.reader)
+        return self.reader
+
     async def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
-        reader = self.reader
+        reader = await self._fresh_reader()
         if isinstance(reader, PgConnection):
-            return await (await reader.execute(sql, params)).fetchone()
+            try:
+                return await (await reader.execute(sql, params)).fetchone()
+            except postgres.ConnectionLost:  # broken while idle: a read is safe to repeat
+                reader = await self._fresh_reader()
+                return await (await reader.execute(sql, params)).fetchone()
         async with reader.execute(sql, params) as cursor:
             row: sqlite3.Row | None = await cursor.fetchone()
             return row
 
     async def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
         # One call on either backend (aiosqlite: one trip to SQLite's thread).
-        return list(await self.reader.execute_fetchall(sql, params))
+        try:
+            return list(await (await self._fresh_reader()).execute_fetchall(sql, params))
+        except postgres.ConnectionLost:  # broken while idle: a read is safe to repeat
+            return list(await (await self._fresh_reader()).execute_fetchall(sql, params))
 
     async def schema_version(self) -> int:
         """The migrations the file has had (a trivial query: readiness checks call it);
         ``RuntimeError`` when the database is closed, ``sqlite3.Error`` when it fails."""
-        if isinstance(self.reader, PgConnection):
+        if postgres.is_postgres(self.path):
             row = await self.fetchone("SELECT max(version) FROM schema_version")
         else:
             row = await self.fetchone("PRAGMA user_version")
@@ -304,6 +342,11 @@ class Database:
     def latest_migration(self) -> int:
         """The migration a current database of this backend is at."""
         return len(POSTGRES_MIGRATIONS) if postgres.is_postgres(self.path) else len(MIGRATIONS)
+
+
+def _lost(conn: Tx) -> bool:
+    """Whether ``conn`` is a PostgreSQL connection the server broke."""
+    return isinstance(conn, PgConnection) and conn.lost
 
 
 # -- inside the writer's transaction: one thread round trip per statement -------------------

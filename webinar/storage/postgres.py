@@ -46,6 +46,22 @@ class Unreachable(Exception):
     """The PostgreSQL server cannot be reached or refuses the connection."""
 
 
+class ConnectionLost(Unreachable):
+    """A connection broke under a statement (the server restarted, or went away). What
+    the statement did is unknown when it was a COMMIT: the caller settles that by reading
+    the database once it answers again, never by running it a second time."""
+
+
+def _lost(conn: psycopg.AsyncConnection[Any], exc: psycopg.OperationalError) -> Exception:
+    """``exc`` raised by a statement on ``conn``: :class:`ConnectionLost` when the
+    connection is gone with it (psycopg marks it closed), else ``exc`` itself (a lock
+    timeout, a cancelled statement: the connection still works)."""
+    if not conn.closed:
+        return exc
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ConnectionLost(f"The connection to PostgreSQL broke: {reason}")
+
+
 # -- SQL: SQLite's dialect to PostgreSQL's, in one place -------------------------------------
 
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -184,10 +200,13 @@ async def _run_async(
 ) -> PgAsyncCursor:
     if _skipped(sql):
         return PgAsyncCursor([], -1)
-    async with conn.cursor() as cursor:
-        await cursor.execute(translate(sql), _params(params))
-        rows = await cursor.fetchall() if cursor.description is not None else []
-        return PgAsyncCursor(rows, cursor.rowcount)
+    try:
+        async with conn.cursor() as cursor:
+            await cursor.execute(translate(sql), _params(params))
+            rows = await cursor.fetchall() if cursor.description is not None else []
+            return PgAsyncCursor(rows, cursor.rowcount)
+    except psycopg.OperationalError as exc:
+        raise _lost(conn, exc) from exc
 
 
 class PgConnection:
@@ -203,9 +222,12 @@ class PgConnection:
         batch = [_params(p) for p in parameters]
         if not batch:
             return PgAsyncCursor([], 0)
-        async with self.raw.cursor() as cursor:
-            await cursor.executemany(translate(sql), batch)
-            return PgAsyncCursor([], cursor.rowcount)
+        try:
+            async with self.raw.cursor() as cursor:
+                await cursor.executemany(translate(sql), batch)
+                return PgAsyncCursor([], cursor.rowcount)
+        except psycopg.OperationalError as exc:
+            raise _lost(self.raw, exc) from exc
 
     async def execute_fetchall(
         self, sql: str, parameters: Iterable[Any] | None = None
@@ -221,7 +243,17 @@ class PgConnection:
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+        # A lost connection has no transaction left to end (the server rolled it back,
+        # or committed it: see ConnectionLost).
+        return not self.raw.closed and (
+            self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+        )
+
+    @property
+    def lost(self) -> bool:
+        """Whether the connection is gone (broken by the server, or closed): a new one
+        must be opened."""
+        return self.raw.closed
 
     async def close(self) -> None:
         # psycopg's close() frees the connection at once, even under a statement another
@@ -300,15 +332,25 @@ def connect_sync(url: str, webinar_id: int | None = None) -> PgSyncConnection:
     return PgSyncConnection(conn)
 
 
+#: Seconds a connection attempt of the server may take, unless the URL says
+#: ``connect_timeout``: a server that does not answer must not hang a request.
+CONNECT_TIMEOUT = 5
+
+
 async def connect_async(url: str, webinar_id: int | None = None) -> PgConnection:
     """:func:`connect_sync`, for the event loop."""
+    timeout: dict[str, Any] = (
+        {} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT}
+    )
     try:
-        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=_rows)
+        conn = await psycopg.AsyncConnection.connect(
+            url, autocommit=True, row_factory=_rows, **timeout
+        )
+        _adapt(conn)
+        if webinar_id is not None:
+            await conn.execute(_SCOPE, (str(webinar_id),))
     except psycopg.OperationalError as exc:
         raise _unreachable(url, exc) from None
-    _adapt(conn)
-    if webinar_id is not None:
-        await conn.execute(_SCOPE, (str(webinar_id),))
     return PgConnection(conn)
 
 

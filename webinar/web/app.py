@@ -21,7 +21,9 @@ from webinar.services import DEFAULT_SLUG
 from webinar.services.access import AccessLimits
 from webinar.services.calls import CallConfig
 from webinar.services.commit import Clock, utcnow
+from webinar.storage.postgres import Unreachable
 from webinar.web import api, calls, pages, signin
+from webinar.web.actions.core import DATABASE_AWAY
 from webinar.web.bodylimit import BodyLimitMiddleware
 from webinar.web.links import links_for
 from webinar.web.oidc import CALLBACK_PATH, OidcConfig, make_client
@@ -129,6 +131,19 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(message, status_code=500)
 
 
+async def database_away(request: Request, exc: Exception) -> Response:
+    """The database does not answer (PostgreSQL restarting): 503 and a plain sentence,
+    which a retry a few seconds later gets past (the connection comes back by itself).
+    (Also called for a socket, whose scope has no method: the response is not sent.)"""
+    method = request.scope.get("method", "WebSocket")
+    log.warning("%s %s: the database did not answer (%s)", method, request.url.path, exc)
+    headers = {"Retry-After": "5"}
+    if route_path(request.scope).startswith("/api/"):
+        body = {"error": {"message": DATABASE_AWAY}}
+        return JSONResponse(body, status_code=503, headers=headers)
+    return PlainTextResponse(DATABASE_AWAY, status_code=503, headers=headers)
+
+
 def event_app(settings: Settings, event: Hosted, base: str) -> Starlette:
     """One event's app: its pages, actions, exports and live socket, its own session
     cookie (signed with its own secret) and templates whose links start with ``base``.
@@ -195,7 +210,12 @@ def event_app(settings: Settings, event: Hosted, base: str) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={404: not_found, 405: not_found, 500: server_error},
+        exception_handlers={
+            404: not_found,
+            405: not_found,
+            500: server_error,
+            Unreachable: database_away,
+        },
     )
     app.state.env = env
     app.state.encoder = encoder

@@ -46,6 +46,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         413: "Body too large (64 KB for actions and joins, 2 MB for an upload).",
         415: "Unsupported content type.",
         429: "Too many attempts from your address: wait as long as Retry-After says.",
+        503: "The database is not answering for a moment: try again in a few seconds.",
     }
     return {
         str(code): {
@@ -74,7 +75,7 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "responses": {
                     "201": {"description": "Joined."},
-                    **_errors(400, 403, 413, 415, 429),
+                    **_errors(400, 403, 413, 415, 429, 503),
                 },
             }
         },
@@ -133,7 +134,7 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "responses": {
                     "200": {"description": "Done; the new state."},
-                    **_errors(400, 401, 403, 404, 409, 413, 415),
+                    **_errors(400, 401, 403, 404, 409, 413, 415, 503),
                 },
             }
         }

@@ -15,8 +15,16 @@ from webinar.domain.qa import QAError
 from webinar.domain.survey import SurveyError
 from webinar.services import Services
 from webinar.services.access import AccessError, Participant
+from webinar.storage.postgres import Unreachable
 
 QA_STATUS = {"invalid": 400, "conflict": 409, "forbidden": 403, "not_found": 404}
+
+
+#: Said (503) when the database does not answer (PostgreSQL restarting, or away).
+DATABASE_AWAY = (
+    "The event's database is not answering at the moment, so this may not have been saved."
+    " Please try again in a few seconds."
+)
 
 
 class ActionError(Exception):
@@ -196,3 +204,5 @@ async def perform(
     except SurveyError as exc:
         status = QA_STATUS[getattr(exc, "kind", "invalid")]
         raise ActionError(status, str(exc), exc.field, exc.errors) from None
+    except Unreachable:  # logged where it happened (the commit, or the reconnect)
+        raise ActionError(503, DATABASE_AWAY) from None
