@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import logging
 import os
+from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -124,6 +125,33 @@ class EventWriter:
             self.renewed.set()
 
 
+def event_writer(
+    committer: Committer, redis: Redis, prefix: str, token: str | None = None
+) -> EventWriter:
+    """This worker's (not yet writing) writer for the event of ``committer``; ``token``
+    names the worker in the lease (its private address, for the others to forward to)."""
+    webinar_id = committer.db.webinar_id
+    return EventWriter(
+        committer,
+        Lease(redis, lease_key(prefix, webinar_id), LEASE_MS, token),
+        EventStream(redis, stream_key(prefix, webinar_id), STREAM_LENGTH),
+    )
+
+
+async def keep_bidding(writer: EventWriter, became_writer: Callable[[], Awaitable[None]]) -> None:
+    """Bid for the lease every fifth of its time until this worker writes (the writer
+    died, or gave the event up), then run ``became_writer`` (start the event's tickers).
+    A worker of ``webinar serve --workers N`` runs one per event it does not write for."""
+    while True:
+        try:
+            if await writer.take_over():
+                break
+        except (RedisError, OSError) as exc:
+            log.warning("bidding for %s failed (%s); trying again", writer.lease.key, exc)
+        await asyncio.sleep(writer.lease.ttl_ms / 1000 / 5)
+    await became_writer()
+
+
 async def write_for(
     committer: Committer, redis: Redis, prefix: str, patience: float = LEASE_MS / 1000 * 3
 ) -> EventWriter:
@@ -131,11 +159,7 @@ async def write_for(
     waits for a lease left by a worker that died to run out (up to ``patience`` seconds;
     ``RuntimeError`` saying so after that: another worker is alive and writing)."""
     webinar_id = committer.db.webinar_id
-    writer = EventWriter(
-        committer,
-        Lease(redis, lease_key(prefix, webinar_id), LEASE_MS),
-        EventStream(redis, stream_key(prefix, webinar_id), STREAM_LENGTH),
-    )
+    writer = event_writer(committer, redis, prefix)
     try:
         async with asyncio.timeout(patience):
             while not await writer.take_over():

@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.responses import PlainTextResponse
@@ -39,7 +42,13 @@ from webinar.services.access import new_secrets
 from webinar.services.accounts import AccountService
 from webinar.services.calls import config_problems
 from webinar.services.plan import planned_agenda
-from webinar.services.writer import EventWriter, key_prefix, write_for
+from webinar.services.writer import (
+    EventWriter,
+    event_writer,
+    keep_bidding,
+    key_prefix,
+    write_for,
+)
 from webinar.storage import repo, webinars
 from webinar.storage.db import exclusive
 from webinar.web.app import (
@@ -50,6 +59,17 @@ from webinar.web.app import (
     event_app,
     event_base,
     session_cookie,
+)
+from webinar.web.forward import (
+    FROM_PEER,
+    PEER_HEADER,
+    Forwarder,
+    PrivateListener,
+    as_forwarded,
+    header,
+    not_writer,
+    peer_proof,
+    proven,
 )
 from webinar.web.gctune import GcTuner
 from webinar.web.metrics import (
@@ -74,6 +94,7 @@ T = TypeVar("T")
 EVENTS_PREFIX = "/e/"
 
 NO_EVENT = "There is no event at this address. Check the link you were given."
+INTERNAL = "This address is for the server's own workers."
 
 #: Seconds an address that names no event is answered without looking in the database.
 MISSING_FOR = 5.0
@@ -85,6 +106,8 @@ class _Open:
 
     app: Starlette
     services: Services
+    #: The peer header's value for this event (``webinar.web.forward``).
+    proof: bytes = b""
 
 
 class Site:
@@ -102,6 +125,10 @@ class Site:
         self._redis: Redis | None = None
         #: Each event's writer role, with ``settings.redis_url`` (the fan-out log).
         self._writers: dict[str, EventWriter] = {}
+        #: A worker's bids for the events another worker writes for (``settings.worker``).
+        self._bids: dict[str, asyncio.Task[None]] = {}
+        self._forwarder: Forwarder | None = None
+        self._listener: PrivateListener | None = None  # a worker's
         #: One throttle of staff sign-in guesses for every event served.
         self._signin_throttle = SigninThrottle()
         self._stack = contextlib.ExitStack()
@@ -120,9 +147,13 @@ class Site:
             return
         if scope["type"] == "http":
             send = self.metrics.counting(send)
+        from_peer = bool(scope.get(FROM_PEER))
+        if not from_peer and header(scope, PEER_HEADER) is not None:
+            await _refuse(scope, receive, send, INTERNAL, 403)
+            return
         path = route_path(scope)
         site_level = self._site_level(path, scope["type"])
-        if site_level is not None:
+        if site_level is not None and not from_peer:
             await site_level(scope, receive, send)
             return
         if path.startswith(EVENTS_PREFIX):
@@ -133,15 +164,44 @@ class Site:
                 return
             inner = dict(scope)
             inner["root_path"] = scope.get("root_path", "") + event_base(slug)
-            await event.app(inner, receive, send)
+            await self._event(slug, event, inner, receive, send)
             return
         main = self.events.get(self.settings.slug) if self.settings.aliases else None
-        if main is not None:
-            await main.app(_legacy_cookie(scope, self.settings.slug), receive, send)
+        if main is not None and path == "/healthz" and not from_peer:
+            await main.app(scope, receive, send)  # this worker's health, never forwarded
+        elif main is not None:
+            scope = _legacy_cookie(scope, self.settings.slug)
+            await self._event(self.settings.slug, main, scope, receive, send)
         elif path == "/healthz" and scope["type"] == "http":  # the server's, for monitors
             await SecurityHeadersMiddleware(PlainTextResponse("ok"))(scope, receive, send)
         else:
             await _refuse(scope, receive, send)
+
+    async def _event(
+        self, slug: str, event: _Open, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Serve a request for one event here, or, on a worker that does not write for it,
+        forward it to the worker that does (``webinar.web.forward``)."""
+        writer = self._writers.get(slug) if self.settings.worker else None
+        if scope.get(FROM_PEER):
+            if not proven(scope, event.proof):
+                await _refuse(scope, receive, send, INTERNAL, 403)
+            elif writer is not None and not writer.writing:
+                await not_writer(scope, receive, send)
+            else:
+                await event.app(as_forwarded(scope), receive, send)
+            return
+        if writer is None or writer.writing or self._forwarder is None:
+            await event.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self._forwarder.websocket(scope, receive, send, writer, event.proof, event.app)
+        else:
+            await self._forwarder.http(scope, receive, send, writer, event.proof, event.app)
+
+    async def _from_peer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The private listener's app: requests forwarded by the other workers."""
+        if scope["type"] in ("http", "websocket"):
+            await self({**scope, FROM_PEER: True}, receive, send)
 
     def _site_level(self, path: str, kind: str) -> ASGIApp | None:
         """The app of an address that belongs to the site, not to an event: /metrics and
@@ -220,11 +280,15 @@ class Site:
 
     async def open(self) -> None:
         """Hold the database (one server per file), open and start every event."""
-        # One server per database; purge and erase wait for it to stop (see exclusive).
-        self._stack.enter_context(exclusive(self.settings.db_path))
+        if not self.settings.worker:
+            # One server per database; purge and erase wait for it to stop (see
+            # exclusive). A worker's supervisor holds it for all its workers.
+            self._stack.enter_context(exclusive(self.settings.db_path))
         if self.settings.redis_url is not None:
             self._redis = connect(self.settings.redis_url)
         try:
+            if self.settings.worker:
+                await self._listen_privately()
             for hosted in self.settings.events:
                 found = webinars.find_webinar_sync(self.settings.db_path, hosted.slug)
                 if found is None:
@@ -240,12 +304,24 @@ class Site:
             await self.close()
             raise
 
+    async def _listen_privately(self) -> None:
+        self._listener = PrivateListener(self._from_peer, self.settings.advertise)
+        await self._listener.start()
+        self._forwarder = Forwarder(self._listener.address)
+        log.info("worker %d: private address %s", os.getpid(), self._listener.address)
+
     async def close(self) -> None:
         self.serving = False
         await self._tuner.stop()
         for slug, event in list(self.events.items()):
             await self._stop(slug, event.services)
         self.events.clear()
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
+        if self._forwarder is not None:
+            await self._forwarder.close()
+            self._forwarder = None
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
@@ -254,6 +330,11 @@ class Site:
     async def _stop(self, slug: str, services: Services) -> None:
         """Stop one event (its tickers, its last changes written), then copy what its
         stream lacks and give up its lease."""
+        bid = self._bids.pop(slug, None)
+        if bid is not None:
+            bid.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await bid
         await service_layer.stop(services)
         writer = self._writers.pop(slug, None)
         if writer is not None:
@@ -278,7 +359,10 @@ class Site:
         )
         app.state.services = services
         services.committer.observer = self.metrics.commit_times(hosted.slug)
-        if self._redis is not None:
+        opened = _Open(app, services, peer_proof(hosted.secrets))
+        if self._redis is not None and self._listener is not None:
+            await self._bid(hosted.slug, services)
+        elif self._redis is not None:
             try:
                 self._writers[hosted.slug] = await write_for(
                     services.committer, self._redis, key_prefix(settings.db_path)
@@ -286,9 +370,37 @@ class Site:
             except BaseException:
                 await service_layer.stop(services)
                 raise
-        await service_layer.start(services)
-        opened = self.events[hosted.slug] = _Open(app, services)
+            await service_layer.start(services)
+        else:
+            await service_layer.start(services)
+        self.events[hosted.slug] = opened
         return opened
+
+    async def _bid(self, slug: str, services: Services) -> None:
+        """A worker's writer role for an event: write now if the lease is free, else keep
+        bidding (in the background) and start the event's tickers once it writes."""
+        assert self._redis is not None and self._listener is not None
+        # "address pid nonce": where to forward, and which process (for operators).
+        token = f"{self._listener.address} {os.getpid()} {secrets.token_hex(8)}"
+        prefix = key_prefix(self.settings.db_path)
+        writer = event_writer(services.committer, self._redis, prefix, token)
+        self._writers[slug] = writer
+
+        async def became_writer() -> None:
+            log.info("worker %d writes for event %s now", os.getpid(), slug)
+            await service_layer.start(services)
+
+        try:
+            writing = await writer.take_over()
+        except (RedisError, OSError) as exc:
+            log.warning("bidding for event %s failed (%s); trying again", slug, exc)
+            writing = False
+        if writing:
+            await became_writer()
+        else:
+            self._bids[slug] = asyncio.create_task(
+                keep_bidding(writer, became_writer), name=f"bid for {slug}"
+            )
 
     async def _open_added(self, slug: str) -> _Open | None:
         """Serve an event added to the database since start-up; None if there is none by
@@ -363,12 +475,15 @@ async def _static_files(scope: Scope, receive: Receive, send: Send) -> None:
     await STATIC(inner, receive, send)
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
-    """404 with a sentence (a socket is closed before it opens: HTTP 403 to the client)."""
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, sentence: str = NO_EVENT, status: int = 404
+) -> None:
+    """404 (or ``status``) with a sentence (a socket is closed before it opens: HTTP 403
+    to the client)."""
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008})
         return
-    await SecurityHeadersMiddleware(PlainTextResponse(NO_EVENT, status_code=404))(
+    await SecurityHeadersMiddleware(PlainTextResponse(sentence, status_code=status))(
         scope, receive, send
     )
 
