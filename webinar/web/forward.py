@@ -46,9 +46,11 @@ PEER_HEADER = b"x-webinar-peer"
 #: The client's address and scheme as the worker that took the request saw them.
 CLIENT_HEADER = b"x-webinar-client"
 SCHEME_HEADER = b"x-webinar-scheme"
+#: The Host the client sent (a WebSocket client writes its own, the writer's address).
+HOST_HEADER = b"x-webinar-host"
 #: A peer's answer that it does not write for the event (nothing was applied).
 NOT_WRITER_HEADER = b"x-webinar-not-writer"
-INTERNAL_HEADERS = (PEER_HEADER, CLIENT_HEADER, SCHEME_HEADER, NOT_WRITER_HEADER)
+INTERNAL_HEADERS = (PEER_HEADER, CLIENT_HEADER, SCHEME_HEADER, HOST_HEADER, NOT_WRITER_HEADER)
 #: Headers of one connection, not of the request (RFC 9110 section 7.6.1).
 HOP_BY_HOP = frozenset(
     {
@@ -94,12 +96,19 @@ def proven(scope: Scope, proof: bytes) -> bool:
 
 
 def as_forwarded(scope: Scope) -> Scope:
-    """A proven peer's request as the client sent it: the client's address and scheme from
-    the peer's headers, the internal headers taken out."""
+    """A proven peer's request as the client sent it: the client's address, scheme and Host
+    from the peer's headers, the internal headers taken out."""
     client = (header(scope, CLIENT_HEADER) or b"").decode("latin-1")
     scheme = (header(scope, SCHEME_HEADER) or b"").decode("latin-1")
+    host = header(scope, HOST_HEADER)
     inner = dict(scope)
-    inner["headers"] = [(k, v) for k, v in scope["headers"] if k not in INTERNAL_HEADERS]
+    inner["headers"] = [
+        (k, v)
+        for k, v in scope["headers"]
+        if k not in INTERNAL_HEADERS and not (host is not None and k == b"host")
+    ]
+    if host is not None:
+        inner["headers"].append((b"host", host))
     inner["client"] = (client, 0) if client else None
     if scheme in ("http", "https", "ws", "wss"):
         inner["scheme"] = scheme
@@ -251,6 +260,7 @@ def _forwarded_headers(scope: Scope, proof: bytes) -> list[tuple[bytes, bytes]]:
         (PEER_HEADER, proof),
         (CLIENT_HEADER, str(client[0]).encode() if client else b""),
         (SCHEME_HEADER, str(scope.get("scheme", "http")).encode()),
+        (HOST_HEADER, header(scope, b"host") or b""),
     ]
 
 
@@ -403,6 +413,7 @@ class PrivateListener:
         config = uvicorn.Config(
             app,
             lifespan="off",
+            interface="asgi3",
             http=guarded_protocol(HEADER_TIMEOUT, 4096),
             ws_max_size=WS_MAX_SIZE,
             ws_per_message_deflate=False,

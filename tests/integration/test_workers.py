@@ -1,0 +1,313 @@
+"""``webinar serve --workers 2 --redis``: real worker processes under uvicorn's supervisor.
+
+One worker writes for the event (it holds the lease; its token names its private address
+and pid), the other forwards the event's requests and sockets to it. SIGKILL either
+worker mid-storm (attendees asking and voting, staff screens connected through both):
+every acknowledged write is stored once, the event log's seqs are contiguous, every
+screen resumes with nothing lost, duplicated or out of order, and the supervisor starts
+a new worker. Runs on SQLite and, in CI's PostgreSQL pass, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis_server import RedisServer
+from websockets.exceptions import ConnectionClosed
+
+from helpers import PATIENCE, Person, ServerProcess, Socket, open_database, stored_secrets
+from webinar.realtime.lease import lease_key
+from webinar.realtime.streams import connect
+from webinar.services.writer import key_prefix
+from webinar.storage.webinars import list_webinars_sync
+
+pytestmark = pytest.mark.integration
+
+ATTENDEES = 12
+QUESTIONS_EACH = 4  # under the limit of 5 a minute
+SCREENS = 8
+SEEN_BY_STAFF = ("all", "staff")
+
+
+# -- the processes ------------------------------------------------------------------------------
+
+
+def workers_of(supervisor: int) -> set[int]:
+    """The worker processes uvicorn's supervisor runs (its spawned children)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{supervisor}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for pid in (task / "children").read_text().split():
+                with contextlib.suppress(OSError):
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+                        found.add(int(pid))
+    return found
+
+
+async def wait_for_workers(
+    supervisor: int, count: int, not_these: frozenset[int] = frozenset()
+) -> set[int]:
+    deadline = time.monotonic() + 2 * PATIENCE
+    while time.monotonic() < deadline:
+        pids = workers_of(supervisor)
+        if len(pids) == count and not pids & not_these:
+            return pids
+        await asyncio.sleep(0.2)  # polling the process table: no signal to wait on
+    raise TimeoutError(f"the supervisor did not run {count} new workers")
+
+
+@dataclass
+class Lease:
+    address: str
+    pid: int
+
+
+async def writer_of(redis_url: str, db_path: str, webinar_id: int, not_pid: int = 0) -> Lease:
+    """The worker holding the event's lease (waiting for one other than ``not_pid``)."""
+    redis = connect(redis_url, timeout=2.0)
+    try:
+        deadline = time.monotonic() + 2 * PATIENCE
+        while time.monotonic() < deadline:
+            token = await redis.get(lease_key(key_prefix(db_path), webinar_id))
+            if token is not None:
+                text = token.decode() if isinstance(token, bytes) else str(token)
+                address, pid, _ = text.split(" ")
+                if int(pid) != not_pid:
+                    return Lease(address, int(pid))
+            await asyncio.sleep(0.2)
+    finally:
+        await redis.aclose()
+    raise TimeoutError("no worker took the event's lease")
+
+
+def socket_owner(server_port: int, client_port: int, pids: set[int]) -> int | None:
+    """Which of ``pids`` holds the server side of the loopback TCP connection from
+    ``client_port`` to ``server_port`` (from /proc/net/tcp and the processes' fds)."""
+    inode = ""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                parts = line.split()
+                local, remote = parts[1], parts[2]
+                if int(local.rsplit(":", 1)[1], 16) == server_port and (
+                    int(remote.rsplit(":", 1)[1], 16) == client_port
+                ):
+                    inode = parts[9]
+    if not inode:
+        return None
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) == f"socket:[{inode}]":
+                        return pid
+    return None
+
+
+# -- the screens --------------------------------------------------------------------------------
+
+
+@dataclass
+class Screen:
+    """A staff member's live screen that reconnects and resumes from its last seq."""
+
+    person: Person
+    socket: Socket | None = None
+    seqs: list[int] = field(default_factory=list)
+    reconnects: int = 0
+
+    async def open(self) -> None:
+        last = self.seqs[-1] if self.seqs else None
+        self.socket = await self.person.socket(last_seq=last)
+
+    async def run(self, until: asyncio.Event) -> None:
+        """Read events until ``until`` is set; reconnect (any worker) when the socket closes."""
+        while not until.is_set():
+            assert self.socket is not None
+            try:
+                message = await self.socket.next_message(timeout=0.5)
+            except TimeoutError:
+                continue
+            except (ConnectionClosed, OSError):
+                await self._reconnect()
+                continue
+            if "seq" in message and message.get("type") != "pong":
+                self.seqs.append(int(message["seq"]))
+
+    async def _reconnect(self) -> None:
+        self.reconnects += 1
+        if self.socket is not None:
+            with contextlib.suppress(ConnectionClosed, OSError):
+                await self.socket.close()
+        deadline = time.monotonic() + 3 * PATIENCE
+        while True:
+            try:
+                await self.open()
+                return
+            except (ConnectionClosed, OSError, TimeoutError, Exception):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)  # the port refuses while a worker starts
+
+
+@dataclass
+class Storm:
+    """Attendees asking (each with its own idempotency key, retried with the same key until
+    acknowledged) and voting; what was acknowledged."""
+
+    people: list[tuple[Person, str]]
+    asked: dict[str, int] = field(default_factory=dict)  # text -> question id
+    votes: set[tuple[int, str]] = field(default_factory=set)  # (question id, voter id)
+    retried: int = 0
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def ask(self, person: Person, text: str) -> None:
+        key = uuid.uuid4().hex
+        deadline = time.monotonic() + 4 * PATIENCE
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                response = await person.act("qa.ask", text=text, key=key)
+                if response.status_code == 200:
+                    self.asked[text] = int(response.json()["question"]["id"])
+                    if len(self.asked) >= ATTENDEES:
+                        self.progress.set()
+                    return
+                assert response.status_code == 503, response.text  # a takeover
+            self.retried += 1
+            await asyncio.sleep(0.5)  # the client's own back-off before retrying
+        raise AssertionError(f"{text!r} was never acknowledged")
+
+    async def vote(self, person: Person, voter: str) -> None:
+        for question in list(self.asked.values())[-3:]:
+            with contextlib.suppress(httpx.TransportError):
+                response = await person.act("qa.vote", question_id=question, on=True)
+                if response.status_code == 200:
+                    self.votes.add((question, voter))
+
+    async def round(self, n: int) -> None:
+        async def one(person: Person, voter: str, i: int) -> None:
+            await self.ask(person, f"Question {n}.{i}: what about workers?")
+            await self.vote(person, voter)
+
+        await asyncio.gather(*(one(p, v, i) for i, (p, v) in enumerate(self.people)))
+
+
+# -- the test -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("victim", ["edge", "writer"])
+async def test_a_worker_killed_mid_storm_loses_nothing(
+    tmp_path: Path, own_redis_server: RedisServer, victim: str
+) -> None:
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+    )
+    proc.start()
+    assert proc.proc is not None
+    supervisor = proc.proc.pid
+    db_path = proc.db_path
+    webinar_id = list_webinars_sync(db_path)[0].id
+    secrets = stored_secrets(db_path)
+    pids = await wait_for_workers(supervisor, 2)
+    writer = await writer_of(own_redis_server.url, db_path, webinar_id)
+    assert writer.pid in pids
+    edge = (pids - {writer.pid}).pop()
+    screens = await connect_screens(proc, secrets, pids, writer.pid, edge)
+    people: list[tuple[Person, str]] = []
+    for n in range(ATTENDEES):
+        person = Person(proc.base)
+        body = await person.join(secrets["join_code"], f"Attendee {n}")
+        people.append((person, str(body["participant"]["id"])))
+    storm = Storm(people)
+    done = asyncio.Event()
+    readers = [asyncio.create_task(s.run(done)) for s in screens]
+    try:
+        first = asyncio.create_task(storm.round(0))
+        await asyncio.wait_for(storm.progress.wait(), 2 * PATIENCE)
+        killed = edge if victim == "edge" else writer.pid
+        os.kill(killed, signal.SIGKILL)
+        await storm.round(1)
+        await first
+        new_pids = await wait_for_workers(supervisor, 2, not_these=frozenset({killed}))
+        if victim == "writer":
+            taken = await writer_of(own_redis_server.url, db_path, webinar_id, not_pid=killed)
+            assert taken.pid in new_pids
+        await storm.round(2)
+        last, staff_seqs, stored, votes = read_log(db_path)
+        await asyncio.wait_for(all_reached(screens, staff_seqs[-1]), 2 * PATIENCE)
+    finally:
+        done.set()
+        await asyncio.gather(*readers, return_exceptions=True)
+        for screen in screens:
+            if screen.socket is not None:
+                with contextlib.suppress(Exception):
+                    await screen.socket.close()
+            await screen.person.close()
+        for person, _ in people:
+            await person.close()
+        proc.stop()
+
+    assert len(storm.asked) == ATTENDEES * 3
+    # Every acknowledged question is stored exactly once (retries with one key: once).
+    assert sorted(stored) == sorted(storm.asked)
+    assert storm.votes <= votes  # every acknowledged vote is stored
+    assert [seq for seq, _ in last] == list(range(1, len(last) + 1))  # no seq reused/skipped
+    dropped = [s for s in screens if s.reconnects]
+    assert dropped, "no screen went through the killed worker"
+    for screen in screens:
+        assert screen.seqs == sorted(set(screen.seqs)), "a duplicate or reordered event"
+        missing = [q for q in staff_seqs if q > screen.seqs[0] and q not in set(screen.seqs)]
+        assert not missing, f"a screen missed {missing[:5]}"
+
+
+async def connect_screens(
+    proc: ServerProcess, secrets: dict[str, str], pids: set[int], writer: int, edge: int
+) -> list[Screen]:
+    """Staff screens, at least two through each worker (the port hands connections to
+    either: open more until both have some)."""
+    screens: list[Screen] = []
+    on: dict[int, int] = {writer: 0, edge: 0}
+    for _ in range(10 * SCREENS):
+        person = Person(proc.base)
+        await person.enter("host", secrets["host_token"])
+        screen = Screen(person)
+        await screen.open()
+        assert screen.socket is not None
+        port = screen.socket.conn.local_address[1]
+        owner = socket_owner(proc.port, port, pids)
+        if owner is not None:
+            on[owner] += 1
+        screens.append(screen)
+        if len(screens) >= SCREENS and min(on.values()) >= 2:
+            return screens
+    raise AssertionError(f"screens landed on the workers as {on}")
+
+
+def read_log(db_path: str) -> tuple[list[tuple[int, str]], list[int], list[str], set[Any]]:
+    with contextlib.closing(open_database(db_path)) as conn:
+        log = [
+            (int(s), str(a))
+            for s, a in conn.execute("SELECT seq, audience FROM events ORDER BY seq")
+        ]
+        stored = [str(row[0]) for row in conn.execute("SELECT text FROM questions")]
+        votes = {
+            (int(q), str(v)) for q, v in conn.execute("SELECT question_id, voter_id FROM votes")
+        }
+    staff = [seq for seq, audience in log if audience in SEEN_BY_STAFF]
+    return log, staff, stored, votes
+
+
+async def all_reached(screens: list[Screen], seq: int) -> None:
+    while any(not s.seqs or s.seqs[-1] < seq for s in screens):
+        await asyncio.sleep(0.1)  # the readers append as events arrive
