@@ -22,14 +22,18 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from redis_server import RedisServer
-from websockets.exceptions import ConnectionClosed
+from websockets.asyncio.client import connect as websockets_connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from helpers import PATIENCE, Person, ServerProcess, Socket, open_database, stored_secrets
+from webinar.cli.main import cli
 from webinar.realtime.lease import lease_key
 from webinar.realtime.streams import connect
 from webinar.services.writer import key_prefix
 from webinar.storage.webinars import list_webinars_sync
+from webinar.web.forward import peer_proof
 
 pytestmark = pytest.mark.integration
 
@@ -311,3 +315,95 @@ def read_log(db_path: str) -> tuple[list[tuple[int, str]], list[int], list[str],
 async def all_reached(screens: list[Screen], seq: int) -> None:
     while any(not s.seqs or s.seqs[-1] < seq for s in screens):
         await asyncio.sleep(0.1)  # the readers append as events arrive
+
+
+async def test_internal_headers_and_private_addresses_are_refused_to_outsiders(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+    )
+    proc.start()
+    try:
+        webinar_id = list_webinars_sync(proc.db_path)[0].id
+        secrets = stored_secrets(proc.db_path)
+        writer = await writer_of(own_redis_server.url, proc.db_path, webinar_id)
+        proof = peer_proof(secrets)
+        async with httpx.AsyncClient(timeout=PATIENCE) as client:
+            # The public port: no one may claim a peer's standing or a client's address.
+            for name in ("X-Webinar-Peer", "X-Webinar-Client", "X-Webinar-Host"):
+                public = await client.get(f"{proc.base}/join", headers={name: proof.decode()})
+                assert public.status_code == 403
+                assert "server's own workers" in public.text
+            # The private address: only requests with the event's proof.
+            private = f"http://{writer.address}"
+            bare = await client.get(f"{private}/join")
+            wrong = await client.get(f"{private}/join", headers={"X-Webinar-Peer": "guess"})
+            site = await client.get(f"{private}/healthz", headers={"X-Webinar-Peer": "x"})
+            programme = await client.get(
+                f"{private}/programme", headers={"X-Webinar-Peer": proof.decode()}
+            )
+            peer = await client.get(f"{private}/join", headers={"X-Webinar-Peer": proof.decode()})
+            served = await client.get(f"{proc.base}/join")
+        with pytest.raises(InvalidStatus):
+            await websockets_connect(
+                proc.ws_url, additional_headers={"X-Webinar-Peer": proof.decode()}
+            )
+        with pytest.raises(InvalidStatus):
+            await websockets_connect(f"ws://{writer.address}/ws")
+    finally:
+        proc.stop()
+
+    assert [bare.status_code, wrong.status_code, site.status_code] == [403, 403, 403]
+    assert programme.status_code == 403  # only an event's requests are forwarded
+    assert peer.status_code == 200 and served.status_code == 200
+
+
+async def test_an_event_added_while_serving_gets_a_writer(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+    )
+    proc.start()
+    people: list[Person] = []
+    try:
+        added = CliRunner().invoke(
+            cli, ["events", "add", str(proc.agenda), "--db", proc.db_path, "--slug", "added"]
+        )
+        assert added.exit_code == 0, added.output
+        event = next(e for e in list_webinars_sync(proc.db_path) if e.slug == "added")
+        secrets = stored_secrets(proc.db_path, "added")
+        # Several attendees: their requests reach both workers, which both open the event.
+        for n in range(6):
+            person = Person(f"{proc.base}/e/added")
+            await person.join(secrets["join_code"], f"Attendee {n}")
+            response = await person.act("qa.ask", text=f"Added {n}?", key=uuid.uuid4().hex)
+            assert response.status_code == 200, response.text
+            people.append(person)
+        writer = await writer_of(own_redis_server.url, proc.db_path, event.id)
+    finally:
+        for person in people:
+            await person.close()
+        proc.stop()
+
+    assert proc.proc is None and writer.address
+    with contextlib.closing(open_database(proc.db_path)) as conn:
+        texts = [
+            row[0]
+            for row in conn.execute(
+                "SELECT text FROM questions WHERE webinar_id = ? ORDER BY id", (event.id,)
+            )
+        ]
+    assert texts == [f"Added {n}?" for n in range(6)]
+
+
+def test_workers_need_redis(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["serve", "--db", str(tmp_path / "w.db"), "--workers", "2", "--port", "1"]
+    )
+
+    assert result.exit_code == 1
+    assert "--workers 2 needs --redis URL" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "w.db").exists()  # refused before the database was touched

@@ -89,6 +89,12 @@ def header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+def internal(scope: Scope) -> bool:
+    """Whether a request carries a header only the workers send each other (refused on the
+    public port: nobody outside may claim a client address or a peer's standing)."""
+    return any(key in INTERNAL_HEADERS for key, _ in scope["headers"])
+
+
 def proven(scope: Scope, proof: bytes) -> bool:
     """Whether a request on the private listener carries the event's peer proof."""
     given = header(scope, PEER_HEADER)

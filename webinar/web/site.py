@@ -62,11 +62,10 @@ from webinar.web.app import (
 )
 from webinar.web.forward import (
     FROM_PEER,
-    PEER_HEADER,
     Forwarder,
     PrivateListener,
     as_forwarded,
-    header,
+    internal,
     not_writer,
     peer_proof,
     proven,
@@ -148,12 +147,13 @@ class Site:
         if scope["type"] == "http":
             send = self.metrics.counting(send)
         from_peer = bool(scope.get(FROM_PEER))
-        if not from_peer and header(scope, PEER_HEADER) is not None:
-            await _refuse(scope, receive, send, INTERNAL, 403)
-            return
         path = route_path(scope)
         site_level = self._site_level(path, scope["type"])
-        if site_level is not None and not from_peer:
+        if (from_peer and site_level is not None) or (not from_peer and internal(scope)):
+            # Only an event's requests are forwarded; only workers send the peer headers.
+            await _refuse(scope, receive, send, INTERNAL, 403)
+            return
+        if site_level is not None:
             await site_level(scope, receive, send)
             return
         if path.startswith(EVENTS_PREFIX):
