@@ -77,6 +77,14 @@ class EventWriter:
         self.renewed = asyncio.Event()
         self._renewer: asyncio.Task[None] | None = None
 
+    def serve(self, committer: Committer) -> None:
+        """Write, once this worker takes over, for ``committer`` instead: the event opened
+        again from the database (its agenda may have changed since this worker opened it)."""
+        if self.writing:
+            raise RuntimeError("a writer keeps its event's handle while it writes")
+        self.committer = committer
+        self.publisher = StreamPublisher(committer, self.publisher.stream, self.publisher.retry)
+
     async def take_over(self) -> bool:
         """Become the writer if the lease is free; True when this worker writes now."""
         if self.writing:
@@ -138,18 +146,19 @@ def event_writer(
     )
 
 
-async def keep_bidding(writer: EventWriter, became_writer: Callable[[], Awaitable[None]]) -> None:
-    """Bid for the lease every fifth of its time until this worker writes (the writer
-    died, or gave the event up), then run ``became_writer`` (start the event's tickers).
-    A worker of ``webinar serve --workers N`` runs one per event it does not write for."""
+async def keep_bidding(lease: Lease, won: Callable[[], Awaitable[None]]) -> None:
+    """Bid for ``lease`` every fifth of its time until this worker holds it (the writer
+    died, or gave the event up), then run ``won``, which takes over (``take_over``: the
+    lease is this worker's already) and starts the event's tickers. A worker of ``webinar
+    serve --workers N`` runs one per event it does not write for."""
     while True:
         try:
-            if await writer.take_over():
+            if await lease.acquire():
                 break
         except (RedisError, OSError) as exc:
-            log.warning("bidding for %s failed (%s); trying again", writer.lease.key, exc)
-        await asyncio.sleep(writer.lease.ttl_ms / 1000 / 5)
-    await became_writer()
+            log.warning("bidding for %s failed (%s); trying again", lease.key, exc)
+        await asyncio.sleep(lease.ttl_ms / 1000 / 5)
+    await won()
 
 
 async def write_for(

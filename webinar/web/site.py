@@ -95,6 +95,9 @@ EVENTS_PREFIX = "/e/"
 NO_EVENT = "There is no event at this address. Check the link you were given."
 INTERNAL = "This address is for the server's own workers."
 
+#: The programme's pages of one event.
+PROGRAMME_EVENTS = PROGRAMME + EVENTS_PREFIX
+
 #: Seconds an address that names no event is answered without looking in the database.
 MISSING_FOR = 5.0
 
@@ -148,7 +151,8 @@ class Site:
             send = self.metrics.counting(send)
         from_peer = bool(scope.get(FROM_PEER))
         path = route_path(scope)
-        site_level = self._site_level(path, scope["type"])
+        slug = self._event_slug(path)
+        site_level = None if slug is not None else self._site_level(path, scope["type"])
         if (from_peer and site_level is not None) or (not from_peer and internal(scope)):
             # Only an event's requests are forwarded; only workers send the peer headers.
             await _refuse(scope, receive, send, INTERNAL, 403)
@@ -156,15 +160,8 @@ class Site:
         if site_level is not None:
             await site_level(scope, receive, send)
             return
-        if path.startswith(EVENTS_PREFIX):
-            slug = path[len(EVENTS_PREFIX) :].split("/", 1)[0]
-            event = self.events.get(slug) or await self._open_added(slug)
-            if event is None:
-                await _refuse(scope, receive, send)
-                return
-            inner = dict(scope)
-            inner["root_path"] = scope.get("root_path", "") + event_base(slug)
-            await self._event(slug, event, inner, receive, send)
+        if slug is not None:
+            await self._event_path(slug, path, scope, receive, send)
             return
         main = self.events.get(self.settings.slug) if self.settings.aliases else None
         if main is not None and path == "/healthz" and not from_peer:
@@ -177,11 +174,44 @@ class Site:
         else:
             await _refuse(scope, receive, send)
 
-    async def _event(
-        self, slug: str, event: _Open, scope: Scope, receive: Receive, send: Send
+    def _event_slug(self, path: str) -> str | None:
+        """The event an address under ``/e/<slug>/`` is for; for a worker, also the
+        programme's pages of one event (``/programme/e/<slug>...``), which change it (its
+        agenda, its staff sessions) and so are served by the worker that writes for it."""
+        if path.startswith(EVENTS_PREFIX):
+            return path[len(EVENTS_PREFIX) :].split("/", 1)[0]
+        if self.settings.worker and path.startswith(PROGRAMME_EVENTS):
+            return path[len(PROGRAMME_EVENTS) :].split("/", 1)[0]
+        return None
+
+    async def _event_path(
+        self, slug: str, path: str, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        """Serve a request for one event here, or, on a worker that does not write for it,
-        forward it to the worker that does (``webinar.web.forward``)."""
+        event = self.events.get(slug) or await self._open_added(slug)
+        if event is None and not path.startswith(EVENTS_PREFIX):
+            await self.programme(scope, receive, send)  # it says what is wrong
+        elif event is None:
+            await _refuse(scope, receive, send)
+        elif path.startswith(EVENTS_PREFIX):
+            inner = dict(scope)
+            inner["root_path"] = scope.get("root_path", "") + event_base(slug)
+            await self._event(slug, event, inner, receive, send)
+        else:
+            await self._event(slug, event, scope, receive, send, self.programme)
+
+    async def _event(
+        self,
+        slug: str,
+        event: _Open,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        app: ASGIApp | None = None,
+    ) -> None:
+        """Serve a request for one event (by ``app``, else the event's own) here, or, on a
+        worker that does not write for it, forward it to the worker that does
+        (``webinar.web.forward``)."""
+        app = app or event.app
         writer = self._writers.get(slug) if self.settings.worker else None
         if scope.get(FROM_PEER):
             if not proven(scope, event.proof):
@@ -189,14 +219,29 @@ class Site:
             elif writer is not None and not writer.writing:
                 await not_writer(scope, receive, send)
             else:
-                await event.app(as_forwarded(scope), receive, send)
+                await app(as_forwarded(scope), receive, send)
             return
         if writer is None or writer.writing or self._forwarder is None:
-            await event.app(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await self._forwarder.websocket(scope, receive, send, writer, event.proof, event.app)
+            await app(scope, receive, send)
+            return
+        local = self._here(slug, programme=app is self.programme)
+        if scope["type"] == "websocket":
+            await self._forwarder.websocket(scope, receive, send, writer, event.proof, local)
         else:
-            await self._forwarder.http(scope, receive, send, writer, event.proof, event.app)
+            await self._forwarder.http(scope, receive, send, writer, event.proof, local)
+
+    def _here(self, slug: str, programme: bool) -> ASGIApp:
+        """Serve on this worker, by the event as it is served when called (a request that
+        waited for the next writer, and that writer was this worker)."""
+
+        async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+            current = self.events.get(slug)
+            if current is None:
+                await _refuse(scope, receive, send)
+            else:
+                await (self.programme if programme else current.app)(scope, receive, send)
+
+        return serve
 
     async def _from_peer(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The private listener's app: requests forwarded by the other workers."""
@@ -241,27 +286,36 @@ class Site:
         """The event named on the command line: served from its file, holding the accounts."""
         return slug == self.settings.slug
 
-    async def withdraw(self, slug: str) -> None:
+    async def withdraw(self, slug: str, release: bool = True) -> EventWriter | None:
         """Stop serving an event (not the main one); it is opened again from the database
-        on its next visit, with the agenda stored then."""
+        on its next visit, with the agenda stored then. Under workers another worker
+        takes the lease and opens it again at once; with ``release`` False this worker's
+        writer is returned still holding the lease, so that none does yet."""
         if self.is_main(slug):
             raise ValueError("the main event is served for as long as the server runs")
         async with self._opening:
             event = self.events.pop(slug, None)
-            if event is not None:
-                # Open screens reconnect (as after a restart) to the event opened again.
-                hub = event.services.hub
-                for owner in hub.owners():
-                    for client in hub.screens_of(owner):
-                        client.drop()
-                await self._stop(slug, event.services)
+            if event is None:
+                return None
+            # Open screens reconnect (as after a restart) to the event opened again.
+            hub = event.services.hub
+            for owner in hub.owners():
+                for client in hub.screens_of(owner):
+                    client.drop()
+            return await self._stop(slug, event.services, release)
 
     async def purge(self, slug: str, erase: Callable[[], T]) -> T:
         """Run ``erase`` (a purge) in a worker thread with the event not served and no
-        event writing meanwhile; the event is opened again on its next visit."""
-        await self.withdraw(slug)
-        async with self._opening, self._write_lock:
-            return await asyncio.to_thread(erase)
+        event writing meanwhile; the event is opened again on its next visit. Under
+        workers this worker keeps the event's lease through the erase, so no other
+        worker opens the event half erased."""
+        holding = await self.withdraw(slug, release=False)
+        try:
+            async with self._opening, self._write_lock:
+                return await asyncio.to_thread(erase)
+        finally:
+            if holding is not None:
+                await holding.step_down()
 
     # -- start-up and shutdown ----------------------------------------------------------
 
@@ -327,9 +381,12 @@ class Site:
             self._redis = None
         self._stack.close()
 
-    async def _stop(self, slug: str, services: Services) -> None:
+    async def _stop(
+        self, slug: str, services: Services, release: bool = True
+    ) -> EventWriter | None:
         """Stop one event (its tickers, its last changes written), then copy what its
-        stream lacks and give up its lease."""
+        stream lacks and give up its lease; with ``release`` False, the writer is
+        returned still holding (and renewing) the lease, for its caller to step down."""
         bid = self._bids.pop(slug, None)
         if bid is not None:
             bid.cancel()
@@ -337,10 +394,32 @@ class Site:
                 await bid
         await service_layer.stop(services)
         writer = self._writers.pop(slug, None)
-        if writer is not None:
+        if writer is not None and release:
             await writer.step_down()
+            return None
+        return writer
 
     async def _start(self, hosted: Hosted, webinar_id: int) -> _Open:
+        opened = await self._open_event(hosted, webinar_id)
+        services = opened.services
+        if self._redis is not None and self._listener is not None:
+            await self._bid(hosted.slug, opened)
+        elif self._redis is not None:
+            try:
+                self._writers[hosted.slug] = await write_for(
+                    services.committer, self._redis, key_prefix(self.settings.db_path)
+                )
+            except BaseException:
+                await service_layer.stop(services)
+                raise
+            await service_layer.start(services)
+        else:
+            await service_layer.start(services)
+        self.events[hosted.slug] = opened
+        return opened
+
+    async def _open_event(self, hosted: Hosted, webinar_id: int) -> _Open:
+        """The event's app and services, state loaded, nothing started."""
         settings = self.settings
         main = hosted.slug == settings.slug and settings.aliases
         app = event_app(settings, hosted, "" if main else event_base(hosted.slug))
@@ -359,48 +438,73 @@ class Site:
         )
         app.state.services = services
         services.committer.observer = self.metrics.commit_times(hosted.slug)
-        opened = _Open(app, services, peer_proof(hosted.secrets))
-        if self._redis is not None and self._listener is not None:
-            await self._bid(hosted.slug, services)
-        elif self._redis is not None:
-            try:
-                self._writers[hosted.slug] = await write_for(
-                    services.committer, self._redis, key_prefix(settings.db_path)
-                )
-            except BaseException:
-                await service_layer.stop(services)
-                raise
-            await service_layer.start(services)
-        else:
-            await service_layer.start(services)
-        self.events[hosted.slug] = opened
-        return opened
+        return _Open(app, services, peer_proof(hosted.secrets))
 
-    async def _bid(self, slug: str, services: Services) -> None:
-        """A worker's writer role for an event: write now if the lease is free, else keep
-        bidding (in the background) and start the event's tickers once it writes."""
+    async def _bid(self, slug: str, opened: _Open) -> None:
+        """A worker's writer role for an event: write now if the lease is free, else bid
+        for it in the background (``_won`` once it is this worker's)."""
         assert self._redis is not None and self._listener is not None
         # "address pid nonce": where to forward, and which process (for operators).
         token = f"{self._listener.address} {os.getpid()} {secrets.token_hex(8)}"
         prefix = key_prefix(self.settings.db_path)
-        writer = event_writer(services.committer, self._redis, prefix, token)
+        writer = event_writer(opened.services.committer, self._redis, prefix, token)
         self._writers[slug] = writer
-
-        async def became_writer() -> None:
-            log.info("worker %d writes for event %s now", os.getpid(), slug)
-            await service_layer.start(services)
-
         try:
-            writing = await writer.take_over()
+            free = await writer.take_over()
         except (RedisError, OSError) as exc:
             log.warning("bidding for event %s failed (%s); trying again", slug, exc)
-            writing = False
-        if writing:
-            await became_writer()
+            free = False
+        if free:
+            await service_layer.start(opened.services)
         else:
-            self._bids[slug] = asyncio.create_task(
-                keep_bidding(writer, became_writer), name=f"bid for {slug}"
-            )
+            self._keep_bidding(slug, writer)
+
+    def _keep_bidding(self, slug: str, writer: EventWriter) -> None:
+        async def won() -> None:
+            await self._won(slug, writer)
+
+        self._bids[slug] = asyncio.create_task(
+            keep_bidding(writer.lease, won), name=f"bid for {slug}"
+        )
+
+    async def _won(self, slug: str, writer: EventWriter) -> None:
+        """This worker holds the event's lease now (its writer died or gave it up): open
+        the event again from the database (its agenda may have been changed through the
+        writer since this worker opened it; the main event's comes from the command
+        line), take over and start its tickers."""
+        log.info("worker %d writes for event %s now", os.getpid(), slug)
+        async with self._opening:
+            old = self.events.get(slug)
+            if old is None:
+                return  # withdrawn meanwhile: the next visit opens and bids again
+            fresh = old if self.is_main(slug) else await self._reopened(slug)
+            if fresh is None:  # removed from the database, or its agenda is unusable
+                self.events.pop(slug, None)
+                self._bids.pop(slug, None)
+                self._writers.pop(slug, None)
+                await writer.step_down()
+                await service_layer.stop(old.services)
+                return
+            # Requests now reach the fresh app; they wait (forward.py) until it writes.
+            self.events[slug] = fresh
+            if fresh is not old:
+                writer.serve(fresh.services.committer)
+            if not await writer.take_over():  # the lease ran out meanwhile: bid again
+                self._keep_bidding(slug, writer)
+                return
+            await service_layer.start(fresh.services)
+            if fresh is not old:
+                await service_layer.stop(old.services)
+
+    async def _reopened(self, slug: str) -> _Open | None:
+        try:
+            hosted = await asyncio.to_thread(self._load, slug)
+        except Exception:
+            log.exception("event %s could not be opened", slug)
+            return None
+        if hosted is None:
+            return None
+        return await self._open_event(*hosted)
 
     async def _open_added(self, slug: str) -> _Open | None:
         """Serve an event added to the database since start-up; None if there is none by
