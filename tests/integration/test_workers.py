@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +31,13 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from helpers import PATIENCE, Person, ServerProcess, Socket, open_database, stored_secrets
 from webinar.cli.main import cli
+from webinar.domain.accounts import Grant
 from webinar.realtime.lease import lease_key
 from webinar.realtime.streams import connect
+from webinar.services.accounts import add_user
+from webinar.services.agenda_files import SEED_AGENDA
 from webinar.services.writer import key_prefix
-from webinar.storage.webinars import list_webinars_sync
+from webinar.storage.webinars import list_webinars_sync, save_webinar_sync
 from webinar.web.forward import peer_proof
 
 pytestmark = pytest.mark.integration
@@ -41,6 +46,7 @@ ATTENDEES = 12
 QUESTIONS_EACH = 4  # under the limit of 5 a minute
 SCREENS = 8
 SEEN_BY_STAFF = ("all", "staff")
+ANN = ("ann@example.org", "Ann Organiser", "a long and happy password")
 
 
 # -- the processes ------------------------------------------------------------------------------
@@ -407,3 +413,63 @@ def test_workers_need_redis(tmp_path: Path) -> None:
     assert "--workers 2 needs --redis URL" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "w.db").exists()  # refused before the database was touched
+
+
+def renamed_agenda(title: str) -> bytes:
+    day = (date.today() + timedelta(days=1)).isoformat()
+    text = SEED_AGENDA.read_text(encoding="utf-8").replace('date = "today"', f'date = "{day}"', 1)
+    return text.replace(
+        'title = "Child Safeguarding Practice Review Panel Webinar"', f'title = "{title}"', 1
+    ).encode()
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:300]
+    return found.group(1)
+
+
+async def test_an_agenda_changed_through_the_programme_is_served_by_every_worker(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+    )
+    proc.start()
+    await asyncio.to_thread(
+        save_webinar_sync,
+        proc.db_path,
+        "hals",
+        title="Hal's",
+        agenda_name="h.toml",
+        agenda=renamed_agenda("Hal's").decode(),
+    )
+    await asyncio.to_thread(add_user, proc.db_path, *ANN, (Grant("organiser"),), datetime.now(UTC))
+    pages: dict[str, list[str]] = {}
+    client = httpx.AsyncClient(base_url=proc.base, timeout=2 * PATIENCE)
+    try:
+        for _ in range(6):  # both workers open the event: one writes, one forwards
+            assert (await client.get("/e/hals/join")).status_code == 200
+        csrf = csrf_of(await client.get("/programme/signin"))
+        signin = await client.post(
+            "/programme/signin", data={"email": ANN[0], "password": ANN[2], "csrf_token": csrf}
+        )
+        assert signin.status_code == 303, signin.text
+        for title in ("First rename", "Second rename", "Third rename"):
+            csrf = csrf_of(await client.get("/programme/e/hals/agenda"))
+            edited = await client.post(
+                "/programme/agenda",
+                data={"csrf_token": csrf, "event": "hals"},
+                files={"file": ("changed.toml", renamed_agenda(title), "application/toml")},
+            )
+            assert edited.status_code == 303, edited.text
+            # Fresh connections: the port hands them to either worker.
+            for _ in range(6):
+                async with httpx.AsyncClient(base_url=proc.base, timeout=2 * PATIENCE) as one:
+                    pages.setdefault(title, []).append((await one.get("/e/hals/join")).text)
+    finally:
+        await client.aclose()
+        proc.stop()
+
+    for title, seen in pages.items():
+        assert all(title in page for page in seen), f"a worker served an old agenda for {title}"

@@ -72,6 +72,9 @@ UNAVAILABLE = (
     "This event's server is changing over and did not answer in time. Try again in a "
     "few seconds: nothing you sent twice is counted twice."
 )
+#: Where a worker asks the writer to withdraw an event (its private listener only).
+WITHDRAW_PATH = "/_workers/withdraw"
+
 #: WebSocket close code: try again later (RFC 6455 section 7.4.1, 1013).
 TRY_AGAIN_LATER = 1013
 
@@ -161,6 +164,22 @@ class Forwarder:
                 return None
             await asyncio.sleep(writer.lease.ttl_ms / 1000 / 10)
         return None
+
+    async def withdraw(self, writer: EventWriter, slug: str, proof: bytes) -> None:
+        """Ask the event's writer to withdraw it too (its agenda was changed here): it is
+        then opened again from the database, by whichever worker writes for it next."""
+        address = await self.writer_address(writer, time.monotonic())  # one look
+        if address is None:
+            return  # nobody writes for it: whoever takes it over opens it from the database
+        try:
+            await self.client.post(
+                f"http://{address}{WITHDRAW_PATH}",
+                params={"event": slug},
+                headers={PEER_HEADER.decode(): proof.decode()},
+            )
+        except httpx.HTTPError as exc:
+            # It died meanwhile: whoever takes over opens the event from the database.
+            log.warning("asking %s to withdraw %s failed: %s", address, slug, exc)
 
     async def http(
         self,

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
+from urllib.parse import parse_qs
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -62,6 +63,7 @@ from webinar.web.app import (
 )
 from webinar.web.forward import (
     FROM_PEER,
+    WITHDRAW_PATH,
     Forwarder,
     PrivateListener,
     as_forwarded,
@@ -244,9 +246,23 @@ class Site:
         return serve
 
     async def _from_peer(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The private listener's app: requests forwarded by the other workers."""
-        if scope["type"] in ("http", "websocket"):
+        """The private listener's app: requests forwarded by the other workers, and their
+        requests to withdraw an event (``Site.withdraw`` on a worker that does not write
+        for it)."""
+        if scope["type"] == "http" and scope["path"] == WITHDRAW_PATH:
+            await self._withdraw_for_peer(scope, receive, send)
+        elif scope["type"] in ("http", "websocket"):
             await self({**scope, FROM_PEER: True}, receive, send)
+
+    async def _withdraw_for_peer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        slug = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("event", [""])[0]
+        event = self.events.get(slug)
+        if event is not None and not proven(scope, event.proof):
+            await _refuse(scope, receive, send, INTERNAL, 403)
+            return
+        if event is not None and not self.is_main(slug):
+            await self.withdraw(slug)
+        await PlainTextResponse("withdrawn")(scope, receive, send)
 
     def _site_level(self, path: str, kind: str) -> ASGIApp | None:
         """The app of an address that belongs to the site, not to an event: /metrics and
@@ -297,12 +313,18 @@ class Site:
             event = self.events.pop(slug, None)
             if event is None:
                 return None
+            writer = self._writers.get(slug)
+            elsewhere = writer is not None and not writer.writing  # another worker writes
             # Open screens reconnect (as after a restart) to the event opened again.
             hub = event.services.hub
             for owner in hub.owners():
                 for client in hub.screens_of(owner):
                     client.drop()
-            return await self._stop(slug, event.services, release)
+            kept = await self._stop(slug, event.services, release)
+        if writer is not None and elsewhere and self._forwarder is not None:
+            # The worker that writes for it serves it: withdraw it there too.
+            await self._forwarder.withdraw(writer, slug, event.proof)
+        return kept
 
     async def purge(self, slug: str, erase: Callable[[], T]) -> T:
         """Run ``erase`` (a purge) in a worker thread with the event not served and no
