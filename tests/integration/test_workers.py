@@ -365,6 +365,46 @@ async def test_internal_headers_and_private_addresses_are_refused_to_outsiders(
     assert peer.status_code == 200 and served.status_code == 200
 
 
+async def readiness_by_worker(proc: ServerProcess, pids: set[int]) -> dict[int, int]:
+    """/readyz's status from each worker: raw requests on fresh connections until each
+    worker has answered one (the port hands connections to either)."""
+    statuses: dict[int, int] = {}
+    for _ in range(100):
+        reader, writer = await asyncio.open_connection("127.0.0.1", proc.port)
+        try:
+            writer.write(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            await writer.drain()
+            status_line = await asyncio.wait_for(reader.readline(), PATIENCE)
+            owner = socket_owner(proc.port, writer.get_extra_info("sockname")[1], pids)
+        finally:
+            writer.close()
+            await writer.wait_closed()
+        if owner is not None:
+            statuses[owner] = int(status_line.split()[1])
+        if len(statuses) == len(pids):
+            break
+    return statuses
+
+
+async def test_every_worker_is_ready_whether_it_writes_or_forwards(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+    )
+    proc.start()
+    try:
+        assert proc.proc is not None
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        webinar_id = list_webinars_sync(proc.db_path)[0].id
+        await writer_of(own_redis_server.url, proc.db_path, webinar_id)
+        statuses = await readiness_by_worker(proc, pids)
+    finally:
+        proc.stop()
+
+    assert statuses == {pid: 200 for pid in pids}
+
+
 async def test_an_event_added_while_serving_gets_a_writer(
     tmp_path: Path, own_redis_server: RedisServer
 ) -> None:

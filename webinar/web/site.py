@@ -298,6 +298,12 @@ class Site:
         main = slug == self.settings.slug and self.settings.aliases
         return "" if main else event_base(slug)
 
+    def writes_for(self, slug: str) -> bool:
+        """Whether this process runs the event's services (always, unless it is a worker
+        that forwards the event to another worker)."""
+        writer = self._writers.get(slug) if self.settings.worker else None
+        return writer is None or writer.writing
+
     def is_main(self, slug: str) -> bool:
         """The event named on the command line: served from its file, holding the accounts."""
         return slug == self.settings.slug
