@@ -30,6 +30,7 @@ from websockets.asyncio.client import connect as websockets_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from helpers import PATIENCE, Person, ServerProcess, Socket, open_database, stored_secrets
+from postgres_cluster import cluster
 from webinar.cli.main import cli
 from webinar.domain.accounts import Grant
 from webinar.realtime.lease import lease_key
@@ -513,3 +514,73 @@ async def test_an_agenda_changed_through_the_programme_is_served_by_every_worker
 
     for title, seen in pages.items():
         assert all(title in page for page in seen), f"a worker served an old agenda for {title}"
+
+
+async def test_a_one_process_server_is_refused_beside_the_workers(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+    )
+    proc.start()
+    try:
+        alone = ServerProcess(proc.db_path)
+        with pytest.raises(RuntimeError, match="Another server is already running"):
+            alone.start()
+    finally:
+        proc.stop()
+
+
+@pytest.mark.sqlite_only(reason="two serves share a PostgreSQL database by design (hosts)")
+async def test_two_serves_with_workers_on_one_sqlite_file_are_refused(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    args = ("--workers", "2", "--redis", own_redis_server.url)
+    proc = ServerProcess(str(tmp_path / "webinar.db"), args=args)
+    proc.start()
+    try:
+        second = ServerProcess(proc.db_path, args=args)
+        with pytest.raises(RuntimeError, match="Another server is already running"):
+            second.start()
+    finally:
+        proc.stop()
+
+
+async def test_two_hosts_share_one_postgresql_database(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """Two serves of 2 workers each (two hosts, here on one machine) on one PostgreSQL
+    database and one Redis: one worker of the four writes for the event, and every
+    question asked through either host is stored once; a one-process server is still
+    refused."""
+    url = cluster().create("two_hosts")
+    args = ("--workers", "2", "--redis", own_redis_server.url)
+    hosts = [ServerProcess(url, args=args), ServerProcess(url, args=args)]
+    people: list[Person] = []
+    try:
+        for host in hosts:
+            host.start()
+        secrets = stored_secrets(url)
+        for n in range(8):
+            person = Person(hosts[n % 2].base)
+            await person.join(secrets["join_code"], f"Attendee {n}")
+            response = await person.act("qa.ask", text=f"Host {n % 2} asks {n}?", key=f"{n:016d}")
+            assert response.status_code == 200, response.text
+            people.append(person)
+        webinar_id = list_webinars_sync(url)[0].id
+        writer = await writer_of(own_redis_server.url, url, webinar_id)
+        supervisors = [host.proc.pid for host in hosts if host.proc is not None]
+        workers = [await wait_for_workers(pid, 2) for pid in supervisors]
+        alone = ServerProcess(url)
+        with pytest.raises(RuntimeError, match="Another server is already running"):
+            alone.start()
+    finally:
+        for person in people:
+            await person.close()
+        for host in hosts:
+            host.stop()
+
+    assert sum(writer.pid in pids for pids in workers) == 1
+    with contextlib.closing(open_database(url)) as conn:
+        texts = sorted(row[0] for row in conn.execute("SELECT text FROM questions"))
+    assert texts == sorted(f"Host {n % 2} asks {n}?" for n in range(8))
