@@ -584,3 +584,45 @@ async def test_two_hosts_share_one_postgresql_database(
     with contextlib.closing(open_database(url)) as conn:
         texts = sorted(row[0] for row in conn.execute("SELECT text FROM questions"))
     assert texts == sorted(f"Host {n % 2} asks {n}?" for n in range(8))
+
+
+async def test_a_writer_whose_lease_was_taken_stops_and_bids_again(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """As when Redis did not answer past the lease's time and another took the lease: the
+    writer steps down, stops the event's tickers and bids again; the requests sent while
+    the lease's holder cannot be reached wait for the next writer and are applied once."""
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+    )
+    proc.start()
+    redis = connect(own_redis_server.url, timeout=2.0)
+    people: list[Person] = []
+    try:
+        webinar_id = list_webinars_sync(proc.db_path)[0].id
+        secrets = stored_secrets(proc.db_path)
+        before = await writer_of(own_redis_server.url, proc.db_path, webinar_id)
+        key = lease_key(key_prefix(proc.db_path), webinar_id)
+        # A holder nobody can reach (port 9, pid 1), for 3 s.
+        assert await redis.set(key, "127.0.0.1:9 1 stolen", xx=True, px=3000)
+        for n in range(4):
+            person = Person(proc.base)
+            await person.join(secrets["join_code"], f"Attendee {n}")
+            response = await person.act("qa.ask", text=f"Meanwhile {n}?", key=f"{n:016d}")
+            assert response.status_code == 200, response.text
+            people.append(person)
+        after = await writer_of(own_redis_server.url, proc.db_path, webinar_id, not_pid=1)
+        assert proc.proc is not None
+        statuses = await readiness_by_worker(proc, workers_of(proc.proc.pid))
+    finally:
+        for person in people:
+            await person.close()
+        await redis.aclose()
+        proc.stop()
+
+    assert after.pid in statuses and before.pid in statuses
+    assert set(statuses.values()) == {200}
+    assert f"worker {before.pid} no longer writes for event" in proc.output
+    with contextlib.closing(open_database(proc.db_path)) as conn:
+        texts = sorted(row[0] for row in conn.execute("SELECT text FROM questions"))
+    assert texts == [f"Meanwhile {n}?" for n in range(4)]

@@ -76,6 +76,9 @@ class EventWriter:
         self.writing = False
         self.renewed = asyncio.Event()
         self._renewer: asyncio.Task[None] | None = None
+        #: Called once this writer stepped down because another holds the lease (a
+        #: worker then stops the event's tickers and bids again).
+        self.lost: Callable[[], Awaitable[None]] | None = None
 
     def serve(self, committer: Committer) -> None:
         """Write, once this worker takes over, for ``committer`` instead: the event opened
@@ -129,6 +132,8 @@ class EventWriter:
             if not held:
                 log.warning("lost the lease %s: no longer writing", self.lease.key)
                 await self.step_down()
+                if self.lost is not None:
+                    await self.lost()
                 return
             self.renewed.set()
 

@@ -477,6 +477,11 @@ class Site:
         prefix = key_prefix(self.settings.db_path)
         writer = event_writer(opened.services.committer, self._redis, prefix, token)
         self._writers[slug] = writer
+
+        async def lost() -> None:
+            await self._lost(slug, writer)
+
+        writer.lost = lost
         try:
             free = await writer.take_over()
         except (RedisError, OSError) as exc:
@@ -505,7 +510,7 @@ class Site:
             old = self.events.get(slug)
             if old is None:
                 return  # withdrawn meanwhile: the next visit opens and bids again
-            fresh = old if self.is_main(slug) else await self._reopened(slug)
+            fresh = old if self.is_main(slug) else await self._fresh(slug, old)
             if fresh is None:  # removed from the database, or its agenda is unusable
                 self.events.pop(slug, None)
                 self._bids.pop(slug, None)
@@ -524,15 +529,39 @@ class Site:
             if fresh is not old:
                 await service_layer.stop(old.services)
 
-    async def _reopened(self, slug: str) -> _Open | None:
+    async def _lost(self, slug: str, writer: EventWriter) -> None:
+        """Another worker took this one's lease (Redis did not answer past the lease's
+        time): stop the event's tickers (the epoch refuses their writes anyway), open it
+        again from the database, nothing started, and bid again."""
+        log.warning("worker %d no longer writes for event %s", os.getpid(), slug)
+        async with self._opening:
+            old = self.events.get(slug)
+            if old is None or self._writers.get(slug) is not writer:
+                return  # withdrawn meanwhile
+            fresh = await self._fresh(slug, old)
+            if fresh is None:
+                self.events.pop(slug, None)
+                self._writers.pop(slug, None)
+            else:
+                self.events[slug] = fresh
+                writer.serve(fresh.services.committer)
+                self._keep_bidding(slug, writer)
+            await service_layer.stop(old.services)
+
+    async def _fresh(self, slug: str, old: _Open) -> _Open | None:
+        """The event opened again, nothing started: from the command line's agenda for
+        the main event, else from the database (None: removed, or its agenda unusable)."""
+        if self.is_main(slug):
+            hosted = next(h for h in self.settings.events if h.slug == slug)
+            return await self._open_event(hosted, old.services.db.webinar_id)
         try:
-            hosted = await asyncio.to_thread(self._load, slug)
+            found = await asyncio.to_thread(self._load, slug)
         except Exception:
             log.exception("event %s could not be opened", slug)
             return None
-        if hosted is None:
+        if found is None:
             return None
-        return await self._open_event(*hosted)
+        return await self._open_event(*found)
 
     async def _open_added(self, slug: str) -> _Open | None:
         """Serve an event added to the database since start-up; None if there is none by
