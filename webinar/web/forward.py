@@ -444,6 +444,8 @@ class PrivateListener:
             ws_per_message_deflate=False,
             log_config=None,
             access_log=False,
+            # The client's address and scheme come from the proven peer headers only.
+            proxy_headers=False,
             timeout_graceful_shutdown=2,
         )
         self.server = uvicorn.Server(config)
