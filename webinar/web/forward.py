@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import uvicorn
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -156,7 +157,11 @@ class Forwarder:
         worker; None when this worker writes now, or nobody took the lease by
         ``deadline``."""
         while not writer.writing:
-            holder = await writer.lease.holder()
+            try:
+                holder = await writer.lease.holder()
+            except (RedisError, OSError) as exc:  # Redis does not answer: look again
+                log.warning("reading %s failed: %s", writer.lease.key, exc)
+                holder = None
             address = holder.split(" ", 1)[0] if holder else ""
             if address and address != self.own_address:
                 return address
