@@ -470,7 +470,7 @@ def csrf_of(page: httpx.Response) -> str:
     return found.group(1)
 
 
-async def test_an_agenda_changed_through_the_programme_is_served_by_every_worker(
+async def test_events_made_or_changed_through_the_programme_are_served_by_every_worker(
     tmp_path: Path, own_redis_server: RedisServer
 ) -> None:
     proc = ServerProcess(
@@ -508,12 +508,26 @@ async def test_an_agenda_changed_through_the_programme_is_served_by_every_worker
             for _ in range(6):
                 async with httpx.AsyncClient(base_url=proc.base, timeout=2 * PATIENCE) as one:
                     pages.setdefault(title, []).append((await one.get("/e/hals/join")).text)
+        # An event created through the programme is served, by whichever worker.
+        csrf = csrf_of(await client.get("/programme/new"))
+        created = await client.post(
+            "/programme/new",
+            data={"csrf_token": csrf, "source": "upload", "slug": "fresh"},
+            files={"file": ("fresh.toml", renamed_agenda("Freshly made"), "application/toml")},
+        )
+        assert created.status_code == 303, created.text
+        for _ in range(6):
+            async with httpx.AsyncClient(base_url=proc.base, timeout=2 * PATIENCE) as one:
+                pages.setdefault("Freshly made", []).append((await one.get("/e/fresh/join")).text)
+        fresh = next(e for e in list_webinars_sync(proc.db_path) if e.slug == "fresh")
+        fresh_writer = await writer_of(own_redis_server.url, proc.db_path, fresh.id)
     finally:
         await client.aclose()
         proc.stop()
 
     for title, seen in pages.items():
         assert all(title in page for page in seen), f"a worker served an old agenda for {title}"
+    assert len(pages["Freshly made"]) == 6 and fresh_writer.address
 
 
 async def test_a_one_process_server_is_refused_beside_the_workers(
