@@ -324,7 +324,7 @@ async def all_reached(screens: list[Screen], seq: int) -> None:
         await asyncio.sleep(0.1)  # the readers append as events arrive
 
 
-async def test_internal_headers_and_private_addresses_are_refused_to_outsiders(
+async def test_outsiders_are_refused_the_workers_headers_addresses_and_database(
     tmp_path: Path, own_redis_server: RedisServer
 ) -> None:
     proc = ServerProcess(
@@ -358,6 +358,10 @@ async def test_internal_headers_and_private_addresses_are_refused_to_outsiders(
             )
         with pytest.raises(InvalidStatus):
             await websockets_connect(f"ws://{writer.address}/ws")
+        # Nor may a one-process server run beside the workers.
+        alone = ServerProcess(proc.db_path)
+        with pytest.raises(RuntimeError, match="Another server is already running"):
+            alone.start()
     finally:
         proc.stop()
 
@@ -387,26 +391,7 @@ async def readiness_by_worker(proc: ServerProcess, pids: set[int]) -> dict[int, 
     return statuses
 
 
-async def test_every_worker_is_ready_whether_it_writes_or_forwards(
-    tmp_path: Path, own_redis_server: RedisServer
-) -> None:
-    proc = ServerProcess(
-        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
-    )
-    proc.start()
-    try:
-        assert proc.proc is not None
-        pids = await wait_for_workers(proc.proc.pid, 2)
-        webinar_id = list_webinars_sync(proc.db_path)[0].id
-        await writer_of(own_redis_server.url, proc.db_path, webinar_id)
-        statuses = await readiness_by_worker(proc, pids)
-    finally:
-        proc.stop()
-
-    assert statuses == {pid: 200 for pid in pids}
-
-
-async def test_an_event_added_while_serving_gets_a_writer(
+async def test_an_event_added_while_serving_gets_a_writer_and_every_worker_is_ready(
     tmp_path: Path, own_redis_server: RedisServer
 ) -> None:
     proc = ServerProcess(
@@ -429,10 +414,17 @@ async def test_an_event_added_while_serving_gets_a_writer(
             assert response.status_code == 200, response.text
             people.append(person)
         writer = await writer_of(own_redis_server.url, proc.db_path, event.id)
+        # Each worker is ready, whether it writes for an event or forwards it (a worker
+        # that forwards runs none of its tickers and is not asked for them).
+        assert proc.proc is not None
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        statuses = await readiness_by_worker(proc, pids)
     finally:
         for person in people:
             await person.close()
         proc.stop()
+
+    assert statuses == {pid: 200 for pid in pids}
 
     assert proc.proc is None and writer.address
     with contextlib.closing(open_database(proc.db_path)) as conn:
@@ -528,21 +520,6 @@ async def test_events_made_or_changed_through_the_programme_are_served_by_every_
     for title, seen in pages.items():
         assert all(title in page for page in seen), f"a worker served an old agenda for {title}"
     assert len(pages["Freshly made"]) == 6 and fresh_writer.address
-
-
-async def test_a_one_process_server_is_refused_beside_the_workers(
-    tmp_path: Path, own_redis_server: RedisServer
-) -> None:
-    proc = ServerProcess(
-        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
-    )
-    proc.start()
-    try:
-        alone = ServerProcess(proc.db_path)
-        with pytest.raises(RuntimeError, match="Another server is already running"):
-            alone.start()
-    finally:
-        proc.stop()
 
 
 @pytest.mark.sqlite_only(reason="two serves share a PostgreSQL database by design (hosts)")
