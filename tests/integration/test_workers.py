@@ -225,25 +225,28 @@ async def test_a_worker_killed_mid_storm_loses_nothing(
         str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
     )
     proc.start()
-    assert proc.proc is not None
-    supervisor = proc.proc.pid
-    db_path = proc.db_path
-    webinar_id = list_webinars_sync(db_path)[0].id
-    secrets = stored_secrets(db_path)
-    pids = await wait_for_workers(supervisor, 2)
-    writer = await writer_of(own_redis_server.url, db_path, webinar_id)
-    assert writer.pid in pids
-    edge = (pids - {writer.pid}).pop()
-    screens = await connect_screens(proc, secrets, pids, writer.pid, edge)
+    screens: list[Screen] = []
     people: list[tuple[Person, str]] = []
-    for n in range(ATTENDEES):
-        person = Person(proc.base)
-        body = await person.join(secrets["join_code"], f"Attendee {n}")
-        people.append((person, str(body["participant"]["id"])))
-    storm = Storm(people)
+    readers: list[asyncio.Task[None]] = []
     done = asyncio.Event()
-    readers = [asyncio.create_task(s.run(done)) for s in screens]
     try:
+        assert proc.proc is not None
+        supervisor = proc.proc.pid
+        db_path = proc.db_path
+        webinar_id = list_webinars_sync(db_path)[0].id
+        secrets = stored_secrets(db_path)
+        pids = await wait_for_workers(supervisor, 2)
+        writer = await writer_of(own_redis_server.url, db_path, webinar_id)
+        assert writer.pid in pids
+        edge = (pids - {writer.pid}).pop()
+        await connect_screens(proc, secrets, pids, writer.pid, edge, screens)
+        for n in range(ATTENDEES):
+            person = Person(proc.base)
+            people.append((person, ""))
+            body = await person.join(secrets["join_code"], f"Attendee {n}")
+            people[-1] = (person, str(body["participant"]["id"]))
+        storm = Storm(people)
+        readers = [asyncio.create_task(s.run(done)) for s in screens]
         first = asyncio.create_task(storm.round(0))
         await asyncio.wait_for(storm.progress.wait(), 2 * PATIENCE)
         killed = edge if victim == "edge" else writer.pid
@@ -283,25 +286,28 @@ async def test_a_worker_killed_mid_storm_loses_nothing(
 
 
 async def connect_screens(
-    proc: ServerProcess, secrets: dict[str, str], pids: set[int], writer: int, edge: int
-) -> list[Screen]:
-    """Staff screens, at least two through each worker (the port hands connections to
-    either: open more until both have some)."""
-    screens: list[Screen] = []
+    proc: ServerProcess,
+    secrets: dict[str, str],
+    pids: set[int],
+    writer: int,
+    edge: int,
+    screens: list[Screen],
+) -> None:
+    """Staff screens into ``screens``, at least two through each worker (the port hands
+    connections to either: open more until both have some)."""
     on: dict[int, int] = {writer: 0, edge: 0}
     for _ in range(10 * SCREENS):
-        person = Person(proc.base)
-        await person.enter("host", secrets["host_token"])
-        screen = Screen(person)
+        screen = Screen(Person(proc.base))
+        screens.append(screen)
+        await screen.person.enter("host", secrets["host_token"])
         await screen.open()
         assert screen.socket is not None
         port = screen.socket.conn.local_address[1]
         owner = socket_owner(proc.port, port, pids)
         if owner is not None:
             on[owner] += 1
-        screens.append(screen)
         if len(screens) >= SCREENS and min(on.values()) >= 2:
-            return screens
+            return
     raise AssertionError(f"screens landed on the workers as {on}")
 
 
@@ -469,18 +475,20 @@ async def test_events_made_or_changed_through_the_programme_are_served_by_every_
         str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
     )
     proc.start()
-    await asyncio.to_thread(
-        save_webinar_sync,
-        proc.db_path,
-        "hals",
-        title="Hal's",
-        agenda_name="h.toml",
-        agenda=renamed_agenda("Hal's").decode(),
-    )
-    await asyncio.to_thread(add_user, proc.db_path, *ANN, (Grant("organiser"),), datetime.now(UTC))
     pages: dict[str, list[str]] = {}
     client = httpx.AsyncClient(base_url=proc.base, timeout=2 * PATIENCE)
     try:
+        await asyncio.to_thread(
+            save_webinar_sync,
+            proc.db_path,
+            "hals",
+            title="Hal's",
+            agenda_name="h.toml",
+            agenda=renamed_agenda("Hal's").decode(),
+        )
+        await asyncio.to_thread(
+            add_user, proc.db_path, *ANN, (Grant("organiser"),), datetime.now(UTC)
+        )
         for _ in range(6):  # both workers open the event: one writes, one forwards
             assert (await client.get("/e/hals/join")).status_code == 200
         csrf = csrf_of(await client.get("/programme/signin"))
@@ -586,8 +594,8 @@ async def test_a_writer_whose_lease_was_taken_stops_and_bids_again(
     proc = ServerProcess(
         str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
     )
-    proc.start()
     redis = connect(own_redis_server.url, timeout=2.0)
+    proc.start()
     people: list[Person] = []
     try:
         webinar_id = list_webinars_sync(proc.db_path)[0].id
@@ -629,9 +637,9 @@ async def test_requests_through_either_worker_survive_redis_stopped_for_10_s(
         str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
     )
     proc.start()
-    secrets = stored_secrets(proc.db_path)
     people: list[Person] = []
     try:
+        secrets = stored_secrets(proc.db_path)
         for n in range(6):
             person = Person(proc.base)
             await person.join(secrets["join_code"], f"Attendee {n}")
