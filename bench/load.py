@@ -52,7 +52,8 @@ takes the commit lock, before its SQLite transaction; the baseline when it broad
 transaction, the fan-out, the client). ``--timeline`` prints every question's figures in
 turn, which shows stalls (a garbage collection, a backlog) as they happen.
 
-Server figures (psutil on the server's pid): CPU (cpu-time delta / wall, 100% = one
+Server figures (psutil on the server's pid; CPU summed with its children's, the workers
+of ``--workers N``): CPU (cpu-time delta / wall, 100% = one
 core), RSS with no attendee connected, with all connected and the peak, and RSS per
 attendee = (RSS with N connected - RSS with none) / N. The CPU of the client workers, of
 this process and of every other process on the machine are shown too: on a small machine
@@ -1042,9 +1043,17 @@ class Bench:
             self.rss()
             await asyncio.sleep(0.25)
 
+    def _children(self) -> list[Any]:
+        with contextlib.suppress(Exception):
+            assert self.proc is not None
+            children: list[Any] = self.proc.children(recursive=True)
+            return children
+        return []
+
     def cpu_window(self) -> CpuWindow:
         procs: dict[str, list[Any]] = {
-            "server": [self.proc] if self.proc else [],
+            # The server and its children: the workers of ``webinar serve --workers N``.
+            "server": [self.proc, *self._children()] if self.proc else [],
             "clients": [self.psutil.Process(w.pid) for w in self.workers if w.pid],
             "driver": [self.psutil.Process()],
         }

@@ -21,7 +21,7 @@ from webinar.realtime.lease import Lease
 from webinar.realtime.streams import EventStream, connect
 from webinar.services.commit import CHECKS, Committer, Outgoing, Work, utcnow
 from webinar.services.fanout import StreamFollower
-from webinar.services.writer import EventWriter, key_prefix, write_for
+from webinar.services.writer import EventWriter, event_writer, keep_bidding, key_prefix, write_for
 from webinar.storage import repo
 from webinar.storage.db import Database, Fenced, Tx, migrate_sync
 from webinar.storage.webinars import save_webinar_sync
@@ -304,3 +304,69 @@ def test_the_key_prefix_of_a_database_is_the_same_from_any_working_directory(
 
     assert from_here == from_a
     assert key_prefix(url) != key_prefix("postgresql://webinar@db.internal:5432/other")
+
+
+class CountedLease(Lease):
+    """A lease that says when it has been bid for (refused) twice."""
+
+    refused = 0
+    twice = asyncio.Event()
+
+    async def acquire(self) -> bool:
+        taken = await super().acquire()
+        if not taken:
+            self.refused += 1
+            if self.refused == 2:
+                self.twice.set()
+        return taken
+
+
+async def test_a_bidder_wins_once_the_holder_gives_the_lease_up(redis: Redis) -> None:
+    key = f"test:{uuid4().hex}"
+    holder = Lease(redis, key, 10_000)
+    bidder = CountedLease(redis, key, 500, token="w2 2 nonce")
+    bidder.twice = asyncio.Event()
+    assert await holder.acquire()
+    won = asyncio.Event()
+
+    async def on_win() -> None:
+        won.set()
+
+    bidding = asyncio.create_task(keep_bidding(bidder, on_win))
+    try:
+        await asyncio.wait_for(bidder.twice.wait(), PATIENCE)  # it keeps bidding
+        assert not won.is_set()
+        await holder.release()
+        await asyncio.wait_for(won.wait(), PATIENCE)
+        await bidding
+    finally:
+        bidding.cancel()
+    assert await bidder.holder() == "w2 2 nonce"
+
+
+async def test_a_writer_steps_down_and_says_so_when_its_lease_is_taken(
+    tmp_path: Path, redis: Redis
+) -> None:
+    first, second = await two_handles(tmp_path)
+    prefix = f"test:{uuid4().hex}"
+    writer = event_writer(first, redis, prefix, token="w1 1 nonce")
+    writer.lease.ttl_ms = 600  # renewed every 0.2 s
+    told = asyncio.Event()
+
+    async def lost() -> None:
+        told.set()
+
+    writer.lost = lost
+    try:
+        assert await writer.take_over()
+        with pytest.raises(RuntimeError):
+            writer.serve(second)  # a writer keeps its handle while it writes
+        await redis.set(writer.lease.key, "w9 9 other", xx=True, px=10_000)
+        await asyncio.wait_for(told.wait(), PATIENCE)
+        assert not writer.writing
+        writer.serve(second)  # not writing now: it writes for the fresh handle next time
+        assert writer.committer is second and writer.publisher.committer is second
+    finally:
+        await writer.step_down()
+        await first.db.close()
+        await second.db.close()

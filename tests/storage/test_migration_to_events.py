@@ -262,11 +262,12 @@ async def test_a_database_written_by_the_one_event_release_is_served_intact(
             t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in RELEASE_TABLES
         }
 
-    # Every row kept; the one secret that release did not have (the group calls' room key)
-    # is added once.
-    assert counts == {t: len(rows) + (t == "meta") for t, rows in before.items()}
+    # Every row kept; the two secrets that release did not have (the group calls' room
+    # key, the workers' peer secret) are added once.
+    assert counts == {t: len(rows) + 2 * (t == "meta") for t, rows in before.items()}
     stored = dict(before["meta"])
     assert "room_secret" not in stored and "room_secret" in secrets
+    assert "peer_secret" not in stored and "peer_secret" in secrets
     assert [secrets[k] for k in ("join_code", "host_token")] == [
         stored["join_code"],
         stored["host_token"],

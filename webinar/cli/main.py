@@ -32,6 +32,7 @@ from webinar.cli.serving import (
     Network,
     check_port,
     check_redis,
+    check_workers,
     joining_hint,
     metrics_networks,
     timing_hint,
@@ -191,6 +192,24 @@ def cli() -> None:
     'log between workers (docs/architecture.md, "Many workers").',
 )
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    envvar="WEBINAR_WORKERS",
+    show_envvar=True,
+    help="Worker processes (2 or more need --redis): one writes for each event, the others "
+    "forward its requests to it, and a worker that dies is replaced (docs/scaling.md).",
+)
+@click.option(
+    "--advertise",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="HOST",
+    help="With --workers: the address of this host the other hosts' workers reach its "
+    "workers at (each worker listens there on a free port of its own).",
+)
+@click.option(
     "--metrics-allow",
     "metrics_allow",
     multiple=True,
@@ -213,6 +232,8 @@ def serve(
     header_timeout: float,
     accessibility_contact: str,
     redis_url: str | None,
+    workers: int,
+    advertise: str,
     metrics_allow: tuple[Network, ...],
     oidc_issuer: str | None,
     oidc_client_id: str | None,
@@ -232,16 +253,7 @@ def serve(
         raise click.BadParameter(str(exc), param_hint="--accessibility-contact") from None
     calls = call_config(**call_settings)
     oidc = oidc_config(oidc_issuer, oidc_client_id, oidc_client_secret_file, oidc_name)
-    try:
-        with exclusive(db_path):  # only a check here: the server takes it when it starts
-            pass
-    except InUse:
-        raise click.ClickException(
-            f"Another server is already running on {db_path}. Stop it first, or give this "
-            "one its own --db."
-        ) from None
-    if redis_url is not None:
-        check_redis(redis_url)  # before the database is touched
+    _check_serving(db_path, workers, redis_url, advertise)
     stored = [] if agenda is not None else events_in(db_path)
     seeded = agenda is None and not stored
     if agenda is None and all(e.agenda is None for e in stored):
@@ -273,6 +285,8 @@ def serve(
         accessibility_contact=accessibility_contact.strip(),
         redis_url=redis_url,
         metrics_allow=metrics_allow,
+        worker=workers > 1,
+        advertise=advertise,
     )
     if os.environ.get("WEBINAR_CHECK_EVENTS") == "1":  # the test suite's servers
         CHECKS.against_models()
@@ -291,7 +305,32 @@ def serve(
     ):
         click.echo(line)
     sys.stdout.flush()
-    server.run(app, host=host, port=port, header_timeout=header_timeout)
+    if workers == 1:
+        server.run(app, host=host, port=port, header_timeout=header_timeout)
+        return
+    # The supervisor holds the database for its workers (shared among the serves of
+    # several hosts on one PostgreSQL database; see exclusive).
+    with exclusive(db_path, hosts=True):
+        from webinar.web.workers import run_workers
+
+        run_workers(settings, host=host, port=port, workers=workers, header_timeout=header_timeout)
+
+
+def _check_serving(db_path: str, workers: int, redis_url: str | None, advertise: str) -> None:
+    """Refuse, in a sentence, to serve a database another server runs on, or workers
+    without Redis, or with a Redis that does not answer (before the database is touched)."""
+    if workers > 1:
+        check_workers(workers, redis_url, advertise)
+    try:
+        with exclusive(db_path, hosts=workers > 1):  # a check: the server takes it to serve
+            pass
+    except InUse:
+        raise click.ClickException(
+            f"Another server is already running on {db_path}. Stop it first, or give this "
+            "one its own --db."
+        ) from None
+    if redis_url is not None:
+        check_redis(redis_url)
 
 
 def _agenda_event(

@@ -99,6 +99,24 @@ def check_redis(url: str) -> None:
         client.close()
 
 
+def check_workers(workers: int, redis_url: str | None, advertise: str) -> None:
+    """Refuse, in a plain sentence, ``--workers N`` (N >= 2) without ``--redis`` or with an
+    ``--advertise`` address this computer cannot listen on."""
+    if redis_url is None:
+        raise click.ClickException(
+            f"--workers {workers} needs --redis URL (such as redis://127.0.0.1:6379/0): the "
+            "workers find which of them writes for an event there. Start redis-server, or "
+            "serve with one worker."
+        )
+    try:
+        _bind(advertise, 0)
+    except OSError:
+        raise click.ClickException(
+            f"--advertise {advertise} is not an address of this computer: give the address "
+            "the other hosts reach this one at (127.0.0.1 when all workers run here)."
+        ) from None
+
+
 def _free_port_near(host: str, port: int) -> int:
     """The first free port after ``port`` (or ``port + 1`` if none of the next 20 is)."""
     for candidate in range(port + 1, min(port + 21, 65536)):

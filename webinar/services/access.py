@@ -106,6 +106,9 @@ def new_secrets() -> dict[str, str]:
         "join_code": new_code(),
         # Names each breakout group's call room (webinar.domain.video.room_name).
         "room_secret": secrets.token_urlsafe(32),
+        # Proves a request forwarded between the workers of ``webinar serve --workers N``
+        # comes from one of them (webinar.web.forward).
+        "peer_secret": secrets.token_urlsafe(32),
     }
 
 

@@ -23,8 +23,12 @@ def stopped_tasks(services: Services) -> list[str]:
     return [name for name, alive in running.items() if not alive]
 
 
-async def problems(services: Services, timeout: float = DATABASE_TIMEOUT) -> list[str]:
-    """Why the event cannot serve now, one sentence each; empty when it is ready."""
+async def problems(
+    services: Services, timeout: float = DATABASE_TIMEOUT, writing: bool = True
+) -> list[str]:
+    """Why the event cannot serve now, one sentence each; empty when it is ready.
+    ``writing`` False: a worker that forwards the event to its writer, and so runs none
+    of its tasks."""
     found: list[str] = []
     try:
         version = await asyncio.wait_for(services.db.schema_version(), timeout)
@@ -36,5 +40,6 @@ async def problems(services: Services, timeout: float = DATABASE_TIMEOUT) -> lis
         latest = services.db.latest_migration
         if version != latest:
             found.append(f"the database is at migration {version}, this server needs {latest}")
-    found += [f"the {name} is not running" for name in stopped_tasks(services)]
+    if writing:
+        found += [f"the {name} is not running" for name in stopped_tasks(services)]
     return found

@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import logging
 import os
+from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -80,6 +81,17 @@ class EventWriter:
         self.writing = False
         self.renewed = asyncio.Event()
         self._renewer: asyncio.Task[None] | None = None
+        #: Called once this writer stepped down because another holds the lease (a
+        #: worker then stops the event's tickers and bids again).
+        self.lost: Callable[[], Awaitable[None]] | None = None
+
+    def serve(self, committer: Committer) -> None:
+        """Write, once this worker takes over, for ``committer`` instead: the event opened
+        again from the database (its agenda may have changed since this worker opened it)."""
+        if self.writing:
+            raise RuntimeError("a writer keeps its event's handle while it writes")
+        self.committer = committer
+        self.publisher = StreamPublisher(committer, self.publisher.stream, self.publisher.retry)
 
     async def take_over(self) -> bool:
         """Become the writer if the lease is free; True when this worker writes now."""
@@ -125,8 +137,38 @@ class EventWriter:
             if not held:
                 log.warning("lost the lease %s: no longer writing", self.lease.key)
                 await self.step_down()
+                if self.lost is not None:
+                    await self.lost()
                 return
             self.renewed.set()
+
+
+def event_writer(
+    committer: Committer, redis: Redis, prefix: str, token: str | None = None
+) -> EventWriter:
+    """This worker's (not yet writing) writer for the event of ``committer``; ``token``
+    names the worker in the lease (its private address, for the others to forward to)."""
+    webinar_id = committer.db.webinar_id
+    return EventWriter(
+        committer,
+        Lease(redis, lease_key(prefix, webinar_id), LEASE_MS, token),
+        EventStream(redis, stream_key(prefix, webinar_id), STREAM_LENGTH),
+    )
+
+
+async def keep_bidding(lease: Lease, won: Callable[[], Awaitable[None]]) -> None:
+    """Bid for ``lease`` every fifth of its time until this worker holds it (the writer
+    died, or gave the event up), then run ``won``, which takes over (``take_over``: the
+    lease is this worker's already) and starts the event's tickers. A worker of ``webinar
+    serve --workers N`` runs one per event it does not write for."""
+    while True:
+        try:
+            if await lease.acquire():
+                break
+        except (RedisError, OSError) as exc:
+            log.warning("bidding for %s failed (%s); trying again", lease.key, exc)
+        await asyncio.sleep(lease.ttl_ms / 1000 / 5)
+    await won()
 
 
 async def write_for(
@@ -136,11 +178,7 @@ async def write_for(
     waits for a lease left by a worker that died to run out (up to ``patience`` seconds;
     ``RuntimeError`` saying so after that: another worker is alive and writing)."""
     webinar_id = committer.db.webinar_id
-    writer = EventWriter(
-        committer,
-        Lease(redis, lease_key(prefix, webinar_id), LEASE_MS),
-        EventStream(redis, stream_key(prefix, webinar_id), STREAM_LENGTH),
-    )
+    writer = event_writer(committer, redis, prefix)
     try:
         async with asyncio.timeout(patience):
             while not await writer.take_over():

@@ -401,8 +401,14 @@ class InUse(Exception):
 
 
 @contextmanager
-def exclusive(path: str | Path) -> Iterator[None]:
+def exclusive(path: str | Path, hosts: bool = False) -> Iterator[None]:
     """Hold ``<database>.lock`` exclusively for the block, or raise :class:`InUse` at once.
+
+    ``hosts``: the server of ``webinar serve --workers N``, which may run on several hosts
+    on one PostgreSQL database: there the lock is shared among such servers (still refused
+    while a one-process server, a purge or an erase holds it, and refusing them). A SQLite
+    file is never shared by two servers (the workers of one serve share their
+    supervisor's).
 
     A running server holds it, so that a second server, ``webinar purge`` or ``webinar
     erase`` refuse to work under it (they would change the database behind the server's
@@ -412,7 +418,7 @@ def exclusive(path: str | Path) -> Iterator[None]:
     (released when the process ends too, as the server then closes the connection).
     """
     if postgres.is_postgres(path):
-        with postgres.held(str(path)) as free:
+        with postgres.held(str(path), shared=hosts) as free:
             if not free:
                 raise InUse(f"{postgres.shown(str(path))} is in use by a running server")
             yield

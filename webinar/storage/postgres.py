@@ -382,11 +382,15 @@ def migrate_sync(url: str) -> None:
 # -- advisory locks -------------------------------------------------------------------------
 
 
-def try_advisory_lock(conn: PgSyncConnection | psycopg.Connection[Any], key: int) -> bool:
-    """Take PostgreSQL's session advisory lock ``key`` on ``conn`` if free; whether it was
-    taken. It is held until released or until the connection ends (however it ends)."""
+def try_advisory_lock(
+    conn: PgSyncConnection | psycopg.Connection[Any], key: int, shared: bool = False
+) -> bool:
+    """Take PostgreSQL's session advisory lock ``key`` on ``conn`` if free (``shared``: if
+    nobody holds it exclusively); whether it was taken. It is held until released or until
+    the connection ends (however it ends)."""
     raw = conn.raw if isinstance(conn, PgSyncConnection) else conn
-    row = raw.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+    function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+    row = raw.execute(f"SELECT {function}(%s)", (key,)).fetchone()
     return bool(row and row[0])
 
 
@@ -402,11 +406,11 @@ SERVER_LOCK = 0x73657276  # "serv"
 
 
 @contextmanager
-def held(url: str, key: int = SERVER_LOCK) -> Iterator[bool]:
+def held(url: str, key: int = SERVER_LOCK, shared: bool = False) -> Iterator[bool]:
     """Hold advisory lock ``key`` on a connection of its own for the block; yields whether
     it was free (when not, nothing is held)."""
     conn = connect_sync(url)
     try:
-        yield try_advisory_lock(conn, key)
+        yield try_advisory_lock(conn, key, shared)
     finally:
         conn.close()

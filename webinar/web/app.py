@@ -84,6 +84,12 @@ class Settings:
     redis_url: str | None = None
     #: Networks besides this computer that may read ``/metrics`` (``--metrics-allow``).
     metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    #: This process is one of the workers of ``webinar serve --workers N`` (with
+    #: ``redis_url``): it forwards an event's requests to the worker that writes for it,
+    #: and the supervisor holds the database (``webinar.web.workers``).
+    worker: bool = False
+    #: The host of each worker's private address, which the others forward to.
+    advertise: str = "127.0.0.1"
 
     @property
     def events(self) -> tuple[Hosted, ...]:

@@ -224,7 +224,9 @@ async def readiness(site: Site) -> tuple[bool, dict[str, object]]:
         return False, {"ready": False, "reasons": ["the server is starting or stopping"]}
     # Every event at once: each may take the database timeout, the probe only one.
     events = list(site.events.items())
-    found = await asyncio.gather(*(health.problems(event.services) for _, event in events))
+    found = await asyncio.gather(
+        *(health.problems(event.services, writing=site.writes_for(slug)) for slug, event in events)
+    )
     reasons = [
         f"event {slug}: {p}" for (slug, _), ps in zip(events, found, strict=True) for p in ps
     ]

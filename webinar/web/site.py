@@ -18,13 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
+from urllib.parse import parse_qs
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.responses import PlainTextResponse
@@ -39,7 +43,13 @@ from webinar.services.access import new_secrets
 from webinar.services.accounts import AccountService
 from webinar.services.calls import config_problems
 from webinar.services.plan import planned_agenda
-from webinar.services.writer import EventWriter, key_prefix, write_for
+from webinar.services.writer import (
+    EventWriter,
+    event_writer,
+    keep_bidding,
+    key_prefix,
+    write_for,
+)
 from webinar.storage import repo, webinars
 from webinar.storage.db import exclusive
 from webinar.web.app import (
@@ -50,6 +60,17 @@ from webinar.web.app import (
     event_app,
     event_base,
     session_cookie,
+)
+from webinar.web.forward import (
+    FROM_PEER,
+    WITHDRAW_PATH,
+    Forwarder,
+    PrivateListener,
+    as_forwarded,
+    internal,
+    not_writer,
+    peer_proof,
+    proven,
 )
 from webinar.web.gctune import GcTuner
 from webinar.web.metrics import (
@@ -74,6 +95,10 @@ T = TypeVar("T")
 EVENTS_PREFIX = "/e/"
 
 NO_EVENT = "There is no event at this address. Check the link you were given."
+INTERNAL = "This address is for the server's own workers."
+
+#: The programme's pages of one event.
+PROGRAMME_EVENTS = PROGRAMME + EVENTS_PREFIX
 
 #: Seconds an address that names no event is answered without looking in the database.
 MISSING_FOR = 5.0
@@ -85,6 +110,8 @@ class _Open:
 
     app: Starlette
     services: Services
+    #: The peer header's value for this event (``webinar.web.forward``).
+    proof: bytes = b""
 
 
 class Site:
@@ -102,6 +129,10 @@ class Site:
         self._redis: Redis | None = None
         #: Each event's writer role, with ``settings.redis_url`` (the fan-out log).
         self._writers: dict[str, EventWriter] = {}
+        #: A worker's bids for the events another worker writes for (``settings.worker``).
+        self._bids: dict[str, asyncio.Task[None]] = {}
+        self._forwarder: Forwarder | None = None
+        self._listener: PrivateListener | None = None  # a worker's
         #: One throttle of staff sign-in guesses for every event served.
         self._signin_throttle = SigninThrottle()
         self._stack = contextlib.ExitStack()
@@ -123,28 +154,118 @@ class Site:
             return
         if scope["type"] == "http":
             send = self.metrics.counting(send)
+        from_peer = bool(scope.get(FROM_PEER))
         path = route_path(scope)
-        site_level = self._site_level(path, scope["type"])
+        slug = self._event_slug(path)
+        site_level = None if slug is not None else self._site_level(path, scope["type"])
+        if (from_peer and site_level is not None) or (not from_peer and internal(scope)):
+            # Only an event's requests are forwarded; only workers send the peer headers.
+            await _refuse(scope, receive, send, INTERNAL, 403)
+            return
         if site_level is not None:
             await site_level(scope, receive, send)
             return
-        if path.startswith(EVENTS_PREFIX):
-            slug = path[len(EVENTS_PREFIX) :].split("/", 1)[0]
-            event = self.events.get(slug) or await self._open_added(slug)
-            if event is None:
-                await _refuse(scope, receive, send)
-                return
-            inner = dict(scope)
-            inner["root_path"] = scope.get("root_path", "") + event_base(slug)
-            await event.app(inner, receive, send)
+        if slug is not None:
+            await self._event_path(slug, path, scope, receive, send)
             return
         main = self.events.get(self.settings.slug) if self.settings.aliases else None
-        if main is not None:
-            await main.app(_legacy_cookie(scope, self.settings.slug), receive, send)
+        if main is not None and path == "/healthz" and not from_peer:
+            await main.app(scope, receive, send)  # this worker's health, never forwarded
+        elif main is not None:
+            scope = _legacy_cookie(scope, self.settings.slug)
+            await self._event(self.settings.slug, main, scope, receive, send)
         elif path == "/healthz" and scope["type"] == "http":  # the server's, for monitors
             await SecurityHeadersMiddleware(PlainTextResponse("ok"))(scope, receive, send)
         else:
             await _refuse(scope, receive, send)
+
+    def _event_slug(self, path: str) -> str | None:
+        """The event an address under ``/e/<slug>/`` is for; for a worker, also the
+        programme's pages of one event (``/programme/e/<slug>...``), which change it (its
+        agenda, its staff sessions) and so are served by the worker that writes for it."""
+        if path.startswith(EVENTS_PREFIX):
+            return path[len(EVENTS_PREFIX) :].split("/", 1)[0]
+        if self.settings.worker and path.startswith(PROGRAMME_EVENTS):
+            return path[len(PROGRAMME_EVENTS) :].split("/", 1)[0]
+        return None
+
+    async def _event_path(
+        self, slug: str, path: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        event = self.events.get(slug) or await self._open_added(slug)
+        if event is None and not path.startswith(EVENTS_PREFIX):
+            await self.programme(scope, receive, send)  # it says what is wrong
+        elif event is None:
+            await _refuse(scope, receive, send)
+        elif path.startswith(EVENTS_PREFIX):
+            inner = dict(scope)
+            inner["root_path"] = scope.get("root_path", "") + event_base(slug)
+            await self._event(slug, event, inner, receive, send)
+        else:
+            await self._event(slug, event, scope, receive, send, self.programme)
+
+    async def _event(
+        self,
+        slug: str,
+        event: _Open,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        app: ASGIApp | None = None,
+    ) -> None:
+        """Serve a request for one event (by ``app``, else the event's own) here, or, on a
+        worker that does not write for it, forward it to the worker that does
+        (``webinar.web.forward``)."""
+        app = app or event.app
+        writer = self._writers.get(slug) if self.settings.worker else None
+        if scope.get(FROM_PEER):
+            if not proven(scope, event.proof):
+                await _refuse(scope, receive, send, INTERNAL, 403)
+            elif writer is not None and not writer.writing:
+                await not_writer(scope, receive, send)
+            else:
+                await app(as_forwarded(scope), receive, send)
+            return
+        if writer is None or writer.writing or self._forwarder is None:
+            await app(scope, receive, send)
+            return
+        local = self._here(slug, programme=app is self.programme)
+        if scope["type"] == "websocket":
+            await self._forwarder.websocket(scope, receive, send, writer, event.proof, local)
+        else:
+            await self._forwarder.http(scope, receive, send, writer, event.proof, local)
+
+    def _here(self, slug: str, programme: bool) -> ASGIApp:
+        """Serve on this worker, by the event as it is served when called (a request that
+        waited for the next writer, and that writer was this worker)."""
+
+        async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+            current = self.events.get(slug)
+            if current is None:
+                await _refuse(scope, receive, send)
+            else:
+                await (self.programme if programme else current.app)(scope, receive, send)
+
+        return serve
+
+    async def _from_peer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The private listener's app: requests forwarded by the other workers, and their
+        requests to withdraw an event (``Site.withdraw`` on a worker that does not write
+        for it)."""
+        if scope["type"] == "http" and scope["path"] == WITHDRAW_PATH:
+            await self._withdraw_for_peer(scope, receive, send)
+        elif scope["type"] in ("http", "websocket"):
+            await self({**scope, FROM_PEER: True}, receive, send)
+
+    async def _withdraw_for_peer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        slug = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("event", [""])[0]
+        event = self.events.get(slug)
+        if event is not None and not proven(scope, event.proof):
+            await _refuse(scope, receive, send, INTERNAL, 403)
+            return
+        if event is not None and not self.is_main(slug):
+            await self.withdraw(slug)
+        await PlainTextResponse("withdrawn")(scope, receive, send)
 
     def _site_level(self, path: str, kind: str) -> ASGIApp | None:
         """The app of an address that belongs to the site, not to an event: /metrics and
@@ -180,37 +301,55 @@ class Site:
         main = slug == self.settings.slug and self.settings.aliases
         return "" if main else event_base(slug)
 
+    def writes_for(self, slug: str) -> bool:
+        """Whether this process runs the event's services (always, unless it is a worker
+        that forwards the event to another worker)."""
+        writer = self._writers.get(slug) if self.settings.worker else None
+        return writer is None or writer.writing
+
     def is_main(self, slug: str) -> bool:
         """The event named on the command line: served from its file, holding the accounts."""
         return slug == self.settings.slug
 
-    async def withdraw(self, slug: str) -> None:
+    async def withdraw(self, slug: str, release: bool = True) -> EventWriter | None:
         """Stop serving an event (not the main one); it is opened again from the database
-        on its next visit, with the agenda stored then."""
+        on its next visit, with the agenda stored then. Under workers another worker
+        takes the lease and opens it again at once; with ``release`` False this worker's
+        writer is returned still holding the lease, so that none does yet."""
         if self.is_main(slug):
             raise ValueError("the main event is served for as long as the server runs")
         async with self._opening:
             event = self.events.pop(slug, None)
-            if event is not None:
-                # Open screens reconnect (as after a restart) to the event opened again.
-                hub = event.services.hub
-                closing = [
-                    client
-                    for owner in hub.owners()
-                    for client in hub.screens_of(owner)
-                    if not client.dropped
-                ]
-                for client in closing:
-                    client.drop()
-                self.withdrawn_screens[slug] = self.withdrawn_screens.get(slug, 0) + len(closing)
-                await self._stop(slug, event.services)
+            if event is None:
+                return None
+            writer = self._writers.get(slug)
+            elsewhere = writer is not None and not writer.writing  # another worker writes
+            # Open screens reconnect (as after a restart) to the event opened again.
+            hub = event.services.hub
+            closing = [
+                client for owner in hub.owners() for client in hub.screens_of(owner) if not client.dropped
+            ]
+            for client in closing:
+                client.drop()
+            self.withdrawn_screens[slug] = self.withdrawn_screens.get(slug, 0) + len(closing)
+            kept = await self._stop(slug, event.services, release)
+        if writer is not None and elsewhere and self._forwarder is not None:
+            # The worker that writes for it serves it: withdraw it there too.
+            await self._forwarder.withdraw(writer, slug, event.proof)
+        return kept
 
     async def purge(self, slug: str, erase: Callable[[], T]) -> T:
         """Run ``erase`` (a purge) in a worker thread with the event not served and no
-        event writing meanwhile; the event is opened again on its next visit."""
-        await self.withdraw(slug)
-        async with self._opening, self._write_lock:
-            return await asyncio.to_thread(erase)
+        event writing meanwhile; the event is opened again on its next visit. Under
+        workers this worker keeps the event's lease through the erase, so no other
+        worker opens the event half erased."""
+        holding = await self.withdraw(slug, release=False)
+        try:
+            async with self._opening, self._write_lock:
+                return await asyncio.to_thread(erase)
+        finally:
+            if holding is not None:
+                await holding.step_down()
 
     # -- start-up and shutdown ----------------------------------------------------------
 
@@ -229,11 +368,15 @@ class Site:
 
     async def open(self) -> None:
         """Hold the database (one server per file), open and start every event."""
-        # One server per database; purge and erase wait for it to stop (see exclusive).
-        self._stack.enter_context(exclusive(self.settings.db_path))
+        if not self.settings.worker:
+            # One server per database; purge and erase wait for it to stop (see
+            # exclusive). A worker's supervisor holds it for all its workers.
+            self._stack.enter_context(exclusive(self.settings.db_path))
         if self.settings.redis_url is not None:
             self._redis = connect(self.settings.redis_url)
         try:
+            if self.settings.worker:
+                await self._listen_privately()
             for hosted in self.settings.events:
                 found = webinars.find_webinar_sync(self.settings.db_path, hosted.slug)
                 if found is None:
@@ -249,26 +392,68 @@ class Site:
             await self.close()
             raise
 
+    async def _listen_privately(self) -> None:
+        self._listener = PrivateListener(self._from_peer, self.settings.advertise)
+        await self._listener.start()
+        self._forwarder = Forwarder(self._listener.address)
+        log.info("worker %d: private address %s", os.getpid(), self._listener.address)
+
     async def close(self) -> None:
         self.serving = False
         await self._tuner.stop()
         for slug, event in list(self.events.items()):
             await self._stop(slug, event.services)
         self.events.clear()
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
+        if self._forwarder is not None:
+            await self._forwarder.close()
+            self._forwarder = None
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
         self._stack.close()
 
-    async def _stop(self, slug: str, services: Services) -> None:
+    async def _stop(
+        self, slug: str, services: Services, release: bool = True
+    ) -> EventWriter | None:
         """Stop one event (its tickers, its last changes written), then copy what its
-        stream lacks and give up its lease."""
+        stream lacks and give up its lease; with ``release`` False, the writer is
+        returned still holding (and renewing) the lease, for its caller to step down."""
+        bid = self._bids.pop(slug, None)
+        if bid is not None:
+            bid.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await bid
         await service_layer.stop(services)
         writer = self._writers.pop(slug, None)
-        if writer is not None:
+        if writer is not None and release:
             await writer.step_down()
+            return None
+        return writer
 
     async def _start(self, hosted: Hosted, webinar_id: int) -> _Open:
+        opened = await self._open_event(hosted, webinar_id)
+        services = opened.services
+        if self._redis is not None and self._listener is not None:
+            await self._bid(hosted.slug, opened)
+        elif self._redis is not None:
+            try:
+                self._writers[hosted.slug] = await write_for(
+                    services.committer, self._redis, key_prefix(self.settings.db_path)
+                )
+            except BaseException:
+                await service_layer.stop(services)
+                raise
+            await service_layer.start(services)
+        else:
+            await service_layer.start(services)
+        self.events[hosted.slug] = opened
+        return opened
+
+    async def _open_event(self, hosted: Hosted, webinar_id: int) -> _Open:
+        """The event's app and services, state loaded, nothing started."""
         settings = self.settings
         main = hosted.slug == settings.slug and settings.aliases
         app = event_app(settings, hosted, "" if main else event_base(hosted.slug))
@@ -287,17 +472,102 @@ class Site:
         )
         app.state.services = services
         services.committer.observer = self.metrics.commit_times(hosted.slug)
-        if self._redis is not None:
-            try:
-                self._writers[hosted.slug] = await write_for(
-                    services.committer, self._redis, key_prefix(settings.db_path)
-                )
-            except BaseException:
-                await service_layer.stop(services)
-                raise
-        await service_layer.start(services)
-        opened = self.events[hosted.slug] = _Open(app, services)
-        return opened
+        return _Open(app, services, peer_proof(hosted.secrets))
+
+    async def _bid(self, slug: str, opened: _Open) -> None:
+        """A worker's writer role for an event: write now if the lease is free, else bid
+        for it in the background (``_won`` once it is this worker's)."""
+        assert self._redis is not None and self._listener is not None
+        # "address pid nonce": where to forward, and which process (for operators).
+        token = f"{self._listener.address} {os.getpid()} {secrets.token_hex(8)}"
+        prefix = key_prefix(self.settings.db_path)
+        writer = event_writer(opened.services.committer, self._redis, prefix, token)
+        self._writers[slug] = writer
+
+        async def lost() -> None:
+            await self._lost(slug, writer)
+
+        writer.lost = lost
+        try:
+            free = await writer.take_over()
+        except (RedisError, OSError) as exc:
+            log.warning("bidding for event %s failed (%s); trying again", slug, exc)
+            free = False
+        if free:
+            await service_layer.start(opened.services)
+        else:
+            self._keep_bidding(slug, writer)
+
+    def _keep_bidding(self, slug: str, writer: EventWriter) -> None:
+        async def won() -> None:
+            await self._won(slug, writer)
+
+        self._bids[slug] = asyncio.create_task(
+            keep_bidding(writer.lease, won), name=f"bid for {slug}"
+        )
+
+    async def _won(self, slug: str, writer: EventWriter) -> None:
+        """This worker holds the event's lease now (its writer died or gave it up): open
+        the event again from the database (its agenda may have been changed through the
+        writer since this worker opened it; the main event's comes from the command
+        line), take over and start its tickers."""
+        log.info("worker %d writes for event %s now", os.getpid(), slug)
+        async with self._opening:
+            old = self.events.get(slug)
+            if old is None:
+                return  # withdrawn meanwhile: the next visit opens and bids again
+            fresh = old if self.is_main(slug) else await self._fresh(slug, old)
+            if fresh is None:  # removed from the database, or its agenda is unusable
+                self.events.pop(slug, None)
+                self._bids.pop(slug, None)
+                self._writers.pop(slug, None)
+                await writer.step_down()
+                await service_layer.stop(old.services)
+                return
+            # Requests now reach the fresh app; they wait (forward.py) until it writes.
+            self.events[slug] = fresh
+            if fresh is not old:
+                writer.serve(fresh.services.committer)
+            if not await writer.take_over():  # the lease ran out meanwhile: bid again
+                self._keep_bidding(slug, writer)
+                return
+            await service_layer.start(fresh.services)
+            if fresh is not old:
+                await service_layer.stop(old.services)
+
+    async def _lost(self, slug: str, writer: EventWriter) -> None:
+        """Another worker took this one's lease (Redis did not answer past the lease's
+        time): stop the event's tickers (the epoch refuses their writes anyway), open it
+        again from the database, nothing started, and bid again."""
+        log.warning("worker %d no longer writes for event %s", os.getpid(), slug)
+        async with self._opening:
+            old = self.events.get(slug)
+            if old is None or self._writers.get(slug) is not writer:
+                return  # withdrawn meanwhile
+            fresh = await self._fresh(slug, old)
+            if fresh is None:
+                self.events.pop(slug, None)
+                self._writers.pop(slug, None)
+            else:
+                self.events[slug] = fresh
+                writer.serve(fresh.services.committer)
+                self._keep_bidding(slug, writer)
+            await service_layer.stop(old.services)
+
+    async def _fresh(self, slug: str, old: _Open) -> _Open | None:
+        """The event opened again, nothing started: from the command line's agenda for
+        the main event, else from the database (None: removed, or its agenda unusable)."""
+        if self.is_main(slug):
+            hosted = next(h for h in self.settings.events if h.slug == slug)
+            return await self._open_event(hosted, old.services.db.webinar_id)
+        try:
+            found = await asyncio.to_thread(self._load, slug)
+        except Exception:
+            log.exception("event %s could not be opened", slug)
+            return None
+        if found is None:
+            return None
+        return await self._open_event(*found)
 
     async def _open_added(self, slug: str) -> _Open | None:
         """Serve an event added to the database since start-up; None if there is none by
@@ -372,12 +642,15 @@ async def _static_files(scope: Scope, receive: Receive, send: Send) -> None:
     await STATIC(inner, receive, send)
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
-    """404 with a sentence (a socket is closed before it opens: HTTP 403 to the client)."""
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, sentence: str = NO_EVENT, status: int = 404
+) -> None:
+    """404 (or ``status``) with a sentence (a socket is closed before it opens: HTTP 403
+    to the client)."""
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008})
         return
-    await SecurityHeadersMiddleware(PlainTextResponse(NO_EVENT, status_code=404))(
+    await SecurityHeadersMiddleware(PlainTextResponse(sentence, status_code=status))(
         scope, receive, send
     )
 
