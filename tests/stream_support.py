@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from webinar.realtime.hub import Event
+from webinar.realtime.hub import Event, Hub
 from webinar.services.commit import Outgoing, Work
 from webinar.storage.db import Tx
 
@@ -47,3 +47,17 @@ def change(n: int) -> Work:
         return n, [Outgoing("n", "all", {"n": n})]
 
     return work
+
+
+class WatchedHub(Hub):
+    """A hub that says when it has reached a seq."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda event, fmt: "x")
+        self.target = 10**9
+        self.reached = asyncio.Event()
+
+    def publish_all(self, events: Sequence[Event]) -> None:
+        super().publish_all(events)
+        if self.last_seq >= self.target:
+            self.reached.set()

@@ -8,16 +8,15 @@ import asyncio
 import contextlib
 import signal
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from redis_server import RedisServer
-from stream_support import Screen
+from stream_support import Screen, WatchedHub
 
 from helpers import PATIENCE, Person, ServerProcess, open_database, stored_secrets
-from webinar.realtime.hub import Event, Hub
 from webinar.realtime.streams import EventStream, connect, stream_key
 from webinar.services.fanout import StreamFollower
 from webinar.services.writer import STREAM_LENGTH, key_prefix
@@ -123,17 +122,3 @@ async def copied_up_to(stream: EventStream, seq: int) -> int:
     while not await stream.read(seq - 1, block_ms=1000, count=1):
         pass
     return await stream.last_seq()
-
-
-class WatchedHub(Hub):
-    """A hub that says when it has reached a seq."""
-
-    def __init__(self) -> None:
-        super().__init__(lambda event, fmt: "x")
-        self.target = 10**9
-        self.reached = asyncio.Event()
-
-    def publish_all(self, events: Sequence[Event]) -> None:
-        super().publish_all(events)
-        if self.last_seq >= self.target:
-            self.reached.set()

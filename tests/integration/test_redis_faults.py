@@ -14,15 +14,15 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from fault_support import QUESTIONS_EACH, Screen, Tally, attend, until
 from redis_server import RedisServer
+from stream_support import WatchedHub
 
 from helpers import PATIENCE, Person, ServerProcess, open_database, stored_secrets
-from webinar.realtime.hub import Event, Hub
 from webinar.realtime.lease import Lease, lease_key
 from webinar.realtime.streams import EventStream, connect, stream_key
 from webinar.services.fanout import StreamFollower
@@ -59,20 +59,6 @@ async def pause_redis(redis: RedisServer, tally: Tally) -> str:
     await asyncio.sleep(10)  # the fault's length (issue 18), not a wait for anything
     redis.resume()
     return "stopped (SIGSTOP) for 10 s, then SIGCONT"
-
-
-class WatchedHub(Hub):
-    """A hub that says when it has reached a seq."""
-
-    def __init__(self) -> None:
-        super().__init__(lambda event, fmt: "x")
-        self.target = 10**9
-        self.reached = asyncio.Event()
-
-    def publish_all(self, events: Sequence[Event]) -> None:
-        super().publish_all(events)
-        if self.last_seq >= self.target:
-            self.reached.set()
 
 
 def logged(db_path: str) -> tuple[int, int, list[tuple[int, str]]]:

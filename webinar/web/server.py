@@ -245,16 +245,24 @@ def run(app: Any, *, host: str, port: int, header_timeout: float = HEADER_TIMEOU
         host=host,
         port=port,
         http=guarded_protocol(header_timeout, cap),
-        backlog=listen_backlog(after),
-        log_config=log_config(),
-        log_level="info",
-        ws_max_size=WS_MAX_SIZE,
+        **uvicorn_options(after),
+    )
+
+
+def uvicorn_options(open_files: int) -> dict[str, Any]:
+    """What every ``webinar serve`` gives uvicorn besides the app, address and protocol
+    (one process, or each of ``--workers N``)."""
+    return {
+        "backlog": listen_backlog(open_files),
+        "log_config": log_config(),
+        "log_level": "info",
+        "ws_max_size": WS_MAX_SIZE,
         # Per-message compression doubles memory per connection and compresses every
         # event once per client; events are small. Off.
-        ws_per_message_deflate=False,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-    )
+        "ws_per_message_deflate": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": "127.0.0.1",
+    }
 
 
 #: WebSocket messages from clients are small JSON; refuse anything larger.

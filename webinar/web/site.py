@@ -327,7 +327,10 @@ class Site:
             # Open screens reconnect (as after a restart) to the event opened again.
             hub = event.services.hub
             closing = [
-                client for owner in hub.owners() for client in hub.screens_of(owner) if not client.dropped
+                client
+                for owner in hub.owners()
+                for client in hub.screens_of(owner)
+                if not client.dropped
             ]
             for client in closing:
                 client.drop()

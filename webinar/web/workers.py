@@ -22,13 +22,11 @@ import uvicorn
 
 from webinar.web.server import (
     HEADER_TIMEOUT,
-    WS_MAX_SIZE,
     GuardedH11Protocol,
     connection_cap,
     guarded_protocol,
-    listen_backlog,
-    log_config,
     raise_open_files_limit,
+    uvicorn_options,
 )
 
 #: The file holding the pickled settings of the workers' server.
@@ -83,11 +81,5 @@ def run_workers(
             host=host,
             port=port,
             http=PROTOCOL_PATH,
-            backlog=listen_backlog(after),
-            log_config=log_config(),
-            log_level="info",
-            ws_max_size=WS_MAX_SIZE,
-            ws_per_message_deflate=False,
-            proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
+            **uvicorn_options(after),
         )
