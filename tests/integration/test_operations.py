@@ -265,8 +265,14 @@ async def test_readyz_is_503_when_the_database_is_not_at_the_latest_migration(
 ) -> None:
     # As if an older release's database had been put in place under the running server.
     latest = len(MIGRATIONS)
-    with contextlib.closing(sqlite3.connect(server.db_path, timeout=PATIENCE)) as conn, conn:
-        conn.execute(f"PRAGMA user_version = {latest - 1}")
+
+    def set_version(version: int) -> None:
+        with contextlib.closing(sqlite3.connect(server.db_path, timeout=PATIENCE)) as conn, conn:
+            conn.execute(f"PRAGMA user_version = {version}")
+
+    # In a thread: the server shares this test's event loop, and a transaction it has open
+    # can only finish (and free the file) while the loop runs.
+    await asyncio.to_thread(set_version, latest - 1)
 
     response = await readyz(server)
 
@@ -274,6 +280,5 @@ async def test_readyz_is_503_when_the_database_is_not_at_the_latest_migration(
     assert response.json()["reasons"] == [
         f"event {EVENT}: the database is at migration {latest - 1}, this server needs {latest}"
     ]
-    with contextlib.closing(sqlite3.connect(server.db_path, timeout=PATIENCE)) as conn, conn:
-        conn.execute(f"PRAGMA user_version = {latest}")
+    await asyncio.to_thread(set_version, latest)
     assert (await readyz(server)).status_code == 200
