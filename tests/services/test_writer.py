@@ -17,11 +17,20 @@ from stream_support import Screen, change, encode
 
 from postgres_cluster import database
 from webinar.realtime.hub import Hub
-from webinar.realtime.lease import Lease
+from webinar.realtime.lease import Lease, Membership
 from webinar.realtime.streams import EventStream, connect
 from webinar.services.commit import CHECKS, Committer, Outgoing, Work, utcnow
 from webinar.services.fanout import StreamFollower
-from webinar.services.writer import EventWriter, event_writer, keep_bidding, key_prefix, write_for
+from webinar.services.writer import (
+    GRACE,
+    EventWriter,
+    bidding,
+    event_writer,
+    join,
+    keep_bidding,
+    key_prefix,
+    write_for,
+)
 from webinar.storage import repo
 from webinar.storage.db import Database, Fenced, Tx, migrate_sync
 from webinar.storage.webinars import save_webinar_sync
@@ -307,18 +316,23 @@ def test_the_key_prefix_of_a_database_is_the_same_from_any_working_directory(
 
 
 class CountedLease(Lease):
-    """A lease that says when it has been bid for (refused) twice."""
+    """A lease that says when it has been seen held by another twice, and counts its bids."""
 
-    refused = 0
+    held_by_other = 0
+    bids = 0
     twice = asyncio.Event()
 
-    async def acquire(self) -> bool:
-        taken = await super().acquire()
-        if not taken:
-            self.refused += 1
-            if self.refused == 2:
+    async def holder(self) -> str | None:
+        token = await super().holder()
+        if token is not None and token != self.token:
+            self.held_by_other += 1
+            if self.held_by_other == 2:
                 self.twice.set()
-        return taken
+        return token
+
+    async def acquire(self) -> bool:
+        self.bids += 1
+        return await super().acquire()
 
 
 async def test_a_bidder_wins_once_the_holder_gives_the_lease_up(redis: Redis) -> None:
@@ -334,8 +348,9 @@ async def test_a_bidder_wins_once_the_holder_gives_the_lease_up(redis: Redis) ->
 
     bidding = asyncio.create_task(keep_bidding(bidder, on_win))
     try:
-        await asyncio.wait_for(bidder.twice.wait(), PATIENCE)  # it keeps bidding
+        await asyncio.wait_for(bidder.twice.wait(), PATIENCE)  # it keeps looking
         assert not won.is_set()
+        assert bidder.bids == 0  # a lease that is held is never bid for
         await holder.release()
         await asyncio.wait_for(won.wait(), PATIENCE)
         await bidding
@@ -370,3 +385,82 @@ async def test_a_writer_steps_down_and_says_so_when_its_lease_is_taken(
         await writer.step_down()
         await first.db.close()
         await second.db.close()
+
+
+async def test_a_bidder_that_is_not_preferred_waits_for_the_grace_period(redis: Redis) -> None:
+    key = f"test:{uuid4().hex}"
+    holder = Lease(redis, key, 10_000, token="w1 1 nonce")
+    bidder = CountedLease(redis, key, 500, token="w2 2 nonce")
+    asked: list[float] = []
+
+    def after_grace(free_for: float) -> bool:
+        asked.append(free_for)
+        return free_for >= 0.3
+
+    assert await holder.acquire()
+    won = asyncio.Event()
+
+    async def on_win() -> None:
+        won.set()
+
+    bidding_task = asyncio.create_task(keep_bidding(bidder, on_win, after_grace))
+    try:
+        await asyncio.wait_for(bidder.twice.wait(), PATIENCE)
+        assert asked == []  # held: not even asked
+        assert bidder.seen == "w1 1 nonce"  # the holder last seen, for the forwarder
+        await holder.release()
+        await asyncio.wait_for(won.wait(), PATIENCE)
+        await bidding_task
+    finally:
+        bidding_task.cancel()
+    assert asked[0] < 0.3  # seen free: not bid for at first
+    assert asked[-1] >= 0.3
+    assert bidder.bids == 1  # one bid, once the grace period was over
+    assert await bidder.holder() == "w2 2 nonce"
+
+
+async def test_the_workers_see_each_other_and_one_that_leaves_or_dies_drops_out(
+    redis: Redis,
+) -> None:
+    key = f"test:{uuid4().hex}"
+    first = Membership(redis, key, "10.0.0.1:4001", 10_000)
+    second = Membership(redis, key, "10.0.0.2:4002", 300)
+
+    await join(first, 1, PATIENCE)
+    joining = asyncio.create_task(join(first, 2, PATIENCE))  # waits for the second
+    await second.renew()
+    await asyncio.wait_for(joining, PATIENCE)
+    assert first.live == ("10.0.0.1:4001", "10.0.0.2:4002")
+
+    # The second stops renewing (killed): it drops out once its time runs out.
+    async with asyncio.timeout(PATIENCE):
+        while len(await first.renew()) > 1:
+            await asyncio.sleep(0.05)
+    assert first.live == ("10.0.0.1:4001",)
+
+    await second.renew()
+    await second.leave()  # a worker that stops leaves at once
+    assert second.live == ()
+    assert await first.renew() == ("10.0.0.1:4001",)
+
+
+async def test_joining_gives_up_waiting_for_workers_that_do_not_come(redis: Redis) -> None:
+    alone = Membership(redis, f"test:{uuid4().hex}", "10.0.0.1:4001", 10_000)
+
+    await asyncio.wait_for(join(alone, 3, 0.2), PATIENCE)
+
+    assert alone.live == ("10.0.0.1:4001",)
+
+
+async def test_a_worker_bids_at_once_only_for_its_share_of_the_events(redis: Redis) -> None:
+    key = f"test:{uuid4().hex}"
+    mine = Membership(redis, key, "10.0.0.1:4001", 10_000)
+    other = Membership(redis, key, "10.0.0.2:4002", 10_000)
+    await other.renew()
+    await mine.renew()
+
+    at_once = [n for n in range(1, 5) if bidding(mine, n)(0.0)]
+    after_grace = [n for n in range(1, 5) if bidding(mine, n)(GRACE)]
+
+    assert at_once == [2, 4]
+    assert after_grace == [1, 2, 3, 4]

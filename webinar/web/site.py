@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from webinar import services as service_layer
 from webinar.domain.accounts import SigninThrottle
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
+from webinar.realtime.lease import Membership, members_key
 from webinar.realtime.streams import connect
 from webinar.services import Services
 from webinar.services.access import new_secrets
@@ -44,10 +45,14 @@ from webinar.services.accounts import AccountService
 from webinar.services.calls import config_problems
 from webinar.services.plan import planned_agenda
 from webinar.services.writer import (
+    LEASE_MS,
     EventWriter,
+    bidding,
     event_writer,
+    join,
     keep_bidding,
     key_prefix,
+    stay_member,
     write_for,
 )
 from webinar.storage import repo, webinars
@@ -129,6 +134,9 @@ class Site:
         self._redis: Redis | None = None
         #: Each event's writer role, with ``settings.redis_url`` (the fan-out log).
         self._writers: dict[str, EventWriter] = {}
+        #: A worker's membership of the live workers, over which the leases are spread.
+        self._members: Membership | None = None
+        self._membership: asyncio.Task[None] | None = None
         #: A worker's bids for the events another worker writes for (``settings.worker``).
         self._bids: dict[str, asyncio.Task[None]] = {}
         self._forwarder: Forwarder | None = None
@@ -400,6 +408,28 @@ class Site:
         await self._listener.start()
         self._forwarder = Forwarder(self._listener.address)
         log.info("worker %d: private address %s", os.getpid(), self._listener.address)
+        assert self._redis is not None
+        prefix = key_prefix(self.settings.db_path)
+        members = Membership(self._redis, members_key(prefix), self._listener.address, LEASE_MS)
+        self._members = members
+        try:
+            await join(members, self.settings.workers, LEASE_MS / 1000)
+        except (RedisError, OSError) as exc:  # bid anyway: every event still gets a writer
+            log.warning("joining the workers failed (%s); trying again", exc)
+        self._membership = asyncio.create_task(stay_member(members), name="membership")
+
+    async def _leave(self) -> None:
+        """Stop renewing this worker's membership and leave, so the others prefer
+        themselves for the events' next leases."""
+        if self._membership is not None:
+            self._membership.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._membership
+            self._membership = None
+        if self._members is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._members.leave()
+            self._members = None
 
     async def close(self) -> None:
         self.serving = False
@@ -407,6 +437,7 @@ class Site:
         for slug, event in list(self.events.items()):
             await self._stop(slug, event.services)
         self.events.clear()
+        await self._leave()
         if self._listener is not None:
             await self._listener.stop()
             self._listener = None
@@ -492,7 +523,9 @@ class Site:
 
         writer.lost = lost
         try:
-            free = await writer.take_over()
+            # At start only the events this worker is preferred for; later (a first
+            # visit to an event added since) at once: the visitor waits for its writer.
+            free = (self.serving or self._bid_for(slug)(0.0)) and await writer.take_over()
         except (RedisError, OSError) as exc:
             log.warning("bidding for event %s failed (%s); trying again", slug, exc)
             free = False
@@ -506,8 +539,16 @@ class Site:
             await self._won(slug, writer)
 
         self._bids[slug] = asyncio.create_task(
-            keep_bidding(writer.lease, won), name=f"bid for {slug}"
+            keep_bidding(writer.lease, won, self._bid_for(slug)), name=f"bid for {slug}"
         )
+
+    def _bid_for(self, slug: str) -> Callable[[float], bool]:
+        """Whether this worker bids for the event's lease, seen free so many seconds
+        (``webinar.domain.placement``): its writers are spread over the live workers."""
+        writer = self._writers[slug]
+        if self._members is None:
+            return lambda free_for: True
+        return bidding(self._members, writer.committer.db.webinar_id)
 
     async def _won(self, slug: str, writer: EventWriter) -> None:
         """This worker holds the event's lease now (its writer died or gave it up): open
