@@ -454,6 +454,47 @@ def test_workers_need_redis(tmp_path: Path) -> None:
     assert not (tmp_path / "w.db").exists()  # refused before the database was touched
 
 
+async def test_the_workers_share_the_events_and_a_killed_workers_events_get_a_writer(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+    )
+    for slug in ("second", "third", "fourth"):
+        added = CliRunner().invoke(
+            cli, ["events", "add", str(proc.agenda), "--db", proc.db_path, "--slug", slug]
+        )
+        assert added.exit_code == 0, added.output
+    proc.start()
+    try:
+        assert proc.proc is not None
+        supervisor = proc.proc.pid
+        pids = await wait_for_workers(supervisor, 2)
+        events = list_webinars_sync(proc.db_path)
+        before = {e.id: await writer_of(own_redis_server.url, proc.db_path, e.id) for e in events}
+        victim = before[events[0].id].pid
+        os.kill(victim, signal.SIGKILL)
+        orphaned = [e for e in events if before[e.id].pid == victim]
+        after = {
+            e.id: await writer_of(own_redis_server.url, proc.db_path, e.id, not_pid=victim)
+            for e in orphaned
+        }
+        new_pids = await wait_for_workers(supervisor, 2, not_these=frozenset({victim}))
+        async with httpx.AsyncClient(timeout=PATIENCE) as client:
+            pages = [(await client.get(f"{proc.base}/e/{e.slug}/join")).status_code for e in events]
+    finally:
+        proc.stop()
+
+    assert len(events) == 4
+    # Both workers write, each for its share (the events go round the live workers).
+    assert {lease.pid for lease in before.values()} == pids
+    assert sorted(sum(lease.pid == pid for lease in before.values()) for pid in pids) == [2, 2]
+    # The killed worker's events were taken over by a live worker; the others kept theirs.
+    assert len(orphaned) == 2
+    assert all(lease.pid in new_pids for lease in after.values())
+    assert pages == [200] * 4
+
+
 def renamed_agenda(title: str) -> bytes:
     day = (date.today() + timedelta(days=1)).isoformat()
     text = SEED_AGENDA.read_text(encoding="utf-8").replace('date = "today"', f'date = "{day}"', 1)

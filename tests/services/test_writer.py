@@ -436,7 +436,7 @@ async def test_the_workers_see_each_other_and_one_that_leaves_or_dies_drops_out(
     async with asyncio.timeout(PATIENCE):
         while len(await first.renew()) > 1:
             await asyncio.sleep(0.05)
-    assert first.live == ("10.0.0.1:4001",)
+    assert list(first.live) == ["10.0.0.1:4001"]
 
     await second.renew()
     await second.leave()  # a worker that stops leaves at once
