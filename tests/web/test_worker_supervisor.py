@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 
 from webinar.services.agenda_files import SEED_AGENDA, load_agenda
 from webinar.web import workers
@@ -43,7 +44,7 @@ def test_the_supervisor_hands_its_workers_a_private_settings_file(
         seen["protocol"] = json.loads(os.environ[workers.PROTOCOL_ENV])
         seen["path"], seen["app"], seen["options"] = path, app, options
 
-    monkeypatch.setattr(workers.uvicorn, "run", run)
+    monkeypatch.setattr(uvicorn, "run", run)
     # Recorded, so that what the supervisor sets is taken back after the test.
     monkeypatch.setenv(workers.SETTINGS_ENV, "")
     monkeypatch.setenv(workers.PROTOCOL_ENV, "")
