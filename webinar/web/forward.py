@@ -82,6 +82,8 @@ UNAVAILABLE = (
 )
 #: Where a worker asks the writer to withdraw an event (its private listener only).
 WITHDRAW_PATH = "/_workers/withdraw"
+#: A worker's own metrics, on its private listener, for the worker gathering them.
+WORKER_METRICS_PATH = "/_workers/metrics"
 
 #: WebSocket close code: try again later (RFC 6455 section 7.4.1, 1013).
 TRY_AGAIN_LATER = 1013
@@ -203,6 +205,20 @@ class Forwarder:
             if time.monotonic() >= deadline:
                 return "unavailable"
             await asyncio.sleep(writer.lease.ttl_ms / 1000 / 10)
+
+    async def metrics_of(self, address: str, proof: bytes) -> str | None:
+        """Another worker's own metrics (``WORKER_METRICS_PATH``); None when it does not
+        answer in time (it died: it drops out of the live workers soon)."""
+        try:
+            response = await self.client.get(
+                f"http://{address}{WORKER_METRICS_PATH}",
+                headers={PEER_HEADER.decode(): proof.decode()},
+                timeout=2.0,
+            )
+        except httpx.HTTPError as exc:
+            log.warning("reading the metrics of %s failed: %s", address, exc)
+            return None
+        return response.text if response.status_code == 200 else None
 
     async def withdraw(self, writer: EventWriter, slug: str, proof: bytes) -> None:
         """Ask the event's writer to withdraw it too (its agenda was changed here): it is

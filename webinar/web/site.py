@@ -27,11 +27,12 @@ from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.datastructures import State
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from webinar import services as service_layer
@@ -69,6 +70,7 @@ from webinar.web.app import (
 from webinar.web.forward import (
     FROM_PEER,
     WITHDRAW_PATH,
+    WORKER_METRICS_PATH,
     Forwarder,
     PrivateListener,
     as_forwarded,
@@ -262,6 +264,8 @@ class Site:
         for it)."""
         if scope["type"] == "http" and scope["path"] == WITHDRAW_PATH:
             await self._withdraw_for_peer(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"] == WORKER_METRICS_PATH:
+            await self._metrics_for_peer(scope, receive, send)
         elif scope["type"] in ("http", "websocket"):
             await self({**scope, FROM_PEER: True}, receive, send)
 
@@ -274,6 +278,34 @@ class Site:
         if event is not None and not self.is_main(slug):
             await self.withdraw(slug)
         await PlainTextResponse("withdrawn")(scope, receive, send)
+
+    async def _metrics_for_peer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """This worker's own metrics, for the worker gathering them (``/metrics``): to a
+        request with the main event's peer proof only."""
+        main = self.events.get(self.settings.slug)
+        if main is None or not proven(scope, main.proof):
+            await _refuse(scope, receive, send, INTERNAL, 403)
+            return
+        own = Response(self.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        await own(scope, receive, send)
+
+    def worker_address(self) -> str | None:
+        """This worker's private address (its ``worker`` label); None when not a worker."""
+        return self._listener.address if self._listener is not None else None
+
+    async def peer_metrics(self) -> dict[str, str]:
+        """The other live workers' own metrics by address, those of this host (its
+        ``--advertise`` address): a worker that does not answer is left out."""
+        main = self.events.get(self.settings.slug)
+        if self._members is None or self._forwarder is None or main is None:
+            return {}
+        own = self._members.member
+        host = own.rsplit(":", 1)[0]
+        peers = [m for m in self._members.live if m != own and m.rsplit(":", 1)[0] == host]
+        texts = await asyncio.gather(
+            *(self._forwarder.metrics_of(peer, main.proof) for peer in peers)
+        )
+        return {peer: text for peer, text in zip(peers, texts, strict=True) if text is not None}
 
     def _site_level(self, path: str, kind: str) -> ASGIApp | None:
         """The app of an address that belongs to the site, not to an event: /metrics and
