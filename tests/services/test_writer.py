@@ -52,9 +52,10 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-async def two_handles(tmp_path: Path) -> tuple[Committer, Committer]:
+@pytest.fixture
+async def handles(tmp_path: Path) -> AsyncIterator[tuple[Committer, Committer]]:
     """Two workers' committers for one event in one database (a file, or a database of
-    the session's PostgreSQL cluster with ``WEBINAR_TEST_DB=postgresql``)."""
+    the session's PostgreSQL cluster with ``WEBINAR_TEST_DB=postgresql``), closed after."""
     path = database(tmp_path / "writer.db")
     migrate_sync(path)
     event, _ = save_webinar_sync(path, "writer")
@@ -63,7 +64,9 @@ async def two_handles(tmp_path: Path) -> tuple[Committer, Committer]:
         db = Database(path, event.id)
         await db.open()
         committers.append(Committer(db, Hub(encode), utcnow))
-    return committers[0], committers[1]
+    yield committers[0], committers[1]
+    for committer in committers:
+        await committer.db.close()
 
 
 async def logged(committer: Committer) -> list[tuple[int, int]]:
@@ -90,8 +93,10 @@ async def test_the_lease_has_one_holder_at_a_time(redis: Redis) -> None:
     assert await second.holder() == second.token
 
 
-async def test_a_writer_whose_epoch_is_over_commits_nothing(tmp_path: Path) -> None:
-    old, new = await two_handles(tmp_path)
+async def test_a_writer_whose_epoch_is_over_commits_nothing(
+    handles: tuple[Committer, Committer],
+) -> None:
+    old, new = handles
     await old.db.take_writing()
     await asyncio.gather(*(old.commit(change(n)) for n in range(1, 11)))
 
@@ -124,8 +129,10 @@ def taking_back(n: int) -> Work:
     return work
 
 
-async def test_a_fenced_writer_writes_nothing_even_without_events(tmp_path: Path) -> None:
-    old, new = await two_handles(tmp_path)
+async def test_a_fenced_writer_writes_nothing_even_without_events(
+    handles: tuple[Committer, Committer],
+) -> None:
+    old, new = handles
     await old.db.take_writing()
     await new.db.take_writing()
 
@@ -145,9 +152,9 @@ async def test_a_fenced_writer_writes_nothing_even_without_events(tmp_path: Path
 
 @pytest.mark.sqlite_only("traces the SQLite writer's statements")
 async def test_a_fenced_commit_costs_no_statement_more_than_an_unfenced_one(
-    tmp_path: Path,
+    handles: tuple[Committer, Committer],
 ) -> None:
-    unfenced, fenced = await two_handles(tmp_path)
+    unfenced, fenced = handles
     await fenced.db.take_writing()
     traced: list[str] = []
     for committer in (unfenced, fenced):
@@ -187,9 +194,9 @@ def refuse(result: int) -> None:
 
 
 async def test_a_screen_resuming_from_before_the_floor_after_a_takeover_gets_a_snapshot(
-    tmp_path: Path, redis: Redis
+    handles: tuple[Committer, Committer], redis: Redis
 ) -> None:
-    old, new = await two_handles(tmp_path)
+    old, new = handles
     prefix = f"test:{uuid4().hex}"
     stream = EventStream(redis, f"{prefix}:log", 4096)
     old_writer = EventWriter(old, Lease(redis, f"{prefix}:writer", 10_000), stream)
@@ -213,9 +220,9 @@ async def test_a_screen_resuming_from_before_the_floor_after_a_takeover_gets_a_s
 
 
 async def test_a_takeover_keeps_every_acknowledged_change_and_every_seq(
-    tmp_path: Path, redis: Redis
+    handles: tuple[Committer, Committer], redis: Redis
 ) -> None:
-    old, new = await two_handles(tmp_path)
+    old, new = handles
     prefix = f"test:{uuid4().hex}"
     stream = EventStream(redis, f"{prefix}:log", 4096)
     follower = StreamFollower(new.hub, EventStream(redis, stream.key, 4096), new.db, block_ms=200)
@@ -260,9 +267,9 @@ async def test_a_takeover_keeps_every_acknowledged_change_and_every_seq(
 
 
 async def test_a_writer_takes_its_lease_again_when_it_ran_out_unclaimed(
-    tmp_path: Path, redis: Redis
+    handles: tuple[Committer, Committer], redis: Redis
 ) -> None:
-    committer, other = await two_handles(tmp_path)
+    committer, other = handles
     prefix = f"test:{uuid4().hex}"
     writer = EventWriter(
         committer,
@@ -286,9 +293,9 @@ async def test_a_writer_takes_its_lease_again_when_it_ran_out_unclaimed(
 
 
 async def test_a_second_server_is_told_another_writes_for_the_event(
-    tmp_path: Path, redis: Redis
+    handles: tuple[Committer, Committer], redis: Redis
 ) -> None:
-    first, second = await two_handles(tmp_path)
+    first, second = handles
     prefix = f"test:{uuid4().hex}"
     writer = await write_for(first, redis, prefix)
 
@@ -360,9 +367,9 @@ async def test_a_bidder_wins_once_the_holder_gives_the_lease_up(redis: Redis) ->
 
 
 async def test_a_writer_steps_down_and_says_so_when_its_lease_is_taken(
-    tmp_path: Path, redis: Redis
+    handles: tuple[Committer, Committer], redis: Redis
 ) -> None:
-    first, second = await two_handles(tmp_path)
+    first, second = handles
     prefix = f"test:{uuid4().hex}"
     writer = event_writer(first, redis, prefix, token="w1 1 nonce")
     writer.lease.ttl_ms = 600  # renewed every 0.2 s
