@@ -12,6 +12,7 @@ from uuid import uuid4
 import aiosqlite
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis_server import PATIENCE, RedisServer
 from stream_support import Screen, change, encode
 
@@ -29,6 +30,7 @@ from webinar.services.writer import (
     join,
     keep_bidding,
     key_prefix,
+    stay_member,
     write_for,
 )
 from webinar.storage import repo
@@ -471,3 +473,62 @@ async def test_a_worker_bids_at_once_only_for_its_share_of_the_events(redis: Red
 
     assert at_once == [2, 4]
     assert after_grace == [1, 2, 3, 4]
+
+
+class FlakyLease(Lease):
+    """A lease whose first look fails as when Redis does not answer."""
+
+    failed = False
+
+    async def holder(self) -> str | None:
+        if not self.failed:
+            self.failed = True
+            raise RedisConnectionError("Redis went away")
+        return await super().holder()
+
+
+async def test_a_bidder_keeps_bidding_through_a_redis_error_and_wins_a_lease_it_holds(
+    redis: Redis,
+) -> None:
+    key = f"test:{uuid4().hex}"
+    bidder = FlakyLease(redis, key, 500, token="w2 2 nonce")
+    await redis.set(key, "w2 2 nonce", px=10_000)  # its own (taken by its first bid)
+    won = asyncio.Event()
+
+    async def on_win() -> None:
+        won.set()
+
+    await asyncio.wait_for(keep_bidding(bidder, on_win, lambda free_for: False), PATIENCE)
+
+    assert bidder.failed and won.is_set()
+
+
+class FlakyMembership(Membership):
+    """A membership whose renewals after the first fail once (Redis did not answer)."""
+
+    renewals = 0
+
+    async def renew(self) -> tuple[str, ...]:
+        self.renewals += 1
+        if self.renewals == 2:
+            raise RedisConnectionError("Redis went away")
+        return await super().renew()
+
+
+async def test_a_worker_stays_a_member_and_sees_others_join_through_a_redis_error(
+    redis: Redis,
+) -> None:
+    key = f"test:{uuid4().hex}"
+    mine = FlakyMembership(redis, key, "10.0.0.1:4001", 300)  # renewed every 0.1 s
+    await mine.renew()
+    staying = asyncio.create_task(stay_member(mine))
+    try:
+        await Membership(redis, key, "10.0.0.2:4002", 10_000).renew()
+        async with asyncio.timeout(PATIENCE):
+            while len(mine.live) < 2:
+                await asyncio.sleep(0.05)
+        assert mine.renewals >= 3  # the failed renewal was followed by more
+    finally:
+        staying.cancel()
+    # Past its time to live it would have gone: it is still a member.
+    assert "10.0.0.1:4001" in await Membership(redis, key, "10.0.0.2:4002", 10_000).renew()

@@ -64,6 +64,11 @@ class Upstream:
     writing: bool = True
     seen: list[str] = field(default_factory=list)
     listener: PrivateListener | None = None
+    #: Cleared: it answers once this is set (a writer that takes too long).
+    slow: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.slow.set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.writing:
@@ -80,6 +85,7 @@ class Upstream:
     async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = (await receive()).get("body", b"")
         self.seen.append(f"{scope['method']} {scope['path']} {body.decode()}")
+        await self.slow.wait()
         proof = (header(scope, PEER_HEADER) or b"").decode()
         text = f"{self.name} {scope['path']} {body.decode()} {proof}"
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -333,3 +339,72 @@ async def test_a_socket_with_no_writer_in_time_is_refused_after_waiting(
 
     assert refused.value.response.status_code == 403  # closed before it was accepted
     assert worker.writer.lease.reads >= 2  # it waited for a writer first
+
+
+async def test_another_workers_metrics_are_read_with_the_proof_and_a_dead_one_is_left_out(
+    upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
+) -> None:
+    first, second = upstreams
+    worker = await edge(PATIENCE)
+    assert second.listener is not None
+    await second.listener.stop()  # died
+
+    alive = await worker.forwarder.metrics_of(first.address, PROOF)
+    dead = await worker.forwarder.metrics_of(second.address, PROOF)
+    first.writing = False  # answers 503 (as a refusal would be 403): no metrics from it
+    refused = await worker.forwarder.metrics_of(first.address, PROOF)
+
+    assert alive == f"first /_workers/metrics  {PROOF.decode()}"
+    assert dead is None and refused is None
+
+
+async def test_the_writer_is_asked_to_withdraw_an_event_changed_elsewhere(
+    redis: Redis, upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
+) -> None:
+    first, second = upstreams
+    worker = await edge(PATIENCE)
+    role = cast(EventWriter, worker.writer)
+
+    await worker.forwarder.withdraw(role, "x", PROOF)  # nobody writes: nobody to ask
+    await hold(redis, worker.writer.lease, first.address)
+    await worker.forwarder.withdraw(role, "x", PROOF)
+    await hold(redis, worker.writer.lease, second.address)
+    assert second.listener is not None
+    await second.listener.stop()
+    await worker.forwarder.withdraw(role, "x", PROOF)  # it died meanwhile: no error
+
+    assert first.seen == ["POST /_workers/withdraw "]
+
+
+async def test_while_redis_does_not_answer_the_forwarder_keeps_looking_then_answers_503(
+    edge: EdgeMaker,
+) -> None:
+    worker = await edge(0.3)
+    nowhere = connect("redis://127.0.0.1:1/0", timeout=0.2)
+    worker.writer.lease = CountedLease(nowhere, worker.writer.lease.key, 600)
+    try:
+        async with httpx.AsyncClient(timeout=PATIENCE) as client:
+            answer = await client.post(f"{worker.base}/e/x/act", content="lost?")
+    finally:
+        await nowhere.aclose()
+
+    assert answer.status_code == 503
+    assert worker.writer.lease.reads >= 2
+
+
+async def test_a_writer_that_fails_after_the_request_was_sent_is_not_asked_again(
+    redis: Redis, upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
+) -> None:
+    first, _ = upstreams
+    worker = await edge(PATIENCE)
+    await worker.forwarder.client.aclose()
+    worker.forwarder.client = httpx.AsyncClient(timeout=httpx.Timeout(0.3, connect=2.0))
+    await hold(redis, worker.writer.lease, first.address)
+    first.slow.clear()
+
+    async with httpx.AsyncClient(timeout=PATIENCE) as client:
+        answer = await client.post(f"{worker.base}/e/x/act", content="maybe applied")
+    first.slow.set()
+
+    assert answer.status_code == 503  # it may have been applied: the client retries
+    assert first.seen == ["POST /e/x/act maybe applied"]  # sent once, not again
