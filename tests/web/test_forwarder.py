@@ -151,6 +151,11 @@ async def edge(redis: Redis) -> AsyncIterator[EdgeMaker]:
         served_here: list[str] = []
 
         async def here(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "websocket":
+                await receive()  # websocket.connect
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.send", "text": "here"})
+                return
             body = (await receive()).get("body", b"")
             served_here.append(body.decode())
             await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -408,3 +413,14 @@ async def test_a_writer_that_fails_after_the_request_was_sent_is_not_asked_again
 
     assert answer.status_code == 503  # it may have been applied: the client retries
     assert first.seen == ["POST /e/x/act maybe applied"]  # sent once, not again
+
+
+async def test_a_socket_is_served_here_when_this_worker_writes(edge: EdgeMaker) -> None:
+    worker = await edge(PATIENCE)
+    worker.writer.writing = True  # it took the lease as the socket came in
+
+    async with websockets_connect(f"ws://{worker.listener.address}/e/x/ws") as socket:
+        greeting = await asyncio.wait_for(socket.recv(), PATIENCE)
+
+    assert greeting == "here"
+    assert worker.writer.lease.reads == 0  # a writer does not look for another
