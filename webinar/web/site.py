@@ -466,10 +466,11 @@ class Site:
     async def close(self) -> None:
         self.serving = False
         await self._tuner.stop()
+        # Leave first: the others then prefer themselves for the leases given up below.
+        await self._leave()
         for slug, event in list(self.events.items()):
             await self._stop(slug, event.services)
         self.events.clear()
-        await self._leave()
         if self._listener is not None:
             await self._listener.stop()
             self._listener = None
