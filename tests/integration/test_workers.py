@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
+from prometheus_client.parser import text_string_to_metric_families
 from redis_server import RedisServer
 from websockets.asyncio.client import connect as websockets_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -452,6 +453,79 @@ def test_workers_need_redis(tmp_path: Path) -> None:
     assert "--workers 2 needs --redis URL" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "w.db").exists()  # refused before the database was touched
+
+
+async def writer_roles(proc: ServerProcess, workers: set[str]) -> dict[tuple[str, str], float]:
+    """``webinar_writer`` by (event, worker) from the public /metrics, once it has every
+    one of ``workers`` (a worker's series appear once it has joined the others)."""
+    async with httpx.AsyncClient(timeout=PATIENCE) as client:
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            response = await client.get(f"{proc.base}/metrics")
+            assert response.status_code == 200, response.text
+            roles = {
+                (sample.labels["event"], sample.labels["worker"]): sample.value
+                for family in text_string_to_metric_families(response.text)
+                for sample in family.samples
+                if sample.name == "webinar_writer"
+            }
+            if {worker for _, worker in roles} >= workers or time.monotonic() > deadline:
+                return roles
+            await asyncio.sleep(0.2)  # a worker joins within a renewal: no signal to wait on
+
+
+async def test_the_workers_share_the_events_and_a_killed_workers_events_get_a_writer(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+    )
+    for slug in ("second", "third", "fourth"):
+        added = CliRunner().invoke(
+            cli, ["events", "add", str(proc.agenda), "--db", proc.db_path, "--slug", slug]
+        )
+        assert added.exit_code == 0, added.output
+    proc.start()
+    try:
+        assert proc.proc is not None
+        supervisor = proc.proc.pid
+        pids = await wait_for_workers(supervisor, 2)
+        events = list_webinars_sync(proc.db_path)
+        before = {e.id: await writer_of(own_redis_server.url, proc.db_path, e.id) for e in events}
+        roles = await writer_roles(proc, {lease.address for lease in before.values()})
+        async with httpx.AsyncClient(timeout=PATIENCE) as client:
+            private = f"http://{before[events[0].id].address}/_workers/metrics"
+            refused = await client.get(private)
+            refused_guess = await client.get(private, headers={"X-Webinar-Peer": "guess"})
+        victim = before[events[0].id].pid
+        os.kill(victim, signal.SIGKILL)
+        orphaned = [e for e in events if before[e.id].pid == victim]
+        after = {
+            e.id: await writer_of(own_redis_server.url, proc.db_path, e.id, not_pid=victim)
+            for e in orphaned
+        }
+        new_pids = await wait_for_workers(supervisor, 2, not_these=frozenset({victim}))
+        async with httpx.AsyncClient(timeout=PATIENCE) as client:
+            pages = [(await client.get(f"{proc.base}/e/{e.slug}/join")).status_code for e in events]
+    finally:
+        proc.stop()
+
+    assert len(events) == 4
+    # Both workers write, each for its share (the events go round the live workers).
+    assert {lease.pid for lease in before.values()} == pids
+    assert sorted(sum(lease.pid == pid for lease in before.values()) for pid in pids) == [2, 2]
+    # /metrics, from either worker, has both workers' series: each event's writer says 1.
+    assert roles == {(e.slug, before[e.id].address): 1.0 for e in events} | {
+        (e.slug, other.address): 0.0
+        for e in events
+        for other in before.values()
+        if other.address != before[e.id].address
+    }
+    assert [refused.status_code, refused_guess.status_code] == [403, 403]
+    # The killed worker's events were taken over by a live worker; the others kept theirs.
+    assert len(orphaned) == 2
+    assert all(lease.pid in new_pids for lease in after.values())
+    assert pages == [200] * 4
 
 
 def renamed_agenda(title: str) -> bytes:

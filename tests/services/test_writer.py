@@ -12,16 +12,27 @@ from uuid import uuid4
 import aiosqlite
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis_server import PATIENCE, RedisServer
 from stream_support import Screen, change, encode
 
 from postgres_cluster import database
 from webinar.realtime.hub import Hub
-from webinar.realtime.lease import Lease
+from webinar.realtime.lease import Lease, Membership
 from webinar.realtime.streams import EventStream, connect
 from webinar.services.commit import CHECKS, Committer, Outgoing, Work, utcnow
 from webinar.services.fanout import StreamFollower
-from webinar.services.writer import EventWriter, event_writer, keep_bidding, key_prefix, write_for
+from webinar.services.writer import (
+    GRACE,
+    EventWriter,
+    bidding,
+    event_writer,
+    join,
+    keep_bidding,
+    key_prefix,
+    stay_member,
+    write_for,
+)
 from webinar.storage import repo
 from webinar.storage.db import Database, Fenced, Tx, migrate_sync
 from webinar.storage.webinars import save_webinar_sync
@@ -43,9 +54,10 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-async def two_handles(tmp_path: Path) -> tuple[Committer, Committer]:
+@pytest.fixture
+async def handles(tmp_path: Path) -> AsyncIterator[tuple[Committer, Committer]]:
     """Two workers' committers for one event in one database (a file, or a database of
-    the session's PostgreSQL cluster with ``WEBINAR_TEST_DB=postgresql``)."""
+    the session's PostgreSQL cluster with ``WEBINAR_TEST_DB=postgresql``), closed after."""
     path = database(tmp_path / "writer.db")
     migrate_sync(path)
     event, _ = save_webinar_sync(path, "writer")
@@ -54,7 +66,9 @@ async def two_handles(tmp_path: Path) -> tuple[Committer, Committer]:
         db = Database(path, event.id)
         await db.open()
         committers.append(Committer(db, Hub(encode), utcnow))
-    return committers[0], committers[1]
+    yield committers[0], committers[1]
+    for committer in committers:
+        await committer.db.close()
 
 
 async def logged(committer: Committer) -> list[tuple[int, int]]:
@@ -81,8 +95,10 @@ async def test_the_lease_has_one_holder_at_a_time(redis: Redis) -> None:
     assert await second.holder() == second.token
 
 
-async def test_a_writer_whose_epoch_is_over_commits_nothing(tmp_path: Path) -> None:
-    old, new = await two_handles(tmp_path)
+async def test_a_writer_whose_epoch_is_over_commits_nothing(
+    handles: tuple[Committer, Committer],
+) -> None:
+    old, new = handles
     await old.db.take_writing()
     await asyncio.gather(*(old.commit(change(n)) for n in range(1, 11)))
 
@@ -115,8 +131,10 @@ def taking_back(n: int) -> Work:
     return work
 
 
-async def test_a_fenced_writer_writes_nothing_even_without_events(tmp_path: Path) -> None:
-    old, new = await two_handles(tmp_path)
+async def test_a_fenced_writer_writes_nothing_even_without_events(
+    handles: tuple[Committer, Committer],
+) -> None:
+    old, new = handles
     await old.db.take_writing()
     await new.db.take_writing()
 
@@ -136,9 +154,9 @@ async def test_a_fenced_writer_writes_nothing_even_without_events(tmp_path: Path
 
 @pytest.mark.sqlite_only("traces the SQLite writer's statements")
 async def test_a_fenced_commit_costs_no_statement_more_than_an_unfenced_one(
-    tmp_path: Path,
+    handles: tuple[Committer, Committer],
 ) -> None:
-    unfenced, fenced = await two_handles(tmp_path)
+    unfenced, fenced = handles
     await fenced.db.take_writing()
     traced: list[str] = []
     for committer in (unfenced, fenced):
@@ -178,9 +196,9 @@ def refuse(result: int) -> None:
 
 
 async def test_a_screen_resuming_from_before_the_floor_after_a_takeover_gets_a_snapshot(
-    tmp_path: Path, redis: Redis
+    handles: tuple[Committer, Committer], redis: Redis
 ) -> None:
-    old, new = await two_handles(tmp_path)
+    old, new = handles
     prefix = f"test:{uuid4().hex}"
     stream = EventStream(redis, f"{prefix}:log", 4096)
     old_writer = EventWriter(old, Lease(redis, f"{prefix}:writer", 10_000), stream)
@@ -204,9 +222,9 @@ async def test_a_screen_resuming_from_before_the_floor_after_a_takeover_gets_a_s
 
 
 async def test_a_takeover_keeps_every_acknowledged_change_and_every_seq(
-    tmp_path: Path, redis: Redis
+    handles: tuple[Committer, Committer], redis: Redis
 ) -> None:
-    old, new = await two_handles(tmp_path)
+    old, new = handles
     prefix = f"test:{uuid4().hex}"
     stream = EventStream(redis, f"{prefix}:log", 4096)
     follower = StreamFollower(new.hub, EventStream(redis, stream.key, 4096), new.db, block_ms=200)
@@ -251,9 +269,9 @@ async def test_a_takeover_keeps_every_acknowledged_change_and_every_seq(
 
 
 async def test_a_writer_takes_its_lease_again_when_it_ran_out_unclaimed(
-    tmp_path: Path, redis: Redis
+    handles: tuple[Committer, Committer], redis: Redis
 ) -> None:
-    committer, other = await two_handles(tmp_path)
+    committer, other = handles
     prefix = f"test:{uuid4().hex}"
     writer = EventWriter(
         committer,
@@ -277,9 +295,9 @@ async def test_a_writer_takes_its_lease_again_when_it_ran_out_unclaimed(
 
 
 async def test_a_second_server_is_told_another_writes_for_the_event(
-    tmp_path: Path, redis: Redis
+    handles: tuple[Committer, Committer], redis: Redis
 ) -> None:
-    first, second = await two_handles(tmp_path)
+    first, second = handles
     prefix = f"test:{uuid4().hex}"
     writer = await write_for(first, redis, prefix)
 
@@ -307,18 +325,23 @@ def test_the_key_prefix_of_a_database_is_the_same_from_any_working_directory(
 
 
 class CountedLease(Lease):
-    """A lease that says when it has been bid for (refused) twice."""
+    """A lease that says when it has been seen held by another twice, and counts its bids."""
 
-    refused = 0
+    held_by_other = 0
+    bids = 0
     twice = asyncio.Event()
 
-    async def acquire(self) -> bool:
-        taken = await super().acquire()
-        if not taken:
-            self.refused += 1
-            if self.refused == 2:
+    async def holder(self) -> str | None:
+        token = await super().holder()
+        if token is not None and token != self.token:
+            self.held_by_other += 1
+            if self.held_by_other == 2:
                 self.twice.set()
-        return taken
+        return token
+
+    async def acquire(self) -> bool:
+        self.bids += 1
+        return await super().acquire()
 
 
 async def test_a_bidder_wins_once_the_holder_gives_the_lease_up(redis: Redis) -> None:
@@ -334,8 +357,9 @@ async def test_a_bidder_wins_once_the_holder_gives_the_lease_up(redis: Redis) ->
 
     bidding = asyncio.create_task(keep_bidding(bidder, on_win))
     try:
-        await asyncio.wait_for(bidder.twice.wait(), PATIENCE)  # it keeps bidding
+        await asyncio.wait_for(bidder.twice.wait(), PATIENCE)  # it keeps looking
         assert not won.is_set()
+        assert bidder.bids == 0  # a lease that is held is never bid for
         await holder.release()
         await asyncio.wait_for(won.wait(), PATIENCE)
         await bidding
@@ -345,9 +369,9 @@ async def test_a_bidder_wins_once_the_holder_gives_the_lease_up(redis: Redis) ->
 
 
 async def test_a_writer_steps_down_and_says_so_when_its_lease_is_taken(
-    tmp_path: Path, redis: Redis
+    handles: tuple[Committer, Committer], redis: Redis
 ) -> None:
-    first, second = await two_handles(tmp_path)
+    first, second = handles
     prefix = f"test:{uuid4().hex}"
     writer = event_writer(first, redis, prefix, token="w1 1 nonce")
     writer.lease.ttl_ms = 600  # renewed every 0.2 s
@@ -370,3 +394,141 @@ async def test_a_writer_steps_down_and_says_so_when_its_lease_is_taken(
         await writer.step_down()
         await first.db.close()
         await second.db.close()
+
+
+async def test_a_bidder_that_is_not_preferred_waits_for_the_grace_period(redis: Redis) -> None:
+    key = f"test:{uuid4().hex}"
+    holder = Lease(redis, key, 10_000, token="w1 1 nonce")
+    bidder = CountedLease(redis, key, 500, token="w2 2 nonce")
+    asked: list[float] = []
+
+    def after_grace(free_for: float) -> bool:
+        asked.append(free_for)
+        return free_for >= 0.3
+
+    assert await holder.acquire()
+    won = asyncio.Event()
+
+    async def on_win() -> None:
+        won.set()
+
+    bidding_task = asyncio.create_task(keep_bidding(bidder, on_win, after_grace))
+    try:
+        await asyncio.wait_for(bidder.twice.wait(), PATIENCE)
+        assert asked == []  # held: not even asked
+        assert bidder.seen == "w1 1 nonce"  # the holder last seen, for the forwarder
+        await holder.release()
+        await asyncio.wait_for(won.wait(), PATIENCE)
+        await bidding_task
+    finally:
+        bidding_task.cancel()
+    assert asked[0] < 0.3  # seen free: not bid for at first
+    assert asked[-1] >= 0.3
+    assert bidder.bids == 1  # one bid, once the grace period was over
+    assert await bidder.holder() == "w2 2 nonce"
+
+
+async def test_the_workers_see_each_other_and_one_that_leaves_or_dies_drops_out(
+    redis: Redis,
+) -> None:
+    key = f"test:{uuid4().hex}"
+    first = Membership(redis, key, "10.0.0.1:4001", 10_000)
+    second = Membership(redis, key, "10.0.0.2:4002", 300)
+
+    await join(first, 1, PATIENCE)
+    joining = asyncio.create_task(join(first, 2, PATIENCE))  # waits for the second
+    await second.renew()
+    await asyncio.wait_for(joining, PATIENCE)
+    assert first.live == ("10.0.0.1:4001", "10.0.0.2:4002")
+
+    # The second stops renewing (killed): it drops out once its time runs out.
+    async with asyncio.timeout(PATIENCE):
+        while len(await first.renew()) > 1:
+            await asyncio.sleep(0.05)
+    assert list(first.live) == ["10.0.0.1:4001"]
+
+    await second.renew()
+    await second.leave()  # a worker that stops leaves at once
+    assert second.live == ()
+    assert await first.renew() == ("10.0.0.1:4001",)
+
+
+async def test_joining_gives_up_waiting_for_workers_that_do_not_come(redis: Redis) -> None:
+    alone = Membership(redis, f"test:{uuid4().hex}", "10.0.0.1:4001", 10_000)
+
+    await asyncio.wait_for(join(alone, 3, 0.2), PATIENCE)
+
+    assert alone.live == ("10.0.0.1:4001",)
+
+
+async def test_a_worker_bids_at_once_only_for_its_share_of_the_events(redis: Redis) -> None:
+    key = f"test:{uuid4().hex}"
+    mine = Membership(redis, key, "10.0.0.1:4001", 10_000)
+    other = Membership(redis, key, "10.0.0.2:4002", 10_000)
+    await other.renew()
+    await mine.renew()
+
+    at_once = [n for n in range(1, 5) if bidding(mine, n)(0.0)]
+    after_grace = [n for n in range(1, 5) if bidding(mine, n)(GRACE)]
+
+    assert at_once == [2, 4]
+    assert after_grace == [1, 2, 3, 4]
+
+
+class FlakyLease(Lease):
+    """A lease whose first look fails as when Redis does not answer."""
+
+    failed = False
+
+    async def holder(self) -> str | None:
+        if not self.failed:
+            self.failed = True
+            raise RedisConnectionError("Redis went away")
+        return await super().holder()
+
+
+async def test_a_bidder_keeps_bidding_through_a_redis_error_and_wins_a_lease_it_holds(
+    redis: Redis,
+) -> None:
+    key = f"test:{uuid4().hex}"
+    bidder = FlakyLease(redis, key, 500, token="w2 2 nonce")
+    await redis.set(key, "w2 2 nonce", px=10_000)  # its own (taken by its first bid)
+    won = asyncio.Event()
+
+    async def on_win() -> None:
+        won.set()
+
+    await asyncio.wait_for(keep_bidding(bidder, on_win, lambda free_for: False), PATIENCE)
+
+    assert bidder.failed and won.is_set()
+
+
+class FlakyMembership(Membership):
+    """A membership whose renewals after the first fail once (Redis did not answer)."""
+
+    renewals = 0
+
+    async def renew(self) -> tuple[str, ...]:
+        self.renewals += 1
+        if self.renewals == 2:
+            raise RedisConnectionError("Redis went away")
+        return await super().renew()
+
+
+async def test_a_worker_stays_a_member_and_sees_others_join_through_a_redis_error(
+    redis: Redis,
+) -> None:
+    key = f"test:{uuid4().hex}"
+    mine = FlakyMembership(redis, key, "10.0.0.1:4001", 300)  # renewed every 0.1 s
+    await mine.renew()
+    staying = asyncio.create_task(stay_member(mine))
+    try:
+        await Membership(redis, key, "10.0.0.2:4002", 10_000).renew()
+        async with asyncio.timeout(PATIENCE):
+            while len(mine.live) < 2:
+                await asyncio.sleep(0.05)
+        assert mine.renewals >= 3  # the failed renewal was followed by more
+    finally:
+        staying.cancel()
+    # Past its time to live it would have gone: it is still a member.
+    assert "10.0.0.1:4001" in await Membership(redis, key, "10.0.0.2:4002", 10_000).renew()

@@ -26,10 +26,23 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+#: Renew one worker's membership (its expiry by Redis's clock) and say who is live.
+_JOIN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+"""
 
 
 def lease_key(prefix: str, webinar_id: int) -> str:
     return f"{prefix}:event:{webinar_id}:writer"
+
+
+def members_key(prefix: str) -> str:
+    return f"{prefix}:workers"
 
 
 class Lease:
@@ -45,13 +58,20 @@ class Lease:
         self.key = key
         self.ttl_ms = ttl_ms
         self.token = token or secrets.token_hex(16)
+        #: The holder's token as last read (None: free, or not known): whoever forwards
+        #: to the writer uses it instead of asking Redis each time (``forget`` it when
+        #: that writer cannot be reached or answers that it does not write).
+        self.seen: str | None = None
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
     async def acquire(self) -> bool:
         """Take the lease if nobody holds it; True if this holder has it now."""
         taken = await self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms)
-        return bool(taken) or await self.holder() == self.token
+        if taken:
+            self.seen = self.token
+            return True
+        return await self.holder() == self.token
 
     async def renew(self) -> bool:
         """Extend the lease by ``ttl_ms``; False if this holder no longer has it."""
@@ -64,6 +84,38 @@ class Lease:
     async def holder(self) -> str | None:
         """The token of whoever holds the lease, or None."""
         value = await self.redis.get(self.key)
-        if value is None:
-            return None
-        return value.decode() if isinstance(value, bytes) else str(value)
+        self.seen = None if value is None else _text(value)
+        return self.seen
+
+    def forget(self) -> None:
+        """The holder last seen is wrong (it cannot be reached, or no longer writes)."""
+        self.seen = None
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class Membership:
+    """One worker's membership of the live workers (a sorted set in Redis, each member
+    with its expiry by Redis's clock): renewed every third of ``ttl_ms``, a worker that
+    dies drops out when it runs out. ``live`` is the members seen at the last renewal."""
+
+    def __init__(self, redis: Redis, key: str, member: str, ttl_ms: int) -> None:
+        self.redis = redis
+        self.key = key
+        self.member = member
+        self.ttl_ms = ttl_ms
+        self.live: tuple[str, ...] = ()
+        self._join = redis.register_script(_JOIN)
+
+    async def renew(self) -> tuple[str, ...]:
+        """Stay a member ``ttl_ms`` more; the live members (this one included)."""
+        members = await self._join(keys=[self.key], args=[self.member, self.ttl_ms])
+        self.live = tuple(sorted(_text(m) for m in members))
+        return self.live
+
+    async def leave(self) -> None:
+        """Stop being a member now (a worker that stops), so the others prefer themselves."""
+        await self.redis.zrem(self.key, self.member)
+        self.live = ()

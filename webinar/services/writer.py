@@ -16,12 +16,14 @@ import contextlib
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from webinar.realtime.lease import Lease, lease_key
+from webinar.domain.placement import should_bid
+from webinar.realtime.lease import Lease, Membership, lease_key
 from webinar.realtime.streams import EventStream, stream_key
 from webinar.services.commit import Committer
 from webinar.services.fanout import StreamFollower, StreamPublisher, logged_after
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 #: How long a writer's lease lasts unless renewed: a worker that dies without giving it up
 #: holds its events this long.
 LEASE_MS = 5000
+#: Seconds a lease stays free before a worker that is not the event's preferred writer
+#: bids for it (``webinar.domain.placement``): two of the preferred worker's bids.
+GRACE = LEASE_MS / 1000 / 5 * 2
 #: Entries a stream keeps (about the replay ring's length).
 STREAM_LENGTH = 4096
 
@@ -156,19 +161,63 @@ def event_writer(
     )
 
 
-async def keep_bidding(lease: Lease, won: Callable[[], Awaitable[None]]) -> None:
-    """Bid for ``lease`` every fifth of its time until this worker holds it (the writer
-    died, or gave the event up), then run ``won``, which takes over (``take_over``: the
-    lease is this worker's already) and starts the event's tickers. A worker of ``webinar
-    serve --workers N`` runs one per event it does not write for."""
+async def keep_bidding(
+    lease: Lease,
+    won: Callable[[], Awaitable[None]],
+    bid: Callable[[float], bool] = lambda free_for: True,
+) -> None:
+    """Look at ``lease`` every fifth of its time until this worker holds it, then run
+    ``won``, which takes over (``take_over``: the lease is this worker's already) and
+    starts the event's tickers. A held lease is never bid for; a free one when
+    ``bid(seconds seen free)`` says so (``webinar.domain.placement.should_bid``: at once
+    for the event's preferred worker, after a grace period for the others). Each look
+    leaves the holder in ``lease.seen`` for the forwarder. A worker of ``webinar serve
+    --workers N`` runs one per event it does not write for."""
+    free_since: float | None = None
     while True:
         try:
-            if await lease.acquire():
+            holder = await lease.holder()
+            if holder is None:
+                free_since = time.monotonic() if free_since is None else free_since
+                if bid(time.monotonic() - free_since) and await lease.acquire():
+                    break
+            elif holder == lease.token:
                 break
+            else:
+                free_since = None
         except (RedisError, OSError) as exc:
             log.warning("bidding for %s failed (%s); trying again", lease.key, exc)
         await asyncio.sleep(lease.ttl_ms / 1000 / 5)
     await won()
+
+
+def bidding(membership: Membership, webinar_id: int) -> Callable[[float], bool]:
+    """``keep_bidding``'s choice for event ``webinar_id`` by the worker of ``membership``
+    among the live workers as last renewed (``webinar.domain.placement``)."""
+
+    def bid(free_for: float) -> bool:
+        return should_bid(webinar_id, membership.member, membership.live, free_for, GRACE)
+
+    return bid
+
+
+async def join(membership: Membership, expected: int, patience: float) -> None:
+    """Become a live worker, and wait (up to ``patience`` seconds) until ``expected``
+    workers are (the others of this serve starting beside this one), so that the events'
+    first leases are spread over all of them rather than taken by the first one up."""
+    deadline = time.monotonic() + patience
+    while len(await membership.renew()) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+async def stay_member(membership: Membership) -> None:
+    """Renew ``membership`` every third of its time to live, for as long as the worker runs."""
+    while True:
+        await asyncio.sleep(membership.ttl_ms / 3000)
+        try:
+            await membership.renew()
+        except (RedisError, OSError) as exc:
+            log.warning("renewing %s failed (%s); trying again", membership.key, exc)
 
 
 async def write_for(

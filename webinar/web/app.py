@@ -88,6 +88,9 @@ class Settings:
     #: ``redis_url``): it forwards an event's requests to the worker that writes for it,
     #: and the supervisor holds the database (``webinar.web.workers``).
     worker: bool = False
+    #: How many workers this serve runs (``--workers N``): each waits for the others to
+    #: join at start, so that the events' leases are spread over all of them.
+    workers: int = 1
     #: The host of each worker's private address, which the others forward to.
     advertise: str = "127.0.0.1"
 

@@ -15,6 +15,9 @@ for the next one, up to :data:`PATIENCE` (three lease times), retrying only what
 have been applied: a connection that failed before the request was sent, or a peer that
 answered that it no longer writes (it applied nothing). Otherwise the answer is 503 with
 a sentence and ``Retry-After``; the idempotency keys make the client's retry safe. The
+writer's address is the lease holder last seen (the bidding loop reads it every second),
+not read from Redis for each request: Redis is asked again only when that writer cannot
+be reached or answers that it does not write. The
 request body is read whole before it is sent (bodies are small: ``web/bodylimit.py``),
 so that such a retry can send it again.
 """
@@ -29,6 +32,7 @@ import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 import httpx
 import uvicorn
@@ -69,12 +73,17 @@ PATIENCE = LEASE_MS / 1000 * 3
 #: The scope key the private listener sets (no client can set a scope key).
 FROM_PEER = "webinar.from_peer"
 
+#: How a request ended: passed to the writer, to be served here, or no writer in time.
+Outcome = Literal["forwarded", "here", "unavailable"]
+
 UNAVAILABLE = (
     "This event's server is changing over and did not answer in time. Try again in a "
     "few seconds: nothing you sent twice is counted twice."
 )
 #: Where a worker asks the writer to withdraw an event (its private listener only).
 WITHDRAW_PATH = "/_workers/withdraw"
+#: A worker's own metrics, on its private listener, for the worker gathering them.
+WORKER_METRICS_PATH = "/_workers/metrics"
 
 #: WebSocket close code: try again later (RFC 6455 section 7.4.1, 1013).
 TRY_AGAIN_LATER = 1013
@@ -152,17 +161,24 @@ class Forwarder:
     async def close(self) -> None:
         await self.client.aclose()
 
-    async def writer_address(self, writer: EventWriter, deadline: float) -> str | None:
+    async def writer_address(
+        self, writer: EventWriter, deadline: float, fresh: bool = False
+    ) -> str | None:
         """The address of the event's writer, once one holds the lease and it is not this
         worker; None when this worker writes now, or nobody took the lease by
-        ``deadline``."""
+        ``deadline``. The holder last seen (``writer.lease.seen``, kept by the bidding
+        loop) is used without asking Redis, unless ``fresh``."""
+        if not fresh and not writer.writing:
+            address = _address(writer.lease.seen)
+            if address and address != self.own_address:
+                return address
         while not writer.writing:
             try:
                 holder = await writer.lease.holder()
             except (RedisError, OSError) as exc:  # Redis does not answer: look again
                 log.warning("reading %s failed: %s", writer.lease.key, exc)
                 holder = None
-            address = holder.split(" ", 1)[0] if holder else ""
+            address = _address(holder)
             if address and address != self.own_address:
                 return address
             if time.monotonic() >= deadline:
@@ -170,10 +186,44 @@ class Forwarder:
             await asyncio.sleep(writer.lease.ttl_ms / 1000 / 10)
         return None
 
+    async def _until_forwarded(
+        self, writer: EventWriter, attempt: Callable[[str], Awaitable[bool]]
+    ) -> Outcome:
+        """Call ``attempt(address)`` with the writer's address until it returns True (it
+        passed the request on, or answered it); when it returns False (nothing could have
+        been applied: the writer could not be reached, or no longer writes) forget that
+        address and try the next writer, up to :attr:`patience`. ``"here"`` when this
+        worker became the writer meanwhile, ``"unavailable"`` when none answered in time."""
+        deadline = time.monotonic() + self.patience
+        while True:
+            address = await self.writer_address(writer, deadline)
+            if address is None:
+                return "here" if writer.writing else "unavailable"
+            if await attempt(address):
+                return "forwarded"
+            writer.lease.forget()
+            if time.monotonic() >= deadline:
+                return "unavailable"
+            await asyncio.sleep(writer.lease.ttl_ms / 1000 / 10)
+
+    async def metrics_of(self, address: str, proof: bytes) -> str | None:
+        """Another worker's own metrics (``WORKER_METRICS_PATH``); None when it does not
+        answer in time (it died: it drops out of the live workers soon)."""
+        try:
+            response = await self.client.get(
+                f"http://{address}{WORKER_METRICS_PATH}",
+                headers={PEER_HEADER.decode(): proof.decode()},
+                timeout=2.0,
+            )
+        except httpx.HTTPError as exc:
+            log.warning("reading the metrics of %s failed: %s", address, exc)
+            return None
+        return response.text if response.status_code == 200 else None
+
     async def withdraw(self, writer: EventWriter, slug: str, proof: bytes) -> None:
         """Ask the event's writer to withdraw it too (its agenda was changed here): it is
         then opened again from the database, by whichever worker writes for it next."""
-        address = await self.writer_address(writer, time.monotonic())  # one look
+        address = await self.writer_address(writer, time.monotonic(), fresh=True)  # one look
         if address is None:
             return  # nobody writes for it: whoever takes it over opens it from the database
         try:
@@ -198,15 +248,8 @@ class Forwarder:
         """Forward an HTTP request to the event's writer (or serve it here, if this worker
         became the writer meanwhile)."""
         body = await _read_body(receive)
-        deadline = time.monotonic() + self.patience
-        while True:
-            address = await self.writer_address(writer, deadline)
-            if address is None:
-                if writer.writing:
-                    await local(scope, _replay(body), send)
-                else:
-                    await _unavailable(send)
-                return
+
+        async def attempt(address: str) -> bool:
             request = self.client.build_request(
                 scope["method"],
                 f"http://{address}{_target(scope)}",
@@ -216,21 +259,22 @@ class Forwarder:
             try:
                 response = await self.client.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout):
-                retry = True  # nothing was sent
+                return False  # nothing was sent
             except httpx.HTTPError as exc:
                 log.warning("forwarding to %s failed: %s", address, exc)
                 await _unavailable(send)
-                return
-            else:
-                retry = response.headers.get(NOT_WRITER_HEADER.decode()) == "1"
-                if not retry:
-                    await _relay(response, send)
-                    return
+                return True
+            if response.headers.get(NOT_WRITER_HEADER.decode()) == "1":
                 await response.aclose()
-            if time.monotonic() >= deadline:
-                await _unavailable(send)
-                return
-            await asyncio.sleep(writer.lease.ttl_ms / 1000 / 10)
+                return False
+            await _relay(response, send)
+            return True
+
+        outcome = await self._until_forwarded(writer, attempt)
+        if outcome == "here":
+            await local(scope, _replay(body), send)
+        elif outcome == "unavailable":
+            await _unavailable(send)
 
     async def websocket(
         self,
@@ -242,16 +286,8 @@ class Forwarder:
         local: Callable[[Scope, Receive, Send], Awaitable[None]],
     ) -> None:
         """Proxy the event's WebSocket to its writer, both ways, until either side closes."""
-        deadline = time.monotonic() + self.patience
-        while True:
-            address = await self.writer_address(writer, deadline)
-            if address is None:
-                if writer.writing:
-                    await local(scope, receive, send)
-                else:
-                    await receive()  # websocket.connect
-                    await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
-                return
+
+        async def attempt(address: str) -> bool:
             try:
                 upstream = await _open_socket(scope, address, proof)
             except (OSError, InvalidHandshake, TimeoutError) as exc:
@@ -259,15 +295,22 @@ class Forwarder:
                     # The writer refused the socket (signed out, wrong origin): so do we.
                     await receive()
                     await send({"type": "websocket.close", "code": 1008})
-                    return
-                if time.monotonic() >= deadline:
-                    await receive()
-                    await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
-                    return
-                await asyncio.sleep(writer.lease.ttl_ms / 1000 / 10)
-                continue
+                    return True
+                return False
             await _pump(upstream, receive, send)
-            return
+            return True
+
+        outcome = await self._until_forwarded(writer, attempt)
+        if outcome == "here":
+            await local(scope, receive, send)
+        elif outcome == "unavailable":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+
+
+def _address(holder: str | None) -> str:
+    """The private address in a lease's token (``address pid nonce``)."""
+    return holder.split(" ", 1)[0] if holder else ""
 
 
 def _not_writer(exc: InvalidStatus) -> bool:

@@ -11,10 +11,12 @@ address is the one the proxy passes in ``X-Forwarded-For`` (trusted from 127.0.0
 so the internet is refused through the proxy too; a proxy that does not pass it makes
 every visitor look local, so docs/scaling.md also denies ``/metrics`` at the proxy.
 
-Several workers (``webinar serve --workers N``, landing separately): each process counts
-its own screens and deliveries. :func:`metrics_app` is the endpoint alone, as an ASGI app,
-so a worker can serve it on a port of its own and Prometheus scrape each worker as a
-target of its own (its ``instance`` label tells them apart); see docs/scaling.md.
+Several workers (``webinar serve --workers N``): each process counts its own screens and
+deliveries. ``/metrics``, answered by whichever worker gets the request, gathers every
+live worker's of this host (each serves its own on its private listener, to the other
+workers only: ``webinar.web.forward.WORKER_METRICS_PATH``) and labels every series with
+``worker``, the worker's private address: one scrape target per host, as with one
+process; see docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -89,11 +92,12 @@ class SiteCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         events = [(slug, e.services) for slug, e in list(self.site.events.items())]
-        yield from _gauges(events)
+        writing = {slug for slug, _ in events if self.site.writes_for(slug)}
+        yield from _gauges(events, writing)
         yield from _counters(events, dict(self.site.withdrawn_screens))
 
 
-def _gauges(events: list[tuple[str, Services]]) -> Iterator[Metric]:
+def _gauges(events: list[tuple[str, Services]], writing: set[str]) -> Iterator[Metric]:
     screens = GaugeMetricFamily(
         "webinar_screens_connected", "Screens with a live socket.", labels=["event"]
     )
@@ -107,12 +111,19 @@ def _gauges(events: list[tuple[str, Services]]) -> Iterator[Metric]:
         "Changes waiting for the writer (not yet in a transaction).",
         labels=["event"],
     )
+    writer = GaugeMetricFamily(
+        "webinar_writer",
+        "1 when this process writes for the event (runs its services), 0 when another "
+        "worker does and this one forwards to it.",
+        labels=["event"],
+    )
     for slug, services in events:
         hub = services.hub
         screens.add_metric([slug], hub.client_count)
         hub_backlog.add_metric([slug], hub.backlog())
         writer_backlog.add_metric([slug], services.committer.backlog)
-    yield from (screens, hub_backlog, writer_backlog)
+        writer.add_metric([slug], 1 if slug in writing else 0)
+    yield from (screens, hub_backlog, writer_backlog, writer)
 
 
 def _counters(events: list[tuple[str, Services]], withdrawn: dict[str, int]) -> Iterator[Metric]:
@@ -203,15 +214,54 @@ class SiteMetrics:
         return generate_latest(self.registry)
 
 
+class _Families(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.families)
+
+
+def by_worker(texts: dict[str, str]) -> bytes:
+    """One exposition of several workers' (``texts``: worker -> its exposition), each
+    series labelled with its ``worker``."""
+    families: dict[str, Metric] = {}
+    for worker, text in texts.items():
+        for family in text_string_to_metric_families(text):
+            merged = families.get(family.name)
+            if merged is None:
+                merged = families[family.name] = Metric(
+                    family.name, family.documentation, family.type, family.unit
+                )
+            merged.samples += [
+                sample._replace(labels={**sample.labels, "worker": worker})
+                for sample in family.samples
+            ]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(list(families.values())))
+    return generate_latest(registry)
+
+
+async def exposition(site: Site) -> bytes:
+    """The metrics ``/metrics`` shows: this process's, or on a worker every live worker's
+    of this host, labelled by worker."""
+    own = site.metrics.exposition()
+    address = site.worker_address()
+    if address is None:
+        return own
+    texts = {address: own.decode(), **await site.peer_metrics()}
+    return by_worker(dict(sorted(texts.items())))
+
+
 def metrics_app(site: Site) -> ASGIApp:
-    """``/metrics`` alone, for the addresses allowed (a worker may serve it on its own port)."""
+    """``/metrics`` alone, for the addresses allowed."""
 
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         if not allowed(scope.get("client"), site.settings.metrics_allow):
             response: Response = PlainTextResponse(REFUSED, status_code=403)
         else:
             response = Response(
-                site.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+                await exposition(site), headers={"Content-Type": CONTENT_TYPE_LATEST}
             )
         await SecurityHeadersMiddleware(response)(scope, receive, send)
 

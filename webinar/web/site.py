@@ -27,16 +27,18 @@ from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.datastructures import State
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from webinar import services as service_layer
 from webinar.domain.accounts import SigninThrottle
 from webinar.domain.agenda_file import AgendaFileError, parse_agenda
+from webinar.realtime.lease import Membership, members_key
 from webinar.realtime.streams import connect
 from webinar.services import Services
 from webinar.services.access import new_secrets
@@ -44,10 +46,14 @@ from webinar.services.accounts import AccountService
 from webinar.services.calls import config_problems
 from webinar.services.plan import planned_agenda
 from webinar.services.writer import (
+    LEASE_MS,
     EventWriter,
+    bidding,
     event_writer,
+    join,
     keep_bidding,
     key_prefix,
+    stay_member,
     write_for,
 )
 from webinar.storage import repo, webinars
@@ -64,6 +70,7 @@ from webinar.web.app import (
 from webinar.web.forward import (
     FROM_PEER,
     WITHDRAW_PATH,
+    WORKER_METRICS_PATH,
     Forwarder,
     PrivateListener,
     as_forwarded,
@@ -129,6 +136,9 @@ class Site:
         self._redis: Redis | None = None
         #: Each event's writer role, with ``settings.redis_url`` (the fan-out log).
         self._writers: dict[str, EventWriter] = {}
+        #: A worker's membership of the live workers, over which the leases are spread.
+        self._members: Membership | None = None
+        self._membership: asyncio.Task[None] | None = None
         #: A worker's bids for the events another worker writes for (``settings.worker``).
         self._bids: dict[str, asyncio.Task[None]] = {}
         self._forwarder: Forwarder | None = None
@@ -254,6 +264,8 @@ class Site:
         for it)."""
         if scope["type"] == "http" and scope["path"] == WITHDRAW_PATH:
             await self._withdraw_for_peer(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"] == WORKER_METRICS_PATH:
+            await self._metrics_for_peer(scope, receive, send)
         elif scope["type"] in ("http", "websocket"):
             await self({**scope, FROM_PEER: True}, receive, send)
 
@@ -266,6 +278,34 @@ class Site:
         if event is not None and not self.is_main(slug):
             await self.withdraw(slug)
         await PlainTextResponse("withdrawn")(scope, receive, send)
+
+    async def _metrics_for_peer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """This worker's own metrics, for the worker gathering them (``/metrics``): to a
+        request with the main event's peer proof only."""
+        main = self.events.get(self.settings.slug)
+        if main is None or not proven(scope, main.proof):
+            await _refuse(scope, receive, send, INTERNAL, 403)
+            return
+        own = Response(self.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        await own(scope, receive, send)
+
+    def worker_address(self) -> str | None:
+        """This worker's private address (its ``worker`` label); None when not a worker."""
+        return self._listener.address if self._listener is not None else None
+
+    async def peer_metrics(self) -> dict[str, str]:
+        """The other live workers' own metrics by address, those of this host (its
+        ``--advertise`` address): a worker that does not answer is left out."""
+        main = self.events.get(self.settings.slug)
+        if self._members is None or self._forwarder is None or main is None:
+            return {}
+        own = self._members.member
+        host = own.rsplit(":", 1)[0]
+        peers = [m for m in self._members.live if m != own and m.rsplit(":", 1)[0] == host]
+        texts = await asyncio.gather(
+            *(self._forwarder.metrics_of(peer, main.proof) for peer in peers)
+        )
+        return {peer: text for peer, text in zip(peers, texts, strict=True) if text is not None}
 
     def _site_level(self, path: str, kind: str) -> ASGIApp | None:
         """The app of an address that belongs to the site, not to an event: /metrics and
@@ -400,10 +440,34 @@ class Site:
         await self._listener.start()
         self._forwarder = Forwarder(self._listener.address)
         log.info("worker %d: private address %s", os.getpid(), self._listener.address)
+        assert self._redis is not None
+        prefix = key_prefix(self.settings.db_path)
+        members = Membership(self._redis, members_key(prefix), self._listener.address, LEASE_MS)
+        self._members = members
+        try:
+            await join(members, self.settings.workers, LEASE_MS / 1000)
+        except (RedisError, OSError) as exc:  # bid anyway: every event still gets a writer
+            log.warning("joining the workers failed (%s); trying again", exc)
+        self._membership = asyncio.create_task(stay_member(members), name="membership")
+
+    async def _leave(self) -> None:
+        """Stop renewing this worker's membership and leave, so the others prefer
+        themselves for the events' next leases."""
+        if self._membership is not None:
+            self._membership.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._membership
+            self._membership = None
+        if self._members is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._members.leave()
+            self._members = None
 
     async def close(self) -> None:
         self.serving = False
         await self._tuner.stop()
+        # Leave first: the others then prefer themselves for the leases given up below.
+        await self._leave()
         for slug, event in list(self.events.items()):
             await self._stop(slug, event.services)
         self.events.clear()
@@ -492,7 +556,9 @@ class Site:
 
         writer.lost = lost
         try:
-            free = await writer.take_over()
+            # At start only the events this worker is preferred for; later (a first
+            # visit to an event added since) at once: the visitor waits for its writer.
+            free = (self.serving or self._bid_for(slug)(0.0)) and await writer.take_over()
         except (RedisError, OSError) as exc:
             log.warning("bidding for event %s failed (%s); trying again", slug, exc)
             free = False
@@ -506,8 +572,16 @@ class Site:
             await self._won(slug, writer)
 
         self._bids[slug] = asyncio.create_task(
-            keep_bidding(writer.lease, won), name=f"bid for {slug}"
+            keep_bidding(writer.lease, won, self._bid_for(slug)), name=f"bid for {slug}"
         )
+
+    def _bid_for(self, slug: str) -> Callable[[float], bool]:
+        """Whether this worker bids for the event's lease, seen free so many seconds
+        (``webinar.domain.placement``): its writers are spread over the live workers."""
+        writer = self._writers[slug]
+        if self._members is None:
+            return lambda free_for: True
+        return bidding(self._members, writer.committer.db.webinar_id)
 
     async def _won(self, slug: str, writer: EventWriter) -> None:
         """This worker holds the event's lease now (its writer died or gave it up): open

@@ -12,6 +12,7 @@ leases' tokens, so the others know where to forward an event's requests
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pickle
@@ -71,7 +72,7 @@ def run_workers(
     with tempfile.TemporaryDirectory(prefix="webinar-workers-") as folder:
         path = os.path.join(folder, "settings.pickle")
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-            pickle.dump(settings, handle)
+            pickle.dump(dataclasses.replace(settings, workers=workers), handle)
         os.environ[SETTINGS_ENV] = path
         os.environ[PROTOCOL_ENV] = json.dumps([header_timeout, cap])
         uvicorn.run(
