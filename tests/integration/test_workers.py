@@ -217,12 +217,17 @@ class Storm:
 # -- the test -----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("fanout", ["piped", "edge"])
 @pytest.mark.parametrize("victim", ["edge", "writer"])
 async def test_a_worker_killed_mid_storm_loses_nothing(
-    tmp_path: Path, own_redis_server: RedisServer, victim: str
+    tmp_path: Path, own_redis_server: RedisServer, victim: str, fanout: str
 ) -> None:
+    """``fanout``: the edge worker pipes its screens to the writer, or serves them from
+    its own hub, fed by the stream (``--edge-fanout``)."""
+    edge_flag = ("--edge-fanout",) if fanout == "edge" else ()
     proc = ServerProcess(
-        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, *edge_flag),
     )
     proc.start()
     screens: list[Screen] = []

@@ -1,0 +1,417 @@
+"""Edge fan-out (``webinar serve --workers N --edge-fanout``): a worker that does not write
+for an event serves the event's screens itself, from a hub fed by the event's stream.
+
+Without it such a worker pipes each screen's socket to the writer
+(``Forwarder.websocket``), so every event is written twice per screen. With it the
+worker's own hub is fed by a :class:`~webinar.services.fanout.StreamFollower` and each
+screen is a :class:`EdgeConnection` on that hub; what only the writer knows comes through
+private requests to the writer's private listener, with the event's peer proof:
+
+- ``open``: the screen's forwarded headers (its session cookie); the writer authenticates
+  it as it does a socket, runs ``ensure_member``, counts the screen as present (under the
+  calling worker, for as long as that worker renews it) and answers the participant, the
+  screen's audiences and a random screen token (held only in memory, on both sides);
+- ``snapshot``: the writer renders the screen's snapshot at its seq S;
+- ``action``: a socket's action, performed as that screen's participant;
+- ``close``; and ``renew``, every third of a lease time, listing the worker's screens: a
+  worker that stops renewing (killed) has its screens' presence expire after
+  :data:`PRESENCE_SECONDS`.
+
+NOT YET BUILT (docs/architecture.md, "Edge fan-out"): audience changes the writer makes
+later for a remote screen (a breakout group joined, a question asked) do not reach it
+until it reconnects; so the setting stays off by default. When the writer changes over,
+an edge screen's next request finds its token unknown and the screen is closed with 1012
+(it reconnects and resumes); a worker that becomes the writer closes its edge screens the
+same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from webinar.domain.audiences import Role
+from webinar.realtime.hub import Client
+from webinar.services import Services
+from webinar.services.access import Participant
+from webinar.services.writer import LEASE_MS, EventWriter
+from webinar.web.forward import (
+    NOT_WRITER_HEADER,
+    TRY_AGAIN_LATER,
+    UNAVAILABLE,
+    Forwarder,
+    _forwarded_headers,
+)
+from webinar.web.render import Encoder, join_wires
+from webinar.web.security import origin_allowed
+from webinar.web.sessions import SessionCookie
+from webinar.web.ws import (
+    CLOSE_POLICY,
+    FORMATS,
+    _Connection,
+    action_result,
+    screen_audiences,
+    snapshot_wire,
+)
+
+log = logging.getLogger(__name__)
+
+#: The private requests' paths, under the event's (``/e/<slug>``).
+PREFIX = "/_edge/"
+#: Seconds a worker's screens count as present at the writer without a renewal.
+PRESENCE_SECONDS = LEASE_MS / 1000 * 3
+#: Seconds between a worker's renewals of its screens.
+RENEW_SECONDS = LEASE_MS / 1000 / 3
+#: Close code for an edge screen whose writer no longer knows it: reconnect and resume.
+CLOSE_RESTART = 1012
+UNKNOWN_SCREEN = "This screen is not open here: reconnect."
+
+
+# -- the writer's side ----------------------------------------------------------------------
+
+
+@dataclass
+class RemoteScreen:
+    """A screen another worker serves, as the writer knows it."""
+
+    participant: Participant
+    own: list[int]
+    fmt: str
+    worker: str
+
+
+class RemoteScreens:
+    """The writer's record of one event's screens on other workers: their participants
+    (for snapshots and actions) and their presence (for the breakout allocator, which
+    deals only people with a screen open)."""
+
+    def __init__(
+        self,
+        services: Services,
+        cookie: SessionCookie,
+        encoder: Encoder,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.services = services
+        self.cookie = cookie
+        self.encoder = encoder
+        self.clock = clock
+        self.screens: dict[str, RemoteScreen] = {}
+        #: When each worker last renewed its screens.
+        self.renewed: dict[str, float] = {}
+        services.breakouts.connected = self.connected
+
+    def connected(self) -> set[str]:
+        """Participants with a screen open here or on a worker that keeps renewing."""
+        self.expire()
+        local = self.services.hub.owners()
+        return local | {s.participant.id for s in self.screens.values()}
+
+    def expire(self) -> None:
+        """Forget the screens of every worker that stopped renewing them."""
+        limit = self.clock() - PRESENCE_SECONDS
+        gone = {w for w, at in self.renewed.items() if at < limit}
+        if not gone:
+            return
+        for worker in gone:
+            del self.renewed[worker]
+        for token, screen in list(self.screens.items()):
+            if screen.worker in gone:
+                self.forget(token)
+
+    def forget(self, token: str) -> None:
+        screen = self.screens.pop(token, None)
+        if screen is not None:
+            self.services.breakouts.screen_closed(screen.participant.id)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A private request (``scope``: as forwarded by a proven peer)."""
+        request = Request(scope, receive)
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            response: Response = PlainTextResponse("A JSON object is needed.", 400)
+        else:
+            response = await self._answer(scope["path"].rsplit("/", 1)[-1], scope, body)
+        await response(scope, receive, send)
+
+    async def _answer(self, what: str, scope: Scope, body: dict[str, Any]) -> Response:
+        if what == "open":
+            return await self._open(scope, body)
+        if what == "renew":
+            worker = str(body.get("worker", ""))
+            self.renewed[worker] = self.clock()
+            return JSONResponse(
+                {"unknown": [t for t in body.get("tokens", ()) if t not in self.screens]}
+            )
+        screen = self.screens.get(str(body.get("token", "")))
+        if screen is None:
+            return PlainTextResponse(UNKNOWN_SCREEN, 409)
+        if what == "snapshot":
+            seq, wire = snapshot_wire(
+                self.services, self.encoder, screen.participant, screen.own, screen.fmt
+            )
+            return JSONResponse({"seq": seq, "wire": wire})
+        if what == "action":
+            return await self._action(scope, screen, body)
+        if what == "close":
+            self.forget(str(body["token"]))
+            return JSONResponse({})
+        return PlainTextResponse("No such request.", 404)
+
+    async def _open(self, scope: Scope, body: dict[str, Any]) -> Response:
+        fmt = body.get("fmt")
+        worker = body.get("worker")
+        session = self.cookie.read(scope)
+        sid = session.get("sid")
+        participant = await self.services.access.session(sid) if isinstance(sid, str) else None
+        if participant is None or fmt not in ("html", "html-staff", "json") or not worker:
+            return PlainTextResponse("Not signed in.", 403)
+        own = await self.services.qa.owned(participant, _keys(session))
+        await self.services.breakouts.ensure_member(participant)
+        token = secrets.token_urlsafe(18)
+        self.renewed.setdefault(str(worker), self.clock())
+        self.screens[token] = RemoteScreen(participant, own, str(fmt), str(worker))
+        self.services.breakouts.screen_opened(participant.id)
+        return JSONResponse(
+            {
+                "token": token,
+                "participant": {
+                    "id": participant.id,
+                    "role": participant.role,
+                    "name": participant.name,
+                    "organisation": participant.organisation,
+                },
+                "audiences": sorted(screen_audiences(self.services, participant, own)),
+            }
+        )
+
+    async def _action(self, scope: Scope, screen: RemoteScreen, body: dict[str, Any]) -> Response:
+        name = body.get("name")
+        params = body.get("params")
+        if not isinstance(name, str) or not isinstance(params, dict):
+            return PlainTextResponse("An action needs a name and params.", 400)
+        keys = _keys(self.cookie.read(scope))
+        result = await action_result(self.services, screen.participant, name, params, keys)
+        return JSONResponse(result)
+
+
+def _keys(session: dict[str, Any]) -> list[str]:
+    keys = session.get("own", [])
+    return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
+
+
+# -- the edge worker's side -----------------------------------------------------------------
+
+
+class WriterGone(Exception):
+    """The writer did not answer in time, or no longer knows the screen."""
+
+
+class EdgeLink:
+    """One event's line from an edge worker to its writer: the private requests, and the
+    renewal of this worker's screens there."""
+
+    def __init__(self, slug: str, forwarder: Forwarder, writer: EventWriter, proof: bytes) -> None:
+        self.slug = slug
+        self.forwarder = forwarder
+        self.writer = writer
+        self.proof = proof
+        #: Screen token -> its connection, for the renewals.
+        self.tokens: dict[str, EdgeConnection] = {}
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def request(self, what: str, scope: Scope, body: dict[str, Any]) -> httpx.Response:
+        """POST a private request to the writer, waiting for one (up to the forwarder's
+        patience); retried only when it cannot have been applied. ``WriterGone`` when none
+        answers."""
+        deadline = time.monotonic() + self.forwarder.patience
+        headers = _forwarded_headers(scope, self.proof)
+        headers = [(k, v) for k, v in headers if k not in (b"content-length", b"content-type")]
+        while True:
+            address = await self.forwarder.writer_address(self.writer, deadline)
+            if address is None:
+                raise WriterGone(UNAVAILABLE)
+            try:
+                response = await self.forwarder.client.post(
+                    f"http://{address}/e/{self.slug}{PREFIX}{what}",
+                    headers=headers,
+                    json=body,
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                pass  # nothing was sent
+            except httpx.HTTPError as exc:
+                raise WriterGone(str(exc)) from None
+            else:
+                if response.headers.get(NOT_WRITER_HEADER.decode()) != "1":
+                    if response.status_code == 409:
+                        raise WriterGone(UNKNOWN_SCREEN)
+                    return response
+            if time.monotonic() >= deadline:
+                raise WriterGone(UNAVAILABLE)
+            await asyncio.sleep(self.writer.lease.ttl_ms / 1000 / 10)
+
+    def opened(self, token: str, connection: EdgeConnection) -> None:
+        self.tokens[token] = connection
+        if self._renewer is None:
+            self._renewer = asyncio.create_task(self._renew(), name=f"renew screens {self.slug}")
+
+    def closed(self, token: str) -> None:
+        self.tokens.pop(token, None)
+
+    async def stop(self) -> None:
+        """Close every edge screen (they reconnect and resume) and stop renewing."""
+        for connection in list(self.tokens.values()):
+            connection.restart()
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+            self._renewer = None
+
+    async def _renew(self) -> None:
+        scope: Scope = {"type": "http", "headers": [], "scheme": "http", "client": None}
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            if not self.tokens:
+                continue
+            body = {"worker": self.forwarder.own_address, "tokens": list(self.tokens)}
+            try:
+                response = await self.request("renew", scope, body)
+                unknown = response.json().get("unknown", [])
+            except (WriterGone, ValueError) as exc:
+                log.warning("renewing screens of %s failed: %s", self.slug, exc)
+                continue
+            for token in unknown:  # a new writer, or expired: reconnect them
+                connection = self.tokens.get(token)
+                if connection is not None:
+                    connection.restart()
+
+
+async def edge_socket(scope: Scope, receive: Receive, send: Send, app: Any, link: EdgeLink) -> None:
+    """An event's socket on a worker that does not write for it, served from this worker's
+    hub (``app``: the event's app here, whose hub the stream feeds)."""
+    ws = WebSocket({**scope, "app": app}, receive, send)
+    if not origin_allowed(ws.headers, app.state.allowed_origins):
+        await ws.close(code=CLOSE_POLICY)
+        return
+    fmt = ws.query_params.get("format", "html")
+    if fmt not in FORMATS:
+        await ws.close(code=CLOSE_POLICY)
+        return
+    try:
+        answer = await link.request(
+            "open", scope, {"fmt": fmt, "worker": link.forwarder.own_address}
+        )
+    except WriterGone:
+        await ws.close(code=TRY_AGAIN_LATER)
+        return
+    if answer.status_code != 200:
+        await ws.close(code=CLOSE_POLICY)
+        return
+    opened = answer.json()
+    who = opened["participant"]
+    role = cast(Role, who["role"])
+    participant = Participant(str(who["id"]), role, str(who["name"]), str(who["organisation"]))
+    if fmt == "html" and participant.is_staff:
+        fmt = "html-staff"
+    await ws.accept()
+    connection = EdgeConnection(ws, participant, fmt, send, link, opened)
+    await connection.run()
+
+
+class EdgeConnection(_Connection):
+    """A screen served from an edge worker's hub: snapshots and actions from the writer."""
+
+    __slots__ = ("audiences", "link", "scope", "token")
+
+    def __init__(
+        self,
+        ws: WebSocket,
+        participant: Participant,
+        fmt: str,
+        send: Send,
+        link: EdgeLink,
+        opened: dict[str, Any],
+    ) -> None:
+        super().__init__(ws, participant, fmt, send)
+        self.link = link
+        self.scope = ws.scope
+        self.token: str = opened["token"]
+        self.audiences: list[str] = opened["audiences"]
+
+    async def _register(self) -> Client:
+        client = self.services.hub.subscribe(
+            self.audiences, self.fmt, owner=self.participant.id, sink=self
+        )
+        self.link.opened(self.token, self)
+        return client
+
+    async def _unregister(self) -> None:
+        self.link.closed(self.token)
+        with contextlib.suppress(WriterGone):
+            await self.link.request("close", self.scope, {"token": self.token})
+
+    def restart(self) -> None:
+        """Close this screen so that it reconnects and resumes (the writer changed)."""
+        if self.closer is None:
+            self.attached = False
+            self.gone = True
+            self.closer = asyncio.get_running_loop().create_task(self._close(CLOSE_RESTART))
+
+    async def _send_snapshot(self) -> None:
+        """The writer's snapshot at its seq S, then what this hub has after S (a hub a
+        little ahead of the writer's: its follower read the log before the writer's hub
+        was fed): events up to S that reach this hub later are left out by ``sent_upto``,
+        so the screen gets every event after S once, in order, without waiting."""
+        try:
+            answer = await self.link.request("snapshot", self.scope, {"token": self.token})
+            snap = answer.json()
+        except (WriterGone, ValueError):
+            self.restart()
+            return
+        seq = int(snap["seq"])
+        self.sent_upto = seq
+        await self._send(str(snap["wire"]))
+        hub = self.services.hub
+        assert self.client is not None
+        if seq < hub.last_seq:
+            missed = hub.missed(self.client, seq)
+            if missed is None:
+                self.restart()
+                return
+            if missed:
+                await self._send_many(missed)
+
+    async def _send_many(self, items: list[tuple[int, str]]) -> None:
+        await self._send(join_wires(self.fmt, [wire for _, wire in items]))
+        self.sent_upto = items[-1][0]
+
+    async def _perform(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            answer = await self.link.request(
+                "action", self.scope, {"token": self.token, "name": name, "params": params}
+            )
+        except WriterGone as exc:
+            if str(exc) == UNKNOWN_SCREEN:
+                self.restart()
+            return {"ok": False, "status": 503, "error": {"message": UNAVAILABLE}}
+        if answer.status_code != 200:
+            return {"ok": False, "status": answer.status_code, "error": {"message": answer.text}}
+        result: dict[str, Any] = answer.json()
+        return result
