@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
@@ -665,3 +666,107 @@ async def test_requests_through_either_worker_survive_redis_stopped_for_10_s(
     with contextlib.closing(open_database(proc.db_path)) as conn:
         texts = sorted(row[0] for row in conn.execute("SELECT text FROM questions"))
     assert texts == sorted(storm.asked) == [f"While Redis sleeps {n}?" for n in range(6)]
+
+
+# -- the edge fan-out ---------------------------------------------------------------------------
+
+
+async def socket_on(person: Person, proc: ServerProcess, pids: set[int], worker: int) -> Socket:
+    """A socket of ``person`` (starting with a snapshot) through ``worker``: sockets are
+    opened until the port hands one to it."""
+    for _ in range(40):
+        sock = await person.socket()
+        owner = socket_owner(proc.port, sock.conn.local_address[1], pids)
+        if owner == worker:
+            return sock
+        await sock.close()
+    raise AssertionError(f"no socket landed on worker {worker}")
+
+
+async def screens_by_worker(proc: ServerProcess, pids: set[int], slug: str) -> dict[int, float]:
+    """Each worker's ``webinar_screens_connected`` for the event (its own hub's screens)."""
+    found: dict[int, float] = {}
+    pattern = re.compile(rf'^webinar_screens_connected\{{event="{slug}"\}} (\S+)$', re.M)
+    for _ in range(100):
+        reader, writer = await asyncio.open_connection("127.0.0.1", proc.port)
+        try:
+            writer.write(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            await writer.drain()
+            owner = socket_owner(proc.port, writer.get_extra_info("sockname")[1], pids)
+            text = (await asyncio.wait_for(reader.read(), PATIENCE)).decode()
+        finally:
+            writer.close()
+            await writer.wait_closed()
+        match = pattern.search(text)
+        if owner is not None and match is not None:
+            found[owner] = float(match.group(1))
+        if len(found) == len(pids):
+            return found
+    raise AssertionError(f"/metrics answered by {sorted(found)} of {sorted(pids)}")
+
+
+async def read_until(sock: Socket, seq: int) -> None:
+    while sock.last_seq < seq:
+        await sock.next_message(timeout=2 * PATIENCE)
+
+
+async def test_screens_on_a_worker_that_does_not_write_are_served_from_its_own_hub(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """With --edge-fanout, a host's and an attendee's screens on the worker that does not
+    write are its own hub's (not piped): each gets every event of its audiences once, in
+    order, and the attendee's question asked through its socket is performed by the
+    writer as that attendee."""
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    )
+    proc.start()
+    host, ann = Person(proc.base), Person(proc.base)
+    askers = [Person(proc.base) for _ in range(3)]
+    try:
+        assert proc.proc is not None
+        db_path = proc.db_path
+        found = list_webinars_sync(db_path)[0]
+        secrets = stored_secrets(db_path)
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        writer = await writer_of(own_redis_server.url, db_path, found.id)
+        edge = (pids - {writer.pid}).pop()
+        await host.enter("host", secrets["host_token"])
+        ann_id = str((await ann.join(secrets["join_code"], "Ann Edge"))["participant"]["id"])
+        staff_screen = await socket_on(host, proc, pids, edge)
+        ann_screen = await socket_on(ann, proc, pids, edge)
+        for n, asker in enumerate(askers):  # through either worker
+            await asker.join(secrets["join_code"], f"Asker {n}")
+            response = await asker.act("qa.ask", text=f"Asked over HTTP {n}", key=uuid.uuid4().hex)
+            assert response.status_code == 200, response.text
+        await ann_screen.conn.send(
+            json.dumps(
+                {
+                    "type": "action",
+                    "id": 7,
+                    "name": "qa.ask",
+                    "params": {"text": "Asked through an edge socket", "key": uuid.uuid4().hex},
+                }
+            )
+        )
+        reply = await ann_screen.wait_for(lambda m: m.get("type") == "result")
+        assert reply["id"] == 7 and reply["ok"], reply
+        log, staff_seqs, stored, _ = read_log(db_path)
+        await read_until(staff_screen, staff_seqs[-1])
+        seen_by_ann = [s for s, a in log if a in ("all", f"p:{ann_id}")]
+        if seen_by_ann:
+            await read_until(ann_screen, seen_by_ann[-1])
+        by_worker = await screens_by_worker(proc, pids, found.slug)
+    finally:
+        for person in (host, ann, *askers):
+            await person.close()
+        proc.stop()
+
+    assert "Asked through an edge socket" in stored
+    assert by_worker[edge] == 2 and by_worker[writer.pid] == 0  # served there, not piped
+    for sock, wanted in ((staff_screen, staff_seqs), (ann_screen, seen_by_ann)):
+        seqs = [e["seq"] for e in sock.events]
+        assert seqs == sorted(set(seqs)), "a duplicate or reordered event"
+        start = seqs[0]  # the snapshot's
+        assert seqs[1:] == [s for s in wanted if s > start]

@@ -12,18 +12,10 @@ from typing import Any
 import pytest
 from starlette.types import Message
 
-from helpers import LiveServer, Person
+from helpers import LiveServer, Person, site_of
 from webinar.web.edge import PRESENCE_SECONDS, RemoteScreens
 
 pytestmark = pytest.mark.integration
-
-
-def site_of(server: LiveServer) -> Any:
-    assert server._server is not None
-    app = server._server.config.loaded_app
-    while hasattr(app, "app"):
-        app = app.app
-    return app
 
 
 async def ask(
