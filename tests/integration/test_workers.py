@@ -692,8 +692,9 @@ async def screens_by_worker(proc: ServerProcess, pids: set[int], slug: str) -> d
         try:
             writer.write(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             await writer.drain()
+            status_line = await asyncio.wait_for(reader.readline(), PATIENCE)
             owner = socket_owner(proc.port, writer.get_extra_info("sockname")[1], pids)
-            text = (await asyncio.wait_for(reader.read(), PATIENCE)).decode()
+            text = (status_line + await asyncio.wait_for(reader.read(), PATIENCE)).decode()
         finally:
             writer.close()
             await writer.wait_closed()
@@ -715,8 +716,9 @@ async def test_screens_on_a_worker_that_does_not_write_are_served_from_its_own_h
 ) -> None:
     """With --edge-fanout, a host's and an attendee's screens on the worker that does not
     write are its own hub's (not piped): each gets every event of its audiences once, in
-    order, and the attendee's question asked through its socket is performed by the
-    writer as that attendee."""
+    order; the attendee's question asked through its socket is performed by the writer as
+    that attendee, and the question's owner audience reaches her screen through the stream
+    before the question's own events (its decline reaches her too)."""
     proc = ServerProcess(
         str(tmp_path / "webinar.db"),
         args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
@@ -752,9 +754,14 @@ async def test_screens_on_a_worker_that_does_not_write_are_served_from_its_own_h
         )
         reply = await ann_screen.wait_for(lambda m: m.get("type") == "result")
         assert reply["id"] == 7 and reply["ok"], reply
+        # Her screen was given her question's audience (through the stream, in order):
+        # the host's decline reaches her, and nobody else's screen.
+        mine = int(reply["data"]["question"]["id"])
+        declined = await host.act("qa.reject", question_id=mine, reason="other")
+        assert declined.status_code == 200, declined.text
         log, staff_seqs, stored, _ = read_log(db_path)
         await read_until(staff_screen, staff_seqs[-1])
-        seen_by_ann = [s for s, a in log if a in ("all", f"p:{ann_id}")]
+        seen_by_ann = [s for s, a in log if a in ("all", f"p:{ann_id}", f"q:{mine}")]
         if seen_by_ann:
             await read_until(ann_screen, seen_by_ann[-1])
         by_worker = await screens_by_worker(proc, pids, found.slug)
@@ -764,6 +771,8 @@ async def test_screens_on_a_worker_that_does_not_write_are_served_from_its_own_h
         proc.stop()
 
     assert "Asked through an edge socket" in stored
+    owner_events = [e for e in ann_screen.events if e.get("type") == "qa.mine"]
+    assert [e["data"]["question"]["state"] for e in owner_events] == ["published", "rejected"]
     assert by_worker[edge] == 2 and by_worker[writer.pid] == 0  # served there, not piped
     for sock, wanted in ((staff_screen, staff_seqs), (ann_screen, seen_by_ann)):
         seqs = [e["seq"] for e in sock.events]

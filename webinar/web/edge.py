@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -43,8 +45,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from webinar.domain import audiences
 from webinar.domain.audiences import Role
 from webinar.realtime.hub import Client
+from webinar.realtime.streams import Change
 from webinar.services import Services
 from webinar.services.access import Participant
 from webinar.services.writer import LEASE_MS, EventWriter
@@ -110,9 +114,39 @@ class RemoteScreens:
         self.encoder = encoder
         self.clock = clock
         self.screens: dict[str, RemoteScreen] = {}
+        #: Each participant's remote screens' tokens.
+        self.by_owner: dict[str, set[str]] = {}
         #: When each worker last renewed its screens.
         self.renewed: dict[str, float] = {}
+        #: Copies an audience change to the event's stream (the writer's publisher's
+        #: ``add_change``); None: not copied (tests).
+        self.publish: Callable[[Change], None] | None = None
+        #: Names this record's counter of changes in the stream.
+        self.writer_id = secrets.token_hex(6)
+        self.count = 0
+        self._at = (0, 0)  # (seq, k) of the last change
         services.breakouts.connected = self.connected
+        services.hub.audience_changed = self.changed
+
+    def changed(self, owner: str, op: str, value: str) -> None:
+        """The writer changed a participant's audiences: the same for their screens on
+        other workers, through the stream, right after the hub's last event."""
+        for token in sorted(self.by_owner.get(owner, ())):
+            screen = self.screens[token]
+            question = audiences.question_of(value) if op != "end" else None
+            if question is not None and op == "add" and question not in screen.own:
+                screen.own.append(question)
+            elif question is not None and op == "remove" and question in screen.own:
+                screen.own.remove(question)
+            seq = self.services.hub.last_seq
+            self._at = (seq, self._at[1] + 1 if self._at[0] == seq else 1)
+            self.count += 1
+            key = screen_key(token, "end" if op == "end" else audiences.kind(value))
+            change = Change(seq, self._at[1], key, op, value, self.count, self.writer_id)
+            if self.publish is not None:
+                self.publish(change)
+            if op == "end":
+                self.forget(token)
 
     def connected(self) -> set[str]:
         """Participants with a screen open here or on a worker that keeps renewing."""
@@ -135,7 +169,12 @@ class RemoteScreens:
     def forget(self, token: str) -> None:
         screen = self.screens.pop(token, None)
         if screen is not None:
-            self.services.breakouts.screen_closed(screen.participant.id)
+            owner = screen.participant.id
+            tokens = self.by_owner.get(owner, set())
+            tokens.discard(token)
+            if not tokens:
+                self.by_owner.pop(owner, None)
+            self.services.breakouts.screen_closed(owner)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A private request (``scope``: as forwarded by a proven peer)."""
@@ -154,11 +193,9 @@ class RemoteScreens:
         if what == "open":
             return await self._open(scope, body)
         if what == "renew":
-            worker = str(body.get("worker", ""))
-            self.renewed[worker] = self.clock()
-            return JSONResponse(
-                {"unknown": [t for t in body.get("tokens", ()) if t not in self.screens]}
-            )
+            return JSONResponse({"unknown": self._renew(body)})
+        if what == "resync":
+            return JSONResponse({"audiences": self._audiences_of(body.get("tokens"))})
         screen = self.screens.get(str(body.get("token", "")))
         if screen is None:
             return PlainTextResponse(UNKNOWN_SCREEN, 409)
@@ -174,6 +211,30 @@ class RemoteScreens:
             return JSONResponse({})
         return PlainTextResponse("No such request.", 404)
 
+    def _renew(self, body: dict[str, Any]) -> list[str]:
+        """A worker's renewal, naming all its screens: those it no longer names are
+        forgotten; answers the tokens named that are not open here."""
+        worker = str(body.get("worker", ""))
+        tokens = body.get("tokens")
+        named = {str(t) for t in tokens} if isinstance(tokens, list) else set()
+        self.renewed[worker] = self.clock()
+        for token, screen in list(self.screens.items()):
+            if screen.worker == worker and token not in named:
+                self.forget(token)
+        return sorted(named - set(self.screens))
+
+    def _audiences_of(self, tokens: Any) -> dict[str, list[str] | None]:
+        """The current audiences of each screen named (None: not open here)."""
+        answer: dict[str, list[str] | None] = {}
+        for token in tokens if isinstance(tokens, list) else ():
+            screen = self.screens.get(str(token))
+            answer[str(token)] = (
+                None
+                if screen is None
+                else sorted(screen_audiences(self.services, screen.participant, screen.own))
+            )
+        return answer
+
     async def _open(self, scope: Scope, body: dict[str, Any]) -> Response:
         fmt = body.get("fmt")
         worker = body.get("worker")
@@ -187,6 +248,7 @@ class RemoteScreens:
         token = secrets.token_urlsafe(18)
         self.renewed.setdefault(str(worker), self.clock())
         self.screens[token] = RemoteScreen(participant, own, str(fmt), str(worker))
+        self.by_owner.setdefault(participant.id, set()).add(token)
         self.services.breakouts.screen_opened(participant.id)
         return JSONResponse(
             {
@@ -209,6 +271,17 @@ class RemoteScreens:
         keys = _keys(self.cookie.read(scope))
         result = await action_result(self.services, screen.participant, name, params, keys)
         return JSONResponse(result)
+
+
+def screen_key(token: str, kind: str) -> str:
+    """A screen's key in the stream for one kind of change: derived from its token (which
+    never leaves the writer and the screen's worker), different for each kind, so that
+    the stream does not link a screen's breakout group to the question it asked."""
+    return hmac.new(token.encode(), kind.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+#: The kinds of change a screen's key is made for.
+CHANGE_KINDS = ("group", "question", "staff", "all", "participant", "end")
 
 
 def _keys(session: dict[str, Any]) -> list[str]:
@@ -234,6 +307,11 @@ class EdgeLink:
         self.proof = proof
         #: Screen token -> its connection, for the renewals.
         self.tokens: dict[str, EdgeConnection] = {}
+        #: Each screen's keys in the stream (``screen_key``) -> its connection, or the
+        #: changes that came for it between the writer's answer and its subscription.
+        self.keys: dict[str, EdgeConnection | list[Change]] = {}
+        #: Screens the writer opened that are not subscribed yet.
+        self.expected: set[str] = set()
         self._renewer: asyncio.Task[None] | None = None
 
     async def request(self, what: str, scope: Scope, body: dict[str, Any]) -> httpx.Response:
@@ -266,13 +344,61 @@ class EdgeLink:
                 raise WriterGone(UNAVAILABLE)
             await asyncio.sleep(self.writer.lease.ttl_ms / 1000 / 10)
 
+    def expect(self, token: str) -> None:
+        """The writer opened a screen: keep the changes that come for it until it is
+        subscribed to the hub (``opened``)."""
+        self.expected.add(token)
+        for kind in CHANGE_KINDS:
+            self.keys[screen_key(token, kind)] = []
+
     def opened(self, token: str, connection: EdgeConnection) -> None:
+        """The screen is subscribed: apply what came meanwhile, then changes as they come."""
         self.tokens[token] = connection
+        self.expected.discard(token)
+        early: list[Change] = []
+        for kind in CHANGE_KINDS:
+            key = screen_key(token, kind)
+            held = self.keys.get(key)
+            if isinstance(held, list):
+                early += held
+            self.keys[key] = connection
+        for change in sorted(early, key=lambda c: (c.seq, c.k)):
+            connection.change(change.op, change.value)
         if self._renewer is None:
             self._renewer = asyncio.create_task(self._renew(), name=f"renew screens {self.slug}")
 
     def closed(self, token: str) -> None:
         self.tokens.pop(token, None)
+        self.expected.discard(token)
+        for kind in CHANGE_KINDS:
+            self.keys.pop(screen_key(token, kind), None)
+
+    def apply(self, change: Change) -> None:
+        """An audience change from the stream, for a screen of this worker's (if it is)."""
+        connection = self.keys.get(change.screen)
+        if isinstance(connection, list):
+            connection.append(change)
+        elif connection is not None:
+            connection.change(change.op, change.value)
+
+    async def resync(self) -> None:
+        """Set every screen's audiences to what the writer says now (changes may have been
+        missed); a screen the writer does not know, or all when none answers, reconnects."""
+        if not self.tokens:
+            return
+        scope: Scope = {"type": "http", "headers": [], "scheme": "http", "client": None}
+        try:
+            answer = await self.request("resync", scope, {"tokens": list(self.tokens)})
+            current = answer.json()["audiences"]
+        except (WriterGone, ValueError, KeyError) as exc:
+            log.warning("resynchronising the screens of %s failed: %s", self.slug, exc)
+            current = {}
+        for token, connection in list(self.tokens.items()):
+            wanted = current.get(token)
+            if wanted is None:
+                connection.restart()
+            else:
+                connection.set_audiences(set(wanted))
 
     async def stop(self) -> None:
         """Close every edge screen (they reconnect and resume) and stop renewing."""
@@ -288,9 +414,10 @@ class EdgeLink:
         scope: Scope = {"type": "http", "headers": [], "scheme": "http", "client": None}
         while True:
             await asyncio.sleep(RENEW_SECONDS)
-            if not self.tokens:
+            if not self.tokens and not self.expected:
                 continue
-            body = {"worker": self.forwarder.own_address, "tokens": list(self.tokens)}
+            tokens = [*self.tokens, *self.expected]
+            body = {"worker": self.forwarder.own_address, "tokens": tokens}
             try:
                 response = await self.request("renew", scope, body)
                 unknown = response.json().get("unknown", [])
@@ -325,13 +452,18 @@ async def edge_socket(scope: Scope, receive: Receive, send: Send, app: Any, link
         await ws.close(code=CLOSE_POLICY)
         return
     opened = answer.json()
+    link.expect(opened["token"])
     who = opened["participant"]
     role = cast(Role, who["role"])
     participant = Participant(str(who["id"]), role, str(who["name"]), str(who["organisation"]))
     if fmt == "html" and participant.is_staff:
         fmt = "html-staff"
-    await ws.accept()
-    connection = EdgeConnection(ws, participant, fmt, send, link, opened)
+    try:
+        await ws.accept()
+        connection = EdgeConnection(ws, participant, fmt, send, link, opened)
+    except BaseException:
+        link.closed(opened["token"])
+        raise
     await connection.run()
 
 
@@ -366,6 +498,28 @@ class EdgeConnection(_Connection):
         self.link.closed(self.token)
         with contextlib.suppress(WriterGone):
             await self.link.request("close", self.scope, {"token": self.token})
+
+    def change(self, op: str, value: str) -> None:
+        """Apply an audience change the writer made (``add``, ``remove``, ``end``)."""
+        client = self.client
+        if client is None:
+            return
+        if op == "add":
+            self.services.hub.add_audience(client, value)
+        elif op == "remove":
+            self.services.hub.remove_audience(client, value)
+        elif op == "end":
+            self.end(value)
+
+    def set_audiences(self, wanted: set[str]) -> None:
+        client = self.client
+        if client is None:
+            return
+        hub = self.services.hub
+        for audience in client.audiences - wanted:
+            hub.remove_audience(client, audience)
+        for audience in wanted - client.audiences:
+            hub.add_audience(client, audience)
 
     def restart(self) -> None:
         """Close this screen so that it reconnects and resumes (the writer changed)."""

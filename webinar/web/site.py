@@ -269,16 +269,23 @@ class Site:
         if remote is None or remote.services is not event.services:
             state = event.app.state
             remote = edge.RemoteScreens(event.services, state.cookie, state.encoder)
+            writer = self._writers.get(slug)
+            if writer is not None:
+                remote.publish = writer.publisher.add_change
             self._remote[slug] = remote
         return remote
 
-    def _follow(self, writer: EventWriter, services: Services) -> None:
-        """Feed the hub of an event another worker writes for from its stream (edge
-        fan-out); taking over stops it (``EventWriter.take_over``)."""
+    def _follow(self, slug: str, writer: EventWriter, event: _Open) -> None:
+        """Feed the hub of an event another worker writes for from its stream, audience
+        changes of this worker's screens included (edge fan-out); taking over stops it
+        (``EventWriter.take_over``)."""
         if not self.settings.edge_fanout:
             return
-        stream = writer.publisher.stream
-        follower = StreamFollower(services.hub, stream, services.committer.db)
+        services = event.services
+        follower = StreamFollower(services.hub, writer.publisher.stream, services.committer.db)
+        link = self._link(slug, writer, event)
+        follower.on_change = link.apply
+        follower.on_resync = link.resync
         writer.follower = follower
         follower.start()
 
@@ -556,7 +563,7 @@ class Site:
         if free:
             await service_layer.start(opened.services)
         else:
-            self._follow(writer, opened.services)
+            self._follow(slug, writer, opened)
             self._keep_bidding(slug, writer)
 
     def _keep_bidding(self, slug: str, writer: EventWriter) -> None:
@@ -592,7 +599,7 @@ class Site:
             if fresh is not old:
                 writer.serve(fresh.services.committer)
             if not await writer.take_over():  # the lease ran out meanwhile: bid again
-                self._follow(writer, fresh.services)
+                self._follow(slug, writer, fresh)
                 self._keep_bidding(slug, writer)
                 return
             await service_layer.start(fresh.services)
@@ -615,7 +622,7 @@ class Site:
             else:
                 self.events[slug] = fresh
                 writer.serve(fresh.services.committer)
-                self._follow(writer, fresh.services)
+                self._follow(slug, writer, fresh)
                 self._keep_bidding(slug, writer)
             await service_layer.stop(old.services)
 
