@@ -690,11 +690,15 @@ async def screens_by_worker(proc: ServerProcess, pids: set[int], slug: str) -> d
     for _ in range(100):
         reader, writer = await asyncio.open_connection("127.0.0.1", proc.port)
         try:
-            writer.write(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            # Kept alive: the worker holds the connection while its owner is looked up.
+            writer.write(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             await writer.drain()
-            status_line = await asyncio.wait_for(reader.readline(), PATIENCE)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), PATIENCE)
             owner = socket_owner(proc.port, writer.get_extra_info("sockname")[1], pids)
-            text = (status_line + await asyncio.wait_for(reader.read(), PATIENCE)).decode()
+            length = re.search(rb"content-length: *(\d+)", head, re.I)
+            assert length is not None, head
+            body = await asyncio.wait_for(reader.readexactly(int(length.group(1))), PATIENCE)
+            text = body.decode()
         finally:
             writer.close()
             await writer.wait_closed()
