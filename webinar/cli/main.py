@@ -213,9 +213,8 @@ def cli() -> None:
     "--edge-fanout",
     is_flag=True,
     help="With --workers: a worker serves the screens of an event another worker writes "
-    "for from its own copy of the event's live log, instead of passing them to the writer. "
-    'Not finished (docs/architecture.md, "Edge fan-out"): a screen there sees a breakout '
-    "group it joins, or the answers to a question it asks, only after it reconnects.",
+    "for from its own copy of the event's live log, instead of passing them to the writer "
+    '(new, off by default: docs/architecture.md, "Edge fan-out").',
 )
 @click.option(
     "--metrics-allow",

@@ -17,12 +17,13 @@ private requests to the writer's private listener, with the event's peer proof:
   worker that stops renewing (killed) has its screens' presence expire after
   :data:`PRESENCE_SECONDS`.
 
-NOT YET BUILT (docs/architecture.md, "Edge fan-out"): audience changes the writer makes
-later for a remote screen (a breakout group joined, a question asked) do not reach it
-until it reconnects; so the setting stays off by default. When the writer changes over,
-an edge screen's next request finds its token unknown and the screen is closed with 1012
-(it reconnects and resumes); a worker that becomes the writer closes its edge screens the
-same way.
+Audience changes the writer makes later for a remote screen (a breakout group joined, a
+question asked, the screen ended) reach it in order through the event's stream
+(``streams.Change``, applied by the follower before the next event); when some may have
+been missed the follower asks the writer for every screen's audiences (``resync``). When
+the writer changes over, an edge screen's next renewal finds its token unknown and the
+screen is closed with 1012 (it reconnects and resumes); a worker that becomes the writer
+closes its edge screens the same way (docs/architecture.md, "Edge fan-out").
 """
 
 from __future__ import annotations
