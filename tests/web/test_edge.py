@@ -13,7 +13,8 @@ import pytest
 from starlette.types import Message
 
 from helpers import LiveServer, Person, site_of
-from webinar.web.edge import PRESENCE_SECONDS, RemoteScreens
+from webinar.realtime.streams import Change
+from webinar.web.edge import PRESENCE_SECONDS, RemoteScreens, screen_key
 
 pytestmark = pytest.mark.integration
 
@@ -107,5 +108,57 @@ async def test_a_remote_screen_is_opened_served_and_forgotten_when_its_worker_st
         assert pid not in services.breakouts.connected()
         gone, _ = await ask(remote, "snapshot", {"token": token})
         assert gone == 409  # its worker is told to reconnect the screen
+
+        # A renewal that does not name a screen opened since it set out keeps it; one
+        # whose close was lost is forgotten once it is older than the presence time.
+        _, again = await ask(remote, "open", {"fmt": "json", "worker": "w1"}, cookie)
+        await ask(remote, "renew", {"worker": "w1", "tokens": []})
+        assert again["token"] in remote.screens
+        now[0] += PRESENCE_SECONDS + 1
+        await ask(remote, "renew", {"worker": "w1", "tokens": []})
+        assert again["token"] not in remote.screens
     finally:
         await person.close()
+
+
+async def test_audience_changes_of_a_remote_screen_go_out_keyed_by_screen_and_kind(
+    server: LiveServer,
+) -> None:
+    event = site_of(server).events[server.slug]
+    services = event.services
+    remote = RemoteScreens(services, event.app.state.cookie, event.app.state.encoder)
+    published: list[Change] = []
+    remote.publish = published.append
+    person = Person(server.base)
+    try:
+        joined = await person.join(server.secrets["join_code"], "Bea Attendee")
+        pid = str(joined["participant"]["id"])
+        _, opened = await ask(
+            remote, "open", {"fmt": "json", "worker": "w1"}, person.cookie_header()
+        )
+        token = opened["token"]
+        seq = services.hub.last_seq
+
+        services.hub.add_audience_for(pid, "g:1:2")
+        services.hub.add_audience_for(pid, "q:41")
+        services.hub.add_audience_for("someone-else", "q:42")  # no remote screen: nothing
+        services.hub.remove_audience_for(pid, "g:1:2")
+        services.hub.end_screens(pid, "Signed out.")
+        _, resynced = await ask(remote, "resync", {"tokens": [token]})
+    finally:
+        await person.close()
+
+    assert [(c.seq, c.k, c.op, c.value) for c in published] == [
+        (seq, 1, "add", "g:1:2"),
+        (seq, 2, "add", "q:41"),
+        (seq, 3, "remove", "g:1:2"),
+        (seq, 4, "end", "Signed out."),
+    ]
+    assert [c.n for c in published] == [1, 2, 3, 4]
+    group_key, question_key = screen_key(token, "group"), screen_key(token, "question")
+    assert [c.screen for c in published[:3]] == [group_key, question_key, group_key]
+    assert group_key != question_key != screen_key(token, "end")
+    for change in published:  # the stream learns no participant and no token
+        assert pid not in repr(change) and token not in repr(change)
+    assert token not in remote.screens  # ended
+    assert resynced == {"audiences": {token: None}}

@@ -96,6 +96,8 @@ class RemoteScreen:
     own: list[int]
     fmt: str
     worker: str
+    #: When it was opened (the record's clock).
+    opened_at: float = 0.0
 
 
 class RemoteScreens:
@@ -213,14 +215,17 @@ class RemoteScreens:
         return PlainTextResponse("No such request.", 404)
 
     def _renew(self, body: dict[str, Any]) -> list[str]:
-        """A worker's renewal, naming all its screens: those it no longer names are
-        forgotten; answers the tokens named that are not open here."""
+        """A worker's renewal, naming all its screens: those it has not named for a
+        while (its close request was lost) are forgotten, not one opened since the
+        renewal set out; answers the tokens named that are not open here."""
         worker = str(body.get("worker", ""))
         tokens = body.get("tokens")
         named = {str(t) for t in tokens} if isinstance(tokens, list) else set()
-        self.renewed[worker] = self.clock()
+        now = self.clock()
+        self.renewed[worker] = now
         for token, screen in list(self.screens.items()):
-            if screen.worker == worker and token not in named:
+            old = screen.opened_at < now - PRESENCE_SECONDS
+            if screen.worker == worker and token not in named and old:
                 self.forget(token)
         return sorted(named - set(self.screens))
 
@@ -248,7 +253,7 @@ class RemoteScreens:
         await self.services.breakouts.ensure_member(participant)
         token = secrets.token_urlsafe(18)
         self.renewed.setdefault(str(worker), self.clock())
-        self.screens[token] = RemoteScreen(participant, own, str(fmt), str(worker))
+        self.screens[token] = RemoteScreen(participant, own, str(fmt), str(worker), self.clock())
         self.by_owner.setdefault(participant.id, set()).add(token)
         self.services.breakouts.screen_opened(participant.id)
         return JSONResponse(
