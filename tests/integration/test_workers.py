@@ -340,14 +340,25 @@ async def test_outsiders_are_refused_the_workers_headers_addresses_and_database(
     tmp_path: Path, own_redis_server: RedisServer
 ) -> None:
     proc = ServerProcess(
-        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
     )
     proc.start()
+    attendee = Person(proc.base)
     try:
         webinar_id = list_webinars_sync(proc.db_path)[0].id
         secrets = stored_secrets(proc.db_path)
         writer = await writer_of(own_redis_server.url, proc.db_path, webinar_id)
         proof = peer_proof(secrets)
+        await attendee.join(secrets["join_code"], "Eve Outsider")
+        # A worker's own requests about its screens: a client's, through either worker
+        # (passed on to the writer with the peer proof, or not), is an unknown address.
+        edge_paths = [
+            await attendee.http.post(
+                "/_edge/open", json={"fmt": "json", "worker": "made-up"}, headers=h
+            )
+            for h in ({}, {}, {}, {}, {"X-Webinar-Edge": "1"})
+        ]
         async with httpx.AsyncClient(timeout=PATIENCE) as client:
             # The public port: no one may claim a peer's standing or a client's address.
             for name in ("X-Webinar-Peer", "X-Webinar-Client", "X-Webinar-Host"):
@@ -375,8 +386,10 @@ async def test_outsiders_are_refused_the_workers_headers_addresses_and_database(
         with pytest.raises(RuntimeError, match="Another server is already running"):
             alone.start()
     finally:
+        await attendee.close()
         proc.stop()
 
+    assert [r.status_code for r in edge_paths] == [404, 404, 404, 404, 403]
     assert [bare.status_code, wrong.status_code, site.status_code] == [403, 403, 403]
     assert programme.status_code == 403  # only an event's requests are forwarded
     assert peer.status_code == 200 and served.status_code == 200

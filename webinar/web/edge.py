@@ -54,6 +54,7 @@ from webinar.services import Services
 from webinar.services.access import Participant
 from webinar.services.writer import LEASE_MS, EventWriter
 from webinar.web.forward import (
+    EDGE_HEADER,
     NOT_WRITER_HEADER,
     TRY_AGAIN_LATER,
     UNAVAILABLE,
@@ -327,6 +328,7 @@ class EdgeLink:
         deadline = time.monotonic() + self.forwarder.patience
         headers = _forwarded_headers(scope, self.proof)
         headers = [(k, v) for k, v in headers if k not in (b"content-length", b"content-type")]
+        headers.append((EDGE_HEADER, b"1"))
         while True:
             address = await self.forwarder.writer_address(self.writer, deadline)
             if address is None:

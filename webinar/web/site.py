@@ -64,11 +64,13 @@ from webinar.web.app import (
     session_cookie,
 )
 from webinar.web.forward import (
+    EDGE_HEADER,
     FROM_PEER,
     WITHDRAW_PATH,
     Forwarder,
     PrivateListener,
     as_forwarded,
+    header,
     internal,
     not_writer,
     peer_proof,
@@ -230,7 +232,7 @@ class Site:
                 await _refuse(scope, receive, send, INTERNAL, 403)
             elif writer is not None and not writer.writing:
                 await not_writer(scope, receive, send)
-            elif scope["type"] == "http" and route_path(scope).startswith(edge.PREFIX):
+            elif self._edge_request(scope):
                 await self._remote_screens(slug, event).handle(as_forwarded(scope), receive, send)
             else:
                 await app(as_forwarded(scope), receive, send)
@@ -245,6 +247,16 @@ class Site:
             await self._forwarder.websocket(scope, receive, send, writer, event.proof, local)
         else:
             await self._forwarder.http(scope, receive, send, writer, event.proof, local)
+
+    @staticmethod
+    def _edge_request(scope: Scope) -> bool:
+        """A worker's own request about a screen it serves (a client's request passed on
+        never carries the header: forwarding drops it, the public port refuses it)."""
+        return (
+            scope["type"] == "http"
+            and header(scope, EDGE_HEADER) == b"1"
+            and route_path(scope).startswith(edge.PREFIX)
+        )
 
     def _edge_socket(self, scope: Scope, programme: bool) -> bool:
         """Whether this worker serves a socket of an event it does not write for itself."""
