@@ -796,3 +796,63 @@ async def test_screens_on_a_worker_that_does_not_write_are_served_from_its_own_h
         assert seqs == sorted(set(seqs)), "a duplicate or reordered event"
         start = seqs[0]  # the snapshot's
         assert seqs[1:] == [s for s in wanted if s > start]
+
+
+async def test_a_breakout_split_reaches_screens_on_a_worker_that_does_not_write(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """With --edge-fanout, attendees whose screens are on the worker that does not write
+    count as present for the split, and each screen is given its group's audience through
+    the stream before the group's first event: every event of its group, of everyone and
+    of its own reaches it once, in order, and no other group's."""
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    )
+    proc.start()
+    host = Person(proc.base)
+    people: list[tuple[Person, Socket, str]] = []
+    try:
+        assert proc.proc is not None
+        db_path = proc.db_path
+        found = list_webinars_sync(db_path)[0]
+        secrets = stored_secrets(db_path)
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        writer = await writer_of(own_redis_server.url, db_path, found.id)
+        edge = (pids - {writer.pid}).pop()
+        await host.enter("host", secrets["host_token"])
+        for n in range(4):
+            person = Person(proc.base)
+            body = await person.join(secrets["join_code"], f"Member {n}")
+            people.append((person, await socket_on(person, proc, pids, edge), ""))
+            people[-1] = (person, people[-1][1], str(body["participant"]["id"]))
+        assert (await host.act("agenda.start")).status_code == 200
+        jumped = await host.act("agenda.jump", item_id="lcspr-breakout")
+        assert jumped.status_code == 200, jumped.text
+        for _, sock, _ in people:
+            await sock.wait_for(lambda m: m["type"] == "breakout.group", timeout=2 * PATIENCE)
+        volunteered = await people[0][0].act("breakout.volunteer")
+        assert volunteered.status_code == 200, volunteered.text
+        log, _, _, _ = read_log(db_path)
+        audience_of = dict(log)
+        wanted: list[list[int]] = []
+        for _, sock, pid in people:
+            groups = {audience_of[e["seq"]] for e in sock.events if e["type"] == "breakout.group"}
+            assert len(groups) == 1, groups
+            mine = ("all", f"p:{pid}", *groups)
+            wanted.append([s for s, a in log if a in mine and s > sock.events[0]["seq"]])
+            if wanted[-1]:
+                await read_until(sock, wanted[-1][-1])
+    finally:
+        for person, sock, _ in people:
+            with contextlib.suppress(Exception):
+                await sock.close()
+            await person.close()
+        await host.close()
+        proc.stop()
+
+    assert len({audience_of[s] for w in wanted for s in w if audience_of[s].startswith("g:")}) >= 1
+    for (_, sock, _), expected in zip(people, wanted, strict=True):
+        seqs = [e["seq"] for e in sock.events]
+        assert seqs == sorted(set(seqs)), "a duplicate or reordered event"
+        assert seqs[1:] == expected  # its group's from the first, and no other group's
