@@ -145,7 +145,7 @@ class RemoteScreens:
             seq = self.services.hub.last_seq
             self._at = (seq, self._at[1] + 1 if self._at[0] == seq else 1)
             self.count += 1
-            key = screen_key(token, "end" if op == "end" else audiences.kind(value))
+            key = screen_key(token, _kind_of(op, value))
             change = Change(seq, self._at[1], key, op, value, self.count, self.writer_id)
             if self.publish is not None:
                 self.publish(change)
@@ -288,7 +288,16 @@ def screen_key(token: str, kind: str) -> str:
 
 
 #: The kinds of change a screen's key is made for.
-CHANGE_KINDS = ("group", "question", "staff", "all", "participant", "end")
+CHANGE_KINDS = ("group", "question", "staff", "all", "participant", "end", "other")
+
+
+def _kind_of(op: str, value: str) -> str:
+    if op == "end":
+        return "end"
+    try:
+        return audiences.kind(value)
+    except ValueError:
+        return "other"
 
 
 def _keys(session: dict[str, Any]) -> list[str]:
