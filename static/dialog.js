@@ -9,12 +9,15 @@
 (function () {
   "use strict";
 
-  // The button that opened each open dialog, to give focus back to.
+  // The button that opened each open dialog, to give focus back to, and what had the
+  // focus when it opened.
   var openers = new WeakMap();
+  var before = new WeakMap();
 
   function open(dialog, opener, focus) {
     if (!dialog || typeof dialog.showModal !== "function" || dialog.open) return;
     openers.set(dialog, opener);
+    before.set(dialog, document.activeElement);
     dialog.showModal();
     var first = (focus && dialog.querySelector(focus)) || dialog.querySelector("[autofocus]") ||
       dialog.querySelector("input:not([type=hidden]), select, textarea, button");
@@ -43,13 +46,23 @@
     }
   });
 
+  // Where the focus is once the dialog has closed is where the browser put it back
+  // (the modal's own restore), or inside the dialog, or nowhere: the person has not
+  // moved on yet. "close" comes a task later than the closing, after keys typed since.
+  function notMovedOn(dialog) {
+    var el = document.activeElement;
+    return !el || el === document.body || dialog.contains(el) || el === before.get(dialog);
+  }
+
   // "close" does not bubble: listen in the capture phase to catch every dialog's.
   document.addEventListener("close", function (event) {
     var dialog = event.target;
     if (!(dialog instanceof HTMLDialogElement)) return;
     var opener = openers.get(dialog);
     openers.delete(dialog);
-    if (opener && opener.isConnected) opener.focus();
+    // A key pressed after Escape (Tab on to the next control) is not undone.
+    if (opener && opener.isConnected && notMovedOn(dialog)) opener.focus();
+    before.delete(dialog);
   }, true);
 
   // An htmx request from inside a dialog this script opened closes it once it succeeds,

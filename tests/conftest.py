@@ -78,13 +78,14 @@ def fresh_databases() -> Iterator[None]:
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    from helpers import LiveServer  # imported here so domain tests need no web stack
+    from helpers import LiveServer, close_left_open  # here: domain tests need no web stack
 
     live = LiveServer(str(tmp_path / "webinar.db"))
     await live.start()
     try:
         yield live
     finally:
+        await close_left_open(live.base)
         await live.stop()
 
 
@@ -92,7 +93,7 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
 async def oidc_server(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, OidcProvider]]:
     """The app with staff sign-in through a real OpenID provider (oidc-provider on Node.js,
     started for the test), and that provider."""
-    from helpers import LiveServer, OidcProvider
+    from helpers import LiveServer, OidcProvider, close_left_open
 
     live = LiveServer(str(tmp_path / "webinar.db"))
     provider = OidcProvider(redirect_uri=f"{live.base}/signin/oidc/callback")
@@ -103,6 +104,7 @@ async def oidc_server(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, OidcPro
         try:
             yield live, provider
         finally:
+            await close_left_open(live.base)
             await live.stop()
     finally:
         provider.stop()
