@@ -40,6 +40,7 @@ from webinar.services.accounts import add_user
 from webinar.services.agenda_files import SEED_AGENDA
 from webinar.services.writer import key_prefix
 from webinar.storage.webinars import list_webinars_sync, save_webinar_sync
+from webinar.web.edge import PRESENCE_SECONDS
 from webinar.web.forward import peer_proof
 
 pytestmark = pytest.mark.integration
@@ -49,6 +50,7 @@ QUESTIONS_EACH = 4  # under the limit of 5 a minute
 SCREENS = 8
 SEEN_BY_STAFF = ("all", "staff")
 ANN = ("ann@example.org", "Ann Organiser", "a long and happy password")
+PRESENT = "webinar_participants_present"
 
 
 # -- the processes ------------------------------------------------------------------------------
@@ -697,10 +699,12 @@ async def socket_on(person: Person, proc: ServerProcess, pids: set[int], worker:
     raise AssertionError(f"no socket landed on worker {worker}")
 
 
-async def screens_by_worker(proc: ServerProcess, pids: set[int], slug: str) -> dict[int, float]:
-    """Each worker's ``webinar_screens_connected`` for the event (its own hub's screens)."""
+async def screens_by_worker(
+    proc: ServerProcess, pids: set[int], slug: str, metric: str = "webinar_screens_connected"
+) -> dict[int, float]:
+    """Each worker's ``metric`` for the event (by default its own hub's screens)."""
     found: dict[int, float] = {}
-    pattern = re.compile(rf'^webinar_screens_connected\{{event="{slug}"\}} (\S+)$', re.M)
+    pattern = re.compile(rf'^{metric}\{{event="{slug}"\}} (\S+)$', re.M)
     for _ in range(100):
         reader, writer = await asyncio.open_connection("127.0.0.1", proc.port)
         try:
@@ -857,3 +861,54 @@ async def test_a_breakout_split_reaches_screens_on_a_worker_that_does_not_write(
         seqs = [e["seq"] for e in sock.events]
         assert seqs == sorted(set(seqs)), "a duplicate or reordered event"
         assert seqs[1:] == expected  # its group's from the first, and no other group's
+
+
+async def test_the_screens_of_a_killed_worker_stop_counting_as_present_at_the_writer(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """With --edge-fanout, attendees whose screens are on the worker that does not write
+    count as present at the writer (the breakout allocator's view); SIGKILL that worker
+    (no close reaches the writer) and within the presence time they no longer count,
+    while the attendee whose screen is on the writer still does."""
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    )
+    proc.start()
+    people = [Person(proc.base) for _ in range(3)]
+    try:
+        assert proc.proc is not None
+        db_path = proc.db_path
+        found = list_webinars_sync(db_path)[0]
+        secrets = stored_secrets(db_path)
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        writer = await writer_of(own_redis_server.url, db_path, found.id)
+        edge = (pids - {writer.pid}).pop()
+        for n, person in enumerate(people):
+            await person.join(secrets["join_code"], f"Present {n}")
+        on_edge = [await socket_on(p, proc, pids, edge) for p in people[:2]]
+        on_writer = await socket_on(people[2], proc, pids, writer.pid)
+        for sock in (*on_edge, on_writer):
+            await sock.wait_for(lambda m: m["type"] == "snapshot")
+        before = await screens_by_worker(proc, pids, found.slug, PRESENT)
+
+        killed_at = time.monotonic()
+        os.kill(edge, signal.SIGKILL)
+        present, after = 3.0, 0.0
+        deadline = killed_at + PRESENCE_SECONDS + 2 * PATIENCE
+        while present != 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)  # polling the writer's count: no signal to wait on
+            counts = await screens_by_worker(proc, {writer.pid}, found.slug, PRESENT)
+            present = counts[writer.pid]
+            after = time.monotonic() - killed_at
+        await on_writer.conn.send('{"type": "ping"}')
+        pong = await on_writer.wait_for(lambda m: m["type"] == "pong")
+    finally:
+        for person in people:
+            await person.close()
+        proc.stop()
+
+    assert before == {writer.pid: 3, edge: 2}  # the edge counts its own screens only
+    assert present == 1  # the attendee on the writer, still connected
+    assert pong["type"] == "pong"
+    assert after > PRESENCE_SECONDS / 2  # forgotten by expiry: no close was sent
