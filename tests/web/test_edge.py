@@ -5,6 +5,7 @@ only while its worker renews it (a fixed clock: no sleeping)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 from starlette.types import Message
 
-from helpers import LiveServer, Person, site_of
+from helpers import PATIENCE, LiveServer, Person, site_of
 from webinar.realtime.streams import Change
 from webinar.web.edge import PRESENCE_SECONDS, RemoteScreens, screen_key
+from webinar.web.ws import MAX_SCREENS, TOO_MANY_SCREENS
 
 pytestmark = pytest.mark.integration
 
@@ -162,3 +164,49 @@ async def test_audience_changes_of_a_remote_screen_go_out_keyed_by_screen_and_ki
         assert pid not in repr(change) and token not in repr(change)
     assert token not in remote.screens  # ended
     assert resynced == {"audiences": {token: None}}
+
+
+async def test_the_screen_cap_counts_a_participants_screens_on_every_worker(
+    server: LiveServer,
+) -> None:
+    """MAX_SCREENS holds for screens spread over the writer and other workers: one more
+    closes the oldest wherever it is, with the local cap's policy close and reason (a
+    screen of the writer's own by its socket, a remote one by an ``end`` entry in the
+    stream for that screen only)."""
+    event = site_of(server).events[server.slug]
+    services = event.services
+    remote = RemoteScreens(services, event.app.state.cookie, event.app.state.encoder)
+    published: list[Change] = []
+    remote.publish = published.append
+    person = Person(server.base)
+    try:
+        await person.join(server.secrets["join_code"], "Cat Attendee")
+        cookie = person.cookie_header()
+        oldest = await person.socket()  # on the writer's own hub
+        tokens = []
+        for _ in range(MAX_SCREENS):  # the ninth screen, elsewhere
+            status, opened = await ask(remote, "open", {"fmt": "json", "worker": "w1"}, cookie)
+            assert status == 200, opened
+            tokens.append(str(opened["token"]))
+        await asyncio.wait_for(oldest.conn.wait_closed(), PATIENCE)
+        ended_before = list(published)
+
+        newest = await person.socket()  # a tenth: the oldest remote screen goes
+        await newest.wait_for(lambda m: m["type"] == "snapshot")
+        _, last = await ask(remote, "open", {"fmt": "json", "worker": "w2"}, cookie)
+        await newest.conn.send('{"type": "ping"}')
+        pong = await newest.wait_for(lambda m: m["type"] == "pong")
+        await newest.close()
+    finally:
+        await person.close()
+
+    assert oldest.conn.close_code == 1008  # a policy close: browsers do not retry it
+    assert oldest.conn.close_reason == TOO_MANY_SCREENS
+    assert ended_before == []  # no remote screen was closed for the writer's own
+    assert [(c.screen, c.op, c.value) for c in published] == [
+        (screen_key(tokens[0], "end"), "end", TOO_MANY_SCREENS),
+        (screen_key(tokens[1], "end"), "end", TOO_MANY_SCREENS),
+    ]
+    assert pong["type"] == "pong"  # the newest screen of the writer's stays open
+    assert tokens[0] not in remote.screens and tokens[1] not in remote.screens
+    assert set(tokens[2:]) | {last["token"]} <= set(remote.screens)

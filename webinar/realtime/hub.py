@@ -247,6 +247,9 @@ class Hub:
         #: and ``end_screens`` of all their screens (``end``, value: the reason): the
         #: screens of that participant on other workers (``webinar.web.edge``).
         self.audience_changed: Callable[[str, str, str], None] | None = None
+        #: Caps one participant's open screens when some are on other workers (the edge
+        #: fan-out's writer counts them too); None: this hub's screens are all there are.
+        self.screen_cap: Callable[[str], None] | None = None
         #: A screen resuming from before this sequence number gets a snapshot, never a
         #: replay: something shown earlier was taken back (see ``raise_replay_floor``).
         self.replay_floor = 0

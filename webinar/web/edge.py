@@ -67,6 +67,8 @@ from webinar.web.sessions import SessionCookie
 from webinar.web.ws import (
     CLOSE_POLICY,
     FORMATS,
+    MAX_SCREENS,
+    TOO_MANY_SCREENS,
     _Connection,
     action_result,
     screen_audiences,
@@ -99,6 +101,8 @@ class RemoteScreen:
     worker: str
     #: When it was opened (the record's clock).
     opened_at: float = 0.0
+    #: Its place among its participant's screens, here and elsewhere (``cap``).
+    tick: int = 0
 
 
 class RemoteScreens:
@@ -129,8 +133,13 @@ class RemoteScreens:
         self.writer_id = secrets.token_hex(6)
         self.count = 0
         self._at = (0, 0)  # (seq, k) of the last change
+        #: The order this record saw each participant's screens on the writer's own hub
+        #: open in, against the remote screens' ``tick`` (``cap``).
+        self._ticks = 0
+        self._local: dict[str, dict[Client, int]] = {}
         services.breakouts.connected = self.connected
         services.hub.audience_changed = self.changed
+        services.hub.screen_cap = self.cap
 
     def changed(self, owner: str, op: str, value: str) -> None:
         """The writer changed a participant's audiences: the same for their screens on
@@ -142,15 +151,49 @@ class RemoteScreens:
                 screen.own.append(question)
             elif question is not None and op == "remove" and question in screen.own:
                 screen.own.remove(question)
-            seq = self.services.hub.last_seq
-            self._at = (seq, self._at[1] + 1 if self._at[0] == seq else 1)
-            self.count += 1
-            key = screen_key(token, _kind_of(op, value))
-            change = Change(seq, self._at[1], key, op, value, self.count, self.writer_id)
-            if self.publish is not None:
-                self.publish(change)
-            if op == "end":
-                self.forget(token)
+            self._publish(token, op, value)
+
+    def _publish(self, token: str, op: str, value: str) -> None:
+        """One screen's change, into the stream right after the hub's last event."""
+        seq = self.services.hub.last_seq
+        self._at = (seq, self._at[1] + 1 if self._at[0] == seq else 1)
+        self.count += 1
+        key = screen_key(token, _kind_of(op, value))
+        change = Change(seq, self._at[1], key, op, value, self.count, self.writer_id)
+        if self.publish is not None:
+            self.publish(change)
+        if op == "end":
+            self.forget(token)
+
+    def cap(self, owner: str) -> None:
+        """A screen of ``owner`` opened (here or elsewhere): close their oldest screens,
+        wherever they are, beyond ``MAX_SCREENS`` (as one hub does with its own: a policy
+        close saying why, so the browser does not retry; the newest is the one in use)."""
+        hub = self.services.hub
+        local = self._local_ticks(owner)
+        ranked: list[tuple[int, Client | str]] = [(tick, c) for c, tick in local.items()]
+        ranked += [(self.screens[t].tick, t) for t in self.by_owner.get(owner, ())]
+        ranked.sort(key=_first)
+        for _, screen in ranked[: max(0, len(ranked) - MAX_SCREENS)]:
+            if isinstance(screen, str):
+                self._publish(screen, "end", TOO_MANY_SCREENS)
+            elif screen.sink is not None:
+                screen.sink.end(TOO_MANY_SCREENS)
+                hub.ended_screens += 1
+
+    def _local_ticks(self, owner: str) -> dict[Client, int]:
+        """The participant's screens on the writer's hub, each with its tick (those not
+        seen before are the newest, in the hub's order)."""
+        open_now = self.services.hub.screens_of(owner)
+        known = self._local.pop(owner, {})
+        ticks = {c: known[c] if c in known else self._tick() for c in open_now}
+        if ticks:
+            self._local[owner] = ticks
+        return ticks
+
+    def _tick(self) -> int:
+        self._ticks += 1
+        return self._ticks
 
     def connected(self) -> set[str]:
         """Participants with a screen open here or on a worker that keeps renewing."""
@@ -254,9 +297,12 @@ class RemoteScreens:
         await self.services.breakouts.ensure_member(participant)
         token = secrets.token_urlsafe(18)
         self.renewed.setdefault(str(worker), self.clock())
-        self.screens[token] = RemoteScreen(participant, own, str(fmt), str(worker), self.clock())
+        self.screens[token] = RemoteScreen(
+            participant, own, str(fmt), str(worker), self.clock(), self._tick()
+        )
         self.by_owner.setdefault(participant.id, set()).add(token)
         self.services.breakouts.screen_opened(participant.id)
+        self.cap(participant.id)
         return JSONResponse(
             {
                 "token": token,
@@ -289,6 +335,10 @@ def screen_key(token: str, kind: str) -> str:
 
 #: The kinds of change a screen's key is made for.
 CHANGE_KINDS = ("group", "question", "staff", "all", "participant", "end", "other")
+
+
+def _first(ranked: tuple[int, Client | str]) -> int:
+    return ranked[0]
 
 
 def _kind_of(op: str, value: str) -> str:

@@ -174,7 +174,10 @@ class _Connection:
             owner=self.participant.id,
             sink=self,
         )
-        hub.end_screens(self.participant.id, TOO_MANY_SCREENS, keep=MAX_SCREENS)
+        if hub.screen_cap is None:
+            hub.end_screens(self.participant.id, TOO_MANY_SCREENS, keep=MAX_SCREENS)
+        else:
+            hub.screen_cap(self.participant.id)
         self.services.breakouts.screen_opened(self.participant.id)
         return client
 
