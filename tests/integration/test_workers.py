@@ -42,6 +42,7 @@ from webinar.services.writer import key_prefix
 from webinar.storage.webinars import list_webinars_sync, save_webinar_sync
 from webinar.web.edge import PRESENCE_SECONDS
 from webinar.web.forward import peer_proof
+from webinar.web.ws import MAX_SCREENS, TOO_MANY_SCREENS
 
 pytestmark = pytest.mark.integration
 
@@ -912,3 +913,40 @@ async def test_the_screens_of_a_killed_worker_stop_counting_as_present_at_the_wr
     assert present == 1  # the attendee on the writer, still connected
     assert pong["type"] == "pong"
     assert after > PRESENCE_SECONDS / 2  # forgotten by expiry: no close was sent
+
+
+async def test_the_screen_cap_closes_a_participants_oldest_screen_on_another_worker(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """With --edge-fanout, MAX_SCREENS counts a participant's screens on both workers: her
+    oldest, on the worker that does not write, is closed with the local cap's policy close
+    and reason once she has opened MAX_SCREENS more on the writer (through the stream, as
+    an end for that screen only); her newest stays open."""
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    )
+    proc.start()
+    cat = Person(proc.base)
+    try:
+        assert proc.proc is not None
+        db_path = proc.db_path
+        found = list_webinars_sync(db_path)[0]
+        secrets = stored_secrets(db_path)
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        writer = await writer_of(own_redis_server.url, db_path, found.id)
+        edge = (pids - {writer.pid}).pop()
+        await cat.join(secrets["join_code"], "Cat Many Screens")
+        oldest = await socket_on(cat, proc, pids, edge)
+        await oldest.wait_for(lambda m: m["type"] == "snapshot")
+        newer = [await socket_on(cat, proc, pids, writer.pid) for _ in range(MAX_SCREENS)]
+        await asyncio.wait_for(oldest.conn.wait_closed(), 2 * PATIENCE)
+        await newer[-1].conn.send('{"type": "ping"}')
+        pong = await newer[-1].wait_for(lambda m: m["type"] == "pong")
+    finally:
+        await cat.close()
+        proc.stop()
+
+    assert oldest.conn.close_code == 1008  # a policy close: browsers do not retry it
+    assert oldest.conn.close_reason == TOO_MANY_SCREENS
+    assert pong["type"] == "pong"

@@ -193,6 +193,7 @@ async def test_the_screen_cap_counts_a_participants_screens_on_every_worker(
 
         newest = await person.socket()  # a tenth: the oldest remote screen goes
         await newest.wait_for(lambda m: m["type"] == "snapshot")
+        ended_by_newest = [c.screen for c in published]
         _, last = await ask(remote, "open", {"fmt": "json", "worker": "w2"}, cookie)
         await newest.conn.send('{"type": "ping"}')
         pong = await newest.wait_for(lambda m: m["type"] == "pong")
@@ -203,6 +204,7 @@ async def test_the_screen_cap_counts_a_participants_screens_on_every_worker(
     assert oldest.conn.close_code == 1008  # a policy close: browsers do not retry it
     assert oldest.conn.close_reason == TOO_MANY_SCREENS
     assert ended_before == []  # no remote screen was closed for the writer's own
+    assert ended_by_newest == [screen_key(tokens[0], "end")]  # as the writer's own opened
     assert [(c.screen, c.op, c.value) for c in published] == [
         (screen_key(tokens[0], "end"), "end", TOO_MANY_SCREENS),
         (screen_key(tokens[1], "end"), "end", TOO_MANY_SCREENS),
