@@ -891,7 +891,7 @@ async def test_the_screens_of_a_killed_worker_stop_counting_as_present_at_the_wr
         on_writer = await socket_on(people[2], proc, pids, writer.pid)
         for sock in (*on_edge, on_writer):
             await sock.wait_for(lambda m: m["type"] == "snapshot")
-        before = await screens_by_worker(proc, pids, found.slug, PRESENT)
+        before = await screens_by_worker(proc, {writer.pid}, found.slug, PRESENT)
 
         killed_at = time.monotonic()
         os.kill(edge, signal.SIGKILL)
@@ -909,7 +909,7 @@ async def test_the_screens_of_a_killed_worker_stop_counting_as_present_at_the_wr
             await person.close()
         proc.stop()
 
-    assert before == {writer.pid: 3, edge: 2}  # the edge counts its own screens only
+    assert before[writer.pid] == 3  # its own attendee's screen and the edge's two
     assert present == 1  # the attendee on the writer, still connected
     assert pong["type"] == "pong"
     assert after > PRESENCE_SECONDS / 2  # forgotten by expiry: no close was sent
@@ -950,3 +950,91 @@ async def test_the_screen_cap_closes_a_participants_oldest_screen_on_another_wor
     assert oldest.conn.close_code == 1008  # a policy close: browsers do not retry it
     assert oldest.conn.close_reason == TOO_MANY_SCREENS
     assert pong["type"] == "pong"
+
+
+async def lease_token(redis_url: str, key: str) -> bytes:
+    """The event's lease token in Redis, once a worker holds it (not the test's)."""
+    redis = connect(redis_url, timeout=2.0)
+    try:
+        deadline = time.monotonic() + 2 * PATIENCE
+        while time.monotonic() < deadline:
+            token = await redis.get(key)
+            if isinstance(token, bytes) and b"stolen" not in token:
+                return token
+            await asyncio.sleep(0.1)  # polling the lease: no signal to wait on
+    finally:
+        await redis.aclose()
+    raise TimeoutError("no worker took the event's lease")
+
+
+async def test_edge_screens_stay_open_when_the_writer_changes_over(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """With --edge-fanout, a writer that loses its lease and takes the event over again
+    (from the database, a new record of remote screens) no longer knows the screens of
+    the worker that does not write; that worker opens them there again in place (the
+    writer counts them present again) and they keep their sockets: every event of their
+    audiences once, in order, across the change, and none closed."""
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    )
+    proc.start()
+    redis = connect(own_redis_server.url, timeout=2.0)
+    host, ann = Person(proc.base), Person(proc.base)
+    askers = [Person(proc.base) for _ in range(2)]
+    edge = 0
+    try:
+        assert proc.proc is not None
+        db_path = proc.db_path
+        found = list_webinars_sync(db_path)[0]
+        secrets = stored_secrets(db_path)
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        writer = await writer_of(own_redis_server.url, db_path, found.id)
+        edge = (pids - {writer.pid}).pop()
+        key = lease_key(key_prefix(db_path), found.id)
+        await host.enter("host", secrets["host_token"])
+        await ann.join(secrets["join_code"], "Ann Stays")
+        screens = [await socket_on(p, proc, pids, edge) for p in (host, ann)]
+        for sock in screens:
+            await sock.wait_for(lambda m: m["type"] == "snapshot")
+        await askers[0].join(secrets["join_code"], "Asker before")
+        assert (await askers[0].act("qa.ask", text="Before?", key=uuid.uuid4().hex)).is_success
+
+        # The writer's lease taken from it for a moment; the edge worker stopped meanwhile,
+        # so that the same writer takes the event over again.
+        os.kill(edge, signal.SIGSTOP)
+        try:
+            assert await redis.set(key, "127.0.0.1:9 1 stolen", xx=True, px=2500)
+            again = await lease_token(own_redis_server.url, key)
+        finally:
+            os.kill(edge, signal.SIGCONT)
+        deadline = time.monotonic() + 2 * PATIENCE
+        present = 0.0
+        while present != 2 and time.monotonic() < deadline:
+            counts = await screens_by_worker(proc, {writer.pid}, found.slug, PRESENT)
+            present = counts[writer.pid]
+            await asyncio.sleep(0.2)  # polling the writer's count: no signal to wait on
+        await askers[1].join(secrets["join_code"], "Asker after")
+        assert (await askers[1].act("qa.ask", text="After?", key=uuid.uuid4().hex)).is_success
+        log, staff_seqs, _, _ = read_log(db_path)
+        await read_until(screens[0], staff_seqs[-1])
+        await read_until(screens[1], [s for s, a in log if a == "all"][-1])
+        for sock in screens:
+            await sock.conn.send('{"type": "ping"}')
+            await sock.wait_for(lambda m: m["type"] == "pong")
+        codes = [sock.conn.close_code for sock in screens]
+    finally:
+        for person in (host, ann, *askers):
+            await person.close()
+        await redis.aclose()
+        proc.stop()
+
+    assert int(again.split(b" ")[1]) == writer.pid  # the same worker writes again
+    assert present == 2  # the host and Ann, open at the writer again
+    assert f"worker {writer.pid} no longer writes for event" in proc.output
+    assert codes == [None, None]  # never closed: the same sockets across the change
+    for sock, wanted in ((screens[0], staff_seqs), (screens[1], [s for s, a in log if a == "all"])):
+        seqs = [e["seq"] for e in sock.events]
+        assert seqs == sorted(set(seqs)), "a duplicate or reordered event"
+        assert [s for s in seqs[1:] if s in wanted] == [s for s in wanted if s > seqs[0]]

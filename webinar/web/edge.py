@@ -20,10 +20,12 @@ private requests to the writer's private listener, with the event's peer proof:
 Audience changes the writer makes later for a remote screen (a breakout group joined, a
 question asked, the screen ended) reach it in order through the event's stream
 (``streams.Change``, applied by the follower before the next event); when some may have
-been missed the follower asks the writer for every screen's audiences (``resync``). When
+been missed the follower asks the writer for every screen's audiences (``resync``). The
+writer caps a participant's screens here and elsewhere together (``MAX_SCREENS``). When
 the writer changes over, an edge screen's next renewal finds its token unknown and the
-screen is closed with 1012 (it reconnects and resumes); a worker that becomes the writer
-closes its edge screens the same way (docs/architecture.md, "Edge fan-out").
+screen is opened there again in place, or, when it may have missed something, closed
+with 1012 (it reconnects and resumes); a worker that becomes the writer closes its edge
+screens with 1012 (docs/architecture.md, "Edge fan-out").
 """
 
 from __future__ import annotations
@@ -313,6 +315,7 @@ class RemoteScreens:
                     "organisation": participant.organisation,
                 },
                 "audiences": sorted(screen_audiences(self.services, participant, own)),
+                "seq": self.services.hub.last_seq,
             }
         )
 
@@ -491,10 +494,10 @@ class EdgeLink:
             except (WriterGone, ValueError) as exc:
                 log.warning("renewing screens of %s failed: %s", self.slug, exc)
                 continue
-            for token in unknown:  # a new writer, or expired: reconnect them
+            for token in unknown:  # a new writer, or expired: open them there again
                 connection = self.tokens.get(token)
                 if connection is not None:
-                    connection.restart()
+                    connection.reopen()
 
 
 async def edge_socket(scope: Scope, receive: Receive, send: Send, app: Any, link: EdgeLink) -> None:
@@ -537,7 +540,7 @@ async def edge_socket(scope: Scope, receive: Receive, send: Send, app: Any, link
 class EdgeConnection(_Connection):
     """A screen served from an edge worker's hub: snapshots and actions from the writer."""
 
-    __slots__ = ("audiences", "link", "scope", "token")
+    __slots__ = ("audiences", "finished", "link", "reopening", "scope", "token")
 
     def __init__(
         self,
@@ -553,6 +556,10 @@ class EdgeConnection(_Connection):
         self.scope = ws.scope
         self.token: str = opened["token"]
         self.audiences: list[str] = opened["audiences"]
+        #: The socket is done with (``_unregister`` ran).
+        self.finished = False
+        #: Opening this screen again at a new writer (``reopen``), once at a time.
+        self.reopening: asyncio.Task[None] | None = None
 
     async def _register(self) -> Client:
         client = self.services.hub.subscribe(
@@ -562,6 +569,7 @@ class EdgeConnection(_Connection):
         return client
 
     async def _unregister(self) -> None:
+        self.finished = True
         self.link.closed(self.token)
         with contextlib.suppress(WriterGone):
             await self.link.request("close", self.scope, {"token": self.token})
@@ -587,6 +595,46 @@ class EdgeConnection(_Connection):
             hub.remove_audience(client, audience)
         for audience in wanted - client.audiences:
             hub.add_audience(client, audience)
+
+    def reopen(self) -> None:
+        """The writer no longer knows this screen (another worker took over, or its
+        presence expired): open it there again, keeping the socket (``_reopen``)."""
+        if self.closer is None and not self.finished and self.reopening is None:
+            self.reopening = asyncio.get_running_loop().create_task(self._reopen())
+
+    async def _reopen(self) -> None:
+        """Open this screen again at the writer with its own session, under a new token.
+        The socket stays open only when nothing can have been missed: its audiences there
+        add none to those it has here (events for an audience added meanwhile went by it)
+        and this hub has every event the writer had when it answered; otherwise, and
+        when the writer refuses or does not answer, it is closed with 1012 to reconnect
+        and resume (a resume replays what it missed)."""
+        body = {"fmt": self.fmt, "worker": self.link.forwarder.own_address}
+        try:
+            answer = await self.link.request("open", self.scope, body)
+            opened = answer.json() if answer.status_code == 200 else None
+        except (WriterGone, ValueError):
+            opened = None
+        finally:
+            self.reopening = None
+        if self.finished and opened is not None:  # closed meanwhile: not open there either
+            with contextlib.suppress(WriterGone):
+                await self.link.request("close", self.scope, {"token": opened["token"]})
+        if self.finished:
+            return
+        if opened is None:
+            self.restart()
+            return
+        self.link.closed(self.token)
+        self.token = str(opened["token"])
+        self.link.opened(self.token, self)
+        wanted = set(opened["audiences"])
+        client = self.client
+        behind = self.services.hub.last_seq < int(opened["seq"])
+        if client is None or behind or wanted - client.audiences:
+            self.restart()
+        else:
+            self.set_audiences(wanted)
 
     def restart(self) -> None:
         """Close this screen so that it reconnects and resumes (the writer changed)."""
@@ -630,7 +678,7 @@ class EdgeConnection(_Connection):
             )
         except WriterGone as exc:
             if str(exc) == UNKNOWN_SCREEN:
-                self.restart()
+                self.reopen()
             return {"ok": False, "status": 503, "error": {"message": UNAVAILABLE}}
         if answer.status_code != 200:
             return {"ok": False, "status": answer.status_code, "error": {"message": answer.text}}
