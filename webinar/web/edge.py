@@ -299,6 +299,7 @@ class RemoteScreens:
         await self.services.breakouts.ensure_member(participant)
         token = secrets.token_urlsafe(18)
         self.renewed.setdefault(str(worker), self.clock())
+        self._local_ticks(participant.id)  # the writer's own screens are older than this
         self.screens[token] = RemoteScreen(
             participant, own, str(fmt), str(worker), self.clock(), self._tick()
         )
