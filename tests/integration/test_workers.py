@@ -51,7 +51,6 @@ QUESTIONS_EACH = 4  # under the limit of 5 a minute
 SCREENS = 8
 SEEN_BY_STAFF = ("all", "staff")
 ANN = ("ann@example.org", "Ann Organiser", "a long and happy password")
-PRESENT = "webinar_participants_present"
 
 
 # -- the processes ------------------------------------------------------------------------------
@@ -700,33 +699,51 @@ async def socket_on(person: Person, proc: ServerProcess, pids: set[int], worker:
     raise AssertionError(f"no socket landed on worker {worker}")
 
 
-async def screens_by_worker(
-    proc: ServerProcess, pids: set[int], slug: str, metric: str = "webinar_screens_connected"
-) -> dict[int, float]:
-    """Each worker's ``metric`` for the event (by default its own hub's screens)."""
+async def scrape(proc: ServerProcess, pids: set[int]) -> tuple[int | None, str]:
+    """``/metrics`` once, and which of ``pids`` answered it (None: another)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", proc.port)
+    try:
+        # Kept alive: the worker holds the connection while its owner is looked up.
+        writer.write(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), PATIENCE)
+        owner = socket_owner(proc.port, writer.get_extra_info("sockname")[1], pids)
+        length = re.search(rb"content-length: *(\d+)", head, re.I)
+        assert length is not None, head
+        body = await asyncio.wait_for(reader.readexactly(int(length.group(1))), PATIENCE)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    return owner, body.decode()
+
+
+async def screens_by_worker(proc: ServerProcess, pids: set[int], slug: str) -> dict[int, float]:
+    """Each worker's ``webinar_screens_connected`` for the event (its own hub's screens)."""
     found: dict[int, float] = {}
-    pattern = re.compile(rf'^{metric}\{{event="{slug}"\}} (\S+)$', re.M)
+    pattern = re.compile(rf'^webinar_screens_connected\{{event="{slug}"\}} (\S+)$', re.M)
     for _ in range(100):
-        reader, writer = await asyncio.open_connection("127.0.0.1", proc.port)
-        try:
-            # Kept alive: the worker holds the connection while its owner is looked up.
-            writer.write(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            await writer.drain()
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), PATIENCE)
-            owner = socket_owner(proc.port, writer.get_extra_info("sockname")[1], pids)
-            length = re.search(rb"content-length: *(\d+)", head, re.I)
-            assert length is not None, head
-            body = await asyncio.wait_for(reader.readexactly(int(length.group(1))), PATIENCE)
-            text = body.decode()
-        finally:
-            writer.close()
-            await writer.wait_closed()
+        owner, text = await scrape(proc, pids)
         match = pattern.search(text)
         if owner is not None and match is not None:
             found[owner] = float(match.group(1))
         if len(found) == len(pids):
             return found
     raise AssertionError(f"/metrics answered by {sorted(found)} of {sorted(pids)}")
+
+
+async def present_at(proc: ServerProcess, writer: Lease, slug: str) -> float:
+    """The writer's ``webinar_participants_present`` for the event: from its own
+    ``/metrics``, or from its series where ``/metrics`` gathers every worker's, labelled
+    ``worker`` (its private address)."""
+    pattern = re.compile(r"^webinar_participants_present\{(.*)\} (\S+)$", re.M)
+    for _ in range(100):
+        owner, text = await scrape(proc, {writer.pid})
+        for labels, value in pattern.findall(text):
+            by_label = f'worker="{writer.address}"' in labels
+            unlabelled = owner == writer.pid and 'worker="' not in labels
+            if f'event="{slug}"' in labels and (by_label or unlabelled):
+                return float(value)
+    raise AssertionError(f"/metrics never answered for the writer {writer.pid}")
 
 
 async def read_until(sock: Socket, seq: int) -> None:
@@ -891,7 +908,7 @@ async def test_the_screens_of_a_killed_worker_stop_counting_as_present_at_the_wr
         on_writer = await socket_on(people[2], proc, pids, writer.pid)
         for sock in (*on_edge, on_writer):
             await sock.wait_for(lambda m: m["type"] == "snapshot")
-        before = await screens_by_worker(proc, {writer.pid}, found.slug, PRESENT)
+        before = await present_at(proc, writer, found.slug)
 
         killed_at = time.monotonic()
         os.kill(edge, signal.SIGKILL)
@@ -899,8 +916,7 @@ async def test_the_screens_of_a_killed_worker_stop_counting_as_present_at_the_wr
         deadline = killed_at + PRESENCE_SECONDS + 2 * PATIENCE
         while present != 1 and time.monotonic() < deadline:
             await asyncio.sleep(0.5)  # polling the writer's count: no signal to wait on
-            counts = await screens_by_worker(proc, {writer.pid}, found.slug, PRESENT)
-            present = counts[writer.pid]
+            present = await present_at(proc, writer, found.slug)
             after = time.monotonic() - killed_at
         await on_writer.conn.send('{"type": "ping"}')
         pong = await on_writer.wait_for(lambda m: m["type"] == "pong")
@@ -909,7 +925,7 @@ async def test_the_screens_of_a_killed_worker_stop_counting_as_present_at_the_wr
             await person.close()
         proc.stop()
 
-    assert before[writer.pid] == 3  # its own attendee's screen and the edge's two
+    assert before == 3  # its own attendee's screen and the edge's two
     assert present == 1  # the attendee on the writer, still connected
     assert pong["type"] == "pong"
     assert after > PRESENCE_SECONDS / 2  # forgotten by expiry: no close was sent
@@ -1012,8 +1028,7 @@ async def test_edge_screens_stay_open_when_the_writer_changes_over(
         deadline = time.monotonic() + 2 * PATIENCE
         present = 0.0
         while present != 2 and time.monotonic() < deadline:
-            counts = await screens_by_worker(proc, {writer.pid}, found.slug, PRESENT)
-            present = counts[writer.pid]
+            present = await present_at(proc, writer, found.slug)
             await asyncio.sleep(0.2)  # polling the writer's count: no signal to wait on
         await askers[1].join(secrets["join_code"], "Asker after")
         assert (await askers[1].act("qa.ask", text="After?", key=uuid.uuid4().hex)).is_success
