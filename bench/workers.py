@@ -10,9 +10,10 @@ measures a server's children too). Printed and written (``--json``) side by side
 submit-to-screen, deliveries, server CPU-seconds per 1,000 deliveries, and the ratios
 (workers / one process).
 
-Every attendee's screen lands on either worker; until the edge fan-out (issue 18) an
-edge worker pipes its screens to the event's writer, so this measures what the
-forwarding costs, not a spread fan-out.
+Every attendee's screen lands on either worker. By default an edge worker pipes its
+screens to the event's writer, so this measures what the forwarding costs, not a spread
+fan-out; ``--edge-fanout`` also runs the workers with ``--edge-fanout`` (each serves its
+screens from its own hub, fed by the stream), in the same run.
 """
 
 from __future__ import annotations
@@ -124,6 +125,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--scenario", default="questions", choices=("questions", "storm"))
     parser.add_argument("--workers", type=int, default=2, help="Server workers.")
+    parser.add_argument(
+        "--edge-fanout", action="store_true", help="Also run the workers with --edge-fanout."
+    )
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
     load_args = [
@@ -152,6 +156,10 @@ def main() -> int:
             extra = ["--workers", str(args.workers), "--redis", redis.url]
             many = run_load("workers", url, extra, load_args, out)
             rows[f"{args.workers} workers + PostgreSQL + Redis"] = figures(many)
+            if args.edge_fanout:
+                url = cluster.create("bench_workers_edge")
+                edge = run_load("edge", url, [*extra, "--edge-fanout"], load_args, out)
+                rows[f"{args.workers} workers, edge fan-out"] = figures(edge)
     finally:
         cluster.stop()
         redis.stop()
@@ -165,11 +173,12 @@ def main() -> int:
             f"{name:34} {r['p99_ms']:8.0f} {r['delivered']:10,.0f} {r['server_cpu_s']:7.1f}"
             f" {r['cpu_s_per_1000']:11.3f} {r['others_pct']:9.0f}"
         )
-    a, b = rows[names[0]], rows[names[1]]
-    ratios = {
-        "p99 workers/one": b["p99_ms"] / a["p99_ms"],
-        "CPU per delivery workers/one": b["cpu_s_per_1000"] / a["cpu_s_per_1000"],
-    }
+    a = rows[names[0]]
+    ratios: dict[str, float] = {}
+    for name, label in zip(names[1:], ("workers", "edge"), strict=False):
+        b = rows[name]
+        ratios[f"p99 {label}/one"] = b["p99_ms"] / a["p99_ms"]
+        ratios[f"CPU per delivery {label}/one"] = b["cpu_s_per_1000"] / a["cpu_s_per_1000"]
     for key, value in ratios.items():
         print(f"{key}: {value:.2f}")
     if args.json_path:

@@ -56,6 +56,8 @@ async def test_metrics_count_screens_deliveries_commits_and_responses(server: Li
 
     assert value(before, "webinar_screens_connected") == 0
     assert value(after, "webinar_screens_connected") == 2
+    assert value(before, "webinar_participants_present") == 0
+    assert value(after, "webinar_participants_present") == 2  # Ann and Bob
     assert value(after, "webinar_screen_starts_total", kind="snapshot") == 2
     # The question reached both screens (its owner's too): at least one delivery each.
     delivered = value(after, "webinar_deliveries_total") - value(before, "webinar_deliveries_total")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
@@ -40,7 +41,9 @@ from webinar.services.accounts import add_user
 from webinar.services.agenda_files import SEED_AGENDA
 from webinar.services.writer import key_prefix
 from webinar.storage.webinars import list_webinars_sync, save_webinar_sync
+from webinar.web.edge import PRESENCE_SECONDS
 from webinar.web.forward import peer_proof
+from webinar.web.ws import MAX_SCREENS, TOO_MANY_SCREENS
 
 pytestmark = pytest.mark.integration
 
@@ -218,12 +221,17 @@ class Storm:
 # -- the test -----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("fanout", ["piped", "edge"])
 @pytest.mark.parametrize("victim", ["edge", "writer"])
 async def test_a_worker_killed_mid_storm_loses_nothing(
-    tmp_path: Path, own_redis_server: RedisServer, victim: str
+    tmp_path: Path, own_redis_server: RedisServer, victim: str, fanout: str
 ) -> None:
+    """``fanout``: the edge worker pipes its screens to the writer, or serves them from
+    its own hub, fed by the stream (``--edge-fanout``)."""
+    edge_flag = ("--edge-fanout",) if fanout == "edge" else ()
     proc = ServerProcess(
-        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, *edge_flag),
     )
     proc.start()
     screens: list[Screen] = []
@@ -335,14 +343,25 @@ async def test_outsiders_are_refused_the_workers_headers_addresses_and_database(
     tmp_path: Path, own_redis_server: RedisServer
 ) -> None:
     proc = ServerProcess(
-        str(tmp_path / "webinar.db"), args=("--workers", "2", "--redis", own_redis_server.url)
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
     )
     proc.start()
+    attendee = Person(proc.base)
     try:
         webinar_id = list_webinars_sync(proc.db_path)[0].id
         secrets = stored_secrets(proc.db_path)
         writer = await writer_of(own_redis_server.url, proc.db_path, webinar_id)
         proof = peer_proof(secrets)
+        await attendee.join(secrets["join_code"], "Eve Outsider")
+        # A worker's own requests about its screens: a client's, through either worker
+        # (passed on to the writer with the peer proof, or not), is an unknown address.
+        edge_paths = [
+            await attendee.http.post(
+                "/_edge/open", json={"fmt": "json", "worker": "made-up"}, headers=h
+            )
+            for h in ({}, {}, {}, {}, {"X-Webinar-Edge": "1"})
+        ]
         async with httpx.AsyncClient(timeout=PATIENCE) as client:
             # The public port: no one may claim a peer's standing or a client's address.
             for name in ("X-Webinar-Peer", "X-Webinar-Client", "X-Webinar-Host"):
@@ -370,8 +389,10 @@ async def test_outsiders_are_refused_the_workers_headers_addresses_and_database(
         with pytest.raises(RuntimeError, match="Another server is already running"):
             alone.start()
     finally:
+        await attendee.close()
         proc.stop()
 
+    assert [r.status_code for r in edge_paths] == [404, 404, 404, 404, 403]
     assert [bare.status_code, wrong.status_code, site.status_code] == [403, 403, 403]
     assert programme.status_code == 403  # only an event's requests are forwarded
     assert peer.status_code == 200 and served.status_code == 200
@@ -734,3 +755,375 @@ async def test_requests_through_either_worker_survive_redis_stopped_for_10_s(
     with contextlib.closing(open_database(proc.db_path)) as conn:
         texts = sorted(row[0] for row in conn.execute("SELECT text FROM questions"))
     assert texts == sorted(storm.asked) == [f"While Redis sleeps {n}?" for n in range(6)]
+
+
+# -- the edge fan-out ---------------------------------------------------------------------------
+
+
+async def socket_on(person: Person, proc: ServerProcess, pids: set[int], worker: int) -> Socket:
+    """A socket of ``person`` (starting with a snapshot) through ``worker``: sockets are
+    opened until the port hands one to it (a busy machine may hand many in a row to the
+    other)."""
+    for _ in range(400):
+        sock = await person.socket()
+        owner = socket_owner(proc.port, sock.conn.local_address[1], pids)
+        if owner == worker:
+            return sock
+        await sock.close()
+    raise AssertionError(f"no socket landed on worker {worker}")
+
+
+async def scrape(proc: ServerProcess, pids: set[int]) -> tuple[int | None, str]:
+    """``/metrics`` once, and which of ``pids`` answered it (None: another)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", proc.port)
+    try:
+        # Kept alive: the worker holds the connection while its owner is looked up.
+        writer.write(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), PATIENCE)
+        owner = socket_owner(proc.port, writer.get_extra_info("sockname")[1], pids)
+        length = re.search(rb"content-length: *(\d+)", head, re.I)
+        assert length is not None, head
+        body = await asyncio.wait_for(reader.readexactly(int(length.group(1))), PATIENCE)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    return owner, body.decode()
+
+
+async def screens_by_worker(proc: ServerProcess, pids: set[int], slug: str) -> dict[int, float]:
+    """Each worker's ``webinar_screens_connected`` for the event (its own hub's screens)."""
+    found: dict[int, float] = {}
+    pattern = re.compile(rf'^webinar_screens_connected\{{event="{slug}"\}} (\S+)$', re.M)
+    for _ in range(100):
+        owner, text = await scrape(proc, pids)
+        match = pattern.search(text)
+        if owner is not None and match is not None:
+            found[owner] = float(match.group(1))
+        if len(found) == len(pids):
+            return found
+    raise AssertionError(f"/metrics answered by {sorted(found)} of {sorted(pids)}")
+
+
+async def present_at(proc: ServerProcess, writer: Lease, slug: str) -> float:
+    """The writer's ``webinar_participants_present`` for the event: from its own
+    ``/metrics``, or from its series where ``/metrics`` gathers every worker's, labelled
+    ``worker`` (its private address)."""
+    pattern = re.compile(r"^webinar_participants_present\{(.*)\} (\S+)$", re.M)
+    for _ in range(100):
+        owner, text = await scrape(proc, {writer.pid})
+        for labels, value in pattern.findall(text):
+            by_label = f'worker="{writer.address}"' in labels
+            unlabelled = owner == writer.pid and 'worker="' not in labels
+            if f'event="{slug}"' in labels and (by_label or unlabelled):
+                return float(value)
+    raise AssertionError(f"/metrics never answered for the writer {writer.pid}")
+
+
+async def read_until(sock: Socket, seq: int) -> None:
+    while sock.last_seq < seq:
+        await sock.next_message(timeout=2 * PATIENCE)
+
+
+async def test_screens_on_a_worker_that_does_not_write_are_served_from_its_own_hub(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """With --edge-fanout, a host's and an attendee's screens on the worker that does not
+    write are its own hub's (not piped): each gets every event of its audiences once, in
+    order; the attendee's question asked through its socket is performed by the writer as
+    that attendee, and the question's owner audience reaches her screen through the stream
+    before the question's own events (its decline reaches her too)."""
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    )
+    proc.start()
+    host, ann = Person(proc.base), Person(proc.base)
+    askers = [Person(proc.base) for _ in range(3)]
+    try:
+        assert proc.proc is not None
+        db_path = proc.db_path
+        found = list_webinars_sync(db_path)[0]
+        secrets = stored_secrets(db_path)
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        writer = await writer_of(own_redis_server.url, db_path, found.id)
+        edge = (pids - {writer.pid}).pop()
+        await host.enter("host", secrets["host_token"])
+        ann_id = str((await ann.join(secrets["join_code"], "Ann Edge"))["participant"]["id"])
+        staff_screen = await socket_on(host, proc, pids, edge)
+        ann_screen = await socket_on(ann, proc, pids, edge)
+        for n, asker in enumerate(askers):  # through either worker
+            await asker.join(secrets["join_code"], f"Asker {n}")
+            response = await asker.act("qa.ask", text=f"Asked over HTTP {n}", key=uuid.uuid4().hex)
+            assert response.status_code == 200, response.text
+        await ann_screen.conn.send(
+            json.dumps(
+                {
+                    "type": "action",
+                    "id": 7,
+                    "name": "qa.ask",
+                    "params": {"text": "Asked through an edge socket", "key": uuid.uuid4().hex},
+                }
+            )
+        )
+        reply = await ann_screen.wait_for(lambda m: m.get("type") == "result")
+        assert reply["id"] == 7 and reply["ok"], reply
+        # Her screen was given her question's audience (through the stream, in order):
+        # the host's decline reaches her, and nobody else's screen.
+        mine = int(reply["data"]["question"]["id"])
+        declined = await host.act("qa.reject", question_id=mine, reason="other")
+        assert declined.status_code == 200, declined.text
+        log, staff_seqs, stored, _ = read_log(db_path)
+        await read_until(staff_screen, staff_seqs[-1])
+        seen_by_ann = [s for s, a in log if a in ("all", f"p:{ann_id}", f"q:{mine}")]
+        if seen_by_ann:
+            await read_until(ann_screen, seen_by_ann[-1])
+        by_worker = await screens_by_worker(proc, pids, found.slug)
+    finally:
+        for person in (host, ann, *askers):
+            await person.close()
+        proc.stop()
+
+    assert "Asked through an edge socket" in stored
+    owner_events = [e for e in ann_screen.events if e.get("type") == "qa.mine"]
+    assert [e["data"]["question"]["state"] for e in owner_events] == ["published", "rejected"]
+    assert by_worker[edge] == 2 and by_worker[writer.pid] == 0  # served there, not piped
+    for sock, wanted in ((staff_screen, staff_seqs), (ann_screen, seen_by_ann)):
+        seqs = [e["seq"] for e in sock.events]
+        assert seqs == sorted(set(seqs)), "a duplicate or reordered event"
+        start = seqs[0]  # the snapshot's
+        assert seqs[1:] == [s for s in wanted if s > start]
+
+
+async def test_a_breakout_split_reaches_screens_on_a_worker_that_does_not_write(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """With --edge-fanout, attendees whose screens are on the worker that does not write
+    count as present for the split, and each screen is given its group's audience through
+    the stream before the group's first event: every event of its group, of everyone and
+    of its own reaches it once, in order, and no other group's."""
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    )
+    proc.start()
+    host = Person(proc.base)
+    people: list[tuple[Person, Socket, str]] = []
+    try:
+        assert proc.proc is not None
+        db_path = proc.db_path
+        found = list_webinars_sync(db_path)[0]
+        secrets = stored_secrets(db_path)
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        writer = await writer_of(own_redis_server.url, db_path, found.id)
+        edge = (pids - {writer.pid}).pop()
+        await host.enter("host", secrets["host_token"])
+        for n in range(4):
+            person = Person(proc.base)
+            body = await person.join(secrets["join_code"], f"Member {n}")
+            people.append((person, await socket_on(person, proc, pids, edge), ""))
+            people[-1] = (person, people[-1][1], str(body["participant"]["id"]))
+        assert (await host.act("agenda.start")).status_code == 200
+        jumped = await host.act("agenda.jump", item_id="lcspr-breakout")
+        assert jumped.status_code == 200, jumped.text
+        for _, sock, _ in people:
+            await sock.wait_for(lambda m: m["type"] == "breakout.group", timeout=2 * PATIENCE)
+        volunteered = await people[0][0].act("breakout.volunteer")
+        assert volunteered.status_code == 200, volunteered.text
+        log, _, _, _ = read_log(db_path)
+        audience_of = dict(log)
+        wanted: list[list[int]] = []
+        for _, sock, pid in people:
+            groups = {audience_of[e["seq"]] for e in sock.events if e["type"] == "breakout.group"}
+            assert len(groups) == 1, groups
+            mine = ("all", f"p:{pid}", *groups)
+            wanted.append([s for s, a in log if a in mine and s > sock.events[0]["seq"]])
+            if wanted[-1]:
+                await read_until(sock, wanted[-1][-1])
+    finally:
+        for person, sock, _ in people:
+            with contextlib.suppress(Exception):
+                await sock.close()
+            await person.close()
+        await host.close()
+        proc.stop()
+
+    assert len({audience_of[s] for w in wanted for s in w if audience_of[s].startswith("g:")}) >= 1
+    for (_, sock, _), expected in zip(people, wanted, strict=True):
+        seqs = [e["seq"] for e in sock.events]
+        assert seqs == sorted(set(seqs)), "a duplicate or reordered event"
+        assert seqs[1:] == expected  # its group's from the first, and no other group's
+
+
+async def test_the_screens_of_a_killed_worker_stop_counting_as_present_at_the_writer(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """With --edge-fanout, attendees whose screens are on the worker that does not write
+    count as present at the writer (the breakout allocator's view); SIGKILL that worker
+    (no close reaches the writer) and within the presence time they no longer count,
+    while the attendee whose screen is on the writer still does."""
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    )
+    proc.start()
+    people = [Person(proc.base) for _ in range(3)]
+    try:
+        assert proc.proc is not None
+        db_path = proc.db_path
+        found = list_webinars_sync(db_path)[0]
+        secrets = stored_secrets(db_path)
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        writer = await writer_of(own_redis_server.url, db_path, found.id)
+        edge = (pids - {writer.pid}).pop()
+        for n, person in enumerate(people):
+            await person.join(secrets["join_code"], f"Present {n}")
+        on_edge = [await socket_on(p, proc, pids, edge) for p in people[:2]]
+        on_writer = await socket_on(people[2], proc, pids, writer.pid)
+        for sock in (*on_edge, on_writer):
+            await sock.wait_for(lambda m: m["type"] == "snapshot")
+        before = await present_at(proc, writer, found.slug)
+
+        killed_at = time.monotonic()
+        os.kill(edge, signal.SIGKILL)
+        present, after = 3.0, 0.0
+        deadline = killed_at + PRESENCE_SECONDS + 2 * PATIENCE
+        while present != 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)  # polling the writer's count: no signal to wait on
+            present = await present_at(proc, writer, found.slug)
+            after = time.monotonic() - killed_at
+        await on_writer.conn.send('{"type": "ping"}')
+        pong = await on_writer.wait_for(lambda m: m["type"] == "pong")
+    finally:
+        for person in people:
+            await person.close()
+        proc.stop()
+
+    assert before == 3  # its own attendee's screen and the edge's two
+    assert present == 1  # the attendee on the writer, still connected
+    assert pong["type"] == "pong"
+    assert after > PRESENCE_SECONDS / 2  # forgotten by expiry: no close was sent
+
+
+async def test_the_screen_cap_closes_a_participants_oldest_screen_on_another_worker(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """With --edge-fanout, MAX_SCREENS counts a participant's screens on both workers: her
+    oldest, on the worker that does not write, is closed with the local cap's policy close
+    and reason once she has opened MAX_SCREENS more on the writer (through the stream, as
+    an end for that screen only); her newest stays open."""
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    )
+    proc.start()
+    cat = Person(proc.base)
+    try:
+        assert proc.proc is not None
+        db_path = proc.db_path
+        found = list_webinars_sync(db_path)[0]
+        secrets = stored_secrets(db_path)
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        writer = await writer_of(own_redis_server.url, db_path, found.id)
+        edge = (pids - {writer.pid}).pop()
+        await cat.join(secrets["join_code"], "Cat Many Screens")
+        oldest = await socket_on(cat, proc, pids, edge)
+        await oldest.wait_for(lambda m: m["type"] == "snapshot")
+        newer = [await socket_on(cat, proc, pids, writer.pid) for _ in range(MAX_SCREENS)]
+        await asyncio.wait_for(oldest.conn.wait_closed(), 2 * PATIENCE)
+        await newer[-1].conn.send('{"type": "ping"}')
+        pong = await newer[-1].wait_for(lambda m: m["type"] == "pong")
+    finally:
+        await cat.close()
+        proc.stop()
+
+    assert oldest.conn.close_code == 1008  # a policy close: browsers do not retry it
+    assert oldest.conn.close_reason == TOO_MANY_SCREENS
+    assert pong["type"] == "pong"
+
+
+async def lease_token(redis_url: str, key: str) -> bytes:
+    """The event's lease token in Redis, once a worker holds it (not the test's)."""
+    redis = connect(redis_url, timeout=2.0)
+    try:
+        deadline = time.monotonic() + 2 * PATIENCE
+        while time.monotonic() < deadline:
+            token = await redis.get(key)
+            if isinstance(token, bytes) and b"stolen" not in token:
+                return token
+            await asyncio.sleep(0.1)  # polling the lease: no signal to wait on
+    finally:
+        await redis.aclose()
+    raise TimeoutError("no worker took the event's lease")
+
+
+async def test_edge_screens_stay_open_when_the_writer_changes_over(
+    tmp_path: Path, own_redis_server: RedisServer
+) -> None:
+    """With --edge-fanout, a writer that loses its lease and takes the event over again
+    (from the database, a new record of remote screens) no longer knows the screens of
+    the worker that does not write; that worker opens them there again in place (the
+    writer counts them present again) and they keep their sockets: every event of their
+    audiences once, in order, across the change, and none closed."""
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    )
+    proc.start()
+    redis = connect(own_redis_server.url, timeout=2.0)
+    host, ann = Person(proc.base), Person(proc.base)
+    askers = [Person(proc.base) for _ in range(2)]
+    edge = 0
+    try:
+        assert proc.proc is not None
+        db_path = proc.db_path
+        found = list_webinars_sync(db_path)[0]
+        secrets = stored_secrets(db_path)
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        writer = await writer_of(own_redis_server.url, db_path, found.id)
+        edge = (pids - {writer.pid}).pop()
+        key = lease_key(key_prefix(db_path), found.id)
+        await host.enter("host", secrets["host_token"])
+        await ann.join(secrets["join_code"], "Ann Stays")
+        screens = [await socket_on(p, proc, pids, edge) for p in (host, ann)]
+        for sock in screens:
+            await sock.wait_for(lambda m: m["type"] == "snapshot")
+        await askers[0].join(secrets["join_code"], "Asker before")
+        assert (await askers[0].act("qa.ask", text="Before?", key=uuid.uuid4().hex)).is_success
+
+        # The writer's lease taken from it for a moment; the edge worker stopped meanwhile,
+        # so that the same writer takes the event over again.
+        os.kill(edge, signal.SIGSTOP)
+        try:
+            assert await redis.set(key, "127.0.0.1:9 1 stolen", xx=True, px=2500)
+            again = await lease_token(own_redis_server.url, key)
+        finally:
+            os.kill(edge, signal.SIGCONT)
+        deadline = time.monotonic() + 2 * PATIENCE
+        present = 0.0
+        while present != 2 and time.monotonic() < deadline:
+            present = await present_at(proc, writer, found.slug)
+            await asyncio.sleep(0.2)  # polling the writer's count: no signal to wait on
+        await askers[1].join(secrets["join_code"], "Asker after")
+        assert (await askers[1].act("qa.ask", text="After?", key=uuid.uuid4().hex)).is_success
+        log, staff_seqs, _, _ = read_log(db_path)
+        await read_until(screens[0], staff_seqs[-1])
+        await read_until(screens[1], [s for s, a in log if a == "all"][-1])
+        for sock in screens:
+            await sock.conn.send('{"type": "ping"}')
+            await sock.wait_for(lambda m: m["type"] == "pong")
+        codes = [sock.conn.close_code for sock in screens]
+    finally:
+        for person in (host, ann, *askers):
+            await person.close()
+        await redis.aclose()
+        proc.stop()
+
+    assert int(again.split(b" ")[1]) == writer.pid  # the same worker writes again
+    assert present == 2  # the host and Ann, open at the writer again
+    assert f"worker {writer.pid} no longer writes for event" in proc.output
+    assert codes == [None, None]  # never closed: the same sockets across the change
+    for sock, wanted in ((screens[0], staff_seqs), (screens[1], [s for s, a in log if a == "all"])):
+        seqs = [e["seq"] for e in sock.events]
+        assert seqs == sorted(set(seqs)), "a duplicate or reordered event"
+        assert [s for s in seqs[1:] if s in wanted] == [s for s in wanted if s > seqs[0]]

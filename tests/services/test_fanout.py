@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import uuid4
 
@@ -15,6 +15,7 @@ from redis_server import PATIENCE, RedisServer
 from stream_support import Screen, change, encode
 
 from webinar.realtime.hub import Event, Hub
+from webinar.realtime.streams import Change as StreamChange
 from webinar.realtime.streams import EventStream, connect
 from webinar.services.commit import CHECKS, Committer, utcnow
 from webinar.services.fanout import StreamFollower, StreamPublisher
@@ -244,3 +245,110 @@ async def test_a_stream_ahead_of_the_database_is_emptied_first(
     )
     assert [e.event.seq for e in entries] == [1, 2, 3, 4, 5]
     await close_pair(pair)
+
+
+# -- audience changes of screens on other workers (webinar.web.edge) ---------------------------
+
+
+def audience_change(seq: int, k: int, n: int, writer: str = "w1") -> StreamChange:
+    return StreamChange(seq, k, "screen-key", "add", f"g:1:{n}", n, writer)
+
+
+@dataclass
+class Applied:
+    """What a follower's callbacks saw: each change with its hub's last seq then, and the
+    resyncs it asked for."""
+
+    follower: StreamFollower
+    changes: list[tuple[int, StreamChange]] = field(default_factory=list)
+    resyncs: int = 0
+    enough: asyncio.Event = field(default_factory=asyncio.Event)
+    wanted: int = 0
+
+    def __post_init__(self) -> None:
+        self.follower.on_change = self.apply
+        self.follower.on_resync = self.resync
+
+    def apply(self, change: StreamChange) -> None:
+        self.changes.append((self.follower.hub.last_seq, change))
+        if len(self.changes) >= self.wanted:
+            self.enough.set()
+
+    async def resync(self) -> None:
+        self.resyncs += 1
+
+
+async def test_audience_changes_reach_the_follower_between_their_events(
+    tmp_path: Path, redis: Redis
+) -> None:
+    pair = await open_pair(tmp_path, redis)
+    applied = Applied(pair.follower, wanted=5)
+    screen = pair.screen(until=40)
+    pair.publisher.start()
+    pair.follower.start()
+    made: list[StreamChange] = []
+
+    for round_ in range(5):
+        # Each change made at the writer hub's last seq S, then more commits at once:
+        # the publisher, lagging, must put it after event S and before S + 1.
+        await pair.commit_many(round_ * 8 + 1, 8)
+        seq = pair.writer.hub.last_seq
+        made.append(audience_change(seq, 1, round_ + 1))
+        pair.publisher.add_change(made[-1])
+    await asyncio.wait_for(applied.enough.wait(), PATIENCE)
+    await asyncio.wait_for(screen.done.wait(), PATIENCE)
+
+    assert [change for _, change in applied.changes] == made
+    assert [at for at, _ in applied.changes] == [c.seq for c in made]  # before S + 1
+    assert applied.resyncs == 0
+    assert screen.seqs == list(range(1, 41))
+    await close_pair(pair)
+
+
+async def test_a_follower_asks_for_a_resync_after_the_log_or_a_gap_in_the_changes(
+    tmp_path: Path, redis: Redis
+) -> None:
+    pair = await open_pair(tmp_path, redis)
+    applied = Applied(pair.follower)
+    follower = pair.follower
+    await pair.commit_many(1, 3)
+
+    await follower.catch_up_from_log()  # events from the log: changes went unseen
+    await follower.resync_if_needed()
+    follower.apply(audience_change(3, 1, 1))
+    follower.apply(audience_change(3, 1, 1))  # read again: applied once
+    await follower.resync_if_needed()
+    follower.apply(audience_change(3, 2, 3))  # n jumps from 1 to 3: one was lost
+    await follower.resync_if_needed()
+    follower.apply(audience_change(3, 3, 1, writer="w2"))  # a new writer's counter
+    follower.apply(audience_change(2, 1, 2, writer="w2"))  # before the mark: old news
+    await follower.resync_if_needed()
+    follower.change_mark = (0, 0)
+    follower.apply(audience_change(1, 1, 2, writer="w2"))  # the hub went past event 1
+    await follower.resync_if_needed()
+
+    assert [c.n for _, c in applied.changes] == [1, 3, 1]
+    assert applied.resyncs == 3  # after the log, after the gap, after the missed place
+    await close_pair(pair)
+
+
+async def test_the_stream_keeps_changes_apart_from_events(redis: Redis) -> None:
+    stream = EventStream(redis, f"test:{uuid4().hex}", 100)
+    await stream.append(numbered(1, 2), floor=0)
+    await stream.append_changes([audience_change(2, 1, 1), audience_change(2, 2, 2)])
+    refused = await stream.append_changes([audience_change(2, 1, 1)])  # already there
+    await stream.append(numbered(3, 3), floor=0)
+
+    items = await stream.read_with_changes((0, 0), block_ms=None)
+    after_first = await stream.read_with_changes((2, 1), block_ms=None)
+
+    assert refused == 0
+    assert [(type(i).__name__, getattr(i, "k", 0)) for i in items] == [
+        ("Entry", 0),
+        ("Entry", 0),
+        ("Change", 1),
+        ("Change", 2),
+        ("Entry", 0),
+    ]
+    assert [e.event.seq for e in await stream.read(0, block_ms=None)] == [1, 2, 3]
+    assert len(after_first) == 2 and await stream.last_seq() == 3

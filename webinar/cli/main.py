@@ -210,6 +210,13 @@ def cli() -> None:
     "workers at (each worker listens there on a free port of its own).",
 )
 @click.option(
+    "--edge-fanout",
+    is_flag=True,
+    help="With --workers: a worker serves the screens of an event another worker writes "
+    "for from its own copy of the event's live log, instead of passing them to the writer "
+    '(new, off by default: docs/architecture.md, "Edge fan-out").',
+)
+@click.option(
     "--metrics-allow",
     "metrics_allow",
     multiple=True,
@@ -234,6 +241,7 @@ def serve(
     redis_url: str | None,
     workers: int,
     advertise: str,
+    edge_fanout: bool,
     metrics_allow: tuple[Network, ...],
     oidc_issuer: str | None,
     oidc_client_id: str | None,
@@ -287,6 +295,7 @@ def serve(
         metrics_allow=metrics_allow,
         worker=workers > 1,
         advertise=advertise,
+        edge_fanout=edge_fanout and workers > 1,
     )
     if os.environ.get("WEBINAR_CHECK_EVENTS") == "1":  # the test suite's servers
         CHECKS.against_models()

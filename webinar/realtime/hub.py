@@ -242,6 +242,14 @@ class Hub:
         #: Each participant's screens, oldest first (a dict keeps the order they opened).
         self._by_owner: dict[str, dict[Client, None]] = {}
         self.last_seq = 0
+        #: Told ``(owner, op, value)`` of every change to a participant's audiences made
+        #: through ``add_audience_for`` (op ``add``), ``remove_audience_for`` (``remove``)
+        #: and ``end_screens`` of all their screens (``end``, value: the reason): the
+        #: screens of that participant on other workers (``webinar.web.edge``).
+        self.audience_changed: Callable[[str, str, str], None] | None = None
+        #: Caps one participant's open screens when some are on other workers (the edge
+        #: fan-out's writer counts them too); None: this hub's screens are all there are.
+        self.screen_cap: Callable[[str], None] | None = None
         #: A screen resuming from before this sequence number gets a snapshot, never a
         #: replay: something shown earlier was taken back (see ``raise_replay_floor``).
         self.replay_floor = 0
@@ -291,20 +299,28 @@ class Hub:
         client.audiences = client.audiences | {audience}
         self._by_audience.setdefault(audience, set()).add(client)
 
+    def remove_audience(self, client: Client, audience: str) -> None:
+        """Stop a connected client seeing an audience."""
+        client.audiences = client.audiences - {audience}
+        members = self._by_audience.get(audience)
+        if members is not None:
+            members.discard(client)
+            if not members:
+                del self._by_audience[audience]
+
     def add_audience_for(self, owner: str, audience: str) -> None:
         """Let every open screen of one participant see a further audience."""
         for client in self._by_owner.get(owner, ()):
             self.add_audience(client, audience)
+        if self.audience_changed is not None:
+            self.audience_changed(owner, "add", audience)
 
     def remove_audience_for(self, owner: str, audience: str) -> None:
         """Stop every open screen of one participant seeing an audience (moved elsewhere)."""
         for client in self._by_owner.get(owner, ()):
-            client.audiences = client.audiences - {audience}
-            members = self._by_audience.get(audience)
-            if members is not None:
-                members.discard(client)
-                if not members:
-                    del self._by_audience[audience]
+            self.remove_audience(client, audience)
+        if self.audience_changed is not None:
+            self.audience_changed(owner, "remove", audience)
 
     def screens_of(self, owner: str) -> list[Client]:
         """One participant's open screens, oldest first."""
@@ -319,6 +335,8 @@ class Hub:
             if client.sink is not None:
                 client.sink.end(reason)
         self.ended_screens += len(ending)
+        if keep == 0 and self.audience_changed is not None:
+            self.audience_changed(owner, "end", reason)
         return len(ending)
 
     def owners(self) -> set[str]:

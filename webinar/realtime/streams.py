@@ -33,6 +33,25 @@ class Entry:
     floor: int
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change the writer made to the audiences of one screen another worker serves
+    (``webinar.web.edge``), with the stream ID ``<seq>-<k>``: after event ``seq``, before
+    ``seq + 1``. ``screen`` is the screen's key for this kind of change (random, known to
+    the writer and to the screen's worker only; a different key per kind, so that entries
+    do not link a screen's group to its question); ``op`` is ``add``, ``remove`` or ``end``
+    (``value``: an audience, or the reason the screen is closed); ``n`` counts the writer's
+    changes (a gap: some were lost), ``writer`` names that counter."""
+
+    seq: int
+    k: int
+    screen: str
+    op: str
+    value: str
+    n: int
+    writer: str
+
+
 def connect(url: str, timeout: float = 5.0) -> Redis:
     """A client for the Redis at ``url`` (``redis://host:port/db``). A call that gets no
     answer in ``timeout`` seconds (more than a follower's ``XREAD BLOCK``) raises
@@ -74,16 +93,31 @@ class EventStream:
                     approximate=True,
                 )
             results = await pipe.execute(raise_on_error=False)
-        added = 0
-        for result in results:
-            if isinstance(result, ResponseError):
-                if _NOT_ABOVE not in str(result):
-                    raise result
-            elif isinstance(result, Exception):
-                raise result
-            else:
-                added += 1
-        return added
+        return _count_added(results)
+
+    async def append_changes(self, changes: Sequence[Change]) -> int:
+        """Append audience changes with IDs ``<seq>-<k>`` (one round trip); one whose ID is
+        not above the stream's last (already there, or too late) is refused and skipped.
+        Returns how many were new."""
+        if not changes:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for change in changes:
+                pipe.xadd(
+                    self.key,
+                    {
+                        "op": change.op,
+                        "s": change.screen,
+                        "v": change.value,
+                        "n": change.n,
+                        "w": change.writer,
+                    },
+                    id=f"{change.seq}-{change.k}",
+                    maxlen=self.maxlen,
+                    approximate=True,
+                )
+            results = await pipe.execute(raise_on_error=False)
+        return _count_added(results)
 
     async def last_seq(self) -> int:
         """The seq of the stream's newest entry (0 for a stream that does not exist)."""
@@ -95,11 +129,32 @@ class EventStream:
     async def read(self, after: int, block_ms: int | None, count: int = 512) -> list[Entry]:
         """Entries after seq ``after``, oldest first; waits up to ``block_ms`` for the
         first (``None``: do not wait). Raises ``redis.RedisError`` when Redis fails."""
-        reply: Any = await self.redis.xread({self.key: f"{after}-0"}, count=count, block=block_ms)
+        items = await self.read_with_changes((after, 0), block_ms, count)
+        return [item for item in items if isinstance(item, Entry)]
+
+    async def read_with_changes(
+        self, after: tuple[int, int], block_ms: int | None, count: int = 512
+    ) -> list[Entry | Change]:
+        """Events and audience changes after the stream ID ``after`` (seq, k), in order."""
+        start = f"{after[0]}-{after[1]}"
+        reply: Any = await self.redis.xread({self.key: start}, count=count, block=block_ms)
         if not reply:
             return []
         # One stream asked for: [[key, [(id, fields), ...]]] (RESP2, redis-py's default).
         return [_entry(stream_id, fields) for stream_id, fields in reply[0][1]]
+
+
+def _count_added(results: list[Any]) -> int:
+    added = 0
+    for result in results:
+        if isinstance(result, ResponseError):
+            if _NOT_ABOVE not in str(result):
+                raise result
+        elif isinstance(result, Exception):
+            raise result
+        else:
+            added += 1
+    return added
 
 
 def _fields(event: Event, floor: int) -> dict[Any, Any]:  # redis-py types its fields loosely
@@ -120,7 +175,12 @@ def _seq(stream_id: bytes | str) -> int:
     return int(_text(stream_id).partition("-")[0])
 
 
-def _entry(stream_id: bytes | str, fields: dict[bytes | str, bytes | str]) -> Entry:
+def _entry(stream_id: bytes | str, fields: dict[bytes | str, bytes | str]) -> Entry | Change:
     values = {_text(k): _text(v) for k, v in fields.items()}
+    if "op" in values:
+        seq, _, k = _text(stream_id).partition("-")
+        return Change(
+            int(seq), int(k), values["s"], values["op"], values["v"], int(values["n"]), values["w"]
+        )
     event = Event(_seq(stream_id), values["t"], values["a"], json.loads(values["d"]), values["at"])
     return Entry(event, int(values["f"]))

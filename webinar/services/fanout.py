@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 
 from webinar.realtime.hub import Event, Hub
-from webinar.realtime.streams import Entry, EventStream
+from webinar.realtime.streams import Change, Entry, EventStream
 from webinar.services.commit import Committer
 from webinar.storage import repo
 from webinar.storage.db import Database
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 #: Most events copied or fed in one step.
 BATCH = 512
+#: Most audience changes waiting for the stream (Redis down): past it they are dropped,
+#: and the followers, seeing the gap in their counter, ask the writer instead.
+MAX_CHANGES = 10_000
 
 
 async def logged_after(db: Database, seq: int, limit: int = BATCH) -> list[Event]:
@@ -52,9 +56,19 @@ class StreamPublisher:
         #: The stream's last seq as far as this publisher knows; None: ask Redis.
         self.published: int | None = None
         self.failures = 0
+        #: Audience changes of screens on other workers, in order, not yet in the stream
+        #: (``add_change``; each goes right after the event its ``seq`` names).
+        self.changes: deque[Change] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+
+    def add_change(self, change: Change) -> None:
+        """Copy an audience change to the stream, after event ``change.seq``."""
+        if len(self.changes) >= MAX_CHANGES:
+            self.changes.clear()  # the followers see the gap in ``n`` and ask the writer
+        self.changes.append(change)
+        self._wake.set()
 
     def start(self) -> None:
         self._stopping = False
@@ -103,7 +117,10 @@ class StreamPublisher:
                 log.warning("%s is ahead of the database's log: emptied", self.stream.key)
                 await self.stream.redis.delete(self.stream.key)
                 self.published = 0
-        while self.published < hub.last_seq:
+        while True:
+            await self._copy_changes()
+            if self.published >= hub.last_seq:
+                return
             # What the trimmed stream would not keep anyway is not worth copying.
             after = max(self.published, hub.last_seq - self.stream.maxlen)
             events = hub.events_after(after)
@@ -112,8 +129,26 @@ class StreamPublisher:
             if not events:  # pragma: no cover - the log always holds up to last_seq
                 return
             batch = events[:BATCH]
+            if self.changes:  # stop at the event the next change comes after
+                batch = [e for e in batch if e.seq <= self.changes[0].seq] or batch[:1]
             await self.stream.append(batch, hub.replay_floor)
             self.published = batch[-1].seq
+
+    async def _copy_changes(self) -> None:
+        """Copy the changes that come after the stream's last event (one made after an
+        event the stream already went past is refused by Redis: the followers see the
+        gap in ``n``)."""
+        assert self.published is not None
+        due: list[Change] = []
+        while self.changes and self.changes[0].seq <= self.published:
+            due.append(self.changes[0])
+            self.changes.popleft()
+        if due:
+            try:
+                await self.stream.append_changes(due)
+            except BaseException:
+                self.changes.extendleft(reversed(due))  # tried again with the events
+                raise
 
 
 class StreamFollower:
@@ -141,6 +176,17 @@ class StreamFollower:
         self.from_log = 0
         self.from_stream = 0
         self.failures = 0
+        #: Applies an audience change of a screen of this worker's (``webinar.web.edge``);
+        #: None: changes are not read.
+        self.on_change: Callable[[Change], None] | None = None
+        #: Asks the writer for the current audiences of all this worker's screens: called
+        #: when changes may have been missed (events read from the log, a gap in ``n``).
+        self.on_resync: Callable[[], Awaitable[None]] | None = None
+        #: The stream ID (seq, k) of the last change applied.
+        self.change_mark = (0, 0)
+        #: (writer, n) of the last change applied.
+        self._counter: tuple[str, int] | None = None
+        self._resync = False
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -174,14 +220,58 @@ class StreamFollower:
     async def _read_log(self) -> None:
         try:
             await self.catch_up_from_log()
-        except Exception:  # the database busy or failing: the next round tries again
+            await self.resync_if_needed()
+        except Exception:  # the database (or the writer) failing: the next round tries again
             log.exception("reading the log for %s failed", self.stream.key)
 
     async def step(self) -> None:
         """Read what the stream has after the hub's last seq (waiting up to ``block_ms``)
         and feed it, gap filled from the log. Raises ``redis.RedisError``."""
-        entries = await self.stream.read(self.hub.last_seq, self.block_ms, BATCH)
-        await self.feed(entries)
+        if self.on_change is None:
+            entries = await self.stream.read(self.hub.last_seq, self.block_ms, BATCH)
+            await self.feed(entries)
+            return
+        last = self.hub.last_seq
+        after = self.change_mark if self.change_mark[0] == last else (last, 0)
+        items = await self.stream.read_with_changes(after, self.block_ms, BATCH)
+        await self.feed_with_changes(items)
+
+    async def feed_with_changes(self, items: Sequence[Entry | Change]) -> None:
+        """Feed events and apply audience changes in stream order: a change right after
+        the event it names, before the next; then ask the writer for every screen's
+        audiences if some may have been missed."""
+        run: list[Entry] = []
+        for item in items:
+            if isinstance(item, Entry):
+                run.append(item)
+                continue
+            if run:
+                await self.feed(run)
+                run = []
+            self.apply(item)
+        if run:
+            await self.feed(run)
+        await self.resync_if_needed()
+
+    def apply(self, change: Change) -> None:
+        """Apply one change, if it is the next one; note a resync when one was missed."""
+        if (change.seq, change.k) <= self.change_mark:
+            return  # applied already
+        self.change_mark = (change.seq, change.k)
+        counter = self._counter
+        self._counter = (change.writer, change.n)
+        if change.seq != self.hub.last_seq:
+            self._resync = True  # the hub went past it (events from the log)
+            return
+        if counter is not None and counter[0] == change.writer and change.n != counter[1] + 1:
+            self._resync = True  # some were lost (Redis restarted, dropped while down)
+        assert self.on_change is not None
+        self.on_change(change)
+
+    async def resync_if_needed(self) -> None:
+        if self._resync and self.on_resync is not None:
+            self._resync = False  # on_resync never raises: it closes what it cannot set
+            await self.on_resync()
 
     async def feed(self, entries: Sequence[Entry]) -> None:
         """Feed stream entries to the hub in order: what the hub has is skipped, what is
@@ -209,3 +299,4 @@ class StreamFollower:
             self.hub.replay_floor = max(self.hub.replay_floor, await repo.replay_floor(self.db))
             self.hub.publish_all(events)
             self.from_log += len(events)
+            self._resync = True  # audience changes between these events went unseen

@@ -93,6 +93,10 @@ class Settings:
     workers: int = 1
     #: The host of each worker's private address, which the others forward to.
     advertise: str = "127.0.0.1"
+    #: With ``worker``: serve the screens of an event another worker writes for from this
+    #: worker's hub, fed by the event's stream, instead of piping them to the writer
+    #: (``webinar.web.edge``; not finished: off by default).
+    edge_fanout: bool = False
 
     @property
     def events(self) -> tuple[Hosted, ...]:

@@ -55,7 +55,17 @@ SCHEME_HEADER = b"x-webinar-scheme"
 HOST_HEADER = b"x-webinar-host"
 #: A peer's answer that it does not write for the event (nothing was applied).
 NOT_WRITER_HEADER = b"x-webinar-not-writer"
-INTERNAL_HEADERS = (PEER_HEADER, CLIENT_HEADER, SCHEME_HEADER, HOST_HEADER, NOT_WRITER_HEADER)
+#: A worker's own request to the writer about a screen it serves (``webinar.web.edge``),
+#: never a client's request passed on.
+EDGE_HEADER = b"x-webinar-edge"
+INTERNAL_HEADERS = (
+    PEER_HEADER,
+    CLIENT_HEADER,
+    SCHEME_HEADER,
+    HOST_HEADER,
+    NOT_WRITER_HEADER,
+    EDGE_HEADER,
+)
 #: Headers of one connection, not of the request (RFC 9110 section 7.6.1).
 HOP_BY_HOP = frozenset(
     {

@@ -106,6 +106,13 @@ def _gauges(events: list[tuple[str, Services]], writing: set[str]) -> Iterator[M
         "Events queued for screens that are behind (sent as their connection takes them).",
         labels=["event"],
     )
+    present = GaugeMetricFamily(
+        "webinar_participants_present",
+        "Participants with a screen open, as the breakout allocator counts them (with the"
+        " edge fan-out, the writer's count takes in other workers' screens while they are"
+        " renewed).",
+        labels=["event"],
+    )
     writer_backlog = GaugeMetricFamily(
         "webinar_writer_backlog_changes",
         "Changes waiting for the writer (not yet in a transaction).",
@@ -121,9 +128,10 @@ def _gauges(events: list[tuple[str, Services]], writing: set[str]) -> Iterator[M
         hub = services.hub
         screens.add_metric([slug], hub.client_count)
         hub_backlog.add_metric([slug], hub.backlog())
+        present.add_metric([slug], len(services.breakouts.connected()))
         writer_backlog.add_metric([slug], services.committer.backlog)
         writer.add_metric([slug], 1 if slug in writing else 0)
-    yield from (screens, hub_backlog, writer_backlog, writer)
+    yield from (screens, hub_backlog, present, writer_backlog, writer)
 
 
 def _counters(events: list[tuple[str, Services]], withdrawn: dict[str, int]) -> Iterator[Metric]:

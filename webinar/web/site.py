@@ -44,6 +44,7 @@ from webinar.services import Services
 from webinar.services.access import new_secrets
 from webinar.services.accounts import AccountService
 from webinar.services.calls import config_problems
+from webinar.services.fanout import StreamFollower
 from webinar.services.plan import planned_agenda
 from webinar.services.writer import (
     LEASE_MS,
@@ -58,6 +59,7 @@ from webinar.services.writer import (
 )
 from webinar.storage import repo, webinars
 from webinar.storage.db import exclusive
+from webinar.web import edge
 from webinar.web.app import (
     SESSION_COOKIE,
     STATIC,
@@ -68,12 +70,14 @@ from webinar.web.app import (
     session_cookie,
 )
 from webinar.web.forward import (
+    EDGE_HEADER,
     FROM_PEER,
     WITHDRAW_PATH,
     WORKER_METRICS_PATH,
     Forwarder,
     PrivateListener,
     as_forwarded,
+    header,
     internal,
     not_writer,
     peer_proof,
@@ -93,6 +97,7 @@ from webinar.web.programme import programme_app
 from webinar.web.security import SecurityHeadersMiddleware
 from webinar.web.statement import PATH as STATEMENT
 from webinar.web.statement import statement_app
+from webinar.web.ws import SOCKET_PATH
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +148,10 @@ class Site:
         self._bids: dict[str, asyncio.Task[None]] = {}
         self._forwarder: Forwarder | None = None
         self._listener: PrivateListener | None = None  # a worker's
+        #: With ``settings.edge_fanout``: the screens other workers serve of the events
+        #: this worker writes for, and this worker's lines to the writers of the others.
+        self._remote: dict[str, edge.RemoteScreens] = {}
+        self._links: dict[str, edge.EdgeLink] = {}
         #: One throttle of staff sign-in guesses for every event served.
         self._signin_throttle = SigninThrottle()
         self._stack = contextlib.ExitStack()
@@ -233,6 +242,8 @@ class Site:
                 await _refuse(scope, receive, send, INTERNAL, 403)
             elif writer is not None and not writer.writing:
                 await not_writer(scope, receive, send)
+            elif self._edge_request(scope):
+                await self._remote_screens(slug, event).handle(as_forwarded(scope), receive, send)
             else:
                 await app(as_forwarded(scope), receive, send)
             return
@@ -240,10 +251,73 @@ class Site:
             await app(scope, receive, send)
             return
         local = self._here(slug, programme=app is self.programme)
-        if scope["type"] == "websocket":
+        if self._edge_socket(scope, app is self.programme):
+            await edge.edge_socket(scope, receive, send, event.app, self._link(slug, writer, event))
+        elif scope["type"] == "websocket":
             await self._forwarder.websocket(scope, receive, send, writer, event.proof, local)
         else:
             await self._forwarder.http(scope, receive, send, writer, event.proof, local)
+
+    @staticmethod
+    def _edge_request(scope: Scope) -> bool:
+        """A worker's own request about a screen it serves (a client's request passed on
+        never carries the header: forwarding drops it, the public port refuses it)."""
+        return (
+            scope["type"] == "http"
+            and header(scope, EDGE_HEADER) == b"1"
+            and route_path(scope).startswith(edge.PREFIX)
+        )
+
+    def _edge_socket(self, scope: Scope, programme: bool) -> bool:
+        """Whether this worker serves a socket of an event it does not write for itself."""
+        return (
+            self.settings.edge_fanout
+            and not programme
+            and scope["type"] == "websocket"
+            and route_path(scope) == SOCKET_PATH
+        )
+
+    def _link(self, slug: str, writer: EventWriter, event: _Open) -> edge.EdgeLink:
+        link = self._links.get(slug)
+        if link is None:
+            assert self._forwarder is not None
+            link = self._links[slug] = edge.EdgeLink(slug, self._forwarder, writer, event.proof)
+        return link
+
+    def _remote_screens(self, slug: str, event: _Open) -> edge.RemoteScreens:
+        """The writer's record of the event's screens on other workers (for the services
+        being served: a new record when the event was opened again)."""
+        remote = self._remote.get(slug)
+        if remote is None or remote.services is not event.services:
+            state = event.app.state
+            remote = edge.RemoteScreens(event.services, state.cookie, state.encoder)
+            writer = self._writers.get(slug)
+            if writer is not None:
+                remote.publish = writer.publisher.add_change
+            self._remote[slug] = remote
+        return remote
+
+    def _follow(self, slug: str, writer: EventWriter, event: _Open) -> None:
+        """Feed the hub of an event another worker writes for from its stream, audience
+        changes of this worker's screens included (edge fan-out); taking over stops it
+        (``EventWriter.take_over``)."""
+        if not self.settings.edge_fanout:
+            return
+        services = event.services
+        follower = StreamFollower(services.hub, writer.publisher.stream, services.committer.db)
+        link = self._link(slug, writer, event)
+        follower.on_change = link.apply
+        follower.on_resync = link.resync
+        writer.follower = follower
+        follower.start()
+
+    async def _unlink(self, slug: str, writer: EventWriter | None) -> None:
+        """Stop following the event's stream and close its edge screens (they resume)."""
+        link = self._links.pop(slug, None)
+        if link is not None:
+            await link.stop()
+        if writer is not None and writer.follower is not None:
+            await writer.follower.stop()
 
     def _here(self, slug: str, programme: bool) -> ASGIApp:
         """Serve on this worker, by the event as it is served when called (a request that
@@ -495,6 +569,8 @@ class Site:
                 await bid
         await service_layer.stop(services)
         writer = self._writers.pop(slug, None)
+        await self._unlink(slug, writer)
+        self._remote.pop(slug, None)
         if writer is not None and release:
             await writer.step_down()
             return None
@@ -565,6 +641,7 @@ class Site:
         if free:
             await service_layer.start(opened.services)
         else:
+            self._follow(slug, writer, opened)
             self._keep_bidding(slug, writer)
 
     def _keep_bidding(self, slug: str, writer: EventWriter) -> None:
@@ -601,11 +678,14 @@ class Site:
                 await writer.step_down()
                 await service_layer.stop(old.services)
                 return
+            # Edge screens reconnect, to be served here as local ones.
+            await self._unlink(slug, writer)
             # Requests now reach the fresh app; they wait (forward.py) until it writes.
             self.events[slug] = fresh
             if fresh is not old:
                 writer.serve(fresh.services.committer)
             if not await writer.take_over():  # the lease ran out meanwhile: bid again
+                self._follow(slug, writer, fresh)
                 self._keep_bidding(slug, writer)
                 return
             await service_layer.start(fresh.services)
@@ -628,6 +708,7 @@ class Site:
             else:
                 self.events[slug] = fresh
                 writer.serve(fresh.services.committer)
+                self._follow(slug, writer, fresh)
                 self._keep_bidding(slug, writer)
             await service_layer.stop(old.services)
 

@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from webinar.domain import audiences
 from webinar.realtime.hub import Client
+from webinar.services import Services
 from webinar.services.access import Participant
 from webinar.services.commit import CHECKS, iso
 from webinar.web import eager
@@ -146,13 +147,7 @@ class _Connection:
 
     async def run(self) -> None:
         hub = self.services.hub
-        self.own = await self.services.qa.owned(self.participant, own_keys(self.ws))
-        await self.services.breakouts.ensure_member(self.participant)
-        client = self.client = hub.subscribe(
-            self._audiences(), self.fmt, owner=self.participant.id, sink=self
-        )
-        hub.end_screens(self.participant.id, TOO_MANY_SCREENS, keep=MAX_SCREENS)
-        self.services.breakouts.screen_opened(self.participant.id)
+        client = self.client = await self._register()
         try:
             await self._start(client)
             await self._receive_forever()
@@ -161,19 +156,33 @@ class _Connection:
         finally:
             self.attached = False
             hub.unsubscribe(client)
-            self.services.breakouts.screen_closed(self.participant.id)
+            await self._unregister()
             for task in (self.drainer, self.pending, self.closer):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
 
-    def _audiences(self) -> set[str]:
-        return (
-            audiences.of(self.participant.id, self.participant.role)
-            | {audiences.question_owner(qid) for qid in self.own}
-            | self.services.breakouts.audiences_for(self.participant)
+    async def _register(self) -> Client:
+        """Subscribe this screen to the hub with its audiences; count it as present."""
+        hub = self.services.hub
+        self.own = await self.services.qa.owned(self.participant, own_keys(self.ws))
+        await self.services.breakouts.ensure_member(self.participant)
+        client = hub.subscribe(
+            screen_audiences(self.services, self.participant, self.own),
+            self.fmt,
+            owner=self.participant.id,
+            sink=self,
         )
+        if hub.screen_cap is None:
+            hub.end_screens(self.participant.id, TOO_MANY_SCREENS, keep=MAX_SCREENS)
+        else:
+            hub.screen_cap(self.participant.id)
+        self.services.breakouts.screen_opened(self.participant.id)
+        return client
+
+    async def _unregister(self) -> None:
+        self.services.breakouts.screen_closed(self.participant.id)
 
     async def _start(self, client: Client) -> None:
         """Resume (or snapshot), go live, and handle a first message that was not a resume.
@@ -317,22 +326,7 @@ class _Connection:
             self.sent_upto = max(self.sent_upto, last if isinstance(last, int) else 0)
 
     async def _send_snapshot(self) -> None:
-        # Read the sequence number and the state with no await in between, so the
-        # snapshot is exactly the state at that sequence number.
-        seq = self.services.hub.last_seq
-        state: dict[str, Any] = {
-            "agenda": self.services.agenda_service.snapshot(),
-            "qa": self.services.qa.snapshot(self.participant.role, self.own),
-            "breakout": self.services.breakouts.snapshot(self.participant),
-            "polls": self.services.polls.snapshot(self.participant.role),
-        }
-        if CHECKS.snapshot is not None:
-            CHECKS.snapshot(state)
-        at = state["agenda"]["now"]
-        if self.fmt == "json":
-            wire = encode_json(seq, "snapshot", state, at)
-        else:
-            wire = self.encoder.snapshot_html(seq, at, state, self.fmt)
+        seq, wire = snapshot_wire(self.services, self.encoder, self.participant, self.own, self.fmt)
         self.sent_upto = seq
         await self._send(wire)
 
@@ -356,7 +350,7 @@ class _Connection:
             await self._reply(
                 {
                     "type": "pong",
-                    "seq": self.services.hub.last_seq,
+                    "seq": max(self.services.hub.last_seq, self.sent_upto),
                     "now": iso(self.services.committer.clock()),
                 }
             )
@@ -382,16 +376,10 @@ class _Connection:
                 }
             )
             return
-        try:
-            data, _ = await perform(
-                self.services, self.participant, name, params, own_keys(self.ws)
-            )
-        except ActionError as exc:
-            await self._reply(
-                {"type": "result", "id": ref, "ok": False, "status": exc.status, **exc.as_json()}
-            )
-            return
-        await self._reply({"type": "result", "id": ref, "ok": True, "data": data})
+        await self._reply({"type": "result", "id": ref, **await self._perform(name, params)})
+
+    async def _perform(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        return await action_result(self.services, self.participant, name, params, own_keys(self.ws))
 
     async def _reply(self, payload: dict[str, Any]) -> None:
         await self._send(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
@@ -415,6 +403,51 @@ class _Connection:
         if self.ws.application_state != WebSocketState.DISCONNECTED:
             with contextlib.suppress(Exception):
                 await self.ws.close(code=code, reason=reason)
+
+
+def screen_audiences(services: Services, participant: Participant, own: list[int]) -> set[str]:
+    """The audiences a participant's screen sees, who owns the questions ``own``."""
+    return (
+        audiences.of(participant.id, participant.role)
+        | {audiences.question_owner(qid) for qid in own}
+        | services.breakouts.audiences_for(participant)
+    )
+
+
+def snapshot_wire(
+    services: Services, encoder: Encoder, participant: Participant, own: list[int], fmt: str
+) -> tuple[int, str]:
+    """(seq, the snapshot's wire in ``fmt``): the state exactly at that sequence number."""
+    # Read the sequence number and the state with no await in between, so the
+    # snapshot is exactly the state at that sequence number.
+    seq = services.hub.last_seq
+    state: dict[str, Any] = {
+        "agenda": services.agenda_service.snapshot(),
+        "qa": services.qa.snapshot(participant.role, own),
+        "breakout": services.breakouts.snapshot(participant),
+        "polls": services.polls.snapshot(participant.role),
+    }
+    if CHECKS.snapshot is not None:
+        CHECKS.snapshot(state)
+    at = state["agenda"]["now"]
+    if fmt == "json":
+        return seq, encode_json(seq, "snapshot", state, at)
+    return seq, encoder.snapshot_html(seq, at, state, fmt)
+
+
+async def action_result(
+    services: Services,
+    participant: Participant,
+    name: str,
+    params: dict[str, Any],
+    keys: list[str],
+) -> dict[str, Any]:
+    """A socket's action performed: the reply's fields but its ``id``."""
+    try:
+        data, _ = await perform(services, participant, name, params, keys)
+    except ActionError as exc:
+        return {"ok": False, "status": exc.status, **exc.as_json()}
+    return {"ok": True, "data": data}
 
 
 def _parse(text: str) -> dict[str, Any] | str:
