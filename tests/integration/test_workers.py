@@ -791,18 +791,23 @@ async def scrape(proc: ServerProcess, pids: set[int]) -> tuple[int | None, str]:
     return owner, body.decode()
 
 
-async def screens_by_worker(proc: ServerProcess, pids: set[int], slug: str) -> dict[int, float]:
-    """Each worker's ``webinar_screens_connected`` for the event (its own hub's screens)."""
+async def screens_by_worker(
+    proc: ServerProcess, writer: Lease, edge: int, slug: str
+) -> dict[int, float]:
+    """Each worker's ``webinar_screens_connected`` for the event (its own hub's screens), by
+    pid: ``/metrics`` gathers every worker's, each series labelled ``worker`` (its private
+    address); the writer's is known, the other is the edge's."""
+    pattern = re.compile(r"^webinar_screens_connected\{(.*)\} (\S+)$", re.M)
     found: dict[int, float] = {}
-    pattern = re.compile(rf'^webinar_screens_connected\{{event="{slug}"\}} (\S+)$', re.M)
     for _ in range(100):
-        owner, text = await scrape(proc, pids)
-        match = pattern.search(text)
-        if owner is not None and match is not None:
-            found[owner] = float(match.group(1))
-        if len(found) == len(pids):
+        _, text = await scrape(proc, {writer.pid, edge})
+        for labels, value in pattern.findall(text):
+            worker = re.search(r'worker="([^"]+)"', labels)
+            if f'event="{slug}"' in labels and worker is not None:
+                found[writer.pid if worker.group(1) == writer.address else edge] = float(value)
+        if len(found) == 2:
             return found
-    raise AssertionError(f"/metrics answered by {sorted(found)} of {sorted(pids)}")
+    raise AssertionError(f"/metrics named the screens of {sorted(found)}, not both workers")
 
 
 async def present_at(proc: ServerProcess, writer: Lease, slug: str) -> float:
@@ -878,7 +883,7 @@ async def test_screens_on_a_worker_that_does_not_write_are_served_from_its_own_h
         seen_by_ann = [s for s, a in log if a in ("all", f"p:{ann_id}", f"q:{mine}")]
         if seen_by_ann:
             await read_until(ann_screen, seen_by_ann[-1])
-        by_worker = await screens_by_worker(proc, pids, found.slug)
+        by_worker = await screens_by_worker(proc, writer, edge, found.slug)
     finally:
         for person in (host, ann, *askers):
             await person.close()

@@ -411,6 +411,7 @@ class EdgeLink:
                     if response.status_code == 409:
                         raise WriterGone(UNKNOWN_SCREEN)
                     return response
+            self.writer.lease.forget()  # unreachable or no longer the writer: read again
             if time.monotonic() >= deadline:
                 raise WriterGone(UNAVAILABLE)
             await asyncio.sleep(self.writer.lease.ttl_ms / 1000 / 10)
