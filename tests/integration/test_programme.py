@@ -21,6 +21,7 @@ from websockets.typing import Origin
 
 from helpers import LiveServer, OidcProvider, open_database
 from webinar.domain.accounts import Grant
+from webinar.domain.clock import RunState
 from webinar.services.accounts import add_user, remove_user
 from webinar.services.agenda_files import SEED_AGENDA
 from webinar.storage.webinars import find_webinar_sync, list_webinars_sync, save_webinar_sync
@@ -320,12 +321,14 @@ async def test_programme_opens_the_host_console_as_the_account_without_a_secret_
 
 
 def set_run(server: LiveServer, webinar_id: int, started: str | None, ended: str | None) -> None:
-    """Record that the event ran (as its clock would have)."""
+    """Record that the event ran (as its clock would have). The event may have saved no
+    run state yet (its clock writes one only once something is due: before the seed
+    agenda's first item of the day, nothing is), so the rest comes from a fresh one."""
     conn = open_database(server.db_path)
     try:
         row = conn.execute("SELECT state FROM run_state WHERE webinar_id = ?", (webinar_id,))
         found = row.fetchone()
-        saved = json.loads(found[0]) if found else {}
+        saved = json.loads(found[0]) if found else RunState().to_dict()
         state = json.dumps({**saved, "started_at": started, "ended_at": ended})
         with conn:
             conn.execute(
