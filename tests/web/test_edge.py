@@ -212,3 +212,48 @@ async def test_the_screen_cap_counts_a_participants_screens_on_every_worker(
     assert pong["type"] == "pong"  # the newest screen of the writer's stays open
     assert tokens[0] not in remote.screens and tokens[1] not in remote.screens
     assert set(tokens[2:]) | {last["token"]} <= set(remote.screens)
+
+
+async def test_an_open_is_a_sign_of_life_of_its_worker(server: LiveServer) -> None:
+    """A worker that had no screens (so renewed nothing) opens one long after its last
+    renewal: the open itself counts as the worker being alive, so the next count of
+    who is present does not forget the screen just opened."""
+    event = site_of(server).events[server.slug]
+    services = event.services
+    now = [0.0]
+    remote = RemoteScreens(
+        services, event.app.state.cookie, event.app.state.encoder, clock=lambda: now[0]
+    )
+    person = Person(server.base)
+    try:
+        joined = await person.join(server.secrets["join_code"], "Ann Attendee")
+        pid = str(joined["participant"]["id"])
+        cookie = person.cookie_header()
+        _, first = await ask(remote, "open", {"fmt": "json", "worker": "w1"}, cookie)
+        await ask(remote, "close", {"token": first["token"]})
+        now[0] = 3 * PRESENCE_SECONDS  # w1 had nothing to renew all this time
+        status, opened = await ask(remote, "open", {"fmt": "json", "worker": "w1"}, cookie)
+        assert status == 200
+        assert pid in services.breakouts.connected()
+        assert opened["token"] in remote.screens
+    finally:
+        await person.close()
+
+
+async def test_a_hosts_screen_opened_in_html_gets_the_staff_view(server: LiveServer) -> None:
+    """The edge serves a host's ``html`` socket in the staff view; the writer keeps the
+    screen in that view too, so its snapshots carry the moderation controls."""
+    event = site_of(server).events[server.slug]
+    remote = RemoteScreens(event.services, event.app.state.cookie, event.app.state.encoder)
+    host = Person(server.base)
+    try:
+        await host.enter("host", server.secrets["host_token"])
+        status, opened = await ask(
+            remote, "open", {"fmt": "html", "worker": "w1"}, host.cookie_header()
+        )
+        assert status == 200
+        assert remote.screens[opened["token"]].fmt == "html-staff"
+        _, snap = await ask(remote, "snapshot", {"token": opened["token"]})
+        assert 'id="qa-pending"' in snap["wire"]  # the moderation queue
+    finally:
+        await host.close()

@@ -295,10 +295,12 @@ class RemoteScreens:
         participant = await self.services.access.session(sid) if isinstance(sid, str) else None
         if participant is None or fmt not in ("html", "html-staff", "json") or not worker:
             return PlainTextResponse("Not signed in.", 403)
+        if fmt == "html" and participant.is_staff:
+            fmt = "html-staff"  # as the edge serves it: the snapshot in the same view
         own = await self.services.qa.owned(participant, _keys(session))
         await self.services.breakouts.ensure_member(participant)
         token = secrets.token_urlsafe(18)
-        self.renewed.setdefault(str(worker), self.clock())
+        self.renewed[str(worker)] = self.clock()  # an open is a sign of life too
         self._local_ticks(participant.id)  # the writer's own screens are older than this
         self.screens[token] = RemoteScreen(
             participant, own, str(fmt), str(worker), self.clock(), self._tick()
@@ -521,7 +523,8 @@ async def edge_socket(scope: Scope, receive: Receive, send: Send, app: Any, link
         await ws.close(code=TRY_AGAIN_LATER)
         return
     if answer.status_code != 200:
-        await ws.close(code=CLOSE_POLICY)
+        # Not signed in is final; anything else (a writer opening or taking over) is not.
+        await ws.close(code=CLOSE_POLICY if answer.status_code == 403 else TRY_AGAIN_LATER)
         return
     opened = answer.json()
     link.expect(opened["token"])
