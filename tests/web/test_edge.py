@@ -257,3 +257,30 @@ async def test_a_hosts_screen_opened_in_html_gets_the_staff_view(server: LiveSer
         assert 'id="qa-pending"' in snap["wire"]  # the moderation queue
     finally:
         await host.close()
+
+
+async def test_a_screen_is_opened_under_the_token_its_edge_chose_once(
+    server: LiveServer,
+) -> None:
+    """The edge names the token before it asks (so it can hold the stream's changes for
+    the screen that come before the answer); the writer opens the screen under it, and
+    refuses a token in use or not of the token's form."""
+    event = site_of(server).events[server.slug]
+    remote = RemoteScreens(event.services, event.app.state.cookie, event.app.state.encoder)
+    person = Person(server.base)
+    try:
+        await person.join(server.secrets["join_code"], "Ann Attendee")
+        cookie = person.cookie_header()
+        chosen = "edge-chosen-token-0123"
+        body = {"fmt": "json", "worker": "w1", "token": chosen}
+        status, opened = await ask(remote, "open", body, cookie)
+        assert status == 200 and opened["token"] == chosen
+        assert chosen in remote.screens
+        again, said = await ask(remote, "open", body, cookie)
+        assert again == 400 and "fresh token" in said
+        for bad in ("short", "has spaces in it, sixteen+", 7):
+            status, _ = await ask(remote, "open", {**body, "token": bad}, cookie)
+            assert status == 400
+        assert len(remote.screens) == 1  # nothing half-opened by a refusal
+    finally:
+        await person.close()
