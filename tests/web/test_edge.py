@@ -284,3 +284,32 @@ async def test_a_screen_is_opened_under_the_token_its_edge_chose_once(
         assert len(remote.screens) == 1  # nothing half-opened by a refusal
     finally:
         await person.close()
+
+
+async def test_a_silent_workers_screens_all_leave_at_once_and_count_as_just_left(
+    server: LiveServer,
+) -> None:
+    """Three people's screens on a worker that stops renewing are forgotten together:
+    none is connected any more, and each counts as having just left (still "here" for a
+    breakout split within the away time, as a closed screen does)."""
+    event = site_of(server).events[server.slug]
+    services = event.services
+    now = [0.0]
+    remote = RemoteScreens(
+        services, event.app.state.cookie, event.app.state.encoder, clock=lambda: now[0]
+    )
+    people = [Person(server.base) for _ in range(3)]
+    try:
+        ids = set()
+        for n, person in enumerate(people):
+            joined = await person.join(server.secrets["join_code"], f"Person {n}")
+            ids.add(str(joined["participant"]["id"]))
+            await ask(remote, "open", {"fmt": "json", "worker": "w1"}, person.cookie_header())
+        assert ids <= services.breakouts.connected()
+        now[0] = 2 * PRESENCE_SECONDS
+        assert not ids & services.breakouts.connected()
+        assert not remote.screens
+        assert ids <= services.breakouts.here()
+    finally:
+        for person in people:
+            await person.close()

@@ -215,19 +215,26 @@ class RemoteScreens:
             return
         for worker in gone:
             del self.renewed[worker]
-        for token, screen in list(self.screens.items()):
-            if screen.worker in gone:
-                self.forget(token)
+        # A killed worker's thousand screens: who is still present is worked out once.
+        owners = [self._drop(t) for t, s in list(self.screens.items()) if s.worker in gone]
+        self.services.breakouts.screens_closed(o for o in owners if o is not None)
 
     def forget(self, token: str) -> None:
-        screen = self.screens.pop(token, None)
-        if screen is not None:
-            owner = screen.participant.id
-            tokens = self.by_owner.get(owner, set())
-            tokens.discard(token)
-            if not tokens:
-                self.by_owner.pop(owner, None)
+        owner = self._drop(token)
+        if owner is not None:
             self.services.breakouts.screen_closed(owner)
+
+    def _drop(self, token: str) -> str | None:
+        """Forget the screen; its participant's id (None when it was not known)."""
+        screen = self.screens.pop(token, None)
+        if screen is None:
+            return None
+        owner = screen.participant.id
+        tokens = self.by_owner.get(owner, set())
+        tokens.discard(token)
+        if not tokens:
+            self.by_owner.pop(owner, None)
+        return owner
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A private request (``scope``: as forwarded by a proven peer)."""
