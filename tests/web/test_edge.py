@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -19,6 +20,26 @@ from webinar.web.edge import PRESENCE_SECONDS, RemoteScreens, screen_key
 from webinar.web.ws import MAX_SCREENS, TOO_MANY_SCREENS
 
 pytestmark = pytest.mark.integration
+
+
+@dataclass
+class WriterSide:
+    """The writer's record of remote screens for the server's event, on a clock the test
+    sets (``now[0]``, seconds)."""
+
+    services: Any
+    remote: RemoteScreens
+    now: list[float]
+
+
+@pytest.fixture
+def writer(server: LiveServer) -> WriterSide:
+    event = site_of(server).events[server.slug]
+    now = [0.0]
+    remote = RemoteScreens(
+        event.services, event.app.state.cookie, event.app.state.encoder, clock=lambda: now[0]
+    )
+    return WriterSide(event.services, remote, now)
 
 
 async def ask(
@@ -56,14 +77,9 @@ async def ask(
 
 
 async def test_a_remote_screen_is_opened_served_and_forgotten_when_its_worker_stops(
-    server: LiveServer,
+    server: LiveServer, writer: WriterSide
 ) -> None:
-    event = site_of(server).events[server.slug]
-    services = event.services
-    now = [0.0]
-    remote = RemoteScreens(
-        services, event.app.state.cookie, event.app.state.encoder, clock=lambda: now[0]
-    )
+    services, remote, now = writer.services, writer.remote, writer.now
     person = Person(server.base)
     try:
         joined = await person.join(server.secrets["join_code"], "Ann Attendee")
@@ -124,11 +140,9 @@ async def test_a_remote_screen_is_opened_served_and_forgotten_when_its_worker_st
 
 
 async def test_audience_changes_of_a_remote_screen_go_out_keyed_by_screen_and_kind(
-    server: LiveServer,
+    server: LiveServer, writer: WriterSide
 ) -> None:
-    event = site_of(server).events[server.slug]
-    services = event.services
-    remote = RemoteScreens(services, event.app.state.cookie, event.app.state.encoder)
+    services, remote = writer.services, writer.remote
     published: list[Change] = []
     remote.publish = published.append
     person = Person(server.base)
@@ -167,15 +181,13 @@ async def test_audience_changes_of_a_remote_screen_go_out_keyed_by_screen_and_ki
 
 
 async def test_the_screen_cap_counts_a_participants_screens_on_every_worker(
-    server: LiveServer,
+    server: LiveServer, writer: WriterSide
 ) -> None:
     """MAX_SCREENS holds for screens spread over the writer and other workers: one more
     closes the oldest wherever it is, with the local cap's policy close and reason (a
     screen of the writer's own by its socket, a remote one by an ``end`` entry in the
     stream for that screen only)."""
-    event = site_of(server).events[server.slug]
-    services = event.services
-    remote = RemoteScreens(services, event.app.state.cookie, event.app.state.encoder)
+    remote = writer.remote
     published: list[Change] = []
     remote.publish = published.append
     person = Person(server.base)
@@ -214,16 +226,13 @@ async def test_the_screen_cap_counts_a_participants_screens_on_every_worker(
     assert set(tokens[2:]) | {last["token"]} <= set(remote.screens)
 
 
-async def test_an_open_is_a_sign_of_life_of_its_worker(server: LiveServer) -> None:
+async def test_an_open_is_a_sign_of_life_of_its_worker(
+    server: LiveServer, writer: WriterSide
+) -> None:
     """A worker that had no screens (so renewed nothing) opens one long after its last
     renewal: the open itself counts as the worker being alive, so the next count of
     who is present does not forget the screen just opened."""
-    event = site_of(server).events[server.slug]
-    services = event.services
-    now = [0.0]
-    remote = RemoteScreens(
-        services, event.app.state.cookie, event.app.state.encoder, clock=lambda: now[0]
-    )
+    services, remote, now = writer.services, writer.remote, writer.now
     person = Person(server.base)
     try:
         joined = await person.join(server.secrets["join_code"], "Ann Attendee")
@@ -240,11 +249,12 @@ async def test_an_open_is_a_sign_of_life_of_its_worker(server: LiveServer) -> No
         await person.close()
 
 
-async def test_a_hosts_screen_opened_in_html_gets_the_staff_view(server: LiveServer) -> None:
+async def test_a_hosts_screen_opened_in_html_gets_the_staff_view(
+    server: LiveServer, writer: WriterSide
+) -> None:
     """The edge serves a host's ``html`` socket in the staff view; the writer keeps the
     screen in that view too, so its snapshots carry the moderation controls."""
-    event = site_of(server).events[server.slug]
-    remote = RemoteScreens(event.services, event.app.state.cookie, event.app.state.encoder)
+    remote = writer.remote
     host = Person(server.base)
     try:
         await host.enter("host", server.secrets["host_token"])
@@ -260,13 +270,12 @@ async def test_a_hosts_screen_opened_in_html_gets_the_staff_view(server: LiveSer
 
 
 async def test_a_screen_is_opened_under_the_token_its_edge_chose_once(
-    server: LiveServer,
+    server: LiveServer, writer: WriterSide
 ) -> None:
     """The edge names the token before it asks (so it can hold the stream's changes for
     the screen that come before the answer); the writer opens the screen under it, and
     refuses a token in use or not of the token's form."""
-    event = site_of(server).events[server.slug]
-    remote = RemoteScreens(event.services, event.app.state.cookie, event.app.state.encoder)
+    remote = writer.remote
     person = Person(server.base)
     try:
         await person.join(server.secrets["join_code"], "Ann Attendee")
@@ -287,17 +296,12 @@ async def test_a_screen_is_opened_under_the_token_its_edge_chose_once(
 
 
 async def test_a_silent_workers_screens_all_leave_at_once_and_count_as_just_left(
-    server: LiveServer,
+    server: LiveServer, writer: WriterSide
 ) -> None:
     """Three people's screens on a worker that stops renewing are forgotten together:
     none is connected any more, and each counts as having just left (still "here" for a
     breakout split within the away time, as a closed screen does)."""
-    event = site_of(server).events[server.slug]
-    services = event.services
-    now = [0.0]
-    remote = RemoteScreens(
-        services, event.app.state.cookie, event.app.state.encoder, clock=lambda: now[0]
-    )
+    services, remote, now = writer.services, writer.remote, writer.now
     people = [Person(server.base) for _ in range(3)]
     try:
         ids = set()
