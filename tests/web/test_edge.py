@@ -9,14 +9,16 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from starlette.types import Message
 
 from helpers import PATIENCE, LiveServer, Person, site_of
 from webinar.realtime.streams import Change
-from webinar.web.edge import PRESENCE_SECONDS, RemoteScreens, screen_key
+from webinar.services.writer import EventWriter
+from webinar.web.edge import PRESENCE_SECONDS, EdgeConnection, EdgeLink, RemoteScreens, screen_key
+from webinar.web.forward import Forwarder
 from webinar.web.ws import MAX_SCREENS, TOO_MANY_SCREENS
 
 pytestmark = pytest.mark.integration
@@ -317,3 +319,39 @@ async def test_a_silent_workers_screens_all_leave_at_once_and_count_as_just_left
     finally:
         for person in people:
             await person.close()
+
+
+class FakeScreen:
+    """An edge screen as ``EdgeLink.resync`` sees it."""
+
+    def __init__(self) -> None:
+        self.restarted = 0
+        self.audiences: set[str] | None = None
+
+    def restart(self) -> None:
+        self.restarted += 1
+
+    def set_audiences(self, audiences: set[str]) -> None:
+        self.audiences = audiences
+
+
+async def test_a_resync_the_writer_does_not_answer_in_time_reconnects_the_screens() -> None:
+    """A resync holds up the event's stream follower (no screen of the event is fed
+    meanwhile): when the writer does not answer within its patience the screens reconnect
+    and resume, rather than the follower waiting out the private client's timeouts."""
+    link = EdgeLink("main", cast(Forwarder, None), cast(EventWriter, None), b"")
+    link.resync_patience = 0.05
+    never = asyncio.Event()
+
+    async def no_answer(what: str, scope: Any, body: dict[str, Any]) -> Any:
+        await never.wait()
+
+    link.request = no_answer  # type: ignore[method-assign]
+    screens = [FakeScreen(), FakeScreen()]
+    for n, screen in enumerate(screens):
+        link.tokens[f"token-{n}"] = cast(EdgeConnection, screen)
+
+    await asyncio.wait_for(link.resync(), PATIENCE)
+
+    assert [s.restarted for s in screens] == [1, 1]
+    assert all(s.audiences is None for s in screens)

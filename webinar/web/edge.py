@@ -84,6 +84,8 @@ log = logging.getLogger(__name__)
 PREFIX = "/_edge/"
 #: Seconds a worker's screens count as present at the writer without a renewal.
 PRESENCE_SECONDS = LEASE_MS / 1000 * 3
+#: How long an edge waits for the writer's answer to a resync (``EdgeLink.resync``).
+RESYNC_SECONDS = 2.0
 #: A screen's token, chosen by its edge (so it can hold the changes for it that come
 #: through the stream before the writer's answer), or by the writer when none is given.
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -398,6 +400,9 @@ class EdgeLink:
         #: Screens the writer opened that are not subscribed yet.
         self.expected: set[str] = set()
         self._renewer: asyncio.Task[None] | None = None
+        #: How long a resync may take: it runs in the follower's task, which feeds no
+        #: screen of the event meanwhile; past it, the screens reconnect and resume.
+        self.resync_patience = RESYNC_SECONDS
 
     async def request(self, what: str, scope: Scope, body: dict[str, Any]) -> httpx.Response:
         """POST a private request to the writer, waiting for one (up to the forwarder's
@@ -475,9 +480,10 @@ class EdgeLink:
             return
         scope: Scope = {"type": "http", "headers": [], "scheme": "http", "client": None}
         try:
-            answer = await self.request("resync", scope, {"tokens": list(self.tokens)})
+            asked = self.request("resync", scope, {"tokens": list(self.tokens)})
+            answer = await asyncio.wait_for(asked, self.resync_patience)
             current = answer.json()["audiences"]
-        except (WriterGone, ValueError, KeyError) as exc:
+        except (WriterGone, ValueError, KeyError, TimeoutError) as exc:
             log.warning("resynchronising the screens of %s failed: %s", self.slug, exc)
             current = {}
         for token, connection in list(self.tokens.items()):
