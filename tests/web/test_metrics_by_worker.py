@@ -48,3 +48,14 @@ def test_each_workers_series_carry_its_label_and_each_family_comes_once() -> Non
 
 def test_no_worker_no_series() -> None:
     assert by_worker({}) == b""
+
+
+def test_a_worker_whose_answer_is_not_metrics_is_left_out() -> None:
+    """Another process answering on a dead worker's old port: its page is left out of the
+    exposition, the other workers' series are all there (never a 500 on /metrics)."""
+    text = by_worker(
+        {"127.0.0.1:4001": worker_text(3, 30, 0.01), "127.0.0.1:4002": "<html>not metrics"}
+    ).decode()
+
+    workers = {s.labels["worker"] for f in text_string_to_metric_families(text) for s in f.samples}
+    assert workers == {"127.0.0.1:4001"}

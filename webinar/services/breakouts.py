@@ -24,7 +24,7 @@ import logging
 import random
 import secrets
 from collections import ChainMap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -356,8 +356,16 @@ class BreakoutService:
 
     def screen_closed(self, participant_id: str) -> None:
         """A participant's last open screen closed (see :meth:`here`)."""
-        if participant_id not in self.connected():
-            self._left_at[participant_id] = self.committer.clock()
+        self.screens_closed((participant_id,))
+
+    def screens_closed(self, participant_ids: Iterable[str]) -> None:
+        """Screens of several participants closed at once (a worker gone): who is still
+        connected is worked out once, not once per screen."""
+        present = self.connected()
+        now = self.committer.clock()
+        for participant_id in participant_ids:
+            if participant_id not in present:
+                self._left_at[participant_id] = now
 
     def here(self) -> set[str]:
         """Who is here for a split: a screen open, or closed less than ``away_after`` ago."""

@@ -36,6 +36,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -83,6 +84,11 @@ log = logging.getLogger(__name__)
 PREFIX = "/_edge/"
 #: Seconds a worker's screens count as present at the writer without a renewal.
 PRESENCE_SECONDS = LEASE_MS / 1000 * 3
+#: How long an edge waits for the writer's answer to a resync (``EdgeLink.resync``).
+RESYNC_SECONDS = 2.0
+#: A screen's token, chosen by its edge (so it can hold the changes for it that come
+#: through the stream before the writer's answer), or by the writer when none is given.
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 #: Seconds between a worker's renewals of its screens.
 RENEW_SECONDS = LEASE_MS / 1000 / 3
 #: Close code for an edge screen whose writer no longer knows it: reconnect and resume.
@@ -211,19 +217,26 @@ class RemoteScreens:
             return
         for worker in gone:
             del self.renewed[worker]
-        for token, screen in list(self.screens.items()):
-            if screen.worker in gone:
-                self.forget(token)
+        # A killed worker's thousand screens: who is still present is worked out once.
+        owners = [self._drop(t) for t, s in list(self.screens.items()) if s.worker in gone]
+        self.services.breakouts.screens_closed(o for o in owners if o is not None)
 
     def forget(self, token: str) -> None:
-        screen = self.screens.pop(token, None)
-        if screen is not None:
-            owner = screen.participant.id
-            tokens = self.by_owner.get(owner, set())
-            tokens.discard(token)
-            if not tokens:
-                self.by_owner.pop(owner, None)
+        owner = self._drop(token)
+        if owner is not None:
             self.services.breakouts.screen_closed(owner)
+
+    def _drop(self, token: str) -> str | None:
+        """Forget the screen; its participant's id (None when it was not known)."""
+        screen = self.screens.pop(token, None)
+        if screen is None:
+            return None
+        owner = screen.participant.id
+        tokens = self.by_owner.get(owner, set())
+        tokens.discard(token)
+        if not tokens:
+            self.by_owner.pop(owner, None)
+        return owner
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A private request (``scope``: as forwarded by a proven peer)."""
@@ -295,10 +308,14 @@ class RemoteScreens:
         participant = await self.services.access.session(sid) if isinstance(sid, str) else None
         if participant is None or fmt not in ("html", "html-staff", "json") or not worker:
             return PlainTextResponse("Not signed in.", 403)
+        if fmt == "html" and participant.is_staff:
+            fmt = "html-staff"  # as the edge serves it: the snapshot in the same view
+        token = body.get("token", secrets.token_urlsafe(18))
+        if not isinstance(token, str) or not TOKEN.fullmatch(token) or token in self.screens:
+            return PlainTextResponse("A screen needs a fresh token of its own.", 400)
         own = await self.services.qa.owned(participant, _keys(session))
         await self.services.breakouts.ensure_member(participant)
-        token = secrets.token_urlsafe(18)
-        self.renewed.setdefault(str(worker), self.clock())
+        self.renewed[str(worker)] = self.clock()  # an open is a sign of life too
         self._local_ticks(participant.id)  # the writer's own screens are older than this
         self.screens[token] = RemoteScreen(
             participant, own, str(fmt), str(worker), self.clock(), self._tick()
@@ -383,6 +400,9 @@ class EdgeLink:
         #: Screens the writer opened that are not subscribed yet.
         self.expected: set[str] = set()
         self._renewer: asyncio.Task[None] | None = None
+        #: How long a resync may take: it runs in the follower's task, which feeds no
+        #: screen of the event meanwhile; past it, the screens reconnect and resume.
+        self.resync_patience = RESYNC_SECONDS
 
     async def request(self, what: str, scope: Scope, body: dict[str, Any]) -> httpx.Response:
         """POST a private request to the writer, waiting for one (up to the forwarder's
@@ -460,9 +480,10 @@ class EdgeLink:
             return
         scope: Scope = {"type": "http", "headers": [], "scheme": "http", "client": None}
         try:
-            answer = await self.request("resync", scope, {"tokens": list(self.tokens)})
+            asked = self.request("resync", scope, {"tokens": list(self.tokens)})
+            answer = await asyncio.wait_for(asked, self.resync_patience)
             current = answer.json()["audiences"]
-        except (WriterGone, ValueError, KeyError) as exc:
+        except (WriterGone, ValueError, KeyError, TimeoutError) as exc:
             log.warning("resynchronising the screens of %s failed: %s", self.slug, exc)
             current = {}
         for token, connection in list(self.tokens.items()):
@@ -513,18 +534,27 @@ async def edge_socket(scope: Scope, receive: Receive, send: Send, app: Any, link
     if fmt not in FORMATS:
         await ws.close(code=CLOSE_POLICY)
         return
+    # Expected before it is asked for: the writer may give the screen an audience that
+    # comes through the stream before its answer here.
+    token = secrets.token_urlsafe(18)
+    link.expect(token)
     try:
         answer = await link.request(
-            "open", scope, {"fmt": fmt, "worker": link.forwarder.own_address}
+            "open", scope, {"fmt": fmt, "worker": link.forwarder.own_address, "token": token}
         )
     except WriterGone:
+        link.closed(token)
         await ws.close(code=TRY_AGAIN_LATER)
         return
     if answer.status_code != 200:
-        await ws.close(code=CLOSE_POLICY)
+        link.closed(token)
+        # Not signed in is final; anything else (a writer opening or taking over) is not.
+        await ws.close(code=CLOSE_POLICY if answer.status_code == 403 else TRY_AGAIN_LATER)
         return
     opened = answer.json()
-    link.expect(opened["token"])
+    if opened["token"] != token:  # a writer of an older version chose its own
+        link.closed(token)
+        link.expect(opened["token"])
     who = opened["participant"]
     role = cast(Role, who["role"])
     participant = Participant(str(who["id"]), role, str(who["name"]), str(who["organisation"]))
@@ -611,7 +641,9 @@ class EdgeConnection(_Connection):
         and this hub has every event the writer had when it answered; otherwise, and
         when the writer refuses or does not answer, it is closed with 1012 to reconnect
         and resume (a resume replays what it missed)."""
-        body = {"fmt": self.fmt, "worker": self.link.forwarder.own_address}
+        token = secrets.token_urlsafe(18)
+        self.link.expect(token)  # before it is asked for, as a new screen's
+        body = {"fmt": self.fmt, "worker": self.link.forwarder.own_address, "token": token}
         try:
             answer = await self.link.request("open", self.scope, body)
             opened = answer.json() if answer.status_code == 200 else None
@@ -621,13 +653,15 @@ class EdgeConnection(_Connection):
             self.reopening = None
         if self.finished and opened is not None:  # closed meanwhile: not open there either
             with contextlib.suppress(WriterGone):
-                await self.link.request("close", self.scope, {"token": opened["token"]})
-        if self.finished:
-            return
-        if opened is None:
-            self.restart()
+                await self.link.request("close", self.scope, {"token": token})
+        if self.finished or opened is None:
+            self.link.closed(token)
+            if not self.finished:
+                self.restart()
             return
         self.link.closed(self.token)
+        if opened["token"] != token:  # a writer of an older version chose its own
+            self.link.closed(token)
         self.token = str(opened["token"])
         self.link.opened(self.token, self)
         wanted = set(opened["audiences"])

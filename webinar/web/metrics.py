@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,8 @@ from webinar.web.security import SecurityHeadersMiddleware
 
 if TYPE_CHECKING:
     from webinar.web.site import Site
+
+log = logging.getLogger(__name__)
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -235,7 +238,12 @@ def by_worker(texts: dict[str, str]) -> bytes:
     series labelled with its ``worker``."""
     families: dict[str, Metric] = {}
     for worker, text in texts.items():
-        for family in text_string_to_metric_families(text):
+        try:
+            parsed = list(text_string_to_metric_families(text))
+        except ValueError:  # not a worker's metrics (another process on its old port)
+            log.warning("the metrics of worker %s could not be read; left out", worker)
+            continue
+        for family in parsed:
             merged = families.get(family.name)
             if merged is None:
                 merged = families[family.name] = Metric(

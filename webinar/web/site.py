@@ -540,7 +540,8 @@ class Site:
     async def close(self) -> None:
         self.serving = False
         await self._tuner.stop()
-        # Leave first: the others then prefer themselves for the leases given up below.
+        # Leave first: the others then prefer themselves for the leases given up below
+        # once their view of the live workers is renewed (every 1.7 s).
         await self._leave()
         for slug, event in list(self.events.items()):
             await self._stop(slug, event.services)
@@ -672,6 +673,7 @@ class Site:
                 return  # withdrawn meanwhile: the next visit opens and bids again
             fresh = old if self.is_main(slug) else await self._fresh(slug, old)
             if fresh is None:  # removed from the database, or its agenda is unusable
+                await self._unlink(slug, writer)
                 self.events.pop(slug, None)
                 self._bids.pop(slug, None)
                 self._writers.pop(slug, None)
@@ -684,13 +686,24 @@ class Site:
             self.events[slug] = fresh
             if fresh is not old:
                 writer.serve(fresh.services.committer)
-            if not await writer.take_over():  # the lease ran out meanwhile: bid again
+            if not await self._take_over(slug, writer):  # not now: follow, bid again
                 self._follow(slug, writer, fresh)
                 self._keep_bidding(slug, writer)
                 return
             await service_layer.start(fresh.services)
             if fresh is not old:
                 await service_layer.stop(old.services)
+
+    async def _take_over(self, slug: str, writer: EventWriter) -> bool:
+        """``writer.take_over()``; False when the lease ran out meanwhile, or when Redis or
+        the database failed half-way (the lease is given up, so the bidding goes on here
+        or elsewhere: an error must not end this worker's bidding for the event)."""
+        try:
+            return await writer.take_over()
+        except Exception:
+            log.exception("taking over event %s failed; bidding again", slug)
+            await writer.step_down()
+            return False
 
     async def _lost(self, slug: str, writer: EventWriter) -> None:
         """Another worker took this one's lease (Redis did not answer past the lease's
