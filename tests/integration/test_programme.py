@@ -594,3 +594,29 @@ async def test_programme_a_changed_agenda_reconnects_open_screens_to_it(
     assert first["type"] == "snapshot"
     assert changed.status_code == 303
     assert again["type"] == "snapshot"
+
+
+async def test_an_event_whose_saved_state_cannot_be_restored_is_no_event_not_a_500(
+    staffed: LiveServer,
+) -> None:
+    """A run state the event's clock cannot read (written by hand, say) makes the event
+    one that cannot be served: its pages say there is no such event (404, logged for the
+    operator), never a 500, and its database handle is closed again (on PostgreSQL a
+    connection left open would be reported when it is collected); the other event is
+    served as before."""
+    conn = open_database(staffed.db_path)
+    try:
+        with conn:
+            conn.execute(
+                "INSERT INTO run_state (webinar_id, state, updated_at) VALUES (?, ?, ?)",
+                (2, json.dumps({"started_at": None}), ""),
+            )
+    finally:
+        conn.close()
+    async with httpx.AsyncClient(base_url=staffed.base) as visitor:
+        broken = await visitor.get("/e/hals/join")
+        again = await visitor.get("/e/hals/join")
+        main = await visitor.get("/join")
+    assert broken.status_code == 404 and again.status_code == 404
+    assert broken.text == "There is no event at this address. Check the link you were given."
+    assert main.status_code == 200

@@ -121,6 +121,27 @@ async def open_services(
     """
     db = Database(db_path, webinar_id, write_lock)
     await db.open()
+    try:
+        return await _restore(
+            db, agenda, encode, clock, limits, away_after, calls, webinar_id, signin_throttle
+        )
+    except BaseException:
+        await db.close()  # an event that cannot be restored keeps no connection open
+        raise
+
+
+async def _restore(
+    db: Database,
+    agenda: Agenda,
+    encode: Encoder,
+    clock: Clock,
+    limits: AccessLimits | None,
+    away_after: timedelta,
+    calls: CallConfig | None,
+    webinar_id: int,
+    signin_throttle: SigninThrottle | None,
+) -> Services:
+    """The event's services on its open handle, state and replay ring restored."""
     hub = Hub(encode, ring_size=RING_SIZE, fold_seconds=FOLD_SECONDS, slice_size=PUSH_SLICE)
     committer = Committer(db, hub, clock)
     await committer.load_ring(RING_SIZE)

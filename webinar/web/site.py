@@ -761,7 +761,12 @@ class Site:
                 self._missing[slug] = time.monotonic() + MISSING_FOR
                 return None
             event, webinar_id = hosted
-            return await self._start(event, webinar_id)
+            try:
+                return await self._start(event, webinar_id)
+            except Exception:  # its saved state cannot be restored: say no event, log why
+                log.exception("event %s could not be opened", slug)
+                self._missing[slug] = time.monotonic() + MISSING_FOR
+                return None
 
     def _load(self, slug: str) -> tuple[Hosted, int] | None:
         path = self.settings.db_path
