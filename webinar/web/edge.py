@@ -406,35 +406,49 @@ class EdgeLink:
 
     async def request(self, what: str, scope: Scope, body: dict[str, Any]) -> httpx.Response:
         """POST a private request to the writer, waiting for one (up to the forwarder's
-        patience); retried only when it cannot have been applied. ``WriterGone`` when none
-        answers."""
-        deadline = time.monotonic() + self.forwarder.patience
+        patience, ``Forwarder.until_forwarded``); retried only when it cannot have been
+        applied. ``WriterGone`` when none answers."""
         headers = _forwarded_headers(scope, self.proof)
         headers = [(k, v) for k, v in headers if k not in (b"content-length", b"content-type")]
         headers.append((EDGE_HEADER, b"1"))
-        while True:
-            address = await self.forwarder.writer_address(self.writer, deadline)
-            if address is None:
-                raise WriterGone(UNAVAILABLE)
+        answers: list[httpx.Response] = []
+
+        async def attempt(address: str) -> bool:
             try:
                 response = await self.forwarder.client.post(
-                    f"http://{address}/e/{self.slug}{PREFIX}{what}",
-                    headers=headers,
-                    json=body,
+                    f"http://{address}/e/{self.slug}{PREFIX}{what}", headers=headers, json=body
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout):
-                pass  # nothing was sent
+                return False  # nothing was sent
             except httpx.HTTPError as exc:
                 raise WriterGone(str(exc)) from None
-            else:
-                if response.headers.get(NOT_WRITER_HEADER.decode()) != "1":
-                    if response.status_code == 409:
-                        raise WriterGone(UNKNOWN_SCREEN)
-                    return response
-            self.writer.lease.forget()  # unreachable or no longer the writer: read again
-            if time.monotonic() >= deadline:
-                raise WriterGone(UNAVAILABLE)
-            await asyncio.sleep(self.writer.lease.ttl_ms / 1000 / 10)
+            if response.headers.get(NOT_WRITER_HEADER.decode()) == "1":
+                return False
+            answers.append(response)
+            return True
+
+        if await self.forwarder.until_forwarded(self.writer, attempt) != "forwarded":
+            raise WriterGone(UNAVAILABLE)
+        if answers[0].status_code == 409:
+            raise WriterGone(UNKNOWN_SCREEN)
+        return answers[0]
+
+    async def open(self, scope: Scope, fmt: str) -> tuple[str, httpx.Response]:
+        """Ask the writer to open a screen under a token chosen here, expected before it
+        is asked for (the writer may give the screen an audience that comes through the
+        stream before its answer). The token is forgotten again unless the answer is 200;
+        ``WriterGone`` when no writer answers."""
+        token = secrets.token_urlsafe(18)
+        self.expect(token)
+        body = {"fmt": fmt, "worker": self.forwarder.own_address, "token": token}
+        try:
+            answer = await self.request("open", scope, body)
+        except BaseException:
+            self.closed(token)
+            raise
+        if answer.status_code != 200:
+            self.closed(token)
+        return token, answer
 
     def expect(self, token: str) -> None:
         """The writer opened a screen: keep the changes that come for it until it is
@@ -534,27 +548,16 @@ async def edge_socket(scope: Scope, receive: Receive, send: Send, app: Any, link
     if fmt not in FORMATS:
         await ws.close(code=CLOSE_POLICY)
         return
-    # Expected before it is asked for: the writer may give the screen an audience that
-    # comes through the stream before its answer here.
-    token = secrets.token_urlsafe(18)
-    link.expect(token)
     try:
-        answer = await link.request(
-            "open", scope, {"fmt": fmt, "worker": link.forwarder.own_address, "token": token}
-        )
+        _, answer = await link.open(scope, fmt)
     except WriterGone:
-        link.closed(token)
         await ws.close(code=TRY_AGAIN_LATER)
         return
     if answer.status_code != 200:
-        link.closed(token)
         # Not signed in is final; anything else (a writer opening or taking over) is not.
         await ws.close(code=CLOSE_POLICY if answer.status_code == 403 else TRY_AGAIN_LATER)
         return
     opened = answer.json()
-    if opened["token"] != token:  # a writer of an older version chose its own
-        link.closed(token)
-        link.expect(opened["token"])
     who = opened["participant"]
     role = cast(Role, who["role"])
     participant = Participant(str(who["id"]), role, str(who["name"]), str(who["organisation"]))
@@ -641,11 +644,9 @@ class EdgeConnection(_Connection):
         and this hub has every event the writer had when it answered; otherwise, and
         when the writer refuses or does not answer, it is closed with 1012 to reconnect
         and resume (a resume replays what it missed)."""
-        token = secrets.token_urlsafe(18)
-        self.link.expect(token)  # before it is asked for, as a new screen's
-        body = {"fmt": self.fmt, "worker": self.link.forwarder.own_address, "token": token}
+        token = ""
         try:
-            answer = await self.link.request("open", self.scope, body)
+            token, answer = await self.link.open(self.scope, self.fmt)
             opened = answer.json() if answer.status_code == 200 else None
         except (WriterGone, ValueError):
             opened = None
@@ -660,9 +661,7 @@ class EdgeConnection(_Connection):
                 self.restart()
             return
         self.link.closed(self.token)
-        if opened["token"] != token:  # a writer of an older version chose its own
-            self.link.closed(token)
-        self.token = str(opened["token"])
+        self.token = token
         self.link.opened(self.token, self)
         wanted = set(opened["audiences"])
         client = self.client

@@ -196,7 +196,7 @@ class Forwarder:
             await asyncio.sleep(writer.lease.ttl_ms / 1000 / 10)
         return None
 
-    async def _until_forwarded(
+    async def until_forwarded(
         self, writer: EventWriter, attempt: Callable[[str], Awaitable[bool]]
     ) -> Outcome:
         """Call ``attempt(address)`` with the writer's address until it returns True (it
@@ -280,7 +280,7 @@ class Forwarder:
             await _relay(response, send)
             return True
 
-        outcome = await self._until_forwarded(writer, attempt)
+        outcome = await self.until_forwarded(writer, attempt)
         if outcome == "here":
             await local(scope, _replay(body), send)
         elif outcome == "unavailable":
@@ -310,7 +310,7 @@ class Forwarder:
             await _pump(upstream, receive, send)
             return True
 
-        outcome = await self._until_forwarded(writer, attempt)
+        outcome = await self.until_forwarded(writer, attempt)
         if outcome == "here":
             await local(scope, receive, send)
         elif outcome == "unavailable":
