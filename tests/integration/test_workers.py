@@ -18,6 +18,7 @@ import re
 import signal
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -40,7 +41,7 @@ from webinar.realtime.streams import connect
 from webinar.services.accounts import add_user
 from webinar.services.agenda_files import SEED_AGENDA
 from webinar.services.writer import key_prefix
-from webinar.storage.webinars import list_webinars_sync, save_webinar_sync
+from webinar.storage.webinars import Webinar, list_webinars_sync, save_webinar_sync
 from webinar.web.edge import PRESENCE_SECONDS
 from webinar.web.forward import peer_proof
 from webinar.web.ws import MAX_SCREENS, TOO_MANY_SCREENS
@@ -830,29 +831,59 @@ async def read_until(sock: Socket, seq: int) -> None:
         await sock.next_message(timeout=2 * PATIENCE)
 
 
+@dataclass
+class EdgeServe:
+    """``serve --workers 2 --redis URL --edge-fanout`` running on a fresh SQLite file (or
+    PostgreSQL database), its one event, which worker writes for it and which does not."""
+
+    proc: ServerProcess
+    db_path: str
+    found: Webinar
+    secrets: dict[str, str]
+    pids: set[int]
+    writer: Lease
+    edge: int
+
+
+@pytest.fixture
+async def serve(tmp_path: Path, own_redis_server: RedisServer) -> AsyncIterator[EdgeServe]:
+    proc = ServerProcess(
+        str(tmp_path / "webinar.db"),
+        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    )
+    proc.start()
+    try:
+        assert proc.proc is not None
+        db_path = proc.db_path
+        found = list_webinars_sync(db_path)[0]
+        pids = await wait_for_workers(proc.proc.pid, 2)
+        writer = await writer_of(own_redis_server.url, db_path, found.id)
+        edge = (pids - {writer.pid}).pop()
+        yield EdgeServe(proc, db_path, found, stored_secrets(db_path), pids, writer, edge)
+    finally:
+        proc.stop()  # again after a test that stopped it: no harm
+
+
 async def test_screens_on_a_worker_that_does_not_write_are_served_from_its_own_hub(
-    tmp_path: Path, own_redis_server: RedisServer
+    serve: EdgeServe,
 ) -> None:
     """With --edge-fanout, a host's and an attendee's screens on the worker that does not
     write are its own hub's (not piped): each gets every event of its audiences once, in
     order; the attendee's question asked through its socket is performed by the writer as
     that attendee, and the question's owner audience reaches her screen through the stream
     before the question's own events (its decline reaches her too)."""
-    proc = ServerProcess(
-        str(tmp_path / "webinar.db"),
-        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    proc, db_path, found, secrets, pids, writer, edge = (
+        serve.proc,
+        serve.db_path,
+        serve.found,
+        serve.secrets,
+        serve.pids,
+        serve.writer,
+        serve.edge,
     )
-    proc.start()
     host, ann = Person(proc.base), Person(proc.base)
     askers = [Person(proc.base) for _ in range(3)]
     try:
-        assert proc.proc is not None
-        db_path = proc.db_path
-        found = list_webinars_sync(db_path)[0]
-        secrets = stored_secrets(db_path)
-        pids = await wait_for_workers(proc.proc.pid, 2)
-        writer = await writer_of(own_redis_server.url, db_path, found.id)
-        edge = (pids - {writer.pid}).pop()
         await host.enter("host", secrets["host_token"])
         ann_id = str((await ann.join(secrets["join_code"], "Ann Edge"))["participant"]["id"])
         staff_screen = await socket_on(host, proc, pids, edge)
@@ -901,27 +932,22 @@ async def test_screens_on_a_worker_that_does_not_write_are_served_from_its_own_h
 
 
 async def test_a_breakout_split_reaches_screens_on_a_worker_that_does_not_write(
-    tmp_path: Path, own_redis_server: RedisServer
+    serve: EdgeServe,
 ) -> None:
     """With --edge-fanout, attendees whose screens are on the worker that does not write
     count as present for the split, and each screen is given its group's audience through
     the stream before the group's first event: every event of its group, of everyone and
     of its own reaches it once, in order, and no other group's."""
-    proc = ServerProcess(
-        str(tmp_path / "webinar.db"),
-        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    proc, db_path, secrets, pids, edge = (
+        serve.proc,
+        serve.db_path,
+        serve.secrets,
+        serve.pids,
+        serve.edge,
     )
-    proc.start()
     host = Person(proc.base)
     people: list[tuple[Person, Socket, str]] = []
     try:
-        assert proc.proc is not None
-        db_path = proc.db_path
-        found = list_webinars_sync(db_path)[0]
-        secrets = stored_secrets(db_path)
-        pids = await wait_for_workers(proc.proc.pid, 2)
-        writer = await writer_of(own_redis_server.url, db_path, found.id)
-        edge = (pids - {writer.pid}).pop()
         await host.enter("host", secrets["host_token"])
         for n in range(4):
             person = Person(proc.base)
@@ -961,26 +987,22 @@ async def test_a_breakout_split_reaches_screens_on_a_worker_that_does_not_write(
 
 
 async def test_the_screens_of_a_killed_worker_stop_counting_as_present_at_the_writer(
-    tmp_path: Path, own_redis_server: RedisServer
+    serve: EdgeServe,
 ) -> None:
     """With --edge-fanout, attendees whose screens are on the worker that does not write
     count as present at the writer (the breakout allocator's view); SIGKILL that worker
     (no close reaches the writer) and within the presence time they no longer count,
     while the attendee whose screen is on the writer still does."""
-    proc = ServerProcess(
-        str(tmp_path / "webinar.db"),
-        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    proc, found, secrets, pids, writer, edge = (
+        serve.proc,
+        serve.found,
+        serve.secrets,
+        serve.pids,
+        serve.writer,
+        serve.edge,
     )
-    proc.start()
     people = [Person(proc.base) for _ in range(3)]
     try:
-        assert proc.proc is not None
-        db_path = proc.db_path
-        found = list_webinars_sync(db_path)[0]
-        secrets = stored_secrets(db_path)
-        pids = await wait_for_workers(proc.proc.pid, 2)
-        writer = await writer_of(own_redis_server.url, db_path, found.id)
-        edge = (pids - {writer.pid}).pop()
         for n, person in enumerate(people):
             await person.join(secrets["join_code"], f"Present {n}")
         on_edge = [await socket_on(p, proc, pids, edge) for p in people[:2]]
@@ -1011,26 +1033,21 @@ async def test_the_screens_of_a_killed_worker_stop_counting_as_present_at_the_wr
 
 
 async def test_the_screen_cap_closes_a_participants_oldest_screen_on_another_worker(
-    tmp_path: Path, own_redis_server: RedisServer
+    serve: EdgeServe,
 ) -> None:
     """With --edge-fanout, MAX_SCREENS counts a participant's screens on both workers: her
     oldest, on the worker that does not write, is closed with the local cap's policy close
     and reason once she has opened MAX_SCREENS more on the writer (through the stream, as
     an end for that screen only); her newest stays open."""
-    proc = ServerProcess(
-        str(tmp_path / "webinar.db"),
-        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    proc, secrets, pids, writer, edge = (
+        serve.proc,
+        serve.secrets,
+        serve.pids,
+        serve.writer,
+        serve.edge,
     )
-    proc.start()
     cat = Person(proc.base)
     try:
-        assert proc.proc is not None
-        db_path = proc.db_path
-        found = list_webinars_sync(db_path)[0]
-        secrets = stored_secrets(db_path)
-        pids = await wait_for_workers(proc.proc.pid, 2)
-        writer = await writer_of(own_redis_server.url, db_path, found.id)
-        edge = (pids - {writer.pid}).pop()
         await cat.join(secrets["join_code"], "Cat Many Screens")
         oldest = await socket_on(cat, proc, pids, edge)
         await oldest.wait_for(lambda m: m["type"] == "snapshot")
@@ -1063,30 +1080,26 @@ async def lease_token(redis_url: str, key: str) -> bytes:
 
 
 async def test_edge_screens_stay_open_when_the_writer_changes_over(
-    tmp_path: Path, own_redis_server: RedisServer
+    serve: EdgeServe, own_redis_server: RedisServer
 ) -> None:
     """With --edge-fanout, a writer that loses its lease and takes the event over again
     (from the database, a new record of remote screens) no longer knows the screens of
     the worker that does not write; that worker opens them there again in place (the
     writer counts them present again) and they keep their sockets: every event of their
     audiences once, in order, across the change, and none closed."""
-    proc = ServerProcess(
-        str(tmp_path / "webinar.db"),
-        args=("--workers", "2", "--redis", own_redis_server.url, "--edge-fanout"),
+    proc, db_path, found, secrets, pids, writer, edge = (
+        serve.proc,
+        serve.db_path,
+        serve.found,
+        serve.secrets,
+        serve.pids,
+        serve.writer,
+        serve.edge,
     )
-    proc.start()
     redis = connect(own_redis_server.url, timeout=2.0)
     host, ann = Person(proc.base), Person(proc.base)
     askers = [Person(proc.base) for _ in range(2)]
-    edge = 0
     try:
-        assert proc.proc is not None
-        db_path = proc.db_path
-        found = list_webinars_sync(db_path)[0]
-        secrets = stored_secrets(db_path)
-        pids = await wait_for_workers(proc.proc.pid, 2)
-        writer = await writer_of(own_redis_server.url, db_path, found.id)
-        edge = (pids - {writer.pid}).pop()
         key = lease_key(key_prefix(db_path), found.id)
         await host.enter("host", secrets["host_token"])
         await ann.join(secrets["join_code"], "Ann Stays")
