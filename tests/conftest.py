@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from redis_server import own_redis_server, redis_server
+from redis_server import own_redis_server, redis, redis_server
 
 if TYPE_CHECKING:
     from helpers import LiveServer, OidcProvider
 
-__all__ = ["own_redis_server", "redis_server"]  # fixtures for the tests that need Redis
+__all__ = ["own_redis_server", "redis", "redis_server"]  # fixtures for the tests that need Redis
 
 #: Servers started as subprocesses (``webinar serve``) check their events too.
 os.environ["WEBINAR_CHECK_EVENTS"] = "1"

@@ -12,11 +12,14 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import pytest
 from ports import free_port
+from redis.asyncio import Redis
+
+from webinar.realtime.streams import connect
 
 READY = "Ready to accept connections"
 #: As ``helpers.PATIENCE`` (not imported: the domain tests load no web stack).
@@ -127,3 +130,11 @@ def own_redis_server() -> Iterator[RedisServer]:
         if server.process is not None:
             server.resume()  # a paused server cannot be reaped
         server.stop()
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    """A client of the session's Redis (as the server makes them), closed after the test."""
+    client = connect(redis_server.url, timeout=2.0)
+    yield client
+    await client.aclose()

@@ -4,7 +4,7 @@ in order, whatever Redis does (refuses a repeat, restarts empty, stops answering
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import uuid4
@@ -70,13 +70,6 @@ async def close_pair(pair: Pair) -> None:
     await pair.publisher.stop()
     await pair.writer.db.close()
     await pair.follower.db.close()
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = connect(redis_server.url, timeout=2.0)
-    yield client
-    await client.aclose()
 
 
 def numbered(first: int, last: int) -> list[Event]:

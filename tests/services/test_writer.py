@@ -13,13 +13,13 @@ import aiosqlite
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis_server import PATIENCE, RedisServer
+from redis_server import PATIENCE
 from stream_support import Screen, change, encode
 
 from postgres_cluster import database
 from webinar.realtime.hub import Hub
 from webinar.realtime.lease import Lease, Membership
-from webinar.realtime.streams import EventStream, connect
+from webinar.realtime.streams import EventStream
 from webinar.services.commit import CHECKS, Committer, Outgoing, Work, utcnow
 from webinar.services.fanout import StreamFollower
 from webinar.services.writer import (
@@ -45,13 +45,6 @@ def events_match_their_models() -> Iterator[None]:
     """These tests drive the commit machinery with a made-up event type (``n``)."""
     CHECKS.event = CHECKS.snapshot = None
     yield
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = connect(redis_server.url, timeout=2.0)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

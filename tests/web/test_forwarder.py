@@ -16,7 +16,7 @@ from uuid import uuid4
 import httpx
 import pytest
 from redis.asyncio import Redis
-from redis_server import PATIENCE, RedisServer
+from redis_server import PATIENCE
 from starlette.types import Receive, Scope, Send
 from websockets.asyncio.client import connect as websockets_connect
 from websockets.exceptions import InvalidStatus
@@ -115,13 +115,6 @@ class Edge:
     @property
     def base(self) -> str:
         return f"http://{self.listener.address}"
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = connect(redis_server.url, timeout=2.0)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
