@@ -129,16 +129,19 @@ async def upstreams() -> AsyncIterator[tuple[Upstream, Upstream]]:
             await upstream.listener.stop()  # again for one a test stopped: no harm
 
 
-EdgeMaker = Callable[[float], Awaitable[Edge]]
+EdgeMaker = Callable[..., Awaitable[Edge]]
 
 
 @pytest.fixture
 async def edge(redis: Redis) -> AsyncIterator[EdgeMaker]:
-    """Makes the edge worker (with the forwarder's patience given)."""
+    """Makes the edge worker (with the forwarder's patience given), its event's lease held
+    by the upstream given, if any."""
     made: list[Edge] = []
 
-    async def make(patience: float = PATIENCE) -> Edge:
+    async def make(patience: float = PATIENCE, held_by: Upstream | None = None) -> Edge:
         lease = CountedLease(redis, f"test:{uuid4().hex}", 600)
+        if held_by is not None:
+            await hold(redis, lease, held_by.address)
         writer = Writer(lease)
         forwarder = Forwarder("127.0.0.1:1", patience)
         served_here: list[str] = []
@@ -178,11 +181,10 @@ async def hold(redis: Redis, lease: Lease, address: str) -> None:
 
 
 async def test_a_steady_stream_of_requests_reads_the_writer_from_redis_once(
-    redis: Redis, upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
+    upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
 ) -> None:
     first, _ = upstreams
-    worker = await edge(PATIENCE)
-    await hold(redis, worker.writer.lease, first.address)
+    worker = await edge(PATIENCE, held_by=first)
 
     async with httpx.AsyncClient(timeout=PATIENCE) as client:
         answers = [await client.post(f"{worker.base}/e/x/act", content=f"n={n}") for n in range(40)]
@@ -194,11 +196,10 @@ async def test_a_steady_stream_of_requests_reads_the_writer_from_redis_once(
 
 
 async def test_the_holder_the_bidding_loop_saw_is_used_without_reading_redis(
-    redis: Redis, upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
+    upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
 ) -> None:
     first, _ = upstreams
-    worker = await edge(PATIENCE)
-    await hold(redis, worker.writer.lease, first.address)
+    worker = await edge(PATIENCE, held_by=first)
     await worker.writer.lease.holder()  # as keep_bidding does every fifth of the lease
     reads = worker.writer.lease.reads
 
@@ -213,8 +214,7 @@ async def test_a_writer_that_died_is_replaced_by_the_one_redis_names(
     redis: Redis, upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
 ) -> None:
     first, second = upstreams
-    worker = await edge(PATIENCE)
-    await hold(redis, worker.writer.lease, first.address)
+    worker = await edge(PATIENCE, held_by=first)
     async with httpx.AsyncClient(timeout=PATIENCE) as client:
         before = await client.post(f"{worker.base}/e/x/act", content="before")
         assert first.listener is not None
@@ -232,8 +232,7 @@ async def test_a_writer_that_no_longer_writes_is_asked_no_more(
     redis: Redis, upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
 ) -> None:
     first, second = upstreams
-    worker = await edge(PATIENCE)
-    await hold(redis, worker.writer.lease, first.address)
+    worker = await edge(PATIENCE, held_by=first)
     async with httpx.AsyncClient(timeout=PATIENCE) as client:
         await client.get(f"{worker.base}/e/x/join")
         first.writing = False  # it lost the lease: it says so, applying nothing
@@ -263,11 +262,10 @@ async def test_with_no_writer_in_time_the_answer_is_503_with_a_sentence(
 
 
 async def test_a_dead_writer_still_named_in_redis_gets_a_503_when_patience_runs_out(
-    redis: Redis, upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
+    upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
 ) -> None:
     first, _ = upstreams
-    worker = await edge(0.5)
-    await hold(redis, worker.writer.lease, first.address)
+    worker = await edge(0.5, held_by=first)
     assert first.listener is not None
     await first.listener.stop()  # killed, its lease not run out
 
@@ -298,8 +296,7 @@ async def test_a_socket_is_piped_to_the_writer_both_ways(
     redis: Redis, upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
 ) -> None:
     first, second = upstreams
-    worker = await edge(PATIENCE)
-    await hold(redis, worker.writer.lease, first.address)
+    worker = await edge(PATIENCE, held_by=first)
     first.writing = False  # says it does not write: the socket goes to the next writer
     await hold(redis, worker.writer.lease, second.address)
     worker.writer.lease.seen = f"{first.address} 1 stale"
@@ -312,11 +309,10 @@ async def test_a_socket_is_piped_to_the_writer_both_ways(
 
 
 async def test_a_socket_the_writer_refuses_is_refused_at_once(
-    redis: Redis, upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
+    upstreams: tuple[Upstream, Upstream], edge: EdgeMaker
 ) -> None:
     first, _ = upstreams
-    worker = await edge(PATIENCE)
-    await hold(redis, worker.writer.lease, first.address)
+    worker = await edge(PATIENCE, held_by=first)
 
     with pytest.raises(InvalidStatus) as refused:
         await websockets_connect(
